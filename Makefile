@@ -1,0 +1,45 @@
+# vswitch — `make demo` and `make check` are the whole set-up on a fresh
+# Debian machine: each installs what is missing (as root), builds, and runs.
+# The build itself is Meson; these targets only wrap it.
+
+BUILD     ?= build        # optimised build: demo, benchmarks
+SAN_BUILD ?= build-san    # clang + AddressSanitizer + UBSan: unit and fuzz tests
+FUZZ_SECONDS ?= 20        # per fuzz target in `make check`
+BUILD     := $(strip $(BUILD))
+SAN_BUILD := $(strip $(SAN_BUILD))
+FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
+
+.PHONY: all deps build demo check unit fuzz bench bench-engine format clean
+
+all: build
+
+deps:
+	@tools/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD) -Dbuildtype=release -Doptimization=3 -Dc_args=-march=native
+
+$(SAN_BUILD)/build.ninja: | deps
+	CC=clang meson setup $(SAN_BUILD) -Dbuildtype=debug -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dfuzz=true
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+demo: build
+	./$(BUILD)/vswitch-demo
+
+check: deps $(SAN_BUILD)/build.ninja
+	ninja -C $(SAN_BUILD)
+	tests/run-checks.sh $(SAN_BUILD) $(FUZZ_SECONDS)
+
+bench-engine: build
+	bench/run-engine.sh $(BUILD)
+
+bench: bench-engine
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)

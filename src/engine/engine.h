@@ -1,0 +1,229 @@
+/* engine.h — the forwarding engine: switches, their MAC tables, and the
+ * pipeline that moves a batch of frames from one ingress port to its egress
+ * ports. Sectioned by the file that defines each part; the rule of DESIGN §3
+ * that a function applies is named in its file's header. */
+#ifndef VSWITCH_ENGINE_H
+#define VSWITCH_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/packet.h"
+#include "../lib/util.h"
+#include "../port/port.h"
+#include "counters.h"
+
+#define SWITCH_NAME_MAX 32
+#define SWITCH_MAX_PORTS 1024
+#define PORT_SET_WORDS (SWITCH_MAX_PORTS / 64)
+#define VID_MAX 4094
+#define FDB_DEFAULT_CAPACITY 65536
+#define FDB_MAX_CAPACITY (16u << 20)
+#define DEFAULT_AGEING_SECONDS 300
+#define DEFAULT_MTU 1500
+
+/* Forwarding decisions besides a port index. */
+#define FORWARD_FLOOD 0xfffe
+#define FORWARD_DROP 0xfffd
+
+/* ---- fdb.c: the MAC table ---------------------------------------------- */
+
+enum fdb_flags {
+	FDB_F_STATIC = 1 << 0,
+};
+
+/* 16 bytes: four to a cache line. key 0 marks a free slot (VID 0 is never
+ * learned). */
+struct fdb_entry {
+	uint64_t key; /* VID << 48 | MAC */
+	uint32_t last_seen; /* seconds, switch clock */
+	uint16_t port;
+	uint16_t flags;
+};
+
+struct fdb {
+	struct fdb_entry *slots;
+	uint32_t n_slots;
+	uint32_t capacity; /* entries allowed, n_slots * 2/3 */
+	uint32_t count;
+	uint32_t age_cursor;
+	uint32_t port_dynamic[SWITCH_MAX_PORTS]; /* dynamic entries per port */
+};
+
+static inline uint64_t fdb_key(uint16_t vid, const uint8_t *mac)
+{
+	return ((uint64_t)vid << 48) | mac_to_u64(mac);
+}
+
+static inline uint16_t fdb_key_vid(uint64_t key)
+{
+	return (uint16_t)(key >> 48);
+}
+
+static inline uint32_t fdb_home_slot(const struct fdb *fdb, uint64_t hash)
+{
+	return hash_reduce(hash, fdb->n_slots);
+}
+
+static inline void fdb_prefetch(const struct fdb *fdb, uint64_t hash)
+{
+	PREFETCH(&fdb->slots[fdb_home_slot(fdb, hash)]);
+}
+
+/* A table for `capacity` entries (1 to FDB_MAX_CAPACITY), 24 bytes of slots
+ * per entry. NULL when out of memory or capacity is out of range. */
+struct fdb *fdb_create(uint32_t capacity);
+void fdb_destroy(struct fdb *fdb);
+/* The entry for key (hash = hash_u64(key)), or NULL. */
+struct fdb_entry *fdb_find(struct fdb *fdb, uint64_t key, uint64_t hash);
+/* Inserts a new key (which must not be present); NULL when full. */
+struct fdb_entry *fdb_insert(struct fdb *fdb, uint64_t key, uint64_t hash, uint16_t port,
+			     uint16_t flags, uint32_t now);
+/* Moves a dynamic entry to another port, keeping the per-port counts. */
+void fdb_move(struct fdb *fdb, struct fdb_entry *entry, uint16_t port);
+void fdb_remove(struct fdb *fdb, struct fdb_entry *entry);
+/* Removes entries matching port (PORT_NONE = any) whose VID is in `vids`
+ * (a VLAN_WORDS bit set; NULL = any), static entries too when with_static.
+ * One pass over the table. Returns how many. */
+uint32_t fdb_flush(struct fdb *fdb, uint16_t port, const uint64_t *vids, bool with_static);
+/* Scans up to `budget` slots from where the last call stopped and removes
+ * dynamic entries not seen for `ageing` seconds. Returns how many. */
+uint32_t fdb_age(struct fdb *fdb, uint32_t now, uint32_t ageing, uint32_t budget);
+typedef void fdb_visit_fn(const struct fdb_entry *entry, void *ctx);
+void fdb_foreach(const struct fdb *fdb, fdb_visit_fn *visit, void *ctx);
+
+/* ---- parse.c: what the L2 header says ----------------------------------- */
+
+struct frame_header {
+	uint16_t tci;    /* 802.1Q TCI when tagged */
+	bool tagged;     /* carries a tag (inline or in metadata), VID may be 0 */
+	bool inline_tag; /* the tag is in the buffer at offset 12 */
+};
+
+/* Validates and reads a frame's Ethernet and 802.1Q headers; pure, reads
+ * only data[0, len). A tag stripped by the kernel comes in meta_tci when
+ * meta_valid. Returns DROP_NONE or why the frame must be dropped. */
+enum drop_reason parse_frame(const uint8_t *data, uint32_t len, bool meta_valid, uint16_t meta_tci,
+			     uint16_t mtu, struct frame_header *out);
+
+/* ---- switch.c: switches, ports and their VLAN tables -------------------- */
+
+enum switch_mode {
+	SWITCH_MODE_LEARNING,      /* unknown unicast is flooded (classic bridge) */
+	SWITCH_MODE_AUTHORITATIVE, /* unknown unicast goes to the VID's uplink */
+};
+
+struct switch_config {
+	enum switch_mode mode;
+	uint32_t fdb_capacity;
+	uint32_t ageing_seconds; /* 0 = never age */
+	uint16_t mtu;            /* payload bytes a frame may carry, 68-65535 */
+};
+
+struct vswitch {
+	char name[SWITCH_NAME_MAX];
+	struct switch_config config;
+	struct packet_pool *pool;
+	struct fdb *fdb;
+	uint32_t now; /* seconds, set by switch_run() */
+
+	struct port *ports[SWITCH_MAX_PORTS];
+	uint16_t n_ports; /* highest index in use + 1 */
+	uint16_t passthrough_port;
+
+	uint64_t uplinks[PORT_SET_WORDS];
+	uint64_t isolated[PORT_SET_WORDS]; /* private- and VEPA-mode ports */
+	/* Per VID: the ports a flood reaches (members that are up, and of the
+	 * uplinks only the active one), and the active uplink. */
+	uint64_t flood_set[VLAN_COUNT][PORT_SET_WORDS];
+	uint16_t active_uplink[VLAN_COUNT];
+
+	/* Ports with frames queued during the batch at hand. */
+	uint16_t n_pending;
+	uint16_t pending[SWITCH_MAX_PORTS];
+
+	uint64_t fdb_full; /* learning failed because the table was full */
+};
+
+void switch_config_init(struct switch_config *config);
+/* Creates an empty switch whose ports use `pool`. NULL with err set. */
+struct vswitch *switch_create(const char *name, const struct switch_config *config,
+			      struct packet_pool *pool, char *err, size_t err_size);
+/* Destroys the switch and every port on it; NULL is a no-op. */
+void switch_destroy(struct vswitch *sw);
+/* Checks a port configuration: ranges, and that it fits this switch. */
+int switch_check_port_config(const struct vswitch *sw, const struct port *port,
+			     const struct port_config *config, char *err, size_t err_size);
+/* Adds a created port with its settings; the switch owns it on success. */
+int switch_add_port(struct vswitch *sw, struct port *port, const struct port_config *config,
+		    char *err, size_t err_size);
+/* Replaces a port's settings; MACs learned on VLANs it leaves are flushed. */
+int switch_configure_port(struct vswitch *sw, struct port *port, const struct port_config *config,
+			  char *err, size_t err_size);
+/* Removes and destroys a port, flushing its MACs. */
+void switch_del_port(struct vswitch *sw, struct port *port);
+struct port *switch_find_port(const struct vswitch *sw, const char *name);
+/* Adds a static MAC on a port, which must be a member of vid. */
+int switch_add_static_mac(struct vswitch *sw, struct port *port, uint16_t vid, const uint8_t *mac,
+			  char *err, size_t err_size);
+int switch_del_mac(struct vswitch *sw, uint16_t vid, const uint8_t *mac);
+/* Housekeeping, called at least once a second: advances the clock, ages a
+ * slice of the MAC table, refreshes carriers and the VLAN tables. */
+void switch_run(struct vswitch *sw, uint32_t now);
+/* Recomputes flood sets and active uplinks after a configuration or
+ * carrier change. */
+void switch_update_vlans(struct vswitch *sw);
+
+/* ---- vlan.c: 802.1Q ingress and egress rules ---------------------------- */
+
+/* Classifies a frame on ingress: sets *vid and returns DROP_NONE, or the
+ * reason it is dropped (not a member, VID 4095, inactive uplink). */
+enum drop_reason vlan_ingress(const struct vswitch *sw, const struct port *in,
+			      const struct frame_header *header, uint16_t *vid);
+/* Gives the packet the form it leaves `out` in: untagged iff its VID is the
+ * port's PVID. Returns false if a tag cannot be pushed. */
+bool vlan_egress(struct packet *packet, const struct port *out);
+
+/* ---- learn.c: source MAC learning --------------------------------------- */
+
+/* Learns (VID, source MAC) of every packet of the batch on `in`; marks
+ * frames that break a learning rule (MAC limit, static conflict) dropped. */
+void learn_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch);
+
+/* ---- forward.c: the per-packet decision --------------------------------- */
+
+/* Where a frame from `in` on `vid` to `dst` goes, given the MAC table's
+ * answer (NULL when unknown): a port index, FORWARD_FLOOD, or FORWARD_DROP
+ * with *why set. Pure. */
+uint16_t forward_decide(const struct vswitch *sw, const struct port *in, uint16_t vid,
+			const uint8_t *dst, const struct fdb_entry *known, enum drop_reason *why);
+/* Looks up and decides for the whole batch (sets out_port / drop). */
+void forward_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch);
+
+/* ---- flood.c: broadcast, multicast and unknown unicast ------------------ */
+
+/* The ports a flooded frame from `in` on `vid` reaches. */
+void flood_ports(const struct vswitch *sw, const struct port *in, uint16_t vid,
+		 uint64_t out[PORT_SET_WORDS]);
+/* Queues a copy of the packet on each of those ports; frees it if none. */
+void flood_packet(struct vswitch *sw, struct port *in, struct packet *packet);
+
+/* ---- egress.c: per-port transmit queues --------------------------------- */
+
+/* Queues the packet for `out` (ownership passes), sending the queue at once
+ * if it is full. */
+void egress_enqueue(struct vswitch *sw, struct port *out, struct packet *packet);
+/* Tags each queued frame for its port and hands the queues to the ports. */
+void egress_flush(struct vswitch *sw);
+
+/* ---- pipeline.c: the stages, in order ----------------------------------- */
+
+/* Runs one batch received on `in` through parse, VLAN ingress, learning,
+ * lookup and egress. Takes ownership of every packet. */
+void pipeline_run(struct vswitch *sw, struct port *in, struct packet_batch *batch);
+/* Receives one batch from every port of the switch and forwards it.
+ * Returns the number of frames received. */
+uint32_t switch_poll(struct vswitch *sw);
+
+#endif

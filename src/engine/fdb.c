@@ -1,0 +1,156 @@
+/* fdb.c — the MAC table (forwarding database): an open-addressing hash on one
+ * 8-byte key, VID << 48 | MAC, with linear probing over 16-byte slots (four
+ * to a cache line) and backward-shift deletion, so there are no tombstones
+ * and lookups stay short after heavy aging. The table is sized at 1.5 slots
+ * per entry: 24 bytes of memory per entry at full capacity. The learning
+ * rules live in learn.c; this file only stores. */
+#include "engine.h"
+
+#include <stdlib.h>
+
+struct fdb *fdb_create(uint32_t capacity)
+{
+	if (capacity == 0 || capacity > FDB_MAX_CAPACITY)
+		return NULL;
+	struct fdb *fdb = calloc(1, sizeof(*fdb));
+	if (!fdb)
+		return NULL;
+	uint32_t n_slots = capacity + capacity / 2;
+	n_slots = (n_slots + 3) & ~3u; /* whole cache lines */
+	if (n_slots < 64)
+		n_slots = 64;
+	fdb->slots = aligned_alloc(64, (size_t)n_slots * sizeof(struct fdb_entry));
+	if (!fdb->slots) {
+		free(fdb);
+		return NULL;
+	}
+	memset(fdb->slots, 0, (size_t)n_slots * sizeof(struct fdb_entry));
+	fdb->n_slots = n_slots;
+	fdb->capacity = capacity;
+	return fdb;
+}
+
+void fdb_destroy(struct fdb *fdb)
+{
+	if (!fdb)
+		return;
+	free(fdb->slots);
+	free(fdb);
+}
+
+static inline uint32_t next_slot(const struct fdb *fdb, uint32_t i)
+{
+	return ++i == fdb->n_slots ? 0 : i;
+}
+
+struct fdb_entry *fdb_find(struct fdb *fdb, uint64_t key, uint64_t hash)
+{
+	uint32_t i = fdb_home_slot(fdb, hash);
+	for (;;) {
+		struct fdb_entry *e = &fdb->slots[i];
+		if (e->key == key)
+			return e;
+		if (e->key == 0)
+			return NULL;
+		i = next_slot(fdb, i);
+	}
+}
+
+struct fdb_entry *fdb_insert(struct fdb *fdb, uint64_t key, uint64_t hash, uint16_t port,
+			     uint16_t flags, uint32_t now)
+{
+	if (fdb->count >= fdb->capacity)
+		return NULL;
+	uint32_t i = fdb_home_slot(fdb, hash);
+	while (fdb->slots[i].key != 0)
+		i = next_slot(fdb, i);
+	struct fdb_entry *e = &fdb->slots[i];
+	e->key = key;
+	e->port = port;
+	e->flags = flags;
+	e->last_seen = now;
+	fdb->count++;
+	if (!(flags & FDB_F_STATIC))
+		fdb->port_dynamic[port]++;
+	return e;
+}
+
+void fdb_move(struct fdb *fdb, struct fdb_entry *entry, uint16_t port)
+{
+	if (!(entry->flags & FDB_F_STATIC)) {
+		fdb->port_dynamic[entry->port]--;
+		fdb->port_dynamic[port]++;
+	}
+	entry->port = port;
+}
+
+/* Knuth's algorithm R: pull later entries of the probe run back into the hole
+ * unless that would put them before their home slot. */
+void fdb_remove(struct fdb *fdb, struct fdb_entry *entry)
+{
+	if (!(entry->flags & FDB_F_STATIC))
+		fdb->port_dynamic[entry->port]--;
+	fdb->count--;
+	uint32_t hole = (uint32_t)(entry - fdb->slots);
+	uint32_t j = hole;
+	for (;;) {
+		j = next_slot(fdb, j);
+		struct fdb_entry *e = &fdb->slots[j];
+		if (e->key == 0)
+			break;
+		uint32_t home = fdb_home_slot(fdb, hash_u64(e->key));
+		/* Movable iff home is not cyclically within (hole, j]. */
+		bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+		if (stays)
+			continue;
+		fdb->slots[hole] = *e;
+		hole = j;
+	}
+	fdb->slots[hole].key = 0;
+}
+
+/* Removal shifts later entries back into slot i, so a sweep re-examines i
+ * after removing there; an entry wrapped to the front may be seen twice,
+ * which is harmless. */
+uint32_t fdb_flush(struct fdb *fdb, uint16_t port, const uint64_t *vids, bool with_static)
+{
+	uint32_t removed = 0;
+	for (uint32_t i = 0; i < fdb->n_slots;) {
+		struct fdb_entry *e = &fdb->slots[i];
+		if (e->key != 0 && (port == PORT_NONE || e->port == port) &&
+		    (!vids || bitset_test(vids, fdb_key_vid(e->key))) &&
+		    (with_static || !(e->flags & FDB_F_STATIC))) {
+			fdb_remove(fdb, e);
+			removed++;
+			continue;
+		}
+		i++;
+	}
+	return removed;
+}
+
+uint32_t fdb_age(struct fdb *fdb, uint32_t now, uint32_t ageing, uint32_t budget)
+{
+	uint32_t removed = 0;
+	uint32_t i = fdb->age_cursor;
+	if (i >= fdb->n_slots)
+		i = 0;
+	for (uint32_t scanned = 0; scanned < budget && scanned < fdb->n_slots; scanned++) {
+		struct fdb_entry *e = &fdb->slots[i];
+		if (e->key != 0 && !(e->flags & FDB_F_STATIC) && now - e->last_seen >= ageing) {
+			fdb_remove(fdb, e);
+			removed++;
+			continue; /* slot i may hold a shifted entry now */
+		}
+		i = next_slot(fdb, i);
+	}
+	fdb->age_cursor = i;
+	return removed;
+}
+
+void fdb_foreach(const struct fdb *fdb, fdb_visit_fn *visit, void *ctx)
+{
+	for (uint32_t i = 0; i < fdb->n_slots; i++)
+		if (fdb->slots[i].key != 0)
+			visit(&fdb->slots[i], ctx);
+}

@@ -1,0 +1,70 @@
+/* flood.c — broadcast, multicast and (in learning mode) unknown unicast
+ * (DESIGN §3 rules 3 and 5): a copy to every member port of the VID that is
+ * up, except the ingress port (unless hairpin), only the VID's active uplink
+ * among the uplinks and none of them for a frame that came from an uplink;
+ * private and VEPA ports flood only to the uplink and receive floods only
+ * from it. */
+#include "engine.h"
+
+void flood_ports(const struct vswitch *sw, const struct port *in, uint16_t vid,
+		 uint64_t out[PORT_SET_WORDS])
+{
+	const bool back = in->config.hairpin && bitset_test(sw->flood_set[vid], in->index);
+	const bool from_uplink = in->config.uplink;
+	const bool isolated = bitset_test(sw->isolated, in->index);
+	const uint16_t owner = sw->passthrough_port;
+
+	for (unsigned w = 0; w < PORT_SET_WORDS; w++) {
+		uint64_t set = sw->flood_set[vid][w];
+		if (from_uplink)
+			set &= ~sw->uplinks[w];
+		else if (isolated || in->index == owner)
+			set &= sw->uplinks[w];
+		else
+			set &= ~sw->isolated[w];
+		out[w] = set;
+	}
+	if (UNLIKELY(owner != PORT_NONE) && in->index != owner) {
+		if (from_uplink) {
+			bool reach = bitset_test(out, owner);
+			memset(out, 0, PORT_SET_WORDS * sizeof(uint64_t));
+			if (reach)
+				bitset_set(out, owner);
+		} else {
+			for (unsigned w = 0; w < PORT_SET_WORDS; w++)
+				out[w] &= ~sw->uplinks[w];
+		}
+	}
+	bitset_clear(out, in->index);
+	if (back)
+		bitset_set(out, in->index);
+}
+
+void flood_packet(struct vswitch *sw, struct port *in, struct packet *packet)
+{
+	uint64_t set[PORT_SET_WORDS];
+	flood_ports(sw, in, packet->vid, set);
+
+	/* The original goes to the last port; every other port gets a copy,
+	 * since each may tag the frame differently. */
+	int last = -1;
+	for (unsigned w = 0; w < PORT_SET_WORDS; w++) {
+		for (uint64_t bits = set[w]; bits; bits &= bits - 1) {
+			int index = (int)(w * 64 + (unsigned)__builtin_ctzll(bits));
+			if (last >= 0) {
+				struct packet *copy = packet_clone(packet);
+				if (copy)
+					egress_enqueue(sw, sw->ports[last], copy);
+				else
+					port_count_drop(in, DROP_NO_BUFFER, 1);
+			}
+			last = index;
+		}
+	}
+	if (last >= 0) {
+		egress_enqueue(sw, sw->ports[last], packet);
+	} else {
+		port_count_drop(in, DROP_NO_ROUTE, 1);
+		packet_free(packet);
+	}
+}

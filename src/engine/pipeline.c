@@ -1,0 +1,81 @@
+/* pipeline.c — runs the stages over one batch received on one port, in the
+ * order of VPP's L2 graph: parse and VLAN ingress (frames that fail leave
+ * the batch here, counted), learn, look up, then dispatch to per-port queues
+ * or flood, and send. Each stage takes the whole batch; data flows one way. */
+#include "engine.h"
+
+/* Parse + VLAN ingress; compacts the batch to the frames that pass. */
+static void ingress_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch)
+{
+	const uint16_t mtu = sw->config.mtu;
+	uint64_t bytes = 0;
+	uint32_t kept = 0;
+	for (uint32_t i = 0; i < batch->count; i++) {
+		struct packet *p = batch->packets[i];
+		struct frame_header h;
+		bytes += p->len;
+		enum drop_reason why = parse_frame(p->data, p->len, p->flags & PACKET_F_META_VLAN,
+						   p->meta_tci, mtu, &h);
+		if (LIKELY(why == DROP_NONE))
+			why = vlan_ingress(sw, in, &h, &p->vid);
+		if (UNLIKELY(why != DROP_NONE)) {
+			port_count_drop(in, why, 1);
+			packet_free(p);
+			continue;
+		}
+		/* The tag's VID now lives in p->vid; only its place in the
+		 * buffer matters from here on. */
+		p->flags = h.inline_tag ? PACKET_F_INLINE_TAG : 0;
+		p->pcp = h.tagged ? h.tci >> 12 : 0;
+		p->drop = DROP_NONE;
+		batch->packets[kept++] = p;
+	}
+	in->counters.rx_packets += batch->count;
+	in->counters.rx_bytes += bytes;
+	batch->count = kept;
+}
+
+static void dispatch_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch)
+{
+	for (uint32_t i = 0; i < batch->count; i++) {
+		struct packet *p = batch->packets[i];
+		if (UNLIKELY(p->drop)) {
+			port_count_drop(in, p->drop, 1);
+			packet_free(p);
+		} else if (p->out_port == FORWARD_FLOOD) {
+			flood_packet(sw, in, p);
+		} else {
+			egress_enqueue(sw, sw->ports[p->out_port], p);
+		}
+	}
+	batch->count = 0;
+}
+
+void pipeline_run(struct vswitch *sw, struct port *in, struct packet_batch *batch)
+{
+	ingress_batch(sw, in, batch);
+	learn_batch(sw, in, batch);
+	forward_batch(sw, in, batch);
+	dispatch_batch(sw, in, batch);
+	egress_flush(sw);
+}
+
+uint32_t switch_poll(struct vswitch *sw)
+{
+	struct packet_batch batch;
+	uint32_t total = 0;
+	for (uint16_t i = 0; i < sw->n_ports; i++) {
+		struct port *port = sw->ports[i];
+		if (!port || !port->class->recv)
+			continue;
+		batch.count = 0;
+		int n = port->class->recv(port, sw->pool, &batch);
+		if (n > 0) {
+			total += batch.count;
+			pipeline_run(sw, port, &batch);
+		} else {
+			packet_batch_free(&batch);
+		}
+	}
+	return total;
+}

@@ -1,0 +1,303 @@
+/* switch.c — a switch and its ports: creation, port settings and their
+ * checks, static MACs, housekeeping (clock, aging, carrier), and the per-VID
+ * tables the fast path reads (flood sets, active uplink). A daemon runs
+ * several switches; each owns its ports and MAC table. */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Slots aged per switch_run(): a full sweep of a 1M-entry table in ~30 calls. */
+#define AGE_BUDGET 65536
+
+void switch_config_init(struct switch_config *config)
+{
+	config->mode = SWITCH_MODE_LEARNING;
+	config->fdb_capacity = FDB_DEFAULT_CAPACITY;
+	config->ageing_seconds = DEFAULT_AGEING_SECONDS;
+	config->mtu = DEFAULT_MTU;
+}
+
+struct vswitch *switch_create(const char *name, const struct switch_config *config,
+			      struct packet_pool *pool, char *err, size_t err_size)
+{
+	if (name[0] == '\0' || strlen(name) >= SWITCH_NAME_MAX) {
+		snprintf(err, err_size, "switch '%s': name must be 1-%d characters", name,
+			 SWITCH_NAME_MAX - 1);
+		return NULL;
+	}
+	if (config->fdb_capacity == 0 || config->fdb_capacity > FDB_MAX_CAPACITY) {
+		snprintf(err, err_size, "switch %s: fdb capacity %u out of range 1-%u", name,
+			 config->fdb_capacity, FDB_MAX_CAPACITY);
+		return NULL;
+	}
+	if (config->mtu < 68) {
+		snprintf(err, err_size, "switch %s: mtu %u below the IPv4 minimum 68", name,
+			 config->mtu);
+		return NULL;
+	}
+	struct vswitch *sw = calloc(1, sizeof(*sw));
+	if (!sw) {
+		snprintf(err, err_size, "switch %s: out of memory", name);
+		return NULL;
+	}
+	sw->fdb = fdb_create(config->fdb_capacity);
+	if (!sw->fdb) {
+		snprintf(err, err_size, "switch %s: out of memory for %u MAC entries", name,
+			 config->fdb_capacity);
+		free(sw);
+		return NULL;
+	}
+	copy_name(sw->name, sizeof(sw->name), name);
+	sw->config = *config;
+	sw->pool = pool;
+	sw->passthrough_port = PORT_NONE;
+	switch_update_vlans(sw);
+	return sw;
+}
+
+void switch_destroy(struct vswitch *sw)
+{
+	if (!sw)
+		return;
+	for (uint16_t i = 0; i < sw->n_ports; i++)
+		port_destroy(sw->ports[i]);
+	fdb_destroy(sw->fdb);
+	free(sw);
+}
+
+int switch_check_port_config(const struct vswitch *sw, const struct port *port,
+			     const struct port_config *config, char *err, size_t err_size)
+{
+	if (config->pvid < 1 || config->pvid > VID_MAX) {
+		snprintf(err, err_size, "port %s: pvid %u out of range 1-%u", port->name, config->pvid,
+			 VID_MAX);
+		return -ERANGE;
+	}
+	if (bitset_test(config->vids, 0) || bitset_test(config->vids, 4095)) {
+		snprintf(err, err_size, "port %s: vids must be in range 1-%u (0 and 4095 are reserved)",
+			 port->name, VID_MAX);
+		return -ERANGE;
+	}
+	if (config->trunk_priority > 15) {
+		snprintf(err, err_size, "port %s: trunk-priority %u out of range 1-15", port->name,
+			 config->trunk_priority);
+		return -ERANGE;
+	}
+	if (config->trunk_priority && !config->uplink) {
+		snprintf(err, err_size, "port %s: trunk-priority applies only to an uplink port",
+			 port->name);
+		return -EINVAL;
+	}
+	if (config->mode > PORT_MODE_PASSTHROUGH) {
+		snprintf(err, err_size, "port %s: unknown mode %d", port->name, (int)config->mode);
+		return -EINVAL;
+	}
+	if (config->uplink && config->mode != PORT_MODE_VEB) {
+		snprintf(err, err_size, "port %s: an uplink forwards in veb mode only", port->name);
+		return -EINVAL;
+	}
+	if (config->mode == PORT_MODE_PASSTHROUGH && sw->passthrough_port != PORT_NONE &&
+	    sw->passthrough_port != port->index) {
+		snprintf(err, err_size, "port %s: port %s already owns the uplink in passthrough mode",
+			 port->name, sw->ports[sw->passthrough_port]->name);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static void apply_port_config(struct vswitch *sw, struct port *port, const struct port_config *config)
+{
+	uint64_t left[VLAN_WORDS];
+	memcpy(left, port->vlans, sizeof(left));
+
+	port->config = *config;
+	memcpy(port->vlans, config->vids, sizeof(port->vlans));
+	bitset_set(port->vlans, config->pvid);
+
+	if (config->uplink)
+		bitset_set(sw->uplinks, port->index);
+	else
+		bitset_clear(sw->uplinks, port->index);
+	if (config->mode == PORT_MODE_PRIVATE || config->mode == PORT_MODE_VEPA)
+		bitset_set(sw->isolated, port->index);
+	else
+		bitset_clear(sw->isolated, port->index);
+	if (config->mode == PORT_MODE_PASSTHROUGH)
+		sw->passthrough_port = port->index;
+	else if (sw->passthrough_port == port->index)
+		sw->passthrough_port = PORT_NONE;
+
+	/* A MAC learned on a VLAN the port has left must not keep pulling
+	 * frames towards it. */
+	bool any_left = false;
+	for (unsigned w = 0; w < VLAN_WORDS; w++) {
+		left[w] &= ~port->vlans[w];
+		any_left |= left[w] != 0;
+	}
+	if (any_left)
+		fdb_flush(sw->fdb, port->index, left, true);
+	switch_update_vlans(sw);
+}
+
+int switch_add_port(struct vswitch *sw, struct port *port, const struct port_config *config,
+		    char *err, size_t err_size)
+{
+	if (switch_find_port(sw, port->name)) {
+		snprintf(err, err_size, "port %s: already exists on switch %s", port->name, sw->name);
+		return -EEXIST;
+	}
+	uint16_t index = 0;
+	while (index < sw->n_ports && sw->ports[index])
+		index++;
+	if (index == SWITCH_MAX_PORTS) {
+		snprintf(err, err_size, "switch %s: no room for port %s (at most %d ports)", sw->name,
+			 port->name, SWITCH_MAX_PORTS);
+		return -ENOSPC;
+	}
+	port->index = index;
+	int error = switch_check_port_config(sw, port, config, err, err_size);
+	if (error) {
+		port->index = PORT_NONE;
+		return error;
+	}
+	port->sw = sw;
+	memset(&port->config, 0, sizeof(port->config));
+	memset(port->vlans, 0, sizeof(port->vlans));
+	sw->ports[index] = port;
+	if (index == sw->n_ports)
+		sw->n_ports++;
+	port->up = port->class->carrier ? port->class->carrier(port) : true;
+	apply_port_config(sw, port, config);
+	return 0;
+}
+
+int switch_configure_port(struct vswitch *sw, struct port *port, const struct port_config *config,
+			  char *err, size_t err_size)
+{
+	int error = switch_check_port_config(sw, port, config, err, err_size);
+	if (error)
+		return error;
+	apply_port_config(sw, port, config);
+	return 0;
+}
+
+void switch_del_port(struct vswitch *sw, struct port *port)
+{
+	fdb_flush(sw->fdb, port->index, NULL, true);
+	sw->ports[port->index] = NULL;
+	bitset_clear(sw->uplinks, port->index);
+	bitset_clear(sw->isolated, port->index);
+	if (sw->passthrough_port == port->index)
+		sw->passthrough_port = PORT_NONE;
+	while (sw->n_ports > 0 && !sw->ports[sw->n_ports - 1])
+		sw->n_ports--;
+	switch_update_vlans(sw);
+	port_destroy(port);
+}
+
+struct port *switch_find_port(const struct vswitch *sw, const char *name)
+{
+	for (uint16_t i = 0; i < sw->n_ports; i++)
+		if (sw->ports[i] && strcmp(sw->ports[i]->name, name) == 0)
+			return sw->ports[i];
+	return NULL;
+}
+
+int switch_add_static_mac(struct vswitch *sw, struct port *port, uint16_t vid, const uint8_t *mac,
+			  char *err, size_t err_size)
+{
+	if (vid < 1 || vid > VID_MAX) {
+		snprintf(err, err_size, "fdb: vid %u out of range 1-%u", vid, VID_MAX);
+		return -ERANGE;
+	}
+	if (mac_is_group(mac) || mac_is_zero(mac)) {
+		snprintf(err, err_size, "fdb: %02x:%02x:%02x:%02x:%02x:%02x is not a unicast MAC",
+			 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+		return -EINVAL;
+	}
+	if (!bitset_test(port->vlans, vid)) {
+		snprintf(err, err_size, "fdb: port %s is not a member of vlan %u", port->name, vid);
+		return -EINVAL;
+	}
+	uint64_t key = fdb_key(vid, mac);
+	uint64_t hash = hash_u64(key);
+	struct fdb_entry *e = fdb_find(sw->fdb, key, hash);
+	if (e)
+		fdb_remove(sw->fdb, e);
+	if (!fdb_insert(sw->fdb, key, hash, port->index, FDB_F_STATIC, sw->now)) {
+		snprintf(err, err_size, "fdb: switch %s MAC table is full (%u entries)", sw->name,
+			 sw->fdb->capacity);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+int switch_del_mac(struct vswitch *sw, uint16_t vid, const uint8_t *mac)
+{
+	uint64_t key = fdb_key(vid, mac);
+	struct fdb_entry *e = fdb_find(sw->fdb, key, hash_u64(key));
+	if (!e)
+		return -ENOENT;
+	fdb_remove(sw->fdb, e);
+	return 0;
+}
+
+void switch_run(struct vswitch *sw, uint32_t now)
+{
+	sw->now = now;
+	if (sw->config.ageing_seconds)
+		fdb_age(sw->fdb, now, sw->config.ageing_seconds, AGE_BUDGET);
+	bool changed = false;
+	for (uint16_t i = 0; i < sw->n_ports; i++) {
+		struct port *port = sw->ports[i];
+		if (!port || !port->class->carrier)
+			continue;
+		bool up = port->class->carrier(port);
+		if (up != port->up) {
+			port->up = up;
+			changed = true;
+			/* Frames for MACs behind a dead link would be lost until aged. */
+			if (!up)
+				fdb_flush(sw->fdb, port->index, NULL, false);
+		}
+	}
+	if (changed)
+		switch_update_vlans(sw);
+}
+
+/* The active uplink of a VID is the live uplink member with the lowest
+ * trunk priority (unset counts as 16), ties to the lowest index: PowerVM's
+ * rule for several trunk adapters on one VLAN. Only it carries the VID, so
+ * two uplinks into one LAN never make a loop. */
+void switch_update_vlans(struct vswitch *sw)
+{
+	for (unsigned vid = 0; vid < VLAN_COUNT; vid++) {
+		uint64_t *set = sw->flood_set[vid];
+		memset(set, 0, sizeof(sw->flood_set[vid]));
+		uint16_t best = PORT_NONE;
+		unsigned best_priority = 99;
+		if (vid == 0 || vid > VID_MAX) {
+			sw->active_uplink[vid] = PORT_NONE;
+			continue;
+		}
+		for (uint16_t i = 0; i < sw->n_ports; i++) {
+			const struct port *port = sw->ports[i];
+			if (!port || !port->up || !bitset_test(port->vlans, vid))
+				continue;
+			if (!port->config.uplink) {
+				bitset_set(set, i);
+				continue;
+			}
+			unsigned priority = port->config.trunk_priority ? port->config.trunk_priority : 16;
+			if (priority < best_priority) {
+				best = i;
+				best_priority = priority;
+			}
+		}
+		sw->active_uplink[vid] = best;
+		if (best != PORT_NONE)
+			bitset_set(set, best);
+	}
+}

@@ -1,0 +1,128 @@
+/* packet.h — packet buffers, the preallocated pool they come from, and the
+ * batches (vectors of up to 256 packets) that every pipeline stage and every
+ * port provider passes around. Nothing on the fast path allocates: a port
+ * takes buffers from the pool on receive and returns them on send. */
+#ifndef VSWITCH_PACKET_H
+#define VSWITCH_PACKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define BATCH_SIZE 256
+
+/* Room in front of the frame for an 802.1Q tag now and a VXLAN outer header
+ * (50 bytes) later, without moving the payload. */
+#define PACKET_HEADROOM 128
+#define PACKET_DEFAULT_DATA_ROOM 2048
+
+#define ETH_HEADER_LEN 14
+#define VLAN_TAG_LEN 4
+#define ETH_TYPE_VLAN 0x8100
+#define ETH_TYPE_QINQ 0x88a8
+#define ETH_TYPE_QINQ_OLD 0x9100
+
+enum packet_flags {
+	/* The kernel stripped the 802.1Q tag into meta_tci (PACKET_AUXDATA). */
+	PACKET_F_META_VLAN = 1 << 0,
+	/* The frame carries its 802.1Q tag in the buffer at offset 12. */
+	PACKET_F_INLINE_TAG = 1 << 1,
+};
+
+struct packet_pool;
+
+struct packet {
+	uint8_t *data; /* first byte of the Ethernet header */
+	uint16_t len;  /* frame length from data, without FCS */
+	uint16_t flags;
+	uint16_t meta_tci; /* valid with PACKET_F_META_VLAN */
+	uint16_t vid;      /* the frame's VLAN once classified */
+	uint16_t pcp;      /* priority bits carried to a tagged egress */
+	uint16_t out_port; /* the forwarding decision */
+	uint8_t drop;      /* enum drop_reason, 0 while the frame lives */
+	uint8_t pad[3];
+	uint64_t hash; /* scratch for the stage at hand (FDB key hash) */
+	uint8_t *buffer; /* start of the buffer, data - headroom when fresh */
+	struct packet_pool *pool;
+};
+
+struct packet_batch {
+	uint32_t count;
+	struct packet *packets[BATCH_SIZE];
+};
+
+struct packet_pool {
+	uint32_t size;      /* packets in the pool */
+	uint32_t data_room; /* bytes of frame a buffer holds after the headroom */
+	uint32_t available; /* packets on the free stack */
+	struct packet **free_stack;
+	struct packet *packets;
+	uint8_t *memory;
+};
+
+/* Creates a pool of `size` packets of `data_room` bytes each (0 = default).
+ * Returns NULL when memory is short. */
+struct packet_pool *packet_pool_create(uint32_t size, uint32_t data_room);
+void packet_pool_destroy(struct packet_pool *pool);
+
+/* Returns a fresh packet (len 0, headroom restored) or NULL when the pool is
+ * empty: callers count that as a "no-buffer" drop. */
+static inline struct packet *packet_alloc(struct packet_pool *pool)
+{
+	if (pool->available == 0)
+		return 0;
+	struct packet *p = pool->free_stack[--pool->available];
+	p->data = p->buffer + PACKET_HEADROOM;
+	p->len = 0;
+	p->flags = 0;
+	p->drop = 0;
+	return p;
+}
+
+static inline void packet_free(struct packet *p)
+{
+	struct packet_pool *pool = p->pool;
+	pool->free_stack[pool->available++] = p;
+}
+
+static inline uint32_t packet_headroom(const struct packet *p)
+{
+	return (uint32_t)(p->data - p->buffer);
+}
+
+static inline uint32_t packet_tailroom(const struct packet *p)
+{
+	return p->pool->data_room + PACKET_HEADROOM - packet_headroom(p) - p->len;
+}
+
+/* Copies the frame and its metadata into a new packet from the same pool;
+ * NULL when the pool is empty. */
+struct packet *packet_clone(const struct packet *p);
+
+/* Copies `len` bytes into a fresh packet; NULL if the pool is empty or the
+ * frame does not fit the buffer. */
+struct packet *packet_from_bytes(struct packet_pool *pool, const void *frame, uint32_t len);
+
+/* Inserts an 802.1Q tag after the MAC addresses; false without headroom. */
+bool packet_push_vlan(struct packet *p, uint16_t tci);
+/* Removes the inline 802.1Q tag after the MAC addresses. */
+void packet_pop_vlan(struct packet *p);
+
+static inline void packet_batch_init(struct packet_batch *b)
+{
+	b->count = 0;
+}
+
+static inline void packet_batch_add(struct packet_batch *b, struct packet *p)
+{
+	b->packets[b->count++] = p;
+}
+
+static inline bool packet_batch_full(const struct packet_batch *b)
+{
+	return b->count == BATCH_SIZE;
+}
+
+/* Returns every packet of the batch to its pool and empties it. */
+void packet_batch_free(struct packet_batch *b);
+
+#endif

@@ -1,0 +1,202 @@
+/* pipe.c — an in-process port for tests and benchmarks (OVS netdev-dummy's
+ * role): frames are injected into its receive queue from the test, and what
+ * the switch sends is kept in a log the test reads back. With `sink=yes` it
+ * frees sent frames at once, so a benchmark measures the engine alone. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/util.h"
+#include "../engine/engine.h"
+#include "port.h"
+
+#define PIPE_DEFAULT_DEPTH 4096
+
+/* A ring of packet pointers. */
+struct pipe_ring {
+	uint32_t head, tail, mask;
+	struct packet **slots;
+};
+
+struct pipe_port {
+	struct pipe_ring rx;
+	struct pipe_ring tx;
+	bool sink;
+	bool carrier;
+};
+
+static int ring_init(struct pipe_ring *ring, uint32_t depth)
+{
+	ring->head = ring->tail = 0;
+	ring->mask = depth - 1;
+	ring->slots = calloc(depth, sizeof(*ring->slots));
+	return ring->slots ? 0 : -ENOMEM;
+}
+
+static uint32_t ring_used(const struct pipe_ring *ring)
+{
+	return ring->tail - ring->head;
+}
+
+static bool ring_put(struct pipe_ring *ring, struct packet *p)
+{
+	if (ring_used(ring) > ring->mask)
+		return false;
+	ring->slots[ring->tail++ & ring->mask] = p;
+	return true;
+}
+
+static struct packet *ring_get(struct pipe_ring *ring)
+{
+	if (ring->head == ring->tail)
+		return NULL;
+	return ring->slots[ring->head++ & ring->mask];
+}
+
+static void ring_destroy(struct pipe_ring *ring)
+{
+	struct packet *p;
+	while ((p = ring_get(ring)))
+		packet_free(p);
+	free(ring->slots);
+}
+
+static int pipe_open(struct port *port, const char *const *options, char *err, size_t err_size)
+{
+	static const char *const known[] = {"depth", "sink", NULL};
+	int error = port_check_options(port, options, known, err, err_size);
+	if (error)
+		return error;
+	uint32_t depth = PIPE_DEFAULT_DEPTH;
+	const char *value = port_option(options, "depth");
+	if (value) {
+		char *end;
+		unsigned long d = strtoul(value, &end, 10);
+		if (*end || d < 1 || d > (1u << 20) || (d & (d - 1))) {
+			snprintf(err, err_size, "port %s: depth '%s' must be a power of two, 1-1048576",
+				 port->name, value);
+			return -EINVAL;
+		}
+		depth = (uint32_t)d;
+	}
+	struct pipe_port *pipe = calloc(1, sizeof(*pipe));
+	if (!pipe || ring_init(&pipe->rx, depth) || ring_init(&pipe->tx, depth)) {
+		if (pipe) {
+			free(pipe->rx.slots);
+			free(pipe->tx.slots);
+		}
+		free(pipe);
+		snprintf(err, err_size, "port %s: out of memory", port->name);
+		return -ENOMEM;
+	}
+	value = port_option(options, "sink");
+	pipe->sink = value && strcmp(value, "yes") == 0;
+	pipe->carrier = true;
+	port->priv = pipe;
+	return 0;
+}
+
+static void pipe_close(struct port *port)
+{
+	struct pipe_port *pipe = port->priv;
+	ring_destroy(&pipe->rx);
+	ring_destroy(&pipe->tx);
+	free(pipe);
+}
+
+static int pipe_recv(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
+{
+	(void)pool;
+	struct pipe_port *pipe = port->priv;
+	int n = 0;
+	struct packet *p;
+	while (batch->count < BATCH_SIZE && (p = ring_get(&pipe->rx))) {
+		packet_batch_add(batch, p);
+		n++;
+	}
+	return n;
+}
+
+static void pipe_send(struct port *port, struct packet_batch *batch)
+{
+	struct pipe_port *pipe = port->priv;
+	for (uint32_t i = 0; i < batch->count; i++) {
+		struct packet *p = batch->packets[i];
+		port->counters.tx_packets++;
+		port->counters.tx_bytes += p->len;
+		if (pipe->sink) {
+			packet_free(p);
+		} else if (!ring_put(&pipe->tx, p)) {
+			port->counters.tx_packets--;
+			port->counters.tx_bytes -= p->len;
+			port_count_drop(port, DROP_TX_FULL, 1);
+			packet_free(p);
+		}
+	}
+	batch->count = 0;
+}
+
+static bool pipe_carrier(const struct port *port)
+{
+	const struct pipe_port *pipe = port->priv;
+	return pipe->carrier;
+}
+
+const struct port_class pipe_port_class = {
+	.type = "pipe",
+	.open = pipe_open,
+	.close = pipe_close,
+	.recv = pipe_recv,
+	.send = pipe_send,
+	.carrier = pipe_carrier,
+};
+
+int pipe_inject_packet(struct port *port, struct packet *packet)
+{
+	struct pipe_port *pipe = port->priv;
+	if (!ring_put(&pipe->rx, packet)) {
+		packet_free(packet);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+int pipe_inject(struct port *port, const void *frame, uint32_t len, int tci)
+{
+	struct packet_pool *pool = port->sw ? port->sw->pool : NULL;
+	if (!pool)
+		return -ENODEV;
+	struct packet *p = packet_from_bytes(pool, frame, len);
+	if (!p)
+		return -ENOBUFS;
+	if (tci >= 0) {
+		p->flags |= PACKET_F_META_VLAN;
+		p->meta_tci = (uint16_t)tci;
+	}
+	return pipe_inject_packet(port, p);
+}
+
+int pipe_take(struct port *port, void *buf, uint32_t size)
+{
+	struct pipe_port *pipe = port->priv;
+	struct packet *p = ring_get(&pipe->tx);
+	if (!p)
+		return -EAGAIN;
+	int len = p->len;
+	memcpy(buf, p->data, p->len < size ? p->len : size);
+	packet_free(p);
+	return len;
+}
+
+uint32_t pipe_pending(const struct port *port)
+{
+	const struct pipe_port *pipe = port->priv;
+	return ring_used(&pipe->tx);
+}
+
+void pipe_set_carrier(struct port *port, bool up)
+{
+	struct pipe_port *pipe = port->priv;
+	pipe->carrier = up;
+}

@@ -1,0 +1,117 @@
+/* port.c — the registry of port types and what every port shares: creation,
+ * destruction, defaults and option parsing. The only file that lists the
+ * types; everything else reaches a type through its struct port_class. */
+#include "port.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/util.h"
+
+static const struct port_class *const classes[] = {
+	&pipe_port_class,
+	&pcap_port_class,
+};
+
+const struct port_class *port_class_find(const char *type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(classes); i++)
+		if (strcmp(classes[i]->type, type) == 0)
+			return classes[i];
+	return NULL;
+}
+
+const char *port_class_list(void)
+{
+	static char list[128];
+	if (!list[0]) {
+		size_t used = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(classes); i++)
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+						 classes[i]->type);
+	}
+	return list;
+}
+
+void port_config_init(struct port_config *config)
+{
+	memset(config, 0, sizeof(*config));
+	config->pvid = 1;
+	config->mode = PORT_MODE_VEB;
+	config->learning = true;
+}
+
+struct port *port_create(const char *name, const char *type, const char *const *options, char *err,
+			 size_t err_size)
+{
+	const struct port_class *class = port_class_find(type);
+	if (!class) {
+		snprintf(err, err_size, "port %s: unknown type '%s' (types: %s)", name, type,
+			 port_class_list());
+		return NULL;
+	}
+	if (name[0] == '\0' || strlen(name) >= PORT_NAME_MAX) {
+		snprintf(err, err_size, "port '%s': name must be 1-%d characters", name,
+			 PORT_NAME_MAX - 1);
+		return NULL;
+	}
+	struct port *port = calloc(1, sizeof(*port));
+	if (!port) {
+		snprintf(err, err_size, "port %s: out of memory", name);
+		return NULL;
+	}
+	copy_name(port->name, sizeof(port->name), name);
+	port->class = class;
+	port->index = PORT_NONE;
+	port->up = true;
+	port_config_init(&port->config);
+	if (class->open(port, options, err, err_size) < 0) {
+		free(port);
+		return NULL;
+	}
+	return port;
+}
+
+void port_destroy(struct port *port)
+{
+	if (!port)
+		return;
+	packet_batch_free(&port->txq);
+	port->class->close(port);
+	free(port);
+}
+
+const char *port_option(const char *const *options, const char *key)
+{
+	size_t klen = strlen(key);
+	for (; options && *options; options++)
+		if (strncmp(*options, key, klen) == 0 && (*options)[klen] == '=')
+			return *options + klen + 1;
+	return NULL;
+}
+
+int port_check_options(const struct port *port, const char *const *options, const char *const *known,
+		       char *err, size_t err_size)
+{
+	for (; options && *options; options++) {
+		const char *eq = strchr(*options, '=');
+		size_t klen = eq ? (size_t)(eq - *options) : strlen(*options);
+		bool ok = eq != NULL;
+		for (const char *const *k = known; ok && *k; k++)
+			if (strlen(*k) == klen && strncmp(*k, *options, klen) == 0)
+				goto next;
+		char takes[160] = "";
+		size_t used = 0;
+		for (const char *const *k = known; *k && used < sizeof(takes); k++)
+			used += (size_t)snprintf(takes + used, sizeof(takes) - used, "%s%s",
+						 k == known ? "" : ", ", *k);
+		snprintf(err, err_size, "port %s: %s option '%.*s' (type %s takes: %s)", port->name,
+			 eq ? "unknown" : "malformed (want key=value)", (int)klen, *options,
+			 port->class->type, takes[0] ? takes : "no options");
+		return -EINVAL;
+next:;
+	}
+	return 0;
+}

@@ -1,0 +1,133 @@
+/* port.h — a switch port and the provider interface behind it.
+ *
+ * Every port type (pipe, pcap, and later tap, afpacket, afxdp, internal,
+ * patch, vxlan) implements one `struct port_class`; port.c is the only place
+ * that knows the list of types, and nothing else asks which type a port is.
+ * The forwarding settings and counters of a port live here too, because the
+ * engine reads them for every packet. */
+#ifndef VSWITCH_PORT_H
+#define VSWITCH_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../engine/counters.h"
+#include "../lib/packet.h"
+
+#define PORT_NAME_MAX 32
+#define PORT_NONE 0xffff
+#define VLAN_COUNT 4096
+#define VLAN_WORDS (VLAN_COUNT / 64)
+
+struct port;
+struct vswitch;
+
+/* The provider interface. Operations run on the data-plane thread. */
+struct port_class {
+	const char *type; /* "pipe", "pcap", ... as the CLI spells it */
+
+	/* Opens the port's I/O. `options` is a NULL-terminated array of
+	 * "key=value" strings of this type (may be NULL when there are none).
+	 * May set port->priv. Returns 0, or a negative errno with a message for
+	 * the operator in err. Required. */
+	int (*open)(struct port *port, const char *const *options, char *err, size_t err_size);
+
+	/* Releases everything open() took, including packets still queued.
+	 * Required. */
+	void (*close)(struct port *port);
+
+	/* Receives at most BATCH_SIZE - batch->count frames into `batch`,
+	 * buffers taken from `pool`. A frame whose tag the kernel stripped sets
+	 * PACKET_F_META_VLAN and meta_tci. Returns the number received (0 when
+	 * idle) or a negative errno. NULL: the port never receives. */
+	int (*recv)(struct port *port, struct packet_pool *pool, struct packet_batch *batch);
+
+	/* Transmits every packet of `batch`. The caller transfers ownership of
+	 * all the packets: the provider frees each one, sent or not, counts
+	 * tx_packets/tx_bytes for those sent and a TX_ERROR or TX_FULL drop for
+	 * the others, and leaves batch->count at 0. Required. */
+	void (*send)(struct port *port, struct packet_batch *batch);
+
+	/* Link state. NULL: the link is always up. */
+	bool (*carrier)(const struct port *port);
+};
+
+enum port_mode {
+	PORT_MODE_VEB,         /* switch locally (default) */
+	PORT_MODE_VEPA,        /* everything from this port goes to the uplink */
+	PORT_MODE_PRIVATE,     /* talks only to uplinks, never to other ports */
+	PORT_MODE_PASSTHROUGH, /* owns the uplink: all uplink traffic is its own */
+};
+
+/* Forwarding settings; see DESIGN §3. */
+struct port_config {
+	uint16_t pvid;           /* 1-4094 */
+	uint64_t vids[VLAN_WORDS]; /* extra tagged VLANs (the PVID need not be set here) */
+	bool uplink;             /* reaches the physical network */
+	uint8_t trunk_priority;  /* 1-15, lower wins among uplinks; 0 = not set */
+	enum port_mode mode;
+	bool learning;           /* learn source MACs from this port */
+	bool hairpin;            /* frames may leave by the port they came in on */
+	uint32_t mac_limit;      /* dynamic MACs learned on this port; 0 = no limit */
+};
+
+struct port {
+	char name[PORT_NAME_MAX];
+	const struct port_class *class;
+	void *priv; /* the provider's state */
+
+	struct vswitch *sw;
+	uint16_t index; /* position in sw->ports */
+	bool up;        /* cached carrier, refreshed by switch_run() */
+	bool tx_pending; /* on the switch's list of queues to send */
+
+	struct port_config config;
+	uint64_t vlans[VLAN_WORDS]; /* membership: PVID plus vids */
+
+	struct port_counters counters;
+	struct packet_batch txq; /* frames the pipeline queued for send() */
+};
+
+/* port.c */
+/* The provider for a type name, or NULL if there is no such type. */
+const struct port_class *port_class_find(const char *type);
+/* "pipe, pcap": the known types, for error messages. */
+const char *port_class_list(void);
+/* Defaults: pvid 1, no vids, learning on, veb, no limit. */
+void port_config_init(struct port_config *config);
+/* Allocates a port and opens its I/O. NULL with a message in err on failure. */
+struct port *port_create(const char *name, const char *type, const char *const *options, char *err,
+			 size_t err_size);
+/* Closes the I/O and frees the port; port_destroy(NULL) is a no-op. */
+void port_destroy(struct port *port);
+static inline void port_count_drop(struct port *port, enum drop_reason reason, uint64_t n)
+{
+	port->counters.drops[reason] += n;
+}
+/* Finds "key=value" in options and returns value, or NULL. */
+const char *port_option(const char *const *options, const char *key);
+/* Returns 0 when every option's key is in `known` (NULL-terminated), else
+ * -EINVAL with "port NAME: unknown option KEY (type TYPE takes: ...)". */
+int port_check_options(const struct port *port, const char *const *options, const char *const *known,
+		       char *err, size_t err_size);
+
+/* pipe.c: an in-process port for tests and benchmarks. */
+extern const struct port_class pipe_port_class;
+/* Queues a copy of `frame` for the next recv(); `tci` >= 0 delivers it with
+ * the tag in metadata, as a packet socket does. Returns 0 or -ENOBUFS. */
+int pipe_inject(struct port *port, const void *frame, uint32_t len, int tci);
+/* Queues an already built packet for the next recv() (ownership passes). */
+int pipe_inject_packet(struct port *port, struct packet *packet);
+/* Takes the oldest transmitted frame: copies at most `size` bytes into buf,
+ * returns its length, or -EAGAIN when nothing was sent. */
+int pipe_take(struct port *port, void *buf, uint32_t size);
+/* Frames waiting in the transmit log. */
+uint32_t pipe_pending(const struct port *port);
+/* Sets the carrier the port reports. */
+void pipe_set_carrier(struct port *port, bool up);
+
+/* pcap.c: reads frames from / writes frames to pcap files. */
+extern const struct port_class pcap_port_class;
+
+#endif

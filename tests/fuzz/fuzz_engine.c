@@ -1,0 +1,155 @@
+/* fuzz_engine.c — libFuzzer target for the whole pipeline: arbitrary frames
+ * on arbitrary ports of a configured switch (access, trunk, two uplinks, a
+ * private and a hairpin port, a MAC limit, a tiny MAC table and pool), mixed
+ * with clock ticks and carrier flaps. After every step it checks what DESIGN
+ * §3 promises of each frame that left: never out of its ingress port unless
+ * hairpin, tagged only with a VID the egress port carries and that is not
+ * its PVID, one tag at most; and that no buffer leaked.
+ *
+ * Input: records of [port][op][len][bytes...]; op 0-3 inject (bit 0: the
+ * tag in metadata), 4 ticks the clock, 5 flips a carrier. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "engine/engine.h"
+
+#define N_PORTS 7
+
+struct spec {
+	const char *name;
+	uint16_t pvid;
+	uint16_t vids[3];
+	bool uplink;
+	uint8_t priority;
+	enum port_mode mode;
+	bool hairpin;
+	uint32_t mac_limit;
+};
+
+static const struct spec specs[N_PORTS] = {
+	{"access1", 1, {0}, false, 0, PORT_MODE_VEB, false, 0},
+	{"access2", 2, {0}, false, 0, PORT_MODE_VEB, false, 4},
+	{"trunk", 1, {2, 3, 0}, false, 0, PORT_MODE_VEB, false, 0},
+	{"uplink1", 1, {3, 0}, true, 1, PORT_MODE_VEB, false, 0},
+	{"uplink2", 1, {2, 3, 0}, true, 2, PORT_MODE_VEB, false, 0},
+	{"private", 3, {0}, false, 0, PORT_MODE_PRIVATE, false, 0},
+	{"hairpin", 1, {3, 0}, false, 0, PORT_MODE_VEB, true, 0},
+};
+
+static struct packet_pool *pool;
+static struct vswitch *switches[2];
+
+static struct vswitch *build(enum switch_mode mode)
+{
+	char err[256];
+	struct switch_config config;
+	switch_config_init(&config);
+	config.mode = mode;
+	config.fdb_capacity = 16;
+	struct vswitch *sw = switch_create(mode ? "auth" : "learn", &config, pool, err, sizeof(err));
+	for (int i = 0; sw && i < N_PORTS; i++) {
+		const struct spec *s = &specs[i];
+		const char *opts[] = {"depth=64", NULL};
+		struct port *port = port_create(s->name, "pipe", opts, err, sizeof(err));
+		struct port_config pc;
+		port_config_init(&pc);
+		pc.pvid = s->pvid;
+		for (int v = 0; v < 3 && s->vids[v]; v++)
+			bitset_set(pc.vids, s->vids[v]);
+		pc.uplink = s->uplink;
+		pc.trunk_priority = s->priority;
+		pc.mode = s->mode;
+		pc.hairpin = s->hairpin;
+		pc.mac_limit = s->mac_limit;
+		if (!port || switch_add_port(sw, port, &pc, err, sizeof(err)) < 0) {
+			fprintf(stderr, "fuzz_engine: %s\n", err);
+			abort();
+		}
+	}
+	if (!sw)
+		abort();
+	return sw;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	pool = packet_pool_create(512, 0);
+	switches[0] = build(SWITCH_MODE_LEARNING);
+	switches[1] = build(SWITCH_MODE_AUTHORITATIVE);
+	return 0;
+}
+
+/* Reads back everything the ports sent and checks the egress rules. */
+static void check_output(struct vswitch *sw, const struct port *in)
+{
+	uint8_t buf[2048];
+	for (int i = 0; i < N_PORTS; i++) {
+		struct port *port = sw->ports[i];
+		int len;
+		while ((len = pipe_take(port, buf, sizeof(buf))) >= 0) {
+			if (len < ETH_HEADER_LEN)
+				abort();
+			if (port == in && !port->config.hairpin)
+				abort();
+			if (load_be16(buf + 12) != ETH_TYPE_VLAN)
+				continue;
+			if (len < 18)
+				abort();
+			uint16_t vid = load_be16(buf + 14) & 0xfff;
+			if (vid == port->config.pvid || !bitset_test(port->vlans, vid))
+				abort();
+			if (load_be16(buf + 16) == ETH_TYPE_VLAN)
+				abort();
+		}
+	}
+}
+
+static void reset(struct vswitch *sw)
+{
+	fdb_flush(sw->fdb, PORT_NONE, NULL, true);
+	for (int i = 0; i < N_PORTS; i++)
+		pipe_set_carrier(sw->ports[i], true);
+	switch_run(sw, 1000);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	struct vswitch *sw = switches[data[0] & 1];
+	reset(sw);
+	uint32_t now = 1000;
+	size_t at = 1;
+	while (at + 3 <= size) {
+		struct port *port = sw->ports[data[at] % N_PORTS];
+		uint8_t op = data[at + 1] % 6;
+		size_t len = data[at + 2];
+		at += 3;
+		if (len > size - at)
+			len = size - at;
+		if (op < 4) {
+			int tci = (op & 1) && len >= 2 ? load_be16(data + at) : -1;
+			if (tci >= 0) {
+				at += 2;
+				len -= 2;
+			}
+			pipe_inject(port, data + at, (uint32_t)len, tci);
+			switch_poll(sw);
+			check_output(sw, port);
+		} else if (op == 4) {
+			now += len * 4; /* up to ~1000 s: past the ageing time */
+			switch_run(sw, now);
+		} else {
+			pipe_set_carrier(port, !port->class->carrier(port));
+			switch_run(sw, now);
+		}
+		at += len;
+	}
+	if (pool->available != pool->size)
+		abort(); /* every buffer must come back */
+	if (sw->fdb->count > sw->fdb->capacity)
+		abort();
+	return 0;
+}

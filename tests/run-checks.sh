@@ -1,0 +1,62 @@
+#!/bin/sh
+# Runs every unit test (cmocka) and every fuzz target of a sanitizer build,
+# prints each runner's summary, and ends with one line "N passed, N failed".
+# Usage: tests/run-checks.sh BUILD_DIR FUZZ_SECONDS
+set -u
+build=$1
+fuzz_seconds=$2
+passed=0
+failed=0
+log=$(mktemp -d /tmp/vswitch-check-XXXXXX)
+trap 'rm -rf "$log"' EXIT INT TERM
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+echo "== unit tests (cmocka, ASan+UBSan)"
+for t in "$build"/tests/test_*; do
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	name=$(basename "$t")
+	"$t" >"$log/$name" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name")
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name")
+	p=${p:-0}
+	f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1 # crashed or a sanitizer stopped it
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then
+		echo "-- $name FAILED:"
+		cat "$log/$name"
+	else
+		echo "   $name: $p passed"
+	fi
+done
+
+echo "== fuzz targets (libFuzzer, ${fuzz_seconds}s each)"
+for f in "$build"/tests/fuzz_*; do
+	[ -f "$f" ] && [ -x "$f" ] || continue
+	name=$(basename "$f")
+	mkdir -p "$log/$name.corpus"
+	if [ -d "tests/fuzz/corpus/$name" ]; then
+		cp tests/fuzz/corpus/"$name"/* "$log/$name.corpus"/ 2>/dev/null
+	fi
+	if "$f" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$log/" "$log/$name.corpus" >"$log/$name.log" 2>&1; then
+		passed=$((passed + 1))
+		echo "   $name: $(grep -o '#[0-9]*[[:space:]]*DONE.*' "$log/$name.log" | tail -1)"
+	else
+		failed=$((failed + 1))
+		echo "-- $name FAILED:"
+		tail -40 "$log/$name.log"
+		for crash in "$log"/crash-* "$log"/leak-* "$log"/timeout-*; do
+			[ -f "$crash" ] && echo "   input: $(od -An -tx1 "$crash" | head -5)"
+		done
+	fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

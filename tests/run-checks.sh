@@ -41,8 +41,8 @@ for f in "$build"/tests/fuzz_*; do
 	[ -f "$f" ] && [ -x "$f" ] || continue
 	name=$(basename "$f")
 	mkdir -p "$log/$name.corpus"
-	if [ -d "tests/fuzz/corpus/$name" ]; then
-		cp tests/fuzz/corpus/"$name"/* "$log/$name.corpus"/ 2>/dev/null
+	if [ -x "tests/fuzz/make-corpus.py" ] && [ "$name" = fuzz_engine ]; then
+		python3 tests/fuzz/make-corpus.py "$log/$name.corpus"
 	fi
 	if "$f" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$log/" "$log/$name.corpus" >"$log/$name.log" 2>&1; then

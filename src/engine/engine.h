@@ -33,6 +33,8 @@ enum fdb_flags {
 	FDB_F_STATIC = 1 << 0,
 };
 
+#define FDB_LINE_SLOTS 4
+
 /* 16 bytes: four to a cache line. key 0 marks a free slot (VID 0 is never
  * learned). */
 struct fdb_entry {
@@ -61,9 +63,11 @@ static inline uint16_t fdb_key_vid(uint64_t key)
 	return (uint16_t)(key >> 48);
 }
 
+/* A key's probe starts at the first slot of a cache line, so the one line
+ * the pipeline prefetches holds the key unless four others got there first. */
 static inline uint32_t fdb_home_slot(const struct fdb *fdb, uint64_t hash)
 {
-	return hash_reduce(hash, fdb->n_slots);
+	return hash_reduce(hash, fdb->n_slots / FDB_LINE_SLOTS) * FDB_LINE_SLOTS;
 }
 
 static inline void fdb_prefetch(const struct fdb *fdb, uint64_t hash)
@@ -138,6 +142,7 @@ struct vswitch {
 	 * uplinks only the active one), and the active uplink. */
 	uint64_t flood_set[VLAN_COUNT][PORT_SET_WORDS];
 	uint16_t active_uplink[VLAN_COUNT];
+	uint64_t vids_in_use[VLAN_WORDS]; /* VIDs some port is a member of */
 
 	/* Ports with frames queued during the batch at hand. */
 	uint16_t n_pending;
@@ -187,8 +192,9 @@ bool vlan_egress(struct packet *packet, const struct port *out);
 
 /* ---- learn.c: source MAC learning --------------------------------------- */
 
-/* Learns (VID, source MAC) of every packet of the batch on `in`; marks
- * frames that break a learning rule (MAC limit, static conflict) dropped. */
+/* Learns (VID, source MAC) of every packet of the batch on `in` (src_hash
+ * set); marks frames that break a learning rule (MAC limit, static
+ * conflict) dropped. */
 void learn_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch);
 
 /* ---- forward.c: the per-packet decision --------------------------------- */
@@ -198,7 +204,8 @@ void learn_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch
  * with *why set. Pure. */
 uint16_t forward_decide(const struct vswitch *sw, const struct port *in, uint16_t vid,
 			const uint8_t *dst, const struct fdb_entry *known, enum drop_reason *why);
-/* Looks up and decides for the whole batch (sets out_port / drop). */
+/* Looks up (dst_hash set for unicast) and decides for the whole batch:
+ * sets out_port, or drop. */
 void forward_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch);
 
 /* ---- flood.c: broadcast, multicast and unknown unicast ------------------ */

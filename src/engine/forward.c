@@ -80,18 +80,11 @@ void forward_batch(struct vswitch *sw, struct port *in, struct packet_batch *bat
 	struct fdb *fdb = sw->fdb;
 	for (uint32_t i = 0; i < batch->count; i++) {
 		struct packet *p = batch->packets[i];
-		if (p->drop || mac_is_group(p->data))
-			continue;
-		p->hash = hash_u64(fdb_key(p->vid, p->data));
-		fdb_prefetch(fdb, p->hash);
-	}
-	for (uint32_t i = 0; i < batch->count; i++) {
-		struct packet *p = batch->packets[i];
 		if (p->drop)
 			continue;
 		const struct fdb_entry *known = NULL;
 		if (!mac_is_group(p->data))
-			known = fdb_find(fdb, fdb_key(p->vid, p->data), p->hash);
+			known = fdb_find(fdb, fdb_key(p->vid, p->data), p->dst_hash);
 		enum drop_reason why = DROP_NONE;
 		p->out_port = forward_decide(sw, in, p->vid, p->data, known, &why);
 		p->drop = (uint8_t)why;

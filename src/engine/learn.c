@@ -3,7 +3,7 @@
  * off on the port. A MAC seen on another port moves there (a VM migrated or
  * a link failed over) — but a static entry never moves, and a port never
  * learns past its MAC limit: those frames are dropped and counted. The batch
- * is hashed and prefetched first, then learned. */
+ * arrives hashed and prefetched by the ingress stage. */
 #include "engine.h"
 
 /* A VEPA port's frames come back through the uplink when the external
@@ -26,14 +26,8 @@ void learn_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch
 
 	for (uint32_t i = 0; i < batch->count; i++) {
 		struct packet *p = batch->packets[i];
-		p->hash = hash_u64(fdb_key(p->vid, p->data + 6));
-		fdb_prefetch(fdb, p->hash);
-	}
-
-	for (uint32_t i = 0; i < batch->count; i++) {
-		struct packet *p = batch->packets[i];
 		uint64_t key = fdb_key(p->vid, p->data + 6);
-		struct fdb_entry *e = fdb_find(fdb, key, p->hash);
+		struct fdb_entry *e = fdb_find(fdb, key, p->src_hash);
 		if (LIKELY(e && e->port == here)) {
 			if (e->last_seen != now) /* keep the cache line clean */
 				e->last_seen = now;
@@ -53,7 +47,7 @@ void learn_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch
 			fdb_move(fdb, e, here);
 			e->last_seen = now;
 			in->counters.mac_moves++;
-		} else if (!fdb_insert(fdb, key, p->hash, here, 0, now)) {
+		} else if (!fdb_insert(fdb, key, p->src_hash, here, 0, now)) {
 			sw->fdb_full++; /* still forwarded, flooded back if unknown */
 		}
 	}

@@ -53,7 +53,8 @@ struct vswitch *switch_create(const char *name, const struct switch_config *conf
 	sw->config = *config;
 	sw->pool = pool;
 	sw->passthrough_port = PORT_NONE;
-	switch_update_vlans(sw);
+	for (unsigned vid = 0; vid < VLAN_COUNT; vid++)
+		sw->active_uplink[vid] = PORT_NONE;
 	return sw;
 }
 
@@ -271,33 +272,45 @@ void switch_run(struct vswitch *sw, uint32_t now)
  * trunk priority (unset counts as 16), ties to the lowest index: PowerVM's
  * rule for several trunk adapters on one VLAN. Only it carries the VID, so
  * two uplinks into one LAN never make a loop. */
-void switch_update_vlans(struct vswitch *sw)
+static void update_vlan(struct vswitch *sw, unsigned vid)
 {
-	for (unsigned vid = 0; vid < VLAN_COUNT; vid++) {
-		uint64_t *set = sw->flood_set[vid];
-		memset(set, 0, sizeof(sw->flood_set[vid]));
-		uint16_t best = PORT_NONE;
-		unsigned best_priority = 99;
-		if (vid == 0 || vid > VID_MAX) {
-			sw->active_uplink[vid] = PORT_NONE;
+	uint64_t *set = sw->flood_set[vid];
+	memset(set, 0, sizeof(sw->flood_set[vid]));
+	uint16_t best = PORT_NONE;
+	unsigned best_priority = 99;
+	for (uint16_t i = 0; i < sw->n_ports; i++) {
+		const struct port *port = sw->ports[i];
+		if (!port || !port->up || !bitset_test(port->vlans, vid))
+			continue;
+		if (!port->config.uplink) {
+			bitset_set(set, i);
 			continue;
 		}
-		for (uint16_t i = 0; i < sw->n_ports; i++) {
-			const struct port *port = sw->ports[i];
-			if (!port || !port->up || !bitset_test(port->vlans, vid))
-				continue;
-			if (!port->config.uplink) {
-				bitset_set(set, i);
-				continue;
-			}
-			unsigned priority = port->config.trunk_priority ? port->config.trunk_priority : 16;
-			if (priority < best_priority) {
-				best = i;
-				best_priority = priority;
-			}
+		unsigned priority = port->config.trunk_priority ? port->config.trunk_priority : 16;
+		if (priority < best_priority) {
+			best = i;
+			best_priority = priority;
 		}
-		sw->active_uplink[vid] = best;
-		if (best != PORT_NONE)
-			bitset_set(set, best);
 	}
+	sw->active_uplink[vid] = best;
+	if (best != PORT_NONE)
+		bitset_set(set, best);
+}
+
+/* Only VIDs some port used before or uses now can change. */
+void switch_update_vlans(struct vswitch *sw)
+{
+	uint64_t in_use[VLAN_WORDS] = {0};
+	for (uint16_t i = 0; i < sw->n_ports; i++)
+		if (sw->ports[i])
+			for (unsigned w = 0; w < VLAN_WORDS; w++)
+				in_use[w] |= sw->ports[i]->vlans[w];
+	for (unsigned w = 0; w < VLAN_WORDS; w++) {
+		for (uint64_t bits = in_use[w] | sw->vids_in_use[w]; bits; bits &= bits - 1) {
+			unsigned vid = w * 64 + (unsigned)__builtin_ctzll(bits);
+			if (vid >= 1 && vid <= VID_MAX)
+				update_vlan(sw, vid);
+		}
+	}
+	memcpy(sw->vids_in_use, in_use, sizeof(in_use));
 }

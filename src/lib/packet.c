@@ -63,7 +63,8 @@ struct packet *packet_clone(const struct packet *src)
 	p->vid = src->vid;
 	p->pcp = src->pcp;
 	p->out_port = src->out_port;
-	p->hash = src->hash;
+	p->src_hash = src->src_hash;
+	p->dst_hash = src->dst_hash;
 	return p;
 }
 

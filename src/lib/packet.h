@@ -40,7 +40,8 @@ struct packet {
 	uint16_t out_port; /* the forwarding decision */
 	uint8_t drop;      /* enum drop_reason, 0 while the frame lives */
 	uint8_t pad[3];
-	uint64_t hash; /* scratch for the stage at hand (FDB key hash) */
+	uint64_t src_hash; /* MAC-table hashes of (VID, source) and (VID, */
+	uint64_t dst_hash; /* destination), set by the ingress stage */
 	uint8_t *buffer; /* start of the buffer, data - headroom when fresh */
 	struct packet_pool *pool;
 };

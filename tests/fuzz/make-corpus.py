@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Writes seed inputs for fuzz_engine into DIR: well-formed conversations
+(broadcasts, learned unicast, tagged trunks, clock ticks, carrier flaps) so
+the fuzzer starts deep in the pipeline instead of at the parser.
+
+Input format (see fuzz_engine.c): [switch][records...], a record being
+[port][op][len][bytes]; op 0/2 inject, 1/3 inject with the first two bytes
+as a metadata tag, 4 ticks the clock, 5 flips the port's carrier."""
+import os
+import struct
+import sys
+
+BCAST = b"\xff" * 6
+
+
+def mac(n):
+    return bytes([2, 0, 0, 0, n >> 8, n & 0xFF])
+
+
+def frame(dst, src, vid=None, ethertype=0x0800, payload=b"x" * 46):
+    tag = struct.pack("!HH", 0x8100, vid) if vid is not None else b""
+    return dst + src + tag + struct.pack("!H", ethertype) + payload
+
+
+def inject(port, data, meta_tci=None):
+    if meta_tci is not None:
+        data = struct.pack("!H", meta_tci) + data
+        return bytes([port, 1, len(data)]) + data
+    return bytes([port, 0, len(data)]) + data
+
+
+def tick(seconds_by_4):
+    return bytes([0, 4, seconds_by_4])
+
+
+def flap(port):
+    return bytes([port, 5, 0])
+
+
+def seeds():
+    # ports: 0 access1(1) 1 access2(2, limit 4) 2 trunk(1+2,3) 3 uplink1(1+3)
+    #        4 uplink2(1+2,3) 5 private(3) 6 hairpin(1+3)
+    hello = b"".join(inject(p, frame(BCAST, mac(p + 1))) for p in range(7))
+    yield b"\x00" + hello
+    yield b"\x01" + hello
+    talk = hello + inject(0, frame(mac(2), mac(1))) + inject(1, frame(mac(1), mac(2)))
+    yield b"\x00" + talk + inject(2, frame(mac(7), mac(3), vid=3))
+    yield b"\x01" + talk + inject(3, frame(mac(99), mac(4), vid=3))
+    yield b"\x00" + hello + inject(2, frame(BCAST, mac(3)), meta_tci=3)
+    yield b"\x00" + hello + tick(80) + inject(0, frame(mac(2), mac(1)))
+    yield b"\x01" + hello + flap(3) + tick(1) + inject(0, frame(mac(50), mac(1)))
+    limit = b"".join(inject(1, frame(BCAST, mac(100 + i))) for i in range(6))
+    yield b"\x00" + limit
+    yield b"\x00" + inject(6, frame(BCAST, mac(9))) + inject(6, frame(mac(9), mac(8), vid=3))
+    yield b"\x00" + inject(5, frame(BCAST, mac(5), vid=3)) + inject(3, frame(mac(6), mac(7), vid=3))
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    for i, seed in enumerate(seeds()):
+        with open(os.path.join(out, "seed-%02d" % i), "wb") as f:
+            f.write(seed)
+
+
+if __name__ == "__main__":
+    main()

@@ -78,8 +78,12 @@ isolated:
 void forward_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch)
 {
 	struct fdb *fdb = sw->fdb;
+	for (uint32_t i = 0; i < batch->count && i < FDB_PREFETCH_AHEAD; i++)
+		fdb_prefetch(fdb, batch->packets[i]->dst_hash);
 	for (uint32_t i = 0; i < batch->count; i++) {
 		struct packet *p = batch->packets[i];
+		if (i + FDB_PREFETCH_AHEAD < batch->count)
+			fdb_prefetch(fdb, batch->packets[i + FDB_PREFETCH_AHEAD]->dst_hash);
 		if (p->drop)
 			continue;
 		const struct fdb_entry *known = NULL;

@@ -4,13 +4,11 @@
  * or flood, and send. Each stage takes the whole batch; data flows one way. */
 #include "engine.h"
 
-/* Parse + VLAN ingress; compacts the batch to the frames that pass, and
- * starts fetching the MAC-table lines that learning and lookup will read, so
- * the misses of both overlap with the rest of the batch's work. */
+/* Parse + VLAN ingress; compacts the batch to the frames that pass and
+ * computes the MAC-table hashes that learning and lookup will use. */
 static void ingress_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch)
 {
 	const uint16_t mtu = sw->config.mtu;
-	const struct fdb *fdb = sw->fdb;
 	uint64_t bytes = 0;
 	uint32_t kept = 0;
 	for (uint32_t i = 0; i < batch->count; i++) {
@@ -32,11 +30,7 @@ static void ingress_batch(struct vswitch *sw, struct port *in, struct packet_bat
 		p->pcp = h.tagged ? h.tci >> 12 : 0;
 		p->drop = DROP_NONE;
 		p->src_hash = hash_u64(fdb_key(p->vid, p->data + 6));
-		fdb_prefetch(fdb, p->src_hash);
-		if (!mac_is_group(p->data)) {
-			p->dst_hash = hash_u64(fdb_key(p->vid, p->data));
-			fdb_prefetch(fdb, p->dst_hash);
-		}
+		p->dst_hash = mac_is_group(p->data) ? 0 : hash_u64(fdb_key(p->vid, p->data));
 		batch->packets[kept++] = p;
 	}
 	in->counters.rx_packets += batch->count;

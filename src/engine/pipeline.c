@@ -15,8 +15,10 @@ static void ingress_batch(struct vswitch *sw, struct port *in, struct packet_bat
 		struct packet *p = batch->packets[i];
 		struct frame_header h;
 		bytes += p->len;
+		/* A GSO super-frame is cut to the MTU at egress, not refused here. */
+		bool gso = (p->flags & PACKET_F_OFFLOAD) && p->offload.gso_type;
 		enum drop_reason why = parse_frame(p->data, p->len, p->flags & PACKET_F_META_VLAN,
-						   p->meta_tci, mtu, &h);
+						   p->meta_tci, gso ? UINT16_MAX : mtu, &h);
 		if (LIKELY(why == DROP_NONE))
 			why = vlan_ingress(sw, in, &h, &p->vid);
 		if (UNLIKELY(why != DROP_NONE)) {
@@ -26,7 +28,8 @@ static void ingress_batch(struct vswitch *sw, struct port *in, struct packet_bat
 		}
 		/* The tag's VID now lives in p->vid; only its place in the
 		 * buffer matters from here on. */
-		p->flags = h.inline_tag ? PACKET_F_INLINE_TAG : 0;
+		p->flags = (uint16_t)((p->flags & PACKET_F_OFFLOAD) |
+				      (h.inline_tag ? PACKET_F_INLINE_TAG : 0));
 		p->pcp = h.tagged ? h.tci >> 12 : 0;
 		p->drop = DROP_NONE;
 		p->src_hash = hash_u64(fdb_key(p->vid, p->data + 6));

@@ -63,6 +63,7 @@ struct packet *packet_clone(const struct packet *src)
 	p->vid = src->vid;
 	p->pcp = src->pcp;
 	p->out_port = src->out_port;
+	p->offload = src->offload;
 	p->src_hash = src->src_hash;
 	p->dst_hash = src->dst_hash;
 	return p;
@@ -90,6 +91,8 @@ bool packet_push_vlan(struct packet *p, uint16_t tci)
 	store_be16(p->data + 14, tci);
 	p->len += VLAN_TAG_LEN;
 	p->flags |= PACKET_F_INLINE_TAG;
+	if (p->flags & PACKET_F_OFFLOAD)
+		packet_offload_shift(p, VLAN_TAG_LEN);
 	return true;
 }
 
@@ -99,6 +102,19 @@ void packet_pop_vlan(struct packet *p)
 	p->data += VLAN_TAG_LEN;
 	p->len -= VLAN_TAG_LEN;
 	p->flags &= (uint16_t)~PACKET_F_INLINE_TAG;
+	if (p->flags & PACKET_F_OFFLOAD)
+		packet_offload_shift(p, -VLAN_TAG_LEN);
+}
+
+void packet_offload_shift(struct packet *p, int delta)
+{
+	struct packet_offload *o = &p->offload;
+	/* csum_start is only meaningful with NEEDS_CSUM, hdr_len with GSO, but
+	 * both are positions in the frame: both move with the headers. */
+	if (o->csum_start)
+		o->csum_start = (uint16_t)(o->csum_start + delta);
+	if (o->hdr_len)
+		o->hdr_len = (uint16_t)(o->hdr_len + delta);
 }
 
 void packet_batch_free(struct packet_batch *b)

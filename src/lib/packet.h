@@ -26,6 +26,22 @@ enum packet_flags {
 	PACKET_F_META_VLAN = 1 << 0,
 	/* The frame carries its 802.1Q tag in the buffer at offset 12. */
 	PACKET_F_INLINE_TAG = 1 << 1,
+	/* `offload` holds a virtio-net header: GSO or a checksum to complete. */
+	PACKET_F_OFFLOAD = 1 << 2,
+};
+
+/* The virtio-net header a tap (IFF_VNET_HDR) or packet socket
+ * (PACKET_VNET_HDR) exchanges with the kernel, in host byte order. A TCP
+ * stream between VMs moves as 64 KB super-frames with the checksum left to
+ * do; carrying this instead of segmenting is what makes it fast. Offsets
+ * count from the first byte of the Ethernet header. */
+struct packet_offload {
+	uint8_t flags;    /* VIRTIO_NET_HDR_F_NEEDS_CSUM, _DATA_VALID */
+	uint8_t gso_type; /* VIRTIO_NET_HDR_GSO_NONE, _TCPV4, _UDP, _TCPV6 (| _ECN) */
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
 };
 
 struct packet_pool;
@@ -40,6 +56,7 @@ struct packet {
 	uint16_t out_port; /* the forwarding decision */
 	uint8_t drop;      /* enum drop_reason, 0 while the frame lives */
 	uint8_t pad[3];
+	struct packet_offload offload; /* valid with PACKET_F_OFFLOAD */
 	uint64_t src_hash; /* MAC-table hashes of (VID, source) and (VID, */
 	uint64_t dst_hash; /* destination), set by the ingress stage */
 	uint8_t *buffer; /* start of the buffer, data - headroom when fresh */
@@ -107,6 +124,9 @@ struct packet *packet_from_bytes(struct packet_pool *pool, const void *frame, ui
 bool packet_push_vlan(struct packet *p, uint16_t tci);
 /* Removes the inline 802.1Q tag after the MAC addresses. */
 void packet_pop_vlan(struct packet *p);
+/* Moves the offload header's frame offsets by delta bytes (a tag pushed or
+ * popped in front of the L3 header). */
+void packet_offload_shift(struct packet *p, int delta);
 
 static inline void packet_batch_init(struct packet_batch *b)
 {

@@ -51,6 +51,17 @@ struct port_class {
 
 	/* Link state. NULL: the link is always up. */
 	bool (*carrier)(const struct port *port);
+
+	/* A file descriptor that becomes readable when recv() has frames, for
+	 * the daemon's epoll; -1 or NULL: the port must be polled. */
+	int (*wait_fd)(const struct port *port);
+};
+
+/* What a port can transmit, set by open(). Frames with offload metadata
+ * (PACKET_F_OFFLOAD) go to a port without PORT_F_OFFLOAD only after the
+ * egress stage has segmented them and completed their checksums. */
+enum port_features {
+	PORT_F_OFFLOAD = 1 << 0, /* takes a virtio-net header: GSO and partial checksums */
 };
 
 enum port_mode {
@@ -81,6 +92,7 @@ struct port {
 	uint16_t index; /* position in sw->ports */
 	bool up;        /* cached carrier, refreshed by switch_run() */
 	bool tx_pending; /* on the switch's list of queues to send */
+	uint32_t features; /* enum port_features */
 
 	struct port_config config;
 	uint64_t vlans[VLAN_WORDS]; /* membership: PVID plus vids */

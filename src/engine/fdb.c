@@ -166,14 +166,19 @@ uint32_t fdb_age(struct fdb *fdb, uint32_t now, uint32_t ageing, uint32_t budget
 	uint32_t i = fdb->age_cursor;
 	if (i >= fdb->n_slots)
 		i = 0;
-	for (uint32_t scanned = 0; scanned < budget && scanned < fdb->n_slots; scanned++) {
+	if (budget > fdb->n_slots)
+		budget = fdb->n_slots;
+	/* Only moving on uses budget: after a removal slot i holds the entry
+	 * that shifted back into it, which must be looked at too. */
+	for (uint32_t scanned = 0; scanned < budget;) {
 		struct fdb_entry *e = &fdb->slots[i];
 		if (e->key != 0 && !(e->flags & FDB_F_STATIC) && now - e->last_seen >= ageing) {
 			fdb_remove(fdb, e);
 			removed++;
-			continue; /* slot i may hold a shifted entry now */
+			continue;
 		}
 		i = next_slot(fdb, i);
+		scanned++;
 	}
 	fdb->age_cursor = i;
 	return removed;

@@ -4,7 +4,7 @@
 set -eu
 
 packages="clang libclang-rt-dev meson ninja-build pkg-config libcmocka-dev libpcap-dev
-tcpdump valgrind"
+tcpdump valgrind libcjson-dev libsystemd-dev"
 
 missing=""
 for p in $packages; do

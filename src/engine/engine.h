@@ -162,6 +162,9 @@ struct vswitch *switch_create(const char *name, const struct switch_config *conf
 			      struct packet_pool *pool, char *err, size_t err_size);
 /* Destroys the switch and every port on it; NULL is a no-op. */
 void switch_destroy(struct vswitch *sw);
+/* Checks a port configuration's ranges and combinations. */
+int port_config_validate(const char *name, const struct port_config *config, char *err,
+			 size_t err_size);
 /* Checks a port configuration: ranges, and that it fits this switch. */
 int switch_check_port_config(const struct vswitch *sw, const struct port *port,
 			     const struct port_config *config, char *err, size_t err_size);

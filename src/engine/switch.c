@@ -68,37 +68,45 @@ void switch_destroy(struct vswitch *sw)
 	free(sw);
 }
 
-int switch_check_port_config(const struct vswitch *sw, const struct port *port,
-			     const struct port_config *config, char *err, size_t err_size)
+int port_config_validate(const char *name, const struct port_config *config, char *err,
+			 size_t err_size)
 {
 	if (config->pvid < 1 || config->pvid > VID_MAX) {
-		snprintf(err, err_size, "port %s: pvid %u out of range 1-%u", port->name, config->pvid,
+		snprintf(err, err_size, "port %s: pvid %u out of range 1-%u", name, config->pvid,
 			 VID_MAX);
 		return -ERANGE;
 	}
 	if (bitset_test(config->vids, 0) || bitset_test(config->vids, 4095)) {
 		snprintf(err, err_size, "port %s: vids must be in range 1-%u (0 and 4095 are reserved)",
-			 port->name, VID_MAX);
+			 name, VID_MAX);
 		return -ERANGE;
 	}
 	if (config->trunk_priority > 15) {
-		snprintf(err, err_size, "port %s: trunk-priority %u out of range 1-15", port->name,
+		snprintf(err, err_size, "port %s: trunk-priority %u out of range 1-15", name,
 			 config->trunk_priority);
 		return -ERANGE;
 	}
 	if (config->trunk_priority && !config->uplink) {
-		snprintf(err, err_size, "port %s: trunk-priority applies only to an uplink port",
-			 port->name);
+		snprintf(err, err_size, "port %s: trunk-priority applies only to an uplink port", name);
 		return -EINVAL;
 	}
 	if (config->mode > PORT_MODE_PASSTHROUGH) {
-		snprintf(err, err_size, "port %s: unknown mode %d", port->name, (int)config->mode);
+		snprintf(err, err_size, "port %s: unknown mode %d", name, (int)config->mode);
 		return -EINVAL;
 	}
 	if (config->uplink && config->mode != PORT_MODE_VEB) {
-		snprintf(err, err_size, "port %s: an uplink forwards in veb mode only", port->name);
+		snprintf(err, err_size, "port %s: an uplink forwards in veb mode only", name);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int switch_check_port_config(const struct vswitch *sw, const struct port *port,
+			     const struct port_config *config, char *err, size_t err_size)
+{
+	int error = port_config_validate(port->name, config, err, err_size);
+	if (error)
+		return error;
 	if (config->mode == PORT_MODE_PASSTHROUGH && sw->passthrough_port != PORT_NONE &&
 	    sw->passthrough_port != port->index) {
 		snprintf(err, err_size, "port %s: port %s already owns the uplink in passthrough mode",

@@ -1,0 +1,474 @@
+/* commands.c — the command language shared by vswitchctl and the startup
+ * file: one table of commands with their usage. Configuration commands edit
+ * the model in ctx->cfg (the caller checks and applies it); live commands
+ * act on the datapath; show commands are in show.c. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/datapath.h"
+#include "lib/frame.h"
+#include "show.h"
+
+struct command {
+	const char *verb[2]; /* "port", "add" */
+	bool config;         /* may appear in a startup file */
+	int (*run)(struct command_context *ctx, int argc, char **argv, char *err, size_t err_size);
+	const char *usage;
+};
+
+static int need(int argc, int n, const char *usage, char *err, size_t err_size)
+{
+	if (argc >= n)
+		return 0;
+	snprintf(err, err_size, "usage: %s", usage);
+	return -EINVAL;
+}
+
+static int check_name(const char *what, const char *name, size_t max, char *err, size_t err_size)
+{
+	size_t n = strlen(name);
+	bool ok = n > 0 && n < max;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = isalnum((unsigned char)name[i]) || strchr("._-:@", name[i]);
+	if (!ok)
+		snprintf(err, err_size,
+			 "%s name '%s' must be 1-%zu characters of letters, digits and ._-:@", what,
+			 name, max - 1);
+	return ok ? 0 : -EINVAL;
+}
+
+/* ---- switch ------------------------------------------------------------- */
+
+static int switch_add(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	const char *name = argv[0];
+	if (check_name("switch", name, SWITCH_NAME_MAX, err, n))
+		return -EINVAL;
+	if (config_find_switch(ctx->cfg, name)) {
+		snprintf(err, n, "switch %s: already exists", name);
+		return -EEXIST;
+	}
+	struct switch_config settings;
+	switch_config_init(&settings);
+	if (config_parse_switch_settings(name, argc - 1, argv + 1, &settings, err, n))
+		return -EINVAL;
+	struct config_switch *sw = config_add_switch(ctx->cfg);
+	if (!sw) {
+		snprintf(err, n, "out of memory");
+		return -ENOMEM;
+	}
+	copy_name(sw->name, sizeof(sw->name), name);
+	sw->settings = settings;
+	ctx->changed = true;
+	return 0;
+}
+
+static int switch_set(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	struct config_switch *sw = config_find_switch(ctx->cfg, argv[0]);
+	if (!sw) {
+		snprintf(err, n, "switch %s: no such switch", argv[0]);
+		return -ENOENT;
+	}
+	struct switch_config settings = sw->settings;
+	if (config_parse_switch_settings(argv[0], argc - 1, argv + 1, &settings, err, n))
+		return -EINVAL;
+	sw->settings = settings;
+	ctx->changed = true;
+	return 0;
+}
+
+static int switch_del(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	(void)argc;
+	if (!config_find_switch(ctx->cfg, argv[0])) {
+		snprintf(err, n, "switch %s: no such switch", argv[0]);
+		return -ENOENT;
+	}
+	config_del_switch(ctx->cfg, argv[0]);
+	ctx->changed = true;
+	return 0;
+}
+
+/* ---- port --------------------------------------------------------------- */
+
+static int port_add(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	const char *sw = argv[0], *name = argv[1];
+	if (check_name("port", name, PORT_NAME_MAX, err, n))
+		return -EINVAL;
+	if (!config_find_switch(ctx->cfg, sw)) {
+		snprintf(err, n, "port %s: no switch %s", name, sw);
+		return -ENOENT;
+	}
+	if (config_find_port(ctx->cfg, name)) {
+		snprintf(err, n, "port %s: already exists", name);
+		return -EEXIST;
+	}
+	if (strcmp(argv[2], "type") != 0) {
+		snprintf(err, n, "port %s: 'type TYPE' must follow the port name", name);
+		return -EINVAL;
+	}
+	if (!port_class_find(argv[3])) {
+		snprintf(err, n, "port %s: unknown type '%s' (types: %s)", name, argv[3],
+			 port_class_list());
+		return -EINVAL;
+	}
+	struct config_port port;
+	memset(&port, 0, sizeof(port));
+	copy_name(port.name, sizeof(port.name), name);
+	copy_name(port.sw, sizeof(port.sw), sw);
+	copy_name(port.type, sizeof(port.type), argv[3]);
+	port_config_init(&port.settings);
+	if (config_parse_port_settings(&port, argc - 4, argv + 4, true, err, n))
+		return -EINVAL;
+	if (port_config_validate(name, &port.settings, err, n))
+		return -EINVAL;
+	struct config_port *slot = config_add_port(ctx->cfg);
+	if (!slot) {
+		snprintf(err, n, "out of memory");
+		return -ENOMEM;
+	}
+	*slot = port;
+	ctx->changed = true;
+	return 0;
+}
+
+static int port_set(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	struct config_port *port = config_find_port(ctx->cfg, argv[0]);
+	if (!port) {
+		snprintf(err, n, "port %s: no such port", argv[0]);
+		return -ENOENT;
+	}
+	struct config_port changed = *port;
+	if (config_parse_port_settings(&changed, argc - 1, argv + 1, false, err, n) ||
+	    port_config_validate(changed.name, &changed.settings, err, n))
+		return -EINVAL;
+	*port = changed;
+	ctx->changed = true;
+	return 0;
+}
+
+static int port_del(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	(void)argc;
+	if (!config_find_port(ctx->cfg, argv[0])) {
+		snprintf(err, n, "port %s: no such port", argv[0]);
+		return -ENOENT;
+	}
+	config_del_port(ctx->cfg, argv[0]);
+	ctx->changed = true;
+	return 0;
+}
+
+/* ---- fdb ---------------------------------------------------------------- */
+
+/* Parses "vlan V mac M [port P]" after the switch name. */
+static int parse_fdb_args(int argc, char **argv, uint16_t *vid, uint8_t mac[6], const char **port,
+			  char *err, size_t n)
+{
+	*port = NULL;
+	*vid = 0;
+	bool have_mac = false;
+	for (int i = 0; i + 1 < argc; i += 2) {
+		char *end;
+		if (!strcmp(argv[i], "vlan")) {
+			unsigned long v = strtoul(argv[i + 1], &end, 10);
+			if (*end || v < 1 || v > VID_MAX) {
+				snprintf(err, n, "fdb: vlan '%s' out of range 1-%u", argv[i + 1], VID_MAX);
+				return -EINVAL;
+			}
+			*vid = (uint16_t)v;
+		} else if (!strcmp(argv[i], "mac")) {
+			if (mac_parse(argv[i + 1], mac)) {
+				snprintf(err, n, "fdb: '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)",
+					 argv[i + 1]);
+				return -EINVAL;
+			}
+			have_mac = true;
+		} else if (!strcmp(argv[i], "port")) {
+			*port = argv[i + 1];
+		} else {
+			snprintf(err, n, "fdb: unknown word '%s' (want vlan, mac, port)", argv[i]);
+			return -EINVAL;
+		}
+	}
+	if (argc % 2 || !*vid || !have_mac) {
+		snprintf(err, n, "fdb: need 'vlan VID mac MAC'");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int fdb_add(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	uint16_t vid;
+	uint8_t mac[6];
+	const char *port;
+	char text[18];
+	if (!config_find_switch(ctx->cfg, argv[0])) {
+		snprintf(err, n, "fdb: no switch %s", argv[0]);
+		return -ENOENT;
+	}
+	if (parse_fdb_args(argc - 1, argv + 1, &vid, mac, &port, err, n))
+		return -EINVAL;
+	if (!port) {
+		snprintf(err, n, "fdb: need 'port PORT'");
+		return -EINVAL;
+	}
+	if (mac_is_group(mac) || mac_is_zero(mac)) {
+		snprintf(err, n, "fdb: %s is not a unicast MAC", mac_format(mac, text));
+		return -EINVAL;
+	}
+	struct config_mac *m = config_find_mac(ctx->cfg, argv[0], vid, mac);
+	if (!m)
+		m = config_add_mac(ctx->cfg);
+	if (!m) {
+		snprintf(err, n, "out of memory");
+		return -ENOMEM;
+	}
+	copy_name(m->sw, sizeof(m->sw), argv[0]);
+	m->vid = vid;
+	memcpy(m->mac, mac, 6);
+	copy_name(m->port, sizeof(m->port), port);
+	ctx->changed = true;
+	return 0;
+}
+
+static int fdb_del(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	uint16_t vid;
+	uint8_t mac[6];
+	const char *port;
+	char text[18];
+	if (parse_fdb_args(argc - 1, argv + 1, &vid, mac, &port, err, n))
+		return -EINVAL;
+	struct config_mac *m = config_find_mac(ctx->cfg, argv[0], vid, mac);
+	if (m) {
+		config_del_mac(ctx->cfg, m);
+		ctx->changed = true;
+		return 0;
+	}
+	struct vswitch *sw = ctx->dp ? datapath_find_switch(ctx->dp, argv[0]) : NULL;
+	if (!sw) {
+		snprintf(err, n, "fdb: no switch %s", argv[0]);
+		return -ENOENT;
+	}
+	if (switch_del_mac(sw, vid, mac) < 0) {
+		snprintf(err, n, "fdb: no entry for %s in vlan %u on %s", mac_format(mac, text), vid,
+			 sw->name);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int fdb_flush_cmd(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	struct vswitch *sw = ctx->dp ? datapath_find_switch(ctx->dp, argv[0]) : NULL;
+	if (!sw) {
+		snprintf(err, n, "fdb: no switch %s", argv[0]);
+		return -ENOENT;
+	}
+	uint16_t port = PORT_NONE;
+	uint64_t vids[VLAN_WORDS];
+	bool by_vid = false;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "port")) {
+			struct port *p = switch_find_port(sw, argv[i + 1]);
+			if (!p) {
+				snprintf(err, n, "fdb: no port %s on switch %s", argv[i + 1], sw->name);
+				return -ENOENT;
+			}
+			port = p->index;
+		} else if (!strcmp(argv[i], "vlan")) {
+			if (config_parse_vids(argv[i + 1], vids, err, n))
+				return -EINVAL;
+			by_vid = true;
+		} else {
+			snprintf(err, n, "usage: fdb flush SWITCH [port PORT] [vlan VIDS]");
+			return -EINVAL;
+		}
+	}
+	if (argc % 2 == 0) {
+		snprintf(err, n, "usage: fdb flush SWITCH [port PORT] [vlan VIDS]");
+		return -EINVAL;
+	}
+	uint32_t removed = fdb_flush(sw->fdb, port, by_vid ? vids : NULL, false);
+	if (ctx->out)
+		fprintf(ctx->out, "%u entries flushed\n", removed);
+	return 0;
+}
+
+/* ---- control ------------------------------------------------------------ */
+
+static int counters_clear(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	if (!ctx->dp)
+		return 0;
+	struct port *port = NULL;
+	if (argc > 0 && !(port = datapath_find_port(ctx->dp, argv[0], NULL))) {
+		snprintf(err, n, "port %s: no such port", argv[0]);
+		return -ENOENT;
+	}
+	for (size_t s = 0; s < ctx->dp->n_switches; s++) {
+		struct vswitch *sw = ctx->dp->switches[s];
+		for (uint16_t i = 0; i < sw->n_ports; i++)
+			if (sw->ports[i] && (!port || port == sw->ports[i]))
+				memset(&sw->ports[i]->counters, 0, sizeof(sw->ports[i]->counters));
+	}
+	return 0;
+}
+
+static int save(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	const char *path = argc > 0 ? argv[0] : ctx->config_path;
+	if (!path) {
+		snprintf(err, n, "save: the daemon has no startup file; name one: save PATH");
+		return -EINVAL;
+	}
+	int error = config_save(ctx->cfg, path, err, n);
+	if (!error && ctx->out)
+		fprintf(ctx->out, "saved to %s\n", path);
+	return error;
+}
+
+static int reload(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	(void)argc;
+	(void)argv;
+	if (!ctx->config_path) {
+		snprintf(err, n, "reload: the daemon was started without a startup file");
+		return -EINVAL;
+	}
+	ctx->reload = true;
+	return 0;
+}
+
+static int help(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	(void)argc;
+	(void)argv;
+	(void)err;
+	(void)n;
+	if (ctx->out)
+		command_help(ctx->out);
+	return 0;
+}
+
+static const struct command commands[] = {
+	{{"switch", "add"}, true, switch_add, "switch add NAME [mode learning|authoritative] [ageing SECONDS] [fdb-capacity N] [mtu BYTES]"},
+	{{"switch", "set"}, true, switch_set, "switch set NAME SETTING VALUE..."},
+	{{"switch", "del"}, false, switch_del, "switch del NAME"},
+	{{"switch", "show"}, false, show_switches, "switch show [NAME]"},
+	{{"port", "add"}, true, port_add, "port add SWITCH NAME type TYPE [key=value...] [pvid VID] [vids LIST] [uplink on|off] [trunk-priority 1-15] [mode veb|vepa|private|passthrough] [learning on|off] [hairpin on|off] [mac-limit N]"},
+	{{"port", "set"}, true, port_set, "port set NAME SETTING VALUE..."},
+	{{"port", "del"}, false, port_del, "port del NAME"},
+	{{"port", "show"}, false, show_ports, "port show [NAME]"},
+	{{"fdb", "add"}, true, fdb_add, "fdb add SWITCH vlan VID mac MAC port PORT"},
+	{{"fdb", "del"}, false, fdb_del, "fdb del SWITCH vlan VID mac MAC"},
+	{{"fdb", "flush"}, false, fdb_flush_cmd, "fdb flush SWITCH [port PORT] [vlan VIDS]"},
+	{{"fdb", "show"}, false, show_fdb, "fdb show SWITCH [vlan VID] [port PORT]"},
+	{{"vlan", "show"}, false, show_vlans, "vlan show [SWITCH]"},
+	{{"counters", "clear"}, false, counters_clear, "counters clear [PORT]"},
+	{{"counters", NULL}, false, show_counters, "counters [PORT]"},
+	{{"show", "running-config"}, false, show_running_config, "show running-config"},
+	{{"show", NULL}, false, show_overview, "show"},
+	{{"save", NULL}, false, save, "save [PATH]"},
+	{{"reload", NULL}, false, reload, "reload"},
+	{{"help", NULL}, false, help, "help"},
+};
+
+static const struct command *find_command(int argc, char **argv, int *used)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		const struct command *c = &commands[i];
+		if (argc < 1 || strcmp(c->verb[0], argv[0]))
+			continue;
+		if (!c->verb[1]) {
+			*used = 1;
+			return c;
+		}
+		if (argc >= 2 && !strcmp(c->verb[1], argv[1])) {
+			*used = 2;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* Minimum words after the verb, from the usage line's leading operands. */
+static int required_operands(const struct command *c)
+{
+	int words = 0, required = 0;
+	const char *p = c->usage;
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		const char *start = p;
+		while (*p && *p != ' ')
+			p++;
+		if (p == start)
+			break;
+		if (++words <= (c->verb[1] ? 2 : 1))
+			continue;
+		if (*start == '[')
+			break;
+		required++;
+		if (!strncmp(start, "TYPE", 4))
+			break; /* port add: "type TYPE" counted, options follow */
+	}
+	return required;
+}
+
+bool command_is_config(int argc, char **argv)
+{
+	int used;
+	const struct command *c = find_command(argc, argv, &used);
+	return c && c->config;
+}
+
+int command_run(struct command_context *ctx, int argc, char **argv, char *err, size_t err_size)
+{
+	int used = 0;
+	const struct command *c = find_command(argc, argv, &used);
+	if (!c) {
+		snprintf(err, err_size, "unknown command '%s%s%s' (try: help)", argc ? argv[0] : "",
+			 argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+		return -EINVAL;
+	}
+	if (need(argc - used, required_operands(c), c->usage, err, err_size))
+		return -EINVAL;
+	return c->run(ctx, argc - used, argv + used, err, err_size);
+}
+
+int command_split(char *line, char **argv, int max)
+{
+	int argc = 0;
+	char *p = line;
+	for (;;) {
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		if (!*p || *p == '#')
+			break;
+		if (argc == max)
+			return -E2BIG;
+		argv[argc++] = p;
+		while (*p && !isspace((unsigned char)*p))
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+	return argc;
+}
+
+void command_help(FILE *out)
+{
+	fprintf(out, "commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %s\n", commands[i].usage);
+}

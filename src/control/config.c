@@ -1,0 +1,470 @@
+/* config.c — the desired-state model: its elements, their lookup, the
+ * keyword settings that `add` and `set` share, the cross-checks that make a
+ * model valid as a whole, and its printing as running-config. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/frame.h"
+
+static const char *const port_mode_names[] = {"veb", "vepa", "private", "passthrough"};
+static const char *const switch_mode_names[] = {"learning", "authoritative"};
+
+const char *config_port_mode_name(enum port_mode mode)
+{
+	return (unsigned)mode < ARRAY_SIZE(port_mode_names) ? port_mode_names[mode] : "?";
+}
+
+const char *config_switch_mode_name(enum switch_mode mode)
+{
+	return (unsigned)mode < ARRAY_SIZE(switch_mode_names) ? switch_mode_names[mode] : "?";
+}
+
+struct config *config_new(void)
+{
+	return calloc(1, sizeof(struct config));
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->switches);
+	free(cfg->ports);
+	free(cfg->macs);
+	free(cfg);
+}
+
+static void *copy_array(const void *src, size_t n, size_t size)
+{
+	void *dst = malloc(n ? n * size : 1);
+	if (dst && n)
+		memcpy(dst, src, n * size);
+	return dst;
+}
+
+struct config *config_copy(const struct config *cfg)
+{
+	struct config *c = config_new();
+	if (!c)
+		return NULL;
+	c->switches = copy_array(cfg->switches, cfg->n_switches, sizeof(*cfg->switches));
+	c->ports = copy_array(cfg->ports, cfg->n_ports, sizeof(*cfg->ports));
+	c->macs = copy_array(cfg->macs, cfg->n_macs, sizeof(*cfg->macs));
+	if (!c->switches || !c->ports || !c->macs) {
+		config_free(c);
+		return NULL;
+	}
+	c->n_switches = cfg->n_switches;
+	c->n_ports = cfg->n_ports;
+	c->n_macs = cfg->n_macs;
+	return c;
+}
+
+struct config_switch *config_find_switch(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_switches; i++)
+		if (strcmp(cfg->switches[i].name, name) == 0)
+			return &cfg->switches[i];
+	return NULL;
+}
+
+struct config_port *config_find_port(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_ports; i++)
+		if (strcmp(cfg->ports[i].name, name) == 0)
+			return &cfg->ports[i];
+	return NULL;
+}
+
+struct config_mac *config_find_mac(const struct config *cfg, const char *sw, uint16_t vid,
+				   const uint8_t mac[6])
+{
+	for (size_t i = 0; i < cfg->n_macs; i++) {
+		struct config_mac *m = &cfg->macs[i];
+		if (m->vid == vid && memcmp(m->mac, mac, 6) == 0 && strcmp(m->sw, sw) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+/* Grows *array by one zeroed element of `size` bytes. */
+static void *append(void **array, size_t *n, size_t size)
+{
+	char *grown = realloc(*array, (*n + 1) * size);
+	if (!grown)
+		return NULL;
+	*array = grown;
+	memset(grown + *n * size, 0, size);
+	return grown + (*n)++ * size;
+}
+
+struct config_switch *config_add_switch(struct config *cfg)
+{
+	return append((void **)&cfg->switches, &cfg->n_switches, sizeof(*cfg->switches));
+}
+
+struct config_port *config_add_port(struct config *cfg)
+{
+	return append((void **)&cfg->ports, &cfg->n_ports, sizeof(*cfg->ports));
+}
+
+struct config_mac *config_add_mac(struct config *cfg)
+{
+	return append((void **)&cfg->macs, &cfg->n_macs, sizeof(*cfg->macs));
+}
+
+void config_del_mac(struct config *cfg, struct config_mac *mac)
+{
+	size_t i = (size_t)(mac - cfg->macs);
+	memmove(mac, mac + 1, (cfg->n_macs - i - 1) * sizeof(*mac));
+	cfg->n_macs--;
+}
+
+void config_del_port(struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_macs;)
+		if (strcmp(cfg->macs[i].port, name) == 0)
+			config_del_mac(cfg, &cfg->macs[i]);
+		else
+			i++;
+	struct config_port *port = config_find_port(cfg, name);
+	if (!port)
+		return;
+	size_t i = (size_t)(port - cfg->ports);
+	memmove(port, port + 1, (cfg->n_ports - i - 1) * sizeof(*port));
+	cfg->n_ports--;
+}
+
+void config_del_switch(struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_ports;)
+		if (strcmp(cfg->ports[i].sw, name) == 0)
+			config_del_port(cfg, cfg->ports[i].name);
+		else
+			i++;
+	struct config_switch *sw = config_find_switch(cfg, name);
+	if (!sw)
+		return;
+	size_t i = (size_t)(sw - cfg->switches);
+	memmove(sw, sw + 1, (cfg->n_switches - i - 1) * sizeof(*sw));
+	cfg->n_switches--;
+}
+
+/* ---- parsing of keyword settings ---------------------------------------- */
+
+static int parse_uint(const char *what, const char *text, unsigned long min, unsigned long max,
+		      unsigned long *out, char *err, size_t err_size)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(text, &end, 10);
+	if (!*text || *end || errno || text[0] == '-' || v < min || v > max) {
+		snprintf(err, err_size, "%s '%s' is not a number in range %lu-%lu", what, text, min,
+			 max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_bool(const char *what, const char *text, bool *out, char *err, size_t err_size)
+{
+	if (!strcmp(text, "on") || !strcmp(text, "yes") || !strcmp(text, "true")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(text, "off") || !strcmp(text, "no") || !strcmp(text, "false")) {
+		*out = false;
+		return 0;
+	}
+	snprintf(err, err_size, "%s '%s' must be on or off", what, text);
+	return -EINVAL;
+}
+
+int config_parse_vids(const char *text, uint64_t vids[VLAN_WORDS], char *err, size_t err_size)
+{
+	memset(vids, 0, VLAN_WORDS * sizeof(uint64_t));
+	if (!strcmp(text, "none"))
+		return 0;
+	const char *p = text;
+	while (*p) {
+		char *end;
+		unsigned long lo = strtoul(p, &end, 10), hi = lo;
+		if (end == p)
+			goto bad;
+		if (*end == '-') {
+			const char *q = end + 1;
+			hi = strtoul(q, &end, 10);
+			if (end == q)
+				goto bad;
+		}
+		if (lo < 1 || hi > VID_MAX || lo > hi) {
+			snprintf(err, err_size, "vids '%s': %lu-%lu is outside 1-%u", text, lo, hi,
+				 VID_MAX);
+			return -ERANGE;
+		}
+		for (unsigned long v = lo; v <= hi; v++)
+			bitset_set(vids, (unsigned)v);
+		if (*end == ',')
+			end++;
+		else if (*end)
+			goto bad;
+		p = end;
+	}
+	return 0;
+bad:
+	snprintf(err, err_size, "vids '%s' must be a list like 3,5-7 (or none)", text);
+	return -EINVAL;
+}
+
+void config_format_vids(const uint64_t vids[VLAN_WORDS], char *buf, size_t size)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (unsigned v = 1; v <= VID_MAX && used < size; v++) {
+		if (!bitset_test(vids, v))
+			continue;
+		unsigned end = v;
+		while (end < VID_MAX && bitset_test(vids, end + 1))
+			end++;
+		if (end == v)
+			used += (size_t)snprintf(buf + used, size - used, "%s%u", used ? "," : "", v);
+		else
+			used += (size_t)snprintf(buf + used, size - used, "%s%u-%u", used ? "," : "", v,
+						 end);
+		v = end;
+	}
+}
+
+int config_parse_switch_settings(const char *name, int argc, char **argv,
+				 struct switch_config *s, char *err, size_t err_size)
+{
+	char what[160];
+	for (int i = 0; i < argc; i += 2) {
+		const char *key = argv[i];
+		if (i + 1 >= argc) {
+			snprintf(err, err_size, "switch %s: '%s' needs a value", name, key);
+			return -EINVAL;
+		}
+		const char *value = argv[i + 1];
+		unsigned long v;
+		snprintf(what, sizeof(what), "switch %s: %s", name, key);
+		if (!strcmp(key, "mode")) {
+			if (!strcmp(value, "learning"))
+				s->mode = SWITCH_MODE_LEARNING;
+			else if (!strcmp(value, "authoritative"))
+				s->mode = SWITCH_MODE_AUTHORITATIVE;
+			else {
+				snprintf(err, err_size, "%s '%s' must be learning or authoritative", what,
+					 value);
+				return -EINVAL;
+			}
+		} else if (!strcmp(key, "ageing") || !strcmp(key, "aging")) {
+			if (parse_uint(what, value, 0, 1000000, &v, err, err_size))
+				return -EINVAL;
+			s->ageing_seconds = (uint32_t)v;
+		} else if (!strcmp(key, "fdb-capacity")) {
+			if (parse_uint(what, value, 1, FDB_MAX_CAPACITY, &v, err, err_size))
+				return -EINVAL;
+			s->fdb_capacity = (uint32_t)v;
+		} else if (!strcmp(key, "mtu")) {
+			if (parse_uint(what, value, 68, 65535, &v, err, err_size))
+				return -EINVAL;
+			s->mtu = (uint16_t)v;
+		} else {
+			snprintf(err, err_size,
+				 "switch %s: unknown setting '%s' (settings: mode, ageing, fdb-capacity, "
+				 "mtu)",
+				 name, key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int parse_port_mode(const char *what, const char *value, enum port_mode *mode, char *err,
+			   size_t err_size)
+{
+	for (size_t m = 0; m < ARRAY_SIZE(port_mode_names); m++)
+		if (!strcmp(value, port_mode_names[m])) {
+			*mode = (enum port_mode)m;
+			return 0;
+		}
+	snprintf(err, err_size, "%s '%s' must be veb, vepa, private or passthrough", what, value);
+	return -EINVAL;
+}
+
+int config_parse_port_settings(struct config_port *port, int argc, char **argv, bool options,
+			       char *err, size_t err_size)
+{
+	struct port_config *s = &port->settings;
+	char what[160];
+	for (int i = 0; i < argc; i++) {
+		const char *key = argv[i];
+		if (strchr(key, '=')) {
+			if (!options) {
+				snprintf(err, err_size,
+					 "port %s: type options like '%s' are set with port add", port->name,
+					 key);
+				return -EINVAL;
+			}
+			if (port->n_options == CONFIG_MAX_OPTIONS || strlen(key) >= CONFIG_OPTION_MAX) {
+				snprintf(err, err_size, "port %s: too many or too long options", port->name);
+				return -EINVAL;
+			}
+			copy_name(port->options[port->n_options++], CONFIG_OPTION_MAX, key);
+			continue;
+		}
+		if (i + 1 >= argc) {
+			snprintf(err, err_size, "port %s: '%s' needs a value", port->name, key);
+			return -EINVAL;
+		}
+		const char *value = argv[++i];
+		unsigned long v;
+		snprintf(what, sizeof(what), "port %s: %s", port->name, key);
+		if (!strcmp(key, "pvid")) {
+			if (parse_uint(what, value, 1, VID_MAX, &v, err, err_size))
+				return -EINVAL;
+			s->pvid = (uint16_t)v;
+		} else if (!strcmp(key, "vids")) {
+			if (config_parse_vids(value, s->vids, err, err_size))
+				return -EINVAL;
+		} else if (!strcmp(key, "uplink")) {
+			if (parse_bool(what, value, &s->uplink, err, err_size))
+				return -EINVAL;
+		} else if (!strcmp(key, "trunk-priority")) {
+			if (!strcmp(value, "none"))
+				v = 0;
+			else if (parse_uint(what, value, 1, 15, &v, err, err_size))
+				return -EINVAL;
+			s->trunk_priority = (uint8_t)v;
+		} else if (!strcmp(key, "mode")) {
+			if (parse_port_mode(what, value, &s->mode, err, err_size))
+				return -EINVAL;
+		} else if (!strcmp(key, "learning")) {
+			if (parse_bool(what, value, &s->learning, err, err_size))
+				return -EINVAL;
+		} else if (!strcmp(key, "hairpin")) {
+			if (parse_bool(what, value, &s->hairpin, err, err_size))
+				return -EINVAL;
+		} else if (!strcmp(key, "mac-limit")) {
+			if (parse_uint(what, value, 0, FDB_MAX_CAPACITY, &v, err, err_size))
+				return -EINVAL;
+			s->mac_limit = (uint32_t)v;
+		} else if (!strcmp(key, "type")) {
+			snprintf(err, err_size, "port %s: the type is set with port add", port->name);
+			return -EINVAL;
+		} else {
+			snprintf(err, err_size,
+				 "port %s: unknown setting '%s' (settings: pvid, vids, uplink, "
+				 "trunk-priority, mode, learning, hairpin, mac-limit)",
+				 port->name, key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* ---- whole-model checks ------------------------------------------------- */
+
+int config_check(const struct config *cfg, char *err, size_t err_size)
+{
+	for (size_t i = 0; i < cfg->n_ports; i++) {
+		const struct config_port *p = &cfg->ports[i];
+		if (!config_find_switch(cfg, p->sw)) {
+			snprintf(err, err_size, "port %s: no switch %s", p->name, p->sw);
+			return -EINVAL;
+		}
+		int error = port_config_validate(p->name, &p->settings, err, err_size);
+		if (error)
+			return error;
+		if (p->settings.mode != PORT_MODE_PASSTHROUGH)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (cfg->ports[j].settings.mode == PORT_MODE_PASSTHROUGH &&
+			    !strcmp(cfg->ports[j].sw, p->sw)) {
+				snprintf(err, err_size,
+					 "port %s: port %s already owns the uplink in passthrough mode",
+					 p->name, cfg->ports[j].name);
+				return -EBUSY;
+			}
+	}
+	for (size_t i = 0; i < cfg->n_macs; i++) {
+		const struct config_mac *m = &cfg->macs[i];
+		const struct config_port *p = config_find_port(cfg, m->port);
+		char text[18];
+		if (!p || strcmp(p->sw, m->sw) != 0) {
+			snprintf(err, err_size, "fdb %s: no port %s on switch %s", mac_format(m->mac, text),
+				 m->port, m->sw);
+			return -EINVAL;
+		}
+		if (m->vid != p->settings.pvid && !bitset_test(p->settings.vids, m->vid)) {
+			snprintf(err, err_size, "fdb %s: port %s is not a member of vlan %u",
+				 mac_format(m->mac, text), m->port, m->vid);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* ---- printing ----------------------------------------------------------- */
+
+static void print_port(const struct config_port *p, FILE *out)
+{
+	const struct port_config *s = &p->settings;
+	fprintf(out, "port add %s %s type %s", p->sw, p->name, p->type);
+	for (int i = 0; i < p->n_options; i++)
+		fprintf(out, " %s", p->options[i]);
+	if (s->pvid != 1)
+		fprintf(out, " pvid %u", s->pvid);
+	char vids[1024];
+	config_format_vids(s->vids, vids, sizeof(vids));
+	if (vids[0])
+		fprintf(out, " vids %s", vids);
+	if (s->uplink)
+		fprintf(out, " uplink on");
+	if (s->trunk_priority)
+		fprintf(out, " trunk-priority %u", s->trunk_priority);
+	if (s->mode != PORT_MODE_VEB)
+		fprintf(out, " mode %s", config_port_mode_name(s->mode));
+	if (!s->learning)
+		fprintf(out, " learning off");
+	if (s->hairpin)
+		fprintf(out, " hairpin on");
+	if (s->mac_limit)
+		fprintf(out, " mac-limit %u", s->mac_limit);
+	fputc('\n', out);
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+	struct switch_config defaults;
+	switch_config_init(&defaults);
+	for (size_t i = 0; i < cfg->n_switches; i++) {
+		const struct config_switch *sw = &cfg->switches[i];
+		const struct switch_config *s = &sw->settings;
+		fprintf(out, "switch add %s", sw->name);
+		if (s->mode != defaults.mode)
+			fprintf(out, " mode %s", config_switch_mode_name(s->mode));
+		if (s->ageing_seconds != defaults.ageing_seconds)
+			fprintf(out, " ageing %u", s->ageing_seconds);
+		if (s->fdb_capacity != defaults.fdb_capacity)
+			fprintf(out, " fdb-capacity %u", s->fdb_capacity);
+		if (s->mtu != defaults.mtu)
+			fprintf(out, " mtu %u", s->mtu);
+		fputc('\n', out);
+		for (size_t j = 0; j < cfg->n_ports; j++)
+			if (!strcmp(cfg->ports[j].sw, sw->name))
+				print_port(&cfg->ports[j], out);
+		for (size_t j = 0; j < cfg->n_macs; j++) {
+			const struct config_mac *m = &cfg->macs[j];
+			char text[18];
+			if (!strcmp(m->sw, sw->name))
+				fprintf(out, "fdb add %s vlan %u mac %s port %s\n", m->sw, m->vid,
+					mac_format(m->mac, text), m->port);
+		}
+	}
+}

@@ -1,0 +1,130 @@
+/* config.h — the control plane: the desired state of the daemon as a model
+ * (switches, ports, static MACs), the commands that edit and show it, and
+ * their application to the live datapath. Every change — the startup file,
+ * a reload, a vswitchctl command — edits a copy of the model, which is
+ * checked whole and then applied as a difference, so nothing is ever
+ * half-applied and `show running-config` is the model printed. */
+#ifndef VSWITCH_CONFIG_H
+#define VSWITCH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "engine/engine.h"
+
+#define CONFIG_MAX_OPTIONS 8
+#define CONFIG_OPTION_MAX 128
+#define CONFIG_TYPE_MAX 16
+
+struct datapath;
+
+/* ---- config.c: the model ------------------------------------------------ */
+
+struct config_switch {
+	char name[SWITCH_NAME_MAX];
+	struct switch_config settings;
+};
+
+struct config_port {
+	char name[PORT_NAME_MAX];
+	char sw[SWITCH_NAME_MAX];
+	char type[CONFIG_TYPE_MAX];
+	int n_options;
+	char options[CONFIG_MAX_OPTIONS][CONFIG_OPTION_MAX]; /* "key=value" */
+	struct port_config settings;
+};
+
+struct config_mac {
+	char sw[SWITCH_NAME_MAX];
+	uint16_t vid;
+	uint8_t mac[6];
+	char port[PORT_NAME_MAX];
+};
+
+struct config {
+	struct config_switch *switches;
+	size_t n_switches;
+	struct config_port *ports;
+	size_t n_ports;
+	struct config_mac *macs;
+	size_t n_macs;
+};
+
+struct config *config_new(void);
+void config_free(struct config *cfg);
+struct config *config_copy(const struct config *cfg);
+struct config_switch *config_find_switch(const struct config *cfg, const char *name);
+/* Port names are unique in the whole daemon, like Linux interface names. */
+struct config_port *config_find_port(const struct config *cfg, const char *name);
+struct config_mac *config_find_mac(const struct config *cfg, const char *sw, uint16_t vid,
+				   const uint8_t mac[6]);
+/* Appends and returns a zeroed element (NULL when out of memory). */
+struct config_switch *config_add_switch(struct config *cfg);
+struct config_port *config_add_port(struct config *cfg);
+struct config_mac *config_add_mac(struct config *cfg);
+/* Removes a switch with its ports and MACs / a port with its MACs / a MAC. */
+void config_del_switch(struct config *cfg, const char *name);
+void config_del_port(struct config *cfg, const char *name);
+void config_del_mac(struct config *cfg, struct config_mac *mac);
+/* Cross-checks the whole model. Returns 0 or -EINVAL with err set. */
+int config_check(const struct config *cfg, char *err, size_t err_size);
+/* Writes the model as the commands that rebuild it. */
+void config_print(const struct config *cfg, FILE *out);
+
+/* Parses switch keywords (mode, ageing, fdb-capacity, mtu) from argv into
+ * settings. Returns 0 or -EINVAL with err set. */
+int config_parse_switch_settings(const char *name, int argc, char **argv,
+				 struct switch_config *settings, char *err, size_t err_size);
+/* Parses port keywords (pvid, vids, uplink, trunk-priority, mode, learning,
+ * hairpin, mac-limit) and, when options is not NULL, type options
+ * (key=value words) into port. */
+int config_parse_port_settings(struct config_port *port, int argc, char **argv, bool options,
+			       char *err, size_t err_size);
+/* "3,5-7" into a VLAN bit set (replacing it). */
+int config_parse_vids(const char *text, uint64_t vids[VLAN_WORDS], char *err, size_t err_size);
+/* The bit set as "3,5-7" ("" when empty). */
+void config_format_vids(const uint64_t vids[VLAN_WORDS], char *buf, size_t size);
+const char *config_port_mode_name(enum port_mode mode);
+const char *config_switch_mode_name(enum switch_mode mode);
+
+/* ---- apply.c: model to datapath ----------------------------------------- */
+
+/* Makes the datapath match `want`, given that it matches `have` now. On
+ * failure (a device that cannot be opened, say) whatever was done is
+ * undone, the datapath still matches `have`, and err says why. */
+int config_apply(struct datapath *dp, const struct config *have, const struct config *want,
+		 char *err, size_t err_size);
+
+/* ---- file.c: startup file ----------------------------------------------- */
+
+/* Reads a startup file of commands into a new model. NULL with
+ * "FILE:LINE: reason" in err when any line is bad. */
+struct config *config_load(const char *path, char *err, size_t err_size);
+/* Writes the model to path atomically: temp file, fsync, rename. */
+int config_save(const struct config *cfg, const char *path, char *err, size_t err_size);
+
+/* ---- commands.c: the command language ----------------------------------- */
+
+struct command_context {
+	struct datapath *dp;     /* live state, for show commands; may be NULL */
+	struct config *cfg;      /* model the command edits */
+	const char *config_path; /* startup file, for save and reload */
+	bool json;               /* show output as JSON */
+	FILE *out;               /* output */
+	bool changed;            /* set when cfg was edited */
+	bool reload;             /* set by `reload`: the caller re-reads the file */
+};
+
+/* Runs one command (argv as the words of a vswitchctl line). Returns 0, or
+ * a negative errno with err set to a message naming the object and why. */
+int command_run(struct command_context *ctx, int argc, char **argv, char *err, size_t err_size);
+/* True for commands a startup file may hold (they only edit the model). */
+bool command_is_config(int argc, char **argv);
+/* Splits a line into words (whitespace; '#' starts a comment). Returns the
+ * word count, or -E2BIG. Words point into line, which is modified. */
+int command_split(char *line, char **argv, int max);
+/* The usage text of every command. */
+void command_help(FILE *out);
+
+#endif

@@ -1,0 +1,428 @@
+/* show.c — the show commands. Each builds a JSON document of the live
+ * state (cJSON) and prints it, or prints the same facts as aligned text. */
+#include "show.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/datapath.h"
+#include "lib/frame.h"
+
+static int no_datapath(char *err, size_t n)
+{
+	snprintf(err, n, "show: no live state here");
+	return -EINVAL;
+}
+
+static int emit_json(struct command_context *ctx, cJSON *doc)
+{
+	char *text = doc ? cJSON_Print(doc) : NULL;
+	if (text)
+		fprintf(ctx->out, "%s\n", text);
+	free(text);
+	cJSON_Delete(doc);
+	return text ? 0 : -ENOMEM;
+}
+
+static const struct config_port *model_port(const struct command_context *ctx, const char *name)
+{
+	return config_find_port(ctx->cfg, name);
+}
+
+static cJSON *port_json(const struct command_context *ctx, const struct port *p)
+{
+	const struct config_port *m = model_port(ctx, p->name);
+	char vids[1024];
+	config_format_vids(p->config.vids, vids, sizeof(vids));
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", p->name);
+	cJSON_AddStringToObject(o, "switch", p->sw->name);
+	cJSON_AddStringToObject(o, "type", p->class->type);
+	cJSON *opts = cJSON_AddArrayToObject(o, "options");
+	for (int i = 0; m && i < m->n_options; i++)
+		cJSON_AddItemToArray(opts, cJSON_CreateString(m->options[i]));
+	cJSON_AddBoolToObject(o, "carrier", p->up);
+	cJSON_AddNumberToObject(o, "pvid", p->config.pvid);
+	cJSON_AddStringToObject(o, "vids", vids);
+	cJSON_AddBoolToObject(o, "uplink", p->config.uplink);
+	cJSON_AddNumberToObject(o, "trunk_priority", p->config.trunk_priority);
+	cJSON_AddBoolToObject(o, "active_uplink",
+			      p->config.uplink && p->sw->active_uplink[p->config.pvid] == p->index);
+	cJSON_AddStringToObject(o, "mode", config_port_mode_name(p->config.mode));
+	cJSON_AddBoolToObject(o, "learning", p->config.learning);
+	cJSON_AddBoolToObject(o, "hairpin", p->config.hairpin);
+	cJSON_AddNumberToObject(o, "mac_limit", p->config.mac_limit);
+	cJSON_AddNumberToObject(o, "macs_learned", p->sw->fdb->port_dynamic[p->index]);
+	const struct port_counters *c = &p->counters;
+	cJSON *cs = cJSON_AddObjectToObject(o, "counters");
+	cJSON_AddNumberToObject(cs, "rx_packets", (double)c->rx_packets);
+	cJSON_AddNumberToObject(cs, "rx_bytes", (double)c->rx_bytes);
+	cJSON_AddNumberToObject(cs, "tx_packets", (double)c->tx_packets);
+	cJSON_AddNumberToObject(cs, "tx_bytes", (double)c->tx_bytes);
+	cJSON_AddNumberToObject(cs, "mac_moves", (double)c->mac_moves);
+	cJSON *drops = cJSON_AddObjectToObject(cs, "drops");
+	for (int r = 1; r < DROP_MAX; r++)
+		cJSON_AddNumberToObject(drops, drop_reason_name((enum drop_reason)r),
+					(double)c->drops[r]);
+	return o;
+}
+
+static cJSON *switch_json(const struct vswitch *sw)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", sw->name);
+	cJSON_AddStringToObject(o, "mode", config_switch_mode_name(sw->config.mode));
+	cJSON_AddNumberToObject(o, "ageing", sw->config.ageing_seconds);
+	cJSON_AddNumberToObject(o, "mtu", sw->config.mtu);
+	cJSON_AddNumberToObject(o, "fdb_capacity", sw->fdb->capacity);
+	cJSON_AddNumberToObject(o, "fdb_entries", sw->fdb->count);
+	cJSON_AddNumberToObject(o, "fdb_full", (double)sw->fdb_full);
+	cJSON *ports = cJSON_AddArrayToObject(o, "ports");
+	for (uint16_t i = 0; i < sw->n_ports; i++)
+		if (sw->ports[i])
+			cJSON_AddItemToArray(ports, cJSON_CreateString(sw->ports[i]->name));
+	return o;
+}
+
+static void print_switch_line(FILE *out, const struct vswitch *sw)
+{
+	unsigned n = 0;
+	for (uint16_t i = 0; i < sw->n_ports; i++)
+		n += sw->ports[i] != NULL;
+	fprintf(out, "switch %s: %s, %u ports, %u of %u MACs, ageing %u s, mtu %u\n", sw->name,
+		config_switch_mode_name(sw->config.mode), n, sw->fdb->count, sw->fdb->capacity,
+		sw->config.ageing_seconds, sw->config.mtu);
+}
+
+static void print_port_table(FILE *out, const struct vswitch *sw)
+{
+	fprintf(out, "  %-16s %-9s %-5s %-5s %-12s %-8s %-7s %12s %12s %10s\n", "PORT", "TYPE", "LINK",
+		"PVID", "VIDS", "UPLINK", "MODE", "RX", "TX", "DROPS");
+	for (uint16_t i = 0; i < sw->n_ports; i++) {
+		const struct port *p = sw->ports[i];
+		if (!p)
+			continue;
+		char vids[64], uplink[16] = "-";
+		config_format_vids(p->config.vids, vids, sizeof(vids));
+		if (p->config.uplink)
+			snprintf(uplink, sizeof(uplink), "%s%u",
+				 sw->active_uplink[p->config.pvid] == p->index ? "active/" : "prio ",
+				 p->config.trunk_priority);
+		fprintf(out, "  %-16s %-9s %-5s %-5u %-12s %-8s %-7s %12llu %12llu %10llu\n", p->name,
+			p->class->type, p->up ? "up" : "down", p->config.pvid, vids[0] ? vids : "-",
+			uplink, config_port_mode_name(p->config.mode),
+			(unsigned long long)p->counters.rx_packets,
+			(unsigned long long)p->counters.tx_packets,
+			(unsigned long long)port_counters_total_drops(&p->counters));
+	}
+}
+
+int show_overview(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	(void)argc;
+	(void)argv;
+	if (!ctx->dp)
+		return no_datapath(err, n);
+	if (ctx->json) {
+		cJSON *doc = cJSON_CreateObject();
+		cJSON *sws = cJSON_AddArrayToObject(doc, "switches");
+		for (size_t i = 0; i < ctx->dp->n_switches; i++) {
+			const struct vswitch *sw = ctx->dp->switches[i];
+			cJSON *o = switch_json(sw);
+			cJSON *ports = cJSON_AddArrayToObject(o, "port_details");
+			for (uint16_t j = 0; j < sw->n_ports; j++)
+				if (sw->ports[j])
+					cJSON_AddItemToArray(ports, port_json(ctx, sw->ports[j]));
+			cJSON_AddItemToArray(sws, o);
+		}
+		return emit_json(ctx, doc);
+	}
+	if (ctx->dp->n_switches == 0)
+		fprintf(ctx->out, "no switches (add one: switch add NAME)\n");
+	for (size_t i = 0; i < ctx->dp->n_switches; i++) {
+		print_switch_line(ctx->out, ctx->dp->switches[i]);
+		print_port_table(ctx->out, ctx->dp->switches[i]);
+	}
+	return 0;
+}
+
+int show_switches(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	if (!ctx->dp)
+		return no_datapath(err, n);
+	const struct vswitch *only = NULL;
+	if (argc > 0 && !(only = datapath_find_switch(ctx->dp, argv[0]))) {
+		snprintf(err, n, "switch %s: no such switch", argv[0]);
+		return -ENOENT;
+	}
+	cJSON *doc = ctx->json ? cJSON_CreateArray() : NULL;
+	for (size_t i = 0; i < ctx->dp->n_switches; i++) {
+		const struct vswitch *sw = ctx->dp->switches[i];
+		if (only && sw != only)
+			continue;
+		if (doc)
+			cJSON_AddItemToArray(doc, switch_json(sw));
+		else
+			print_switch_line(ctx->out, sw);
+	}
+	return doc ? emit_json(ctx, doc) : 0;
+}
+
+static void print_port_detail(struct command_context *ctx, const struct port *p)
+{
+	FILE *out = ctx->out;
+	const struct config_port *m = model_port(ctx, p->name);
+	char vids[1024];
+	config_format_vids(p->config.vids, vids, sizeof(vids));
+	fprintf(out, "port %s (switch %s, type %s", p->name, p->sw->name, p->class->type);
+	for (int i = 0; m && i < m->n_options; i++)
+		fprintf(out, " %s", m->options[i]);
+	fprintf(out, ")\n  link %s, pvid %u, vids %s, mode %s, learning %s, hairpin %s\n",
+		p->up ? "up" : "down", p->config.pvid, vids[0] ? vids : "none",
+		config_port_mode_name(p->config.mode), p->config.learning ? "on" : "off",
+		p->config.hairpin ? "on" : "off");
+	if (p->config.uplink)
+		fprintf(out, "  uplink, trunk-priority %u, active for its pvid: %s\n",
+			p->config.trunk_priority,
+			p->sw->active_uplink[p->config.pvid] == p->index ? "yes" : "no");
+	fprintf(out, "  MACs learned %u (limit %s%u)\n", p->sw->fdb->port_dynamic[p->index],
+		p->config.mac_limit ? "" : "none, ", p->config.mac_limit);
+	const struct port_counters *c = &p->counters;
+	fprintf(out, "  rx %llu packets %llu bytes, tx %llu packets %llu bytes, mac moves %llu\n",
+		(unsigned long long)c->rx_packets, (unsigned long long)c->rx_bytes,
+		(unsigned long long)c->tx_packets, (unsigned long long)c->tx_bytes,
+		(unsigned long long)c->mac_moves);
+	for (int r = 1; r < DROP_MAX; r++)
+		if (c->drops[r])
+			fprintf(out, "  drop %-16s %llu  (%s)\n", drop_reason_name((enum drop_reason)r),
+				(unsigned long long)c->drops[r], drop_reason_text((enum drop_reason)r));
+}
+
+int show_ports(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	if (!ctx->dp)
+		return no_datapath(err, n);
+	const struct port *only = NULL;
+	if (argc > 0 && !(only = datapath_find_port(ctx->dp, argv[0], NULL))) {
+		snprintf(err, n, "port %s: no such port", argv[0]);
+		return -ENOENT;
+	}
+	cJSON *doc = ctx->json ? cJSON_CreateArray() : NULL;
+	for (size_t s = 0; s < ctx->dp->n_switches; s++) {
+		const struct vswitch *sw = ctx->dp->switches[s];
+		for (uint16_t i = 0; i < sw->n_ports; i++) {
+			const struct port *p = sw->ports[i];
+			if (!p || (only && p != only))
+				continue;
+			if (doc)
+				cJSON_AddItemToArray(doc, port_json(ctx, p));
+			else
+				print_port_detail(ctx, p);
+		}
+	}
+	return doc ? emit_json(ctx, doc) : 0;
+}
+
+struct fdb_show {
+	struct command_context *ctx;
+	const struct vswitch *sw;
+	uint16_t vid, port;
+	cJSON *doc;
+	unsigned shown;
+};
+
+static void show_fdb_entry(const struct fdb_entry *e, void *arg)
+{
+	struct fdb_show *f = arg;
+	uint16_t vid = fdb_key_vid(e->key);
+	if ((f->vid && vid != f->vid) || (f->port != PORT_NONE && e->port != f->port))
+		return;
+	uint8_t mac[6];
+	char text[18];
+	mac_from_u64(e->key, mac);
+	const struct port *p = f->sw->ports[e->port];
+	bool is_static = e->flags & FDB_F_STATIC;
+	uint32_t age = f->sw->now - e->last_seen;
+	if (f->doc) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "vlan", vid);
+		cJSON_AddStringToObject(o, "mac", mac_format(mac, text));
+		cJSON_AddStringToObject(o, "port", p ? p->name : "?");
+		cJSON_AddStringToObject(o, "type", is_static ? "static" : "dynamic");
+		if (!is_static)
+			cJSON_AddNumberToObject(o, "age", age);
+		cJSON_AddItemToArray(f->doc, o);
+	} else {
+		char age_text[16] = "-";
+		if (!is_static)
+			snprintf(age_text, sizeof(age_text), "%u", age);
+		fprintf(f->ctx->out, "  %-5u %-17s  %-16s %-8s %s\n", vid, mac_format(mac, text),
+			p ? p->name : "?", is_static ? "static" : "dynamic", age_text);
+	}
+	f->shown++;
+}
+
+int show_fdb(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	if (!ctx->dp)
+		return no_datapath(err, n);
+	struct fdb_show f = {.ctx = ctx, .port = PORT_NONE};
+	if (!(f.sw = datapath_find_switch(ctx->dp, argv[0]))) {
+		snprintf(err, n, "fdb: no switch %s", argv[0]);
+		return -ENOENT;
+	}
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "vlan")) {
+			f.vid = (uint16_t)atoi(argv[i + 1]);
+		} else if (!strcmp(argv[i], "port")) {
+			const struct port *p = switch_find_port(f.sw, argv[i + 1]);
+			if (!p) {
+				snprintf(err, n, "fdb: no port %s on switch %s", argv[i + 1], f.sw->name);
+				return -ENOENT;
+			}
+			f.port = p->index;
+		}
+	}
+	if (ctx->json)
+		f.doc = cJSON_CreateArray();
+	else
+		fprintf(ctx->out, "  %-5s %-17s  %-16s %-8s %s\n", "VLAN", "MAC", "PORT", "TYPE",
+			"AGE");
+	fdb_foreach(f.sw->fdb, show_fdb_entry, &f);
+	if (f.doc)
+		return emit_json(ctx, f.doc);
+	fprintf(ctx->out, "%u entries\n", f.shown);
+	return 0;
+}
+
+static void vlan_members(const struct vswitch *sw, unsigned vid, char *untagged, char *tagged,
+			 size_t size, cJSON *ju, cJSON *jt)
+{
+	size_t nu = 0, nt = 0;
+	untagged[0] = tagged[0] = '\0';
+	for (uint16_t i = 0; i < sw->n_ports; i++) {
+		const struct port *p = sw->ports[i];
+		if (!p || !bitset_test(p->vlans, vid))
+			continue;
+		bool is_untagged = p->config.pvid == vid;
+		char *buf = is_untagged ? untagged : tagged;
+		size_t *used = is_untagged ? &nu : &nt;
+		if (*used < size)
+			*used += (size_t)snprintf(buf + *used, size - *used, "%s%s", *used ? "," : "",
+						  p->name);
+		if (ju)
+			cJSON_AddItemToArray(is_untagged ? ju : jt, cJSON_CreateString(p->name));
+	}
+}
+
+int show_vlans(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	if (!ctx->dp)
+		return no_datapath(err, n);
+	const struct vswitch *only = NULL;
+	if (argc > 0 && !(only = datapath_find_switch(ctx->dp, argv[0]))) {
+		snprintf(err, n, "switch %s: no such switch", argv[0]);
+		return -ENOENT;
+	}
+	cJSON *doc = ctx->json ? cJSON_CreateArray() : NULL;
+	for (size_t s = 0; s < ctx->dp->n_switches; s++) {
+		const struct vswitch *sw = ctx->dp->switches[s];
+		if (only && sw != only)
+			continue;
+		if (!doc)
+			fprintf(ctx->out, "switch %s\n  %-5s %-28s %-28s %s\n", sw->name, "VLAN",
+				"UNTAGGED", "TAGGED", "ACTIVE UPLINK");
+		for (unsigned vid = 1; vid <= VID_MAX; vid++) {
+			if (!bitset_test(sw->vids_in_use, vid))
+				continue;
+			char untagged[256], tagged[256];
+			cJSON *o = NULL, *ju = NULL, *jt = NULL;
+			if (doc) {
+				o = cJSON_CreateObject();
+				cJSON_AddStringToObject(o, "switch", sw->name);
+				cJSON_AddNumberToObject(o, "vlan", vid);
+				ju = cJSON_AddArrayToObject(o, "untagged");
+				jt = cJSON_AddArrayToObject(o, "tagged");
+			}
+			vlan_members(sw, vid, untagged, tagged, sizeof(untagged), ju, jt);
+			uint16_t up = sw->active_uplink[vid];
+			const char *uplink = up == PORT_NONE ? "-" : sw->ports[up]->name;
+			if (doc) {
+				cJSON_AddStringToObject(o, "active_uplink", uplink);
+				cJSON_AddItemToArray(doc, o);
+			} else {
+				fprintf(ctx->out, "  %-5u %-28s %-28s %s\n", vid,
+					untagged[0] ? untagged : "-", tagged[0] ? tagged : "-", uplink);
+			}
+		}
+	}
+	return doc ? emit_json(ctx, doc) : 0;
+}
+
+int show_counters(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	if (!ctx->dp)
+		return no_datapath(err, n);
+	const struct port *only = NULL;
+	if (argc > 0 && !(only = datapath_find_port(ctx->dp, argv[0], NULL))) {
+		snprintf(err, n, "port %s: no such port", argv[0]);
+		return -ENOENT;
+	}
+	cJSON *doc = ctx->json ? cJSON_CreateObject() : NULL;
+	if (!doc)
+		fprintf(ctx->out, "%-16s %14s %16s %14s %16s  %s\n", "PORT", "RX-PACKETS", "RX-BYTES",
+			"TX-PACKETS", "TX-BYTES", "DROPS");
+	for (size_t s = 0; s < ctx->dp->n_switches; s++) {
+		const struct vswitch *sw = ctx->dp->switches[s];
+		for (uint16_t i = 0; i < sw->n_ports; i++) {
+			const struct port *p = sw->ports[i];
+			if (!p || (only && p != only))
+				continue;
+			if (doc) {
+				cJSON *o = port_json(ctx, p);
+				cJSON_AddItemToObject(doc, p->name,
+						      cJSON_DetachItemFromObject(o, "counters"));
+				cJSON_Delete(o);
+				continue;
+			}
+			const struct port_counters *c = &p->counters;
+			fprintf(ctx->out, "%-16s %14llu %16llu %14llu %16llu ", p->name,
+				(unsigned long long)c->rx_packets, (unsigned long long)c->rx_bytes,
+				(unsigned long long)c->tx_packets, (unsigned long long)c->tx_bytes);
+			bool any = false;
+			for (int r = 1; r < DROP_MAX; r++)
+				if (c->drops[r]) {
+					fprintf(ctx->out, " %s=%llu", drop_reason_name((enum drop_reason)r),
+						(unsigned long long)c->drops[r]);
+					any = true;
+				}
+			fprintf(ctx->out, "%s\n", any ? "" : " -");
+		}
+	}
+	return doc ? emit_json(ctx, doc) : 0;
+}
+
+int show_running_config(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	(void)argc;
+	(void)argv;
+	(void)err;
+	(void)n;
+	if (ctx->json) {
+		char *text = NULL;
+		size_t size = 0;
+		FILE *mem = open_memstream(&text, &size);
+		if (!mem)
+			return -ENOMEM;
+		config_print(ctx->cfg, mem);
+		fclose(mem);
+		cJSON *doc = cJSON_CreateObject();
+		cJSON_AddStringToObject(doc, "running_config", text);
+		free(text);
+		return emit_json(ctx, doc);
+	}
+	config_print(ctx->cfg, ctx->out);
+	return 0;
+}

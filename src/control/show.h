@@ -1,0 +1,16 @@
+/* show.h — the show commands: live state as text for people and JSON for
+ * scripts (ctx->json). Same signature as every command in commands.c. */
+#ifndef VSWITCH_SHOW_H
+#define VSWITCH_SHOW_H
+
+#include "config.h"
+
+int show_overview(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
+int show_switches(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
+int show_ports(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
+int show_fdb(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
+int show_vlans(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
+int show_counters(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
+int show_running_config(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
+
+#endif

@@ -1,0 +1,31 @@
+/* datapath.h — everything a daemon forwards with: its switches and the
+ * packet pool their ports share. One data-plane thread owns it. */
+#ifndef VSWITCH_DATAPATH_H
+#define VSWITCH_DATAPATH_H
+
+#include "engine.h"
+
+#define DATAPATH_MAX_SWITCHES 64
+
+struct datapath {
+	struct packet_pool *pool;
+	struct vswitch *switches[DATAPATH_MAX_SWITCHES];
+	size_t n_switches;
+};
+
+/* A datapath with a pool of `packets` buffers of `data_room` bytes. */
+struct datapath *datapath_create(uint32_t packets, uint32_t data_room);
+/* Destroys every switch and port, then the pool; NULL is a no-op. */
+void datapath_destroy(struct datapath *dp);
+struct vswitch *datapath_find_switch(const struct datapath *dp, const char *name);
+/* Finds a port by name in any switch; *sw (if not NULL) gets its switch. */
+struct port *datapath_find_port(const struct datapath *dp, const char *name, struct vswitch **sw);
+int datapath_add_switch(struct datapath *dp, struct vswitch *sw);
+/* Removes and destroys a switch with its ports. */
+void datapath_del_switch(struct datapath *dp, struct vswitch *sw);
+/* One receive pass over every port of every switch; frames received. */
+uint32_t datapath_poll(struct datapath *dp);
+/* Housekeeping for every switch (see switch_run). */
+void datapath_run(struct datapath *dp, uint32_t now);
+
+#endif

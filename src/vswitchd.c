@@ -1,0 +1,219 @@
+/* vswitchd.c — the daemon: loads the startup file, opens the control
+ * socket, and runs two threads. The data-plane thread owns the datapath: it
+ * polls every port, forwards batches, does housekeeping once a second,
+ * sleeps in epoll on the ports' fds when idle, and runs control requests
+ * between batches. The main thread serves the control socket and signals
+ * (SIGTERM/SIGINT: clean shutdown, SIGHUP: reload). systemd Type=notify. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "control/execute.h"
+#include "control/server.h"
+#include "engine/datapath.h"
+#include "lib/log.h"
+
+#define DEFAULT_PACKETS 8192
+/* Room for a whole GSO super-frame: tap and afpacket carry 64 KB frames. */
+#define DEFAULT_DATA_ROOM 65535
+#define IDLE_POLLS_BEFORE_SLEEP 16
+
+struct dataplane {
+	struct control_state *state;
+	struct control_mailbox *mailbox;
+	int epoll_fd;
+	bool must_poll; /* some port has no fd to wait on */
+};
+
+static void rebuild_epoll(struct dataplane *d)
+{
+	if (d->epoll_fd >= 0)
+		close(d->epoll_fd);
+	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = {.events = EPOLLIN};
+	epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, control_mailbox_wake_fd(d->mailbox), &ev);
+	d->must_poll = false;
+	struct datapath *dp = d->state->dp;
+	for (size_t s = 0; s < dp->n_switches; s++) {
+		struct vswitch *sw = dp->switches[s];
+		for (uint16_t i = 0; i < sw->n_ports; i++) {
+			struct port *p = sw->ports[i];
+			if (!p || !p->class->recv)
+				continue;
+			int fd = p->class->wait_fd ? p->class->wait_fd(p) : -1;
+			if (fd < 0 || epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+				d->must_poll = true;
+		}
+	}
+	d->state->ports_changed = false;
+}
+
+static void run_request(struct dataplane *d, struct control_request *req)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+	if (!out) {
+		req->status = -ENOMEM;
+		snprintf(req->err, sizeof(req->err), "out of memory");
+		return;
+	}
+	req->status = control_execute(d->state, req->argc, req->argv, req->json, out, req->err,
+				      sizeof(req->err));
+	fclose(out);
+	req->output = text;
+	req->output_len = size;
+	if (req->status == 0 && req->argc > 0 && strcmp(req->argv[0], "show") &&
+	    strcmp(req->argv[0], "counters") && strcmp(req->argv[req->argc > 1 ? 1 : 0], "show"))
+		log_info("control: %s%s%s done", req->argv[0], req->argc > 1 ? " " : "",
+			 req->argc > 1 ? req->argv[1] : "");
+}
+
+static void *dataplane_main(void *arg)
+{
+	struct dataplane *d = arg;
+	uint32_t last_second = 0;
+	unsigned idle = 0;
+	rebuild_epoll(d);
+	while (!control_mailbox_closed(d->mailbox)) {
+		uint32_t n = datapath_poll(d->state->dp);
+		if (control_mailbox_pending(d->mailbox)) {
+			struct control_request *req = control_mailbox_take(d->mailbox);
+			if (req) {
+				run_request(d, req);
+				control_mailbox_done(d->mailbox, req);
+			}
+			if (d->state->ports_changed)
+				rebuild_epoll(d);
+		}
+		uint32_t now = time_now_seconds();
+		if (now != last_second) {
+			last_second = now;
+			datapath_run(d->state->dp, now);
+		}
+		if (n) {
+			idle = 0;
+		} else if (++idle >= IDLE_POLLS_BEFORE_SLEEP) {
+			struct epoll_event events[64];
+			epoll_wait(d->epoll_fd, events, 64, d->must_poll ? 1 : 200);
+			idle = 0;
+		}
+	}
+	close(d->epoll_fd);
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: vswitchd [--config FILE] [--socket PATH] [--packets N]\n"
+		"  --config FILE   startup file of vswitchctl commands (save writes it)\n"
+		"  --socket PATH   control socket (default %s)\n"
+		"  --packets N     packet buffers in the pool (default %d)\n",
+		CONTROL_DEFAULT_SOCKET, DEFAULT_PACKETS);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'}, {"socket", required_argument, NULL, 's'},
+		{"packets", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = NULL, *socket_path = CONTROL_DEFAULT_SOCKET;
+	unsigned long packets = DEFAULT_PACKETS;
+	int opt;
+	log_set_program("vswitchd");
+	while ((opt = getopt_long(argc, argv, "c:s:p:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'p':
+			packets = strtoul(optarg, NULL, 10);
+			if (packets < 1024 || packets > (1u << 20)) {
+				fprintf(stderr, "vswitchd: --packets must be 1024-1048576\n");
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+
+	/* Signals are read from a signalfd by the control thread only. */
+	sigset_t signals;
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int signals_fd = signalfd(-1, &signals, SFD_CLOEXEC);
+
+	char err[1024];
+	int status = 1;
+	struct control_state state = {.config_path = config_path};
+	struct control_mailbox *mailbox = control_mailbox_create();
+	struct control_server server = {.listen_fd = -1, .epoll_fd = -1};
+	state.dp = datapath_create((uint32_t)packets, DEFAULT_DATA_ROOM);
+	state.running = config_new();
+	if (!state.dp || !state.running || !mailbox || signals_fd < 0) {
+		log_error("out of memory at start-up");
+		goto out;
+	}
+	if (config_path && access(config_path, F_OK) == 0) {
+		if (control_reload(&state, err, sizeof(err)) < 0) {
+			log_error("%s", err);
+			goto out;
+		}
+		log_info("loaded %s: %zu switches, %zu ports", config_path, state.running->n_switches,
+			 state.running->n_ports);
+	} else if (config_path) {
+		log_info("%s does not exist yet: starting empty (vswitchctl save writes it)",
+			 config_path);
+	}
+	if (control_server_open(&server, socket_path, mailbox, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	struct dataplane dataplane = {.state = &state, .mailbox = mailbox, .epoll_fd = -1};
+	pthread_t thread;
+	if (pthread_create(&thread, NULL, dataplane_main, &dataplane) != 0) {
+		log_error("cannot start the data-plane thread");
+		goto out;
+	}
+	log_info("ready, control socket %s", socket_path);
+	sd_notify(0, "READY=1\nSTATUS=forwarding");
+	control_server_run(&server, signals_fd);
+	sd_notify(0, "STOPPING=1");
+	control_mailbox_close(mailbox);
+	pthread_join(thread, NULL);
+	status = 0;
+out:
+	control_server_close(&server);
+	/* Closing the ports removes the devices vswitchd created. */
+	datapath_destroy(state.dp);
+	config_free(state.running);
+	control_mailbox_destroy(mailbox);
+	if (signals_fd >= 0)
+		close(signals_fd);
+	if (status == 0)
+		log_info("stopped");
+	return status;
+}

@@ -4,7 +4,8 @@
 set -eu
 
 packages="clang libclang-rt-dev meson ninja-build pkg-config libcmocka-dev libpcap-dev
-tcpdump valgrind libcjson-dev libsystemd-dev"
+tcpdump valgrind libcjson-dev libsystemd-dev
+python3 python3-pytest python3-scapy iproute2 iperf3 ethtool"
 
 missing=""
 for p in $packages; do

@@ -28,8 +28,8 @@
 #endif
 
 #define BENCH_MAX_PORTS 8
-#define FRAME_LEN 64
-#define VID 1
+#define FRAME_LEN	64
+#define VID		1
 /* Buffers in the pool: a flooded batch holds 7 x 256 packets at once. */
 #define POOL_SIZE 4096
 /* Untimed batches before the clock starts, so caches and branch predictors
@@ -41,8 +41,8 @@
 /* Locally administered unicast MACs: a host per port, and the two sets of
  * l2bdscale stations S_i (on port A) and D_i (on port B). */
 #define PORT_MAC_BASE 0x02cc00000000ull
-#define S_MAC_BASE 0x02aa00000000ull
-#define D_MAC_BASE 0x02bb00000000ull
+#define S_MAC_BASE    0x02aa00000000ull
+#define D_MAC_BASE    0x02bb00000000ull
 #define BROADCAST_MAC 0xffffffffffffull
 
 struct bench;
@@ -89,8 +89,8 @@ static int add_frame(struct bench *b, struct packet_batch *batch, uint64_t dst, 
 {
 	struct packet *p = packet_alloc(b->pool);
 	if (!p) {
-		fprintf(stderr, "bench-engine: %s: packet pool exhausted (%u buffers)\n", b->c->name,
-			POOL_SIZE);
+		fprintf(stderr, "bench-engine: %s: packet pool exhausted (%u buffers)\n",
+			b->c->name, POOL_SIZE);
 		return -ENOBUFS;
 	}
 	write_frame(p->data, dst, src);
@@ -199,7 +199,7 @@ static int learn_flows(struct bench *b)
 		uint64_t dst_base = in == 1 ? S_MAC_BASE : D_MAC_BASE;
 		packet_batch_init(&batch);
 		for (uint32_t i = 0; i < b->c->n_flows; i++) {
-			/* In the first pass the S_i are unknown: flooded to A, the one other port. */
+			/* First pass: the S_i are unknown, flooded to A, the only other port. */
 			if (add_frame(b, &batch, dst_base + i, src_base + i, in, (int)(1 - in)))
 				return -ENOBUFS;
 			if (packet_batch_full(&batch))
@@ -215,8 +215,8 @@ static int check_flows(struct bench *b)
 {
 	struct fdb *fdb = b->sw->fdb;
 	if (fdb->count < 2 * b->c->n_flows) {
-		fprintf(stderr, "bench-engine: %s: MAC table holds %u entries, want %u\n", b->c->name,
-			fdb->count, 2 * b->c->n_flows);
+		fprintf(stderr, "bench-engine: %s: MAC table holds %u entries, want %u\n",
+			b->c->name, fdb->count, 2 * b->c->n_flows);
 		return -1;
 	}
 	for (uint32_t i = 0; i < b->c->n_flows; i++) {
@@ -257,12 +257,12 @@ static unsigned fill_flows(struct bench *b, struct packet_batch *batch)
 }
 
 static const struct bench_case cases[] = {
-	{"2-ports", 2, 0, 1, learn_port_macs, fill_2_ports, check_port_macs},
-	{"8-ports", 8, 0, 1, learn_port_macs, fill_8_ports, check_port_macs},
-	{"l2bdscale-10k", 2, 10000, 1, learn_flows, fill_flows, check_flows},
-	{"l2bdscale-100k", 2, 100000, 1, learn_flows, fill_flows, check_flows},
-	{"l2bdscale-1m", 2, 1000000, 1, learn_flows, fill_flows, check_flows},
-	{"flood", 8, 0, 7, learn_port_macs, fill_flood, check_port_macs},
+    {"2-ports", 2, 0, 1, learn_port_macs, fill_2_ports, check_port_macs},
+    {"8-ports", 8, 0, 1, learn_port_macs, fill_8_ports, check_port_macs},
+    {"l2bdscale-10k", 2, 10000, 1, learn_flows, fill_flows, check_flows},
+    {"l2bdscale-100k", 2, 100000, 1, learn_flows, fill_flows, check_flows},
+    {"l2bdscale-1m", 2, 1000000, 1, learn_flows, fill_flows, check_flows},
+    {"flood", 8, 0, 7, learn_port_macs, fill_flood, check_port_macs},
 };
 
 /* ---- the driver -------------------------------------------------------- */
@@ -336,13 +336,15 @@ static int check_forwarded(struct bench *b)
 	for (unsigned i = 0; i < b->c->n_ports; i++) {
 		const struct port_counters *pc = &b->ports[i]->counters;
 		if (pc->tx_packets != b->expected_tx[i]) {
-			fprintf(stderr, "bench-engine: %s: port %s sent %" PRIu64 " frames, want %" PRIu64 "\n",
+			fprintf(stderr,
+				"bench-engine: %s: port %s sent %" PRIu64 ", want %" PRIu64 "\n",
 				b->c->name, b->ports[i]->name, pc->tx_packets, b->expected_tx[i]);
 			error = -1;
 		}
 		for (int r = 1; r < DROP_MAX; r++)
 			if (pc->drops[r]) {
-				fprintf(stderr, "bench-engine: %s: port %s dropped %" PRIu64 " (%s)\n",
+				fprintf(stderr,
+					"bench-engine: %s: port %s dropped %" PRIu64 " (%s)\n",
 					b->c->name, b->ports[i]->name, pc->drops[r],
 					drop_reason_name((enum drop_reason)r));
 				error = -1;
@@ -360,7 +362,7 @@ static int check_forwarded(struct bench *b)
 
 struct result {
 	uint64_t packets; /* frames received by the switch in the timed region */
-	uint64_t ticks;   /* TSC */
+	uint64_t ticks;	  /* TSC */
 	uint64_t ns;
 };
 
@@ -428,7 +430,7 @@ static int bench_case_run(const struct bench_case *c, uint64_t packets, double s
 	double mpps = (double)r.packets * 1e3 / (double)r.ns;
 	double cycles = (double)r.ticks / (double)r.packets;
 	fprintf(stderr,
-		"bench-engine: %s: timed %" PRIu64 " packets in %.3f s, TSC %.2f GHz, %u MAC entries\n",
+		"bench-engine: %s: timed %" PRIu64 " packets in %.3f s, TSC %.2f GHz, %u MACs\n",
 		c->name, r.packets, (double)r.ns / 1e9, (double)r.ticks / (double)r.ns,
 		b.sw->fdb->count);
 	printf("{\"case\": \"%s\", \"mpps\": %.2f, \"cycles_per_packet\": %.1f, "
@@ -445,12 +447,13 @@ out:
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bench-engine [--case NAME] [--packets N | --seconds S] [--instructions N]\n"
-		   "       bench-engine --list\n"
-		   "Times pipeline_run() on 64-byte frames between sink pipe ports and prints\n"
-		   "one JSON line per case. --instructions passes in the instructions per packet\n"
-		   "callgrind measured (bench/run-engine.sh does this); it needs --case.\n"
-		   "Cases:");
+	fprintf(f,
+		"usage: bench-engine [--case NAME] [--packets N | --seconds S] [--instructions N]\n"
+		"       bench-engine --list\n"
+		"Times pipeline_run() on 64-byte frames between sink pipe ports and prints\n"
+		"one JSON line per case. --instructions passes in the instructions per packet\n"
+		"callgrind measured (bench/run-engine.sh does this); it needs --case.\n"
+		"Cases:");
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		fprintf(f, " %s", cases[i].name);
 	fprintf(f, "\n");
@@ -459,13 +462,13 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option long_options[] = {
-		{"case", required_argument, NULL, 'c'},
-		{"packets", required_argument, NULL, 'p'},
-		{"seconds", required_argument, NULL, 's'},
-		{"instructions", required_argument, NULL, 'i'},
-		{"list", no_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"case", required_argument, NULL, 'c'},
+	    {"packets", required_argument, NULL, 'p'},
+	    {"seconds", required_argument, NULL, 's'},
+	    {"instructions", required_argument, NULL, 'i'},
+	    {"list", no_argument, NULL, 'l'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *only = NULL;
 	const char *instructions = NULL;
@@ -483,7 +486,8 @@ int main(int argc, char **argv)
 		case 'p':
 			packets = strtoull(optarg, &end, 10);
 			if (*end || packets == 0) {
-				fprintf(stderr, "bench-engine: --packets '%s' must be a positive integer\n",
+				fprintf(stderr,
+					"bench-engine: --packets '%s' must be a positive integer\n",
 					optarg);
 				return 2;
 			}
@@ -491,7 +495,8 @@ int main(int argc, char **argv)
 		case 's':
 			seconds = strtod(optarg, &end);
 			if (*end || !(seconds > 0)) {
-				fprintf(stderr, "bench-engine: --seconds '%s' must be a positive number\n",
+				fprintf(stderr,
+					"bench-engine: --seconds '%s' must be a positive number\n",
 					optarg);
 				return 2;
 			}
@@ -499,7 +504,8 @@ int main(int argc, char **argv)
 		case 'i': {
 			double v = strtod(optarg, &end);
 			if (*end || !(v >= 0)) {
-				fprintf(stderr, "bench-engine: --instructions '%s' must be a number\n",
+				fprintf(stderr,
+					"bench-engine: --instructions '%s' must be a number\n",
 					optarg);
 				return 2;
 			}

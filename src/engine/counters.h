@@ -25,7 +25,8 @@
 	X(UPLINK_LOOP, "uplink-loop", "uplink to uplink is never forwarded")                  \
 	X(PORT_ISOLATION, "port-isolation", "private/VEPA mode forbids port-to-port")         \
 	X(NO_ROUTE, "no-route", "no egress port: unknown unicast without uplink, or VID has no other member") \
-	X(NO_BUFFER, "no-buffer", "packet pool exhausted while flooding")                     \
+	X(NO_BUFFER, "no-buffer", "packet pool exhausted (flood copies, segmentation)")        \
+	X(OFFLOAD_ERROR, "offload-error", "GSO/checksum metadata does not match the frame")   \
 	X(TX_ERROR, "tx-error", "the port failed to transmit")                                \
 	X(TX_FULL, "tx-full", "the port's transmit queue was full")
 

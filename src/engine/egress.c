@@ -1,13 +1,40 @@
 /* egress.c — the last stage: frames are queued per egress port during the
  * batch, then each queue is given its 802.1Q form (vlan_egress) and handed
  * to the port's provider in one send() call — one call per port per batch,
- * not per frame. */
+ * not per frame. A GSO super-frame or a partial checksum bound for a port
+ * that cannot take the offload metadata is segmented and checksummed here,
+ * in software, as a NIC would. */
+#include <errno.h>
+
 #include "engine.h"
+#include "lib/gso.h"
+
+static void flush(struct port *port, struct packet_batch *out)
+{
+	if (out->count)
+		port->class->send(port, out);
+	out->count = 0;
+}
+
+/* Cuts p into segments on `out`, sending `out` first if they do not fit. */
+static void segment(struct port *port, struct packet *p, struct packet_batch *out)
+{
+	int error = packet_gso_segment(p, out);
+	if (error == -ENOSPC) {
+		flush(port, out);
+		error = packet_gso_segment(p, out);
+	}
+	if (error) {
+		port_count_drop(port, error == -ENOBUFS ? DROP_NO_BUFFER : DROP_OFFLOAD_ERROR, 1);
+		packet_free(p); /* on error the packet stays ours */
+	}
+}
 
 static void send_queue(struct port *port)
 {
 	struct packet_batch *q = &port->txq;
-	uint32_t kept = 0;
+	struct packet_batch out;
+	out.count = 0;
 	for (uint32_t i = 0; i < q->count; i++) {
 		struct packet *p = q->packets[i];
 		if (UNLIKELY(!vlan_egress(p, port))) {
@@ -15,12 +42,14 @@ static void send_queue(struct port *port)
 			packet_free(p);
 			continue;
 		}
-		q->packets[kept++] = p;
+		if (UNLIKELY((p->flags & PACKET_F_OFFLOAD) && !(port->features & PORT_F_OFFLOAD))) {
+			segment(port, p, &out);
+			continue;
+		}
+		out.packets[out.count++] = p;
 	}
-	q->count = kept;
-	if (kept)
-		port->class->send(port, q);
 	q->count = 0;
+	flush(port, &out);
 }
 
 void egress_enqueue(struct vswitch *sw, struct port *out, struct packet *packet)

@@ -52,6 +52,9 @@ struct vswitch *switch_create(const char *name, const struct switch_config *conf
 	copy_name(sw->name, sizeof(sw->name), name);
 	sw->config = *config;
 	sw->pool = pool;
+	/* Frames may arrive before the first switch_run(): learn them with the
+	 * right age, not 0 (which the first housekeeping would expire). */
+	sw->now = time_now_seconds();
 	sw->passthrough_port = PORT_NONE;
 	for (unsigned vid = 0; vid < VLAN_COUNT; vid++)
 		sw->active_uplink[vid] = PORT_NONE;

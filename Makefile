@@ -17,7 +17,7 @@ deps:
 	@tools/install-deps.sh
 
 $(BUILD)/build.ninja: | deps
-	meson setup $(BUILD) -Dbuildtype=release -Doptimization=3 -Dc_args=-march=native
+	meson setup $(BUILD) -Dbuildtype=release -Doptimization=3 -Db_lto=true -Dc_args=-march=native
 
 $(SAN_BUILD)/build.ninja: | deps
 	CC=clang meson setup $(SAN_BUILD) -Dbuildtype=debug -Db_sanitize=address,undefined \

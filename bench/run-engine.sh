@@ -51,6 +51,7 @@ opts = {o["name"]: o["value"] for o in json.load(sys.stdin)}
 c_args = list(opts.get("c_args", [])) + ["-mno-avx512f"]
 print("-Dbuildtype=%s" % opts["buildtype"])
 print("-Doptimization=%s" % opts["optimization"])
+print("-Db_lto=%s" % str(opts.get("b_lto", False)).lower())
 print("-Dc_args=%s" % " ".join(shlex.quote(a) for a in c_args))
 ' >"$tmp/options"
 		echo "run-engine: configuring $cg_build for callgrind (no AVX-512)" >&2

@@ -26,6 +26,29 @@ static int emit_json(struct command_context *ctx, cJSON *doc)
 	return text ? 0 : -ENOMEM;
 }
 
+/* The switch or port a show command names in argv[0], if it names one. */
+static int switch_arg(const struct command_context *ctx, int argc, char **argv,
+		      const struct vswitch **only, char *err, size_t n)
+{
+	*only = NULL;
+	if (argc > 0 && !(*only = datapath_find_switch(ctx->dp, argv[0]))) {
+		snprintf(err, n, "switch %s: no such switch", argv[0]);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int port_arg(const struct command_context *ctx, int argc, char **argv,
+		    const struct port **only, char *err, size_t n)
+{
+	*only = NULL;
+	if (argc > 0 && !(*only = datapath_find_port(ctx->dp, argv[0], NULL))) {
+		snprintf(err, n, "port %s: no such port", argv[0]);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static const struct config_port *model_port(const struct command_context *ctx, const char *name)
 {
 	return config_find_port(ctx->cfg, name);
@@ -152,11 +175,9 @@ int show_switches(struct command_context *ctx, int argc, char **argv, char *err,
 {
 	if (!ctx->dp)
 		return no_datapath(err, n);
-	const struct vswitch *only = NULL;
-	if (argc > 0 && !(only = datapath_find_switch(ctx->dp, argv[0]))) {
-		snprintf(err, n, "switch %s: no such switch", argv[0]);
+	const struct vswitch *only;
+	if (switch_arg(ctx, argc, argv, &only, err, n))
 		return -ENOENT;
-	}
 	cJSON *doc = ctx->json ? cJSON_CreateArray() : NULL;
 	for (size_t i = 0; i < ctx->dp->n_switches; i++) {
 		const struct vswitch *sw = ctx->dp->switches[i];
@@ -204,11 +225,9 @@ int show_ports(struct command_context *ctx, int argc, char **argv, char *err, si
 {
 	if (!ctx->dp)
 		return no_datapath(err, n);
-	const struct port *only = NULL;
-	if (argc > 0 && !(only = datapath_find_port(ctx->dp, argv[0], NULL))) {
-		snprintf(err, n, "port %s: no such port", argv[0]);
+	const struct port *only;
+	if (port_arg(ctx, argc, argv, &only, err, n))
 		return -ENOENT;
-	}
 	cJSON *doc = ctx->json ? cJSON_CreateArray() : NULL;
 	for (size_t s = 0; s < ctx->dp->n_switches; s++) {
 		const struct vswitch *sw = ctx->dp->switches[s];
@@ -321,11 +340,9 @@ int show_vlans(struct command_context *ctx, int argc, char **argv, char *err, si
 {
 	if (!ctx->dp)
 		return no_datapath(err, n);
-	const struct vswitch *only = NULL;
-	if (argc > 0 && !(only = datapath_find_switch(ctx->dp, argv[0]))) {
-		snprintf(err, n, "switch %s: no such switch", argv[0]);
+	const struct vswitch *only;
+	if (switch_arg(ctx, argc, argv, &only, err, n))
 		return -ENOENT;
-	}
 	cJSON *doc = ctx->json ? cJSON_CreateArray() : NULL;
 	for (size_t s = 0; s < ctx->dp->n_switches; s++) {
 		const struct vswitch *sw = ctx->dp->switches[s];
@@ -365,11 +382,9 @@ int show_counters(struct command_context *ctx, int argc, char **argv, char *err,
 {
 	if (!ctx->dp)
 		return no_datapath(err, n);
-	const struct port *only = NULL;
-	if (argc > 0 && !(only = datapath_find_port(ctx->dp, argv[0], NULL))) {
-		snprintf(err, n, "port %s: no such port", argv[0]);
+	const struct port *only;
+	if (port_arg(ctx, argc, argv, &only, err, n))
 		return -ENOENT;
-	}
 	cJSON *doc = ctx->json ? cJSON_CreateObject() : NULL;
 	if (!doc)
 		fprintf(ctx->out, "%-16s %14s %16s %14s %16s  %s\n", "PORT", "RX-PACKETS", "RX-BYTES",

@@ -269,13 +269,8 @@ static void ufo_fragment_fix(uint8_t *frame, uint32_t seg_len, const struct gso_
 /* Gives a segment the forwarding metadata of the frame it was cut from. */
 static void segment_copy_meta(struct packet *seg, const struct packet *p)
 {
-	seg->flags = p->flags & (uint16_t)~PACKET_F_OFFLOAD;
-	seg->meta_tci = p->meta_tci;
-	seg->vid = p->vid;
-	seg->pcp = p->pcp;
-	seg->out_port = p->out_port;
-	seg->src_hash = p->src_hash;
-	seg->dst_hash = p->dst_hash;
+	packet_copy_meta(seg, p);
+	seg->flags &= (uint16_t)~PACKET_F_OFFLOAD;
 	memset(&seg->offload, 0, sizeof(seg->offload));
 }
 

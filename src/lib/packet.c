@@ -58,15 +58,20 @@ struct packet *packet_clone(const struct packet *src)
 	p->data = p->buffer + packet_headroom(src);
 	memcpy(p->data, src->data, src->len);
 	p->len = src->len;
-	p->flags = src->flags;
-	p->meta_tci = src->meta_tci;
-	p->vid = src->vid;
-	p->pcp = src->pcp;
-	p->out_port = src->out_port;
-	p->offload = src->offload;
-	p->src_hash = src->src_hash;
-	p->dst_hash = src->dst_hash;
+	packet_copy_meta(p, src);
 	return p;
+}
+
+void packet_copy_meta(struct packet *dst, const struct packet *src)
+{
+	dst->flags = src->flags;
+	dst->meta_tci = src->meta_tci;
+	dst->vid = src->vid;
+	dst->pcp = src->pcp;
+	dst->out_port = src->out_port;
+	dst->offload = src->offload;
+	dst->src_hash = src->src_hash;
+	dst->dst_hash = src->dst_hash;
 }
 
 struct packet *packet_from_bytes(struct packet_pool *pool, const void *frame, uint32_t len)

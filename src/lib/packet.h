@@ -116,6 +116,10 @@ static inline uint32_t packet_tailroom(const struct packet *p)
  * NULL when the pool is empty. */
 struct packet *packet_clone(const struct packet *p);
 
+/* Copies everything but the frame and its place: flags, VLAN, decision,
+ * offload header, hashes. */
+void packet_copy_meta(struct packet *dst, const struct packet *src);
+
 /* Copies `len` bytes into a fresh packet; NULL if the pool is empty or the
  * frame does not fit the buffer. */
 struct packet *packet_from_bytes(struct packet_pool *pool, const void *frame, uint32_t len);

@@ -274,7 +274,7 @@ static int fdb_flush_cmd(struct command_context *ctx, int argc, char **argv, cha
 		snprintf(err, n, "fdb: no switch %s", argv[0]);
 		return -ENOENT;
 	}
-	uint16_t port = PORT_NONE;
+	uint16_t port = PORT_INDEX_NONE;
 	uint64_t vids[VLAN_WORDS];
 	bool by_vid = false;
 	for (int i = 1; i + 1 < argc; i += 2) {

@@ -256,7 +256,7 @@ static void show_fdb_entry(const struct fdb_entry *e, void *arg)
 {
 	struct fdb_show *f = arg;
 	uint16_t vid = fdb_key_vid(e->key);
-	if ((f->vid && vid != f->vid) || (f->port != PORT_NONE && e->port != f->port))
+	if ((f->vid && vid != f->vid) || (f->port != PORT_INDEX_NONE && e->port != f->port))
 		return;
 	uint8_t mac[6];
 	char text[18];
@@ -287,7 +287,7 @@ int show_fdb(struct command_context *ctx, int argc, char **argv, char *err, size
 {
 	if (!ctx->dp)
 		return no_datapath(err, n);
-	struct fdb_show f = {.ctx = ctx, .port = PORT_NONE};
+	struct fdb_show f = {.ctx = ctx, .port = PORT_INDEX_NONE};
 	if (!(f.sw = datapath_find_switch(ctx->dp, argv[0]))) {
 		snprintf(err, n, "fdb: no switch %s", argv[0]);
 		return -ENOENT;
@@ -365,7 +365,7 @@ int show_vlans(struct command_context *ctx, int argc, char **argv, char *err, si
 			}
 			vlan_members(sw, vid, untagged, tagged, sizeof(untagged), ju, jt);
 			uint16_t up = sw->active_uplink[vid];
-			const char *uplink = up == PORT_NONE ? "-" : sw->ports[up]->name;
+			const char *uplink = up == PORT_INDEX_NONE ? "-" : sw->ports[up]->name;
 			if (doc) {
 				cJSON_AddStringToObject(o, "active_uplink", uplink);
 				cJSON_AddItemToArray(doc, o);

@@ -148,7 +148,7 @@ uint32_t fdb_flush(struct fdb *fdb, uint16_t port, const uint64_t *vids, bool wi
 	uint32_t removed = 0;
 	for (uint32_t i = 0; i < fdb->n_slots;) {
 		struct fdb_entry *e = &fdb->slots[i];
-		if (e->key != 0 && (port == PORT_NONE || e->port == port) &&
+		if (e->key != 0 && (port == PORT_INDEX_NONE || e->port == port) &&
 		    (!vids || bitset_test(vids, fdb_key_vid(e->key))) &&
 		    (with_static || !(e->flags & FDB_F_STATIC))) {
 			fdb_remove(fdb, e);

@@ -24,7 +24,7 @@ void flood_ports(const struct vswitch *sw, const struct port *in, uint16_t vid,
 			set &= ~sw->isolated[w];
 		out[w] = set;
 	}
-	if (UNLIKELY(owner != PORT_NONE) && in->index != owner) {
+	if (UNLIKELY(owner != PORT_INDEX_NONE) && in->index != owner) {
 		if (from_uplink) {
 			bool reach = bitset_test(out, owner);
 			memset(out, 0, PORT_SET_WORDS * sizeof(uint64_t));

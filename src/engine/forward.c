@@ -11,7 +11,7 @@ static uint16_t to_uplink(const struct vswitch *sw, const struct port *in, uint1
 			  enum drop_reason *why)
 {
 	uint16_t uplink = sw->active_uplink[vid];
-	if (in->config.uplink || uplink == PORT_NONE) {
+	if (in->config.uplink || uplink == PORT_INDEX_NONE) {
 		*why = DROP_NO_ROUTE;
 		return FORWARD_DROP;
 	}
@@ -34,7 +34,7 @@ static uint16_t decide_passthrough(const struct vswitch *sw, const struct port *
 uint16_t forward_decide(const struct vswitch *sw, const struct port *in, uint16_t vid,
 			const uint8_t *dst, const struct fdb_entry *known, enum drop_reason *why)
 {
-	const bool passthrough = sw->passthrough_port != PORT_NONE;
+	const bool passthrough = sw->passthrough_port != PORT_INDEX_NONE;
 	if (UNLIKELY(passthrough) && (in->config.uplink || in->index == sw->passthrough_port))
 		return decide_passthrough(sw, in, vid, why);
 	if (mac_is_group(dst))

@@ -55,9 +55,9 @@ struct vswitch *switch_create(const char *name, const struct switch_config *conf
 	/* Frames may arrive before the first switch_run(): learn them with the
 	 * right age, not 0 (which the first housekeeping would expire). */
 	sw->now = time_now_seconds();
-	sw->passthrough_port = PORT_NONE;
+	sw->passthrough_port = PORT_INDEX_NONE;
 	for (unsigned vid = 0; vid < VLAN_COUNT; vid++)
-		sw->active_uplink[vid] = PORT_NONE;
+		sw->active_uplink[vid] = PORT_INDEX_NONE;
 	return sw;
 }
 
@@ -110,7 +110,7 @@ int switch_check_port_config(const struct vswitch *sw, const struct port *port,
 	int error = port_config_validate(port->name, config, err, err_size);
 	if (error)
 		return error;
-	if (config->mode == PORT_MODE_PASSTHROUGH && sw->passthrough_port != PORT_NONE &&
+	if (config->mode == PORT_MODE_PASSTHROUGH && sw->passthrough_port != PORT_INDEX_NONE &&
 	    sw->passthrough_port != port->index) {
 		snprintf(err, err_size, "port %s: port %s already owns the uplink in passthrough mode",
 			 port->name, sw->ports[sw->passthrough_port]->name);
@@ -139,7 +139,7 @@ static void apply_port_config(struct vswitch *sw, struct port *port, const struc
 	if (config->mode == PORT_MODE_PASSTHROUGH)
 		sw->passthrough_port = port->index;
 	else if (sw->passthrough_port == port->index)
-		sw->passthrough_port = PORT_NONE;
+		sw->passthrough_port = PORT_INDEX_NONE;
 
 	/* A MAC learned on a VLAN the port has left must not keep pulling
 	 * frames towards it. */
@@ -171,7 +171,7 @@ int switch_add_port(struct vswitch *sw, struct port *port, const struct port_con
 	port->index = index;
 	int error = switch_check_port_config(sw, port, config, err, err_size);
 	if (error) {
-		port->index = PORT_NONE;
+		port->index = PORT_INDEX_NONE;
 		return error;
 	}
 	port->sw = sw;
@@ -202,7 +202,7 @@ void switch_del_port(struct vswitch *sw, struct port *port)
 	bitset_clear(sw->uplinks, port->index);
 	bitset_clear(sw->isolated, port->index);
 	if (sw->passthrough_port == port->index)
-		sw->passthrough_port = PORT_NONE;
+		sw->passthrough_port = PORT_INDEX_NONE;
 	while (sw->n_ports > 0 && !sw->ports[sw->n_ports - 1])
 		sw->n_ports--;
 	switch_update_vlans(sw);
@@ -287,7 +287,7 @@ static void update_vlan(struct vswitch *sw, unsigned vid)
 {
 	uint64_t *set = sw->flood_set[vid];
 	memset(set, 0, sizeof(sw->flood_set[vid]));
-	uint16_t best = PORT_NONE;
+	uint16_t best = PORT_INDEX_NONE;
 	unsigned best_priority = 99;
 	for (uint16_t i = 0; i < sw->n_ports; i++) {
 		const struct port *port = sw->ports[i];
@@ -304,7 +304,7 @@ static void update_vlan(struct vswitch *sw, unsigned vid)
 		}
 	}
 	sw->active_uplink[vid] = best;
-	if (best != PORT_NONE)
+	if (best != PORT_INDEX_NONE)
 		bitset_set(set, best);
 }
 

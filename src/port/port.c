@@ -11,6 +11,9 @@
 #include "../lib/util.h"
 
 static const struct port_class *const classes[] = {
+	&afpacket_port_class,
+	&tap_port_class,
+	&internal_port_class,
 	&pipe_port_class,
 	&pcap_port_class,
 };
@@ -25,7 +28,7 @@ const struct port_class *port_class_find(const char *type)
 
 const char *port_class_list(void)
 {
-	static char list[128];
+	static char list[160];
 	if (!list[0]) {
 		size_t used = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(classes); i++)
@@ -64,7 +67,7 @@ struct port *port_create(const char *name, const char *type, const char *const *
 	}
 	copy_name(port->name, sizeof(port->name), name);
 	port->class = class;
-	port->index = PORT_NONE;
+	port->index = PORT_INDEX_NONE;
 	port->up = true;
 	port_config_init(&port->config);
 	if (class->open(port, options, err, err_size) < 0) {

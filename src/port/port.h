@@ -16,7 +16,7 @@
 #include "../lib/packet.h"
 
 #define PORT_NAME_MAX 32
-#define PORT_NONE 0xffff
+#define PORT_INDEX_NONE 0xffff
 #define VLAN_COUNT 4096
 #define VLAN_WORDS (VLAN_COUNT / 64)
 
@@ -141,5 +141,14 @@ void pipe_set_carrier(struct port *port, bool up);
 
 /* pcap.c: reads frames from / writes frames to pcap files. */
 extern const struct port_class pcap_port_class;
+
+/* afpacket.c: an existing Linux interface (veth, NIC) through a packet
+ * socket with batched I/O and virtio-net headers. */
+extern const struct port_class afpacket_port_class;
+/* tap.c: a VM's vNIC: a persistent tap QEMU opens, reached through its host
+ * side like afpacket. */
+extern const struct port_class tap_port_class;
+/* internal.c: an interface in the host's own stack (a tap vswitchd owns). */
+extern const struct port_class internal_port_class;
 
 #endif

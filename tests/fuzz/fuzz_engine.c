@@ -108,7 +108,7 @@ static void check_output(struct vswitch *sw, const struct port *in)
 
 static void reset(struct vswitch *sw)
 {
-	fdb_flush(sw->fdb, PORT_NONE, NULL, true);
+	fdb_flush(sw->fdb, PORT_INDEX_NONE, NULL, true);
 	for (int i = 0; i < N_PORTS; i++)
 		pipe_set_carrier(sw->ports[i], true);
 	switch_run(sw, 1000);

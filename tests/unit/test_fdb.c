@@ -360,7 +360,7 @@ static void test_flush_by_vid_set_removes_only_those_vlans(void **state)
 	uint64_t vids[VLAN_WORDS] = {0};
 	bitset_set(vids, 10);
 	bitset_set(vids, 12);
-	uint32_t removed = fdb_flush(fdb, PORT_NONE, vids, false);
+	uint32_t removed = fdb_flush(fdb, PORT_INDEX_NONE, vids, false);
 	check_flushed(fdb, dynamic_on_vid_10_or_12, removed);
 	fdb_destroy(fdb);
 }
@@ -380,7 +380,7 @@ static void test_flush_everything(void **state)
 {
 	(void)state;
 	struct fdb *fdb = flush_table();
-	assert_int_equal(fdb_flush(fdb, PORT_NONE, NULL, true), FLUSH_N);
+	assert_int_equal(fdb_flush(fdb, PORT_INDEX_NONE, NULL, true), FLUSH_N);
 	assert_int_equal(fdb->count, 0);
 	for (uint32_t i = 0; i < fdb->n_slots; i++)
 		assert_true(fdb->slots[i].key == 0);

@@ -1,0 +1,232 @@
+/* internal.c — an interface in the host's own network stack, like Open
+ * vSwitch's internal ports or libvirt's virbr0: the host can hold an address
+ * on the switch, route and NAT with its own tools. It is a tap whose queue
+ * vswitchd itself owns: what the host sends on the interface we read() from
+ * the tun fd, what we write() the host receives. The tap is not persistent,
+ * so it goes away with the fd, also if the daemon dies.
+ *
+ * The tun fd carries a 10-byte virtio-net header (the packet socket's size,
+ * so a frame's offload metadata means the same on every port) and announces
+ * checksum and TSO offload, so the host's TCP hands us 64 KB super-frames
+ * that cross the switch whole. A tun has no batched read or write: one
+ * system call per frame, but many frames per recv()/send() call. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "../lib/util.h"
+#include "afpacket.h"
+
+struct internal_port {
+	int fd;	 /* the tun queue */
+	int ctl; /* for interface ioctls */
+	int ifindex;
+	char ifname[IFNAMSIZ];
+};
+
+static void internal_free(struct internal_port *in)
+{
+	if (!in)
+		return;
+	if (in->fd >= 0)
+		close(in->fd); /* not persistent: the interface goes too */
+	if (in->ctl >= 0)
+		close(in->ctl);
+	free(in);
+}
+
+static int internal_open(struct port *port, const char *const *options, char *err, size_t err_size)
+{
+	static const char *const known[] = {"dev", NULL};
+	struct internal_port *in = NULL;
+	int error = port_check_options(port, options, known, err, err_size);
+	if (error)
+		goto out;
+	in = calloc(1, sizeof(*in));
+	if (!in) {
+		snprintf(err, err_size, "port %s: out of memory", port->name);
+		error = -ENOMEM;
+		goto out;
+	}
+	in->fd = in->ctl = -1;
+	error = afpacket_ifname(port, options, in->ifname, err, err_size);
+	if (error)
+		goto out;
+	in->ctl = afpacket_ioctl_socket();
+	if (in->ctl < 0) {
+		error = in->ctl;
+		snprintf(err, err_size, "port %s: cannot open a socket: %s", port->name,
+			 strerror(-error));
+		goto out;
+	}
+	in->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (in->fd < 0) {
+		error = -errno;
+		snprintf(err, err_size, "port %s: cannot open /dev/net/tun: %s", port->name,
+			 strerror(errno));
+		goto out;
+	}
+	struct ifreq ifr = {0};
+	copy_name(ifr.ifr_name, sizeof(ifr.ifr_name), in->ifname);
+	/* IFF_TUN_EXCL: a new interface, never someone else's tap. */
+	ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_TUN_EXCL);
+	if (ioctl(in->fd, TUNSETIFF, &ifr) < 0) {
+		error = -errno;
+		if (errno == EBUSY)
+			snprintf(err, err_size, "port %s: interface '%s' already exists",
+				 port->name, in->ifname);
+		else
+			snprintf(err, err_size, "port %s: cannot create interface '%s': %s",
+				 port->name, in->ifname, strerror(errno));
+		goto out;
+	}
+	int hdr_size = sizeof(struct virtio_net_hdr);
+	if (ioctl(in->fd, TUNSETVNETHDRSZ, &hdr_size) < 0 ||
+	    ioctl(in->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) <
+		0) {
+		error = -errno;
+		snprintf(err, err_size, "port %s: cannot set offloads on '%s': %s", port->name,
+			 in->ifname, strerror(errno));
+		goto out;
+	}
+	in->ifindex = afpacket_netdev_index(in->ctl, in->ifname);
+	error = in->ifindex < 0 ? in->ifindex : afpacket_netdev_set_up(in->ctl, in->ifname);
+	if (error) {
+		snprintf(err, err_size, "port %s: cannot bring '%s' up: %s", port->name, in->ifname,
+			 strerror(-error));
+		goto out;
+	}
+	port->features |= PORT_F_OFFLOAD;
+	port->priv = in;
+	in = NULL;
+out:
+	internal_free(in);
+	return error;
+}
+
+static void internal_close(struct port *port)
+{
+	internal_free(port->priv);
+	port->priv = NULL;
+}
+
+static int internal_recv(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
+{
+	struct internal_port *in = port->priv;
+	struct virtio_net_hdr h;
+	uint8_t spill; /* a byte past the buffer: a frame that reaches it did not fit */
+	int received = 0;
+	while (batch->count < BATCH_SIZE) {
+		struct packet *p = packet_alloc(pool);
+		if (!p)
+			break; /* the frames wait in the tun queue */
+		uint32_t room = packet_tailroom(p);
+		struct iovec iov[3] = {
+		    {.iov_base = &h, .iov_len = sizeof(h)},
+		    {.iov_base = p->data, .iov_len = room},
+		    {.iov_base = &spill, .iov_len = 1},
+		};
+		ssize_t n = readv(in->fd, iov, 3);
+		if (n < 0) {
+			int e = errno;
+			packet_free(p);
+			if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
+				break;
+			return received ? received : -e;
+		}
+		if (UNLIKELY((size_t)n > sizeof(h) + room)) {
+			/* The tun cut it to our buffer: never pass a cut frame. */
+			port_count_drop(port, DROP_OVERSIZE, 1);
+			packet_free(p);
+			continue;
+		}
+		if (UNLIKELY((size_t)n < sizeof(h))) {
+			packet_free(p);
+			continue;
+		}
+		p->len = (uint16_t)((size_t)n - sizeof(h));
+		if (UNLIKELY(h.flags || h.gso_type != VIRTIO_NET_HDR_GSO_NONE)) {
+			p->flags |= PACKET_F_OFFLOAD;
+			p->offload = (struct packet_offload){
+			    .flags = h.flags,
+			    .gso_type = h.gso_type,
+			    .hdr_len = h.hdr_len,
+			    .gso_size = h.gso_size,
+			    .csum_start = h.csum_start,
+			    .csum_offset = h.csum_offset,
+			};
+		}
+		packet_batch_add(batch, p);
+		received++;
+	}
+	return received;
+}
+
+static void internal_send(struct port *port, struct packet_batch *batch)
+{
+	struct internal_port *in = port->priv;
+	for (uint32_t i = 0; i < batch->count; i++) {
+		struct packet *p = batch->packets[i];
+		struct virtio_net_hdr h = {0};
+		if (UNLIKELY(p->flags & PACKET_F_META_VLAN)) {
+			/* The wire form: a tag still in metadata goes inline. */
+			if (!packet_push_vlan(p, p->meta_tci)) {
+				port_count_drop(port, DROP_TX_ERROR, 1);
+				continue;
+			}
+		}
+		if (p->flags & PACKET_F_OFFLOAD)
+			h = (struct virtio_net_hdr){
+			    .flags = p->offload.flags,
+			    .gso_type = p->offload.gso_type,
+			    .hdr_len = p->offload.hdr_len,
+			    .gso_size = p->offload.gso_size,
+			    .csum_start = p->offload.csum_start,
+			    .csum_offset = p->offload.csum_offset,
+			};
+		struct iovec iov[2] = {
+		    {.iov_base = &h, .iov_len = sizeof(h)},
+		    {.iov_base = p->data, .iov_len = p->len},
+		};
+		ssize_t n = writev(in->fd, iov, 2);
+		if (LIKELY(n >= 0)) {
+			port->counters.tx_packets++;
+			port->counters.tx_bytes += p->len;
+		} else {
+			port_count_drop(port,
+					errno == EAGAIN || errno == EWOULDBLOCK ? DROP_TX_FULL
+										: DROP_TX_ERROR,
+					1);
+		}
+	}
+	packet_batch_free(batch);
+}
+
+static bool internal_carrier(const struct port *port)
+{
+	const struct internal_port *in = port->priv;
+	return afpacket_netdev_running(in->ctl, in->ifindex);
+}
+
+static int internal_wait_fd(const struct port *port)
+{
+	const struct internal_port *in = port->priv;
+	return in->fd;
+}
+
+const struct port_class internal_port_class = {
+    .type = "internal",
+    .open = internal_open,
+    .close = internal_close,
+    .recv = internal_recv,
+    .send = internal_send,
+    .carrier = internal_carrier,
+    .wait_fd = internal_wait_fd,
+};

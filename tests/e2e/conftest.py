@@ -159,6 +159,10 @@ class Netns:
         sh("ip", "netns", "add", name)
         self.namespaces.append(name)
         sh("ip", "-n", name, "link", "set", "lo", "up")
+        # No IPv6 chatter (DAD, MLD, router solicitations) from test hosts:
+        # tests count frames and learned MACs.
+        sh("ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+           "net.ipv6.conf.default.disable_ipv6=1")
         return name
 
     def veth(self, host_name, ns, ns_name="eth0", mac=None, address=None):

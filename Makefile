@@ -9,7 +9,7 @@ BUILD     := $(strip $(BUILD))
 SAN_BUILD := $(strip $(SAN_BUILD))
 FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
 
-.PHONY: all deps build demo check unit fuzz bench bench-engine format clean
+.PHONY: all deps build demo check unit fuzz bench bench-engine bench-peers format clean
 
 all: build
 
@@ -43,7 +43,12 @@ check: deps $(SAN_BUILD)/build.ninja
 bench-engine: build
 	bench/run-engine.sh $(BUILD)
 
-bench: bench-engine
+# vswitch against the Linux bridge and Open vSwitch's userspace datapath,
+# side by side in one run (needs root; installs openvswitch-switch).
+bench-peers: build
+	/usr/bin/python3 bench/bench_peers.py --build $(BUILD) --pktgen $(BUILD)/bench/pktgen
+
+bench: bench-engine bench-peers
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

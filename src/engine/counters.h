@@ -27,6 +27,7 @@
 	X(NO_ROUTE, "no-route", "no egress port: unknown unicast without uplink, or VID has no other member") \
 	X(NO_BUFFER, "no-buffer", "packet pool exhausted (flood copies, segmentation)")        \
 	X(OFFLOAD_ERROR, "offload-error", "GSO/checksum metadata does not match the frame")   \
+	X(RX_OVERFLOW, "rx-overflow", "the kernel dropped frames: the port's receive queue was full") \
 	X(TX_ERROR, "tx-error", "the port failed to transmit")                                \
 	X(TX_FULL, "tx-full", "the port's transmit queue was full")
 

@@ -264,6 +264,8 @@ void switch_run(struct vswitch *sw, uint32_t now)
 	bool changed = false;
 	for (uint16_t i = 0; i < sw->n_ports; i++) {
 		struct port *port = sw->ports[i];
+		if (port && port->class->update_stats)
+			port->class->update_stats(port);
 		if (!port || !port->class->carrier)
 			continue;
 		bool up = port->class->carrier(port);

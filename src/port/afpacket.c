@@ -53,6 +53,9 @@ union afpacket_cmsg {
 	struct cmsghdr align;
 };
 
+#define AFPACKET_RX_WINDOW_MIN 8
+#define AFPACKET_RX_WINDOW_MAX BATCH_SIZE
+
 struct afpacket_io {
 	int fd;
 	int ifindex;
@@ -65,6 +68,8 @@ struct afpacket_io {
 	struct sockaddr_ll rx_addr[BATCH_SIZE];
 	union afpacket_cmsg rx_cmsg[BATCH_SIZE];
 	struct packet *rx_packets[BATCH_SIZE];
+	/* Buffers prepared per receive call: as many as recent calls needed. */
+	uint32_t rx_window;
 
 	/* sendmmsg() state. */
 	struct mmsghdr tx_msgs[BATCH_SIZE];
@@ -218,6 +223,8 @@ int afpacket_io_open(struct port *port, const char *ifname, const struct afpacke
 {
 	int error = 0;
 	struct afpacket_io *io = calloc(1, sizeof(*io));
+	if (io)
+		io->rx_window = AFPACKET_RX_WINDOW_MIN * 4;
 	if (!io) {
 		snprintf(err, err_size, "port %s: out of memory", port->name);
 		error = -ENOMEM;
@@ -316,6 +323,16 @@ void afpacket_io_close(struct afpacket_io *io)
 	free(io);
 }
 
+void afpacket_io_update_stats(struct afpacket_io *io, struct port *port)
+{
+	/* The kernel counts what overflowed the socket queue before we saw it,
+	 * and resets the count on every read. */
+	struct tpacket_stats stats;
+	socklen_t len = sizeof(stats);
+	if (getsockopt(io->fd, SOL_PACKET, PACKET_STATISTICS, &stats, &len) == 0 && stats.tp_drops)
+		port_count_drop(port, DROP_RX_OVERFLOW, stats.tp_drops);
+}
+
 int afpacket_io_fd(const struct afpacket_io *io)
 {
 	return io->fd;
@@ -382,7 +399,11 @@ static bool vlan_from_auxdata(struct packet *p, struct msghdr *m)
 int afpacket_io_recv(struct afpacket_io *io, struct port *port, struct packet_pool *pool,
 		     struct packet_batch *batch)
 {
+	/* Preparing a buffer costs two cache misses (alloc and, unused, free):
+	 * a trickle of large TCP frames must not pay for 256 every call. */
 	uint32_t want = BATCH_SIZE - batch->count;
+	if (want > io->rx_window)
+		want = io->rx_window;
 	if (want > pool->available)
 		want = pool->available;
 	if (want == 0)
@@ -437,6 +458,10 @@ int afpacket_io_recv(struct afpacket_io *io, struct port *port, struct packet_po
 	/* Back in reverse order, so the next call gets the same buffers. */
 	for (uint32_t i = want; i-- > (uint32_t)n;)
 		packet_free(io->rx_packets[i]);
+	if ((uint32_t)n == want && io->rx_window < AFPACKET_RX_WINDOW_MAX)
+		io->rx_window *= 2;
+	else if ((uint32_t)n < want / 4 && io->rx_window > AFPACKET_RX_WINDOW_MIN)
+		io->rx_window /= 2;
 	return received;
 }
 
@@ -555,6 +580,11 @@ static bool afpacket_carrier(const struct port *port)
 	return afpacket_io_carrier(port->priv);
 }
 
+static void afpacket_update_stats(struct port *port)
+{
+	afpacket_io_update_stats(port->priv, port);
+}
+
 static int afpacket_wait_fd(const struct port *port)
 {
 	return afpacket_io_fd(port->priv);
@@ -568,4 +598,5 @@ const struct port_class afpacket_port_class = {
     .send = afpacket_send,
     .carrier = afpacket_carrier,
     .wait_fd = afpacket_wait_fd,
+    .update_stats = afpacket_update_stats,
 };

@@ -50,6 +50,8 @@ int afpacket_io_recv(struct afpacket_io *io, struct port *port, struct packet_po
 		     struct packet_batch *batch);
 void afpacket_io_send(struct afpacket_io *io, struct port *port, struct packet_batch *batch);
 bool afpacket_io_carrier(const struct afpacket_io *io);
+/* Counts the frames the kernel dropped for a full receive queue. */
+void afpacket_io_update_stats(struct afpacket_io *io, struct port *port);
 int afpacket_io_fd(const struct afpacket_io *io);
 
 /* ---- afpacket.c: interface helpers --------------------------------------- */

@@ -14,6 +14,7 @@ static const struct port_class *const classes[] = {
 	&afpacket_port_class,
 	&tap_port_class,
 	&internal_port_class,
+	&patch_port_class,
 	&pipe_port_class,
 	&pcap_port_class,
 };

@@ -55,6 +55,11 @@ struct port_class {
 	/* A file descriptor that becomes readable when recv() has frames, for
 	 * the daemon's epoll; -1 or NULL: the port must be polled. */
 	int (*wait_fd)(const struct port *port);
+
+	/* Adds to the port's counters what the kernel counted for it (frames
+	 * dropped before the switch saw them). Called about once a second.
+	 * NULL: nothing to collect. */
+	void (*update_stats)(struct port *port);
 };
 
 /* What a port can transmit, set by open(). Frames with offload metadata
@@ -150,5 +155,8 @@ extern const struct port_class afpacket_port_class;
 extern const struct port_class tap_port_class;
 /* internal.c: an interface in the host's own stack (a tap vswitchd owns). */
 extern const struct port_class internal_port_class;
+
+/* patch.c: a zero-copy link between two switches of the same daemon. */
+extern const struct port_class patch_port_class;
 
 #endif

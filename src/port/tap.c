@@ -233,6 +233,12 @@ static bool tap_carrier(const struct port *port)
 	return afpacket_io_carrier(tap->io);
 }
 
+static void tap_update_stats(struct port *port)
+{
+	struct tap_port *tap = port->priv;
+	afpacket_io_update_stats(tap->io, port);
+}
+
 static int tap_wait_fd(const struct port *port)
 {
 	const struct tap_port *tap = port->priv;
@@ -247,4 +253,5 @@ const struct port_class tap_port_class = {
     .send = tap_send,
     .carrier = tap_carrier,
     .wait_fd = tap_wait_fd,
+    .update_stats = tap_update_stats,
 };

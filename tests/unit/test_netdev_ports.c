@@ -426,6 +426,26 @@ static void test_afpacket_frame_larger_than_buffer_is_counted_oversize(void **st
 
 /* ---- afpacket: send --------------------------------------------------------- */
 
+static void test_afpacket_kernel_queue_overflow_is_counted(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	const char *options[] = {"rcvbuf-kb=64", NULL};
+	f->port = open_port(f, &afpacket_port_class, "va", options);
+	assert_non_null(f->port);
+	f->peer = raw_socket("vb", false);
+	uint8_t frame[1514];
+	make_frame(frame, sizeof(frame), 1);
+	/* Nobody receives: far more than 64 KB of frames must overflow. */
+	for (int i = 0; i < 2000; i++)
+		raw_send(f->peer, frame, sizeof(frame));
+	f->port->class->update_stats(f->port);
+	uint64_t dropped = f->port->counters.drops[DROP_RX_OVERFLOW];
+	assert_true(dropped > 1000);
+	f->port->class->update_stats(f->port); /* the kernel's count restarts */
+	assert_int_equal(f->port->counters.drops[DROP_RX_OVERFLOW], dropped);
+}
+
 static void test_afpacket_send_delivers_untagged_and_tagged_frames(void **state)
 {
 	REQUIRE_NETNS();
@@ -907,6 +927,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_afpacket_frame_larger_than_buffer_is_counted_oversize, setup_small_pool,
 		teardown),
+	    cmocka_unit_test_setup_teardown(test_afpacket_kernel_queue_overflow_is_counted, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_afpacket_send_delivers_untagged_and_tagged_frames,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -9,7 +9,7 @@ BUILD     := $(strip $(BUILD))
 SAN_BUILD := $(strip $(SAN_BUILD))
 FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
 
-.PHONY: all deps build demo check unit fuzz bench bench-engine bench-peers format clean
+.PHONY: all deps build install demo check unit fuzz bench bench-engine bench-peers format clean
 
 all: build
 
@@ -25,6 +25,13 @@ $(SAN_BUILD)/build.ninja: | deps
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
+
+# vswitchd and vswitchctl to /usr/local/bin, the systemd unit beside the
+# system's own (enable with: systemctl enable --now vswitchd).
+install: build
+	meson install -C $(BUILD) --skip-subprojects
+	install -D -m 0644 dist/vswitchd.service /usr/local/lib/systemd/system/vswitchd.service
+	install -d -m 0755 /etc/vswitch
 
 # The live seed scenario in namespaces needs root; without it the same
 # scenario runs in-process on the engine alone.

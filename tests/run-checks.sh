@@ -42,9 +42,9 @@ for f in "$build"/tests/fuzz_*; do
 	[ -f "$f" ] && [ -x "$f" ] || continue
 	name=$(basename "$f")
 	mkdir -p "$log/$name.corpus"
-	if [ -x "tests/fuzz/make-corpus.py" ] && [ "$name" = fuzz_engine ]; then
-		python3 tests/fuzz/make-corpus.py "$log/$name.corpus"
-	fi
+	case "$name" in
+	fuzz_engine | fuzz_config) python3 tests/fuzz/make-corpus.py "$log/$name.corpus" "$name" ;;
+	esac
 	if "$f" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$log/" "$log/$name.corpus" >"$log/$name.log" 2>&1; then
 		passed=$((passed + 1))

@@ -410,6 +410,55 @@ int config_check(const struct config *cfg, char *err, size_t err_size)
 	return 0;
 }
 
+/* ---- comparing ---------------------------------------------------------- */
+
+/* Field by field: the structs have padding that memcmp would compare. */
+static bool switch_equal(const struct config_switch *a, const struct config_switch *b)
+{
+	return !strcmp(a->name, b->name) && a->settings.mode == b->settings.mode &&
+	       a->settings.fdb_capacity == b->settings.fdb_capacity &&
+	       a->settings.ageing_seconds == b->settings.ageing_seconds &&
+	       a->settings.mtu == b->settings.mtu;
+}
+
+static bool port_equal(const struct config_port *a, const struct config_port *b)
+{
+	const struct port_config *x = &a->settings, *y = &b->settings;
+	if (strcmp(a->name, b->name) || strcmp(a->sw, b->sw) || strcmp(a->type, b->type) ||
+	    a->n_options != b->n_options)
+		return false;
+	for (int i = 0; i < a->n_options; i++)
+		if (strcmp(a->options[i], b->options[i]))
+			return false;
+	return x->pvid == y->pvid && !memcmp(x->vids, y->vids, sizeof(x->vids)) &&
+	       x->uplink == y->uplink && x->trunk_priority == y->trunk_priority &&
+	       x->mode == y->mode && x->learning == y->learning && x->hairpin == y->hairpin &&
+	       x->mac_limit == y->mac_limit;
+}
+
+bool config_equal(const struct config *a, const struct config *b)
+{
+	if (a->n_switches != b->n_switches || a->n_ports != b->n_ports || a->n_macs != b->n_macs)
+		return false;
+	for (size_t i = 0; i < a->n_switches; i++) {
+		const struct config_switch *other = config_find_switch(b, a->switches[i].name);
+		if (!other || !switch_equal(&a->switches[i], other))
+			return false;
+	}
+	for (size_t i = 0; i < a->n_ports; i++) {
+		const struct config_port *other = config_find_port(b, a->ports[i].name);
+		if (!other || !port_equal(&a->ports[i], other))
+			return false;
+	}
+	for (size_t i = 0; i < a->n_macs; i++) {
+		const struct config_mac *m = &a->macs[i];
+		const struct config_mac *other = config_find_mac(b, m->sw, m->vid, m->mac);
+		if (!other || strcmp(m->port, other->port))
+			return false;
+	}
+	return true;
+}
+
 /* ---- printing ----------------------------------------------------------- */
 
 static void print_port(const struct config_port *p, FILE *out)

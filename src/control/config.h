@@ -69,6 +69,8 @@ void config_del_port(struct config *cfg, const char *name);
 void config_del_mac(struct config *cfg, struct config_mac *mac);
 /* Cross-checks the whole model. Returns 0 or -EINVAL with err set. */
 int config_check(const struct config *cfg, char *err, size_t err_size);
+/* Whether two models describe the same switches, ports and static MACs. */
+bool config_equal(const struct config *a, const struct config *b);
 /* Writes the model as the commands that rebuild it. */
 void config_print(const struct config *cfg, FILE *out);
 

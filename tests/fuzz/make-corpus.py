@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes seed inputs for fuzz_engine into DIR: well-formed conversations
+"""Writes seed inputs for fuzz_engine (or, with a second argument
+fuzz_config, startup files for fuzz_config) into DIR: well-formed conversations
 (broadcasts, learned unicast, tagged trunks, clock ticks, carrier flaps) so
 the fuzzer starts deep in the pipeline instead of at the parser.
 
@@ -55,10 +56,23 @@ def seeds():
     yield b"\x00" + inject(5, frame(BCAST, mac(5), vid=3)) + inject(3, frame(mac(6), mac(7), vid=3))
 
 
+CONFIGS = [
+    b"switch add hv mode authoritative ageing 120\n"
+    b"port add hv lpar1 type pipe vids 3,5-7 mac-limit 4\n"
+    b"port add hv vios type pipe depth=64 vids 3 uplink on trunk-priority 1\n"
+    b"fdb add hv vlan 3 mac 02:00:00:00:01:03 port lpar1\n",
+    b"# comment\nswitch add a\nswitch add b mtu 9000 fdb-capacity 100\n"
+    b"port add a p type patch peer=q pvid 7\nport add b q type patch peer=p pvid 7\n"
+    b"port set p mode private learning off hairpin on\nswitch set a mode learning\n",
+    b"switch add s\nport add s x type pcap tx=/dev/null mode passthrough\n",
+]
+
+
 def main():
+    target = sys.argv[2] if len(sys.argv) > 2 else "fuzz_engine"
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    for i, seed in enumerate(seeds()):
+    for i, seed in enumerate(CONFIGS if target == "fuzz_config" else seeds()):
         with open(os.path.join(out, "seed-%02d" % i), "wb") as f:
             f.write(seed)
 

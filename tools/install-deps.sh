@@ -5,7 +5,8 @@ set -eu
 
 packages="clang libclang-rt-dev meson ninja-build pkg-config libcmocka-dev libpcap-dev
 tcpdump valgrind libcjson-dev libsystemd-dev
-python3 python3-pytest python3-scapy iproute2 iperf3 ethtool"
+python3 python3-pytest python3-scapy iproute2 iperf3 ethtool
+qemu-system-x86 busybox-static"
 
 missing=""
 for p in $packages; do

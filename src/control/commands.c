@@ -304,6 +304,21 @@ static int fdb_flush_cmd(struct command_context *ctx, int argc, char **argv, cha
 	return 0;
 }
 
+static int port_announce(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	(void)argc;
+	struct vswitch *sw;
+	struct port *port = ctx->dp ? datapath_find_port(ctx->dp, argv[0], &sw) : NULL;
+	if (!port) {
+		snprintf(err, n, "port %s: no such port", argv[0]);
+		return -ENOENT;
+	}
+	uint32_t sent = switch_announce(sw, port);
+	if (ctx->out)
+		fprintf(ctx->out, "%u announcements (gratuitous RARP) sent on %s\n", sent, port->name);
+	return 0;
+}
+
 /* ---- control ------------------------------------------------------------ */
 
 static int counters_clear(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
@@ -369,6 +384,7 @@ static const struct command commands[] = {
 	{{"port", "set"}, true, port_set, "port set NAME SETTING VALUE..."},
 	{{"port", "del"}, false, port_del, "port del NAME"},
 	{{"port", "show"}, false, show_ports, "port show [NAME]"},
+	{{"port", "announce"}, false, port_announce, "port announce NAME"},
 	{{"fdb", "add"}, true, fdb_add, "fdb add SWITCH vlan VID mac MAC port PORT"},
 	{{"fdb", "del"}, false, fdb_del, "fdb del SWITCH vlan VID mac MAC"},
 	{{"fdb", "flush"}, false, fdb_flush_cmd, "fdb flush SWITCH [port PORT] [vlan VIDS]"},

@@ -232,6 +232,13 @@ void egress_enqueue(struct vswitch *sw, struct port *out, struct packet *packet)
 /* Tags each queued frame for its port and hands the queues to the ports. */
 void egress_flush(struct vswitch *sw);
 
+/* ---- announce.c: telling the outside where the clients are --------------- */
+
+/* Sends one gratuitous RARP out of `out` for every client MAC (learned or
+ * static on a port that is not an uplink) in each VLAN `out` carries.
+ * Returns how many were sent. */
+uint32_t switch_announce(struct vswitch *sw, struct port *out);
+
 /* ---- pipeline.c: the stages, in order ----------------------------------- */
 
 /* Runs one batch received on `in` through parse, VLAN ingress, learning,

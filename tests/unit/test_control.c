@@ -236,6 +236,19 @@ static void test_show_commands_describe_live_state(void **state)
 	assert_int_equal(run(f, "counters lpar1"), 0);
 	assert_null(strstr(f->output, "vlan-not-member"));
 	test_send(sw, switch_find_port(sw, "lpar1"), test_broadcast, test_mac(1), -1);
+	/* lpar1's static MAC in VLAN 3 and the one it just taught us in VLAN 1 */
+	test_clear_all(sw);
+	assert_int_equal(run(f, "port announce vios"), 0);
+	assert_string_equal(f->output, "2 announcements (gratuitous RARP) sent on vios\n");
+	int vids = 0;
+	for (int i = 0; i < 2; i++) {
+		struct test_frame rarp = test_take(switch_find_port(sw, "vios"));
+		int vid = test_frame_vid(&rarp);
+		assert_int_equal(load_be16(rarp.data + (vid < 0 ? 12 : 16)), 0x8035);
+		vids += vid; /* -1 (VLAN 1 leaves untagged) + 3 */
+	}
+	assert_int_equal(vids, 2);
+	assert_int_not_equal(run(f, "port announce nosuch"), 0);
 	assert_int_equal(run(f, "fdb flush hv"), 0);
 	assert_string_equal(f->output, "1 entries flushed\n"); /* the static one stays */
 	assert_int_equal(sw->fdb->count, 1);

@@ -16,9 +16,10 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: vswitchctl [--socket PATH] [--json] COMMAND...\n"
-		     "       vswitchctl help      (lists the commands)\n"
-		     "The socket is also taken from $VSWITCH_SOCKET (default %s).\n",
+	fprintf(out,
+		"usage: vswitchctl [--socket PATH] [--json] COMMAND...\n"
+		"       vswitchctl help      (lists the commands)\n"
+		"The socket is also taken from $VSWITCH_SOCKET (default %s).\n",
 		CONTROL_DEFAULT_SOCKET);
 }
 
@@ -32,8 +33,8 @@ static int connect_to(const char *path)
 	strcpy(addr.sun_path, path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		fprintf(stderr, "vswitchctl: cannot connect to %s: %s (is vswitchd running?)\n", path,
-			strerror(errno));
+		fprintf(stderr, "vswitchctl: cannot connect to %s: %s (is vswitchd running?)\n",
+			path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -70,8 +71,8 @@ static char *read_line(int fd)
 
 int main(int argc, char **argv)
 {
-	const char *path = getenv("VSWITCH_SOCKET") ? getenv("VSWITCH_SOCKET")
-						    : CONTROL_DEFAULT_SOCKET;
+	const char *path =
+	    getenv("VSWITCH_SOCKET") ? getenv("VSWITCH_SOCKET") : CONTROL_DEFAULT_SOCKET;
 	bool json = false;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {

@@ -23,7 +23,7 @@
 
 #define DEFAULT_PACKETS 8192
 /* Room for a whole GSO super-frame: tap and afpacket carry 64 KB frames. */
-#define DEFAULT_DATA_ROOM 65535
+#define DEFAULT_DATA_ROOM	65535
 #define IDLE_POLLS_BEFORE_SLEEP 16
 
 struct dataplane {
@@ -124,9 +124,11 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'}, {"socket", required_argument, NULL, 's'},
-		{"packets", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"packets", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL, *socket_path = CONTROL_DEFAULT_SOCKET;
 	unsigned long packets = DEFAULT_PACKETS;
@@ -182,8 +184,8 @@ int main(int argc, char **argv)
 			log_error("%s", err);
 			goto out;
 		}
-		log_info("loaded %s: %zu switches, %zu ports", config_path, state.running->n_switches,
-			 state.running->n_ports);
+		log_info("loaded %s: %zu switches, %zu ports", config_path,
+			 state.running->n_switches, state.running->n_ports);
 	} else if (config_path) {
 		log_info("%s does not exist yet: starting empty (vswitchctl save writes it)",
 			 config_path);

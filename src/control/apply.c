@@ -127,7 +127,8 @@ int config_apply(struct datapath *dp, const struct config *have, const struct co
 				continue;
 			struct vswitch *sw = datapath_find_switch(dp, p->sw);
 			if (new_ports[i]) {
-				error = switch_add_port(sw, new_ports[i], &p->settings, err, err_size);
+				error =
+				    switch_add_port(sw, new_ports[i], &p->settings, err, err_size);
 				if (error)
 					port_destroy(new_ports[i]);
 				new_ports[i] = NULL;
@@ -148,8 +149,8 @@ int config_apply(struct datapath *dp, const struct config *have, const struct co
 	for (size_t i = 0; i < want->n_macs; i++) {
 		const struct config_mac *m = &want->macs[i];
 		struct vswitch *sw = datapath_find_switch(dp, m->sw);
-		error = switch_add_static_mac(sw, switch_find_port(sw, m->port), m->vid, m->mac, err,
-					      err_size);
+		error = switch_add_static_mac(sw, switch_find_port(sw, m->port), m->vid, m->mac,
+					      err, err_size);
 		if (error)
 			goto out;
 	}

@@ -15,7 +15,7 @@
 
 struct command {
 	const char *verb[2]; /* "port", "add" */
-	bool config;         /* may appear in a startup file */
+	bool config;	     /* may appear in a startup file */
 	int (*run)(struct command_context *ctx, int argc, char **argv, char *err, size_t err_size);
 	const char *usage;
 };
@@ -180,13 +180,15 @@ static int parse_fdb_args(int argc, char **argv, uint16_t *vid, uint8_t mac[6], 
 		if (!strcmp(argv[i], "vlan")) {
 			unsigned long v = strtoul(argv[i + 1], &end, 10);
 			if (*end || v < 1 || v > VID_MAX) {
-				snprintf(err, n, "fdb: vlan '%s' out of range 1-%u", argv[i + 1], VID_MAX);
+				snprintf(err, n, "fdb: vlan '%s' out of range 1-%u", argv[i + 1],
+					 VID_MAX);
 				return -EINVAL;
 			}
 			*vid = (uint16_t)v;
 		} else if (!strcmp(argv[i], "mac")) {
 			if (mac_parse(argv[i + 1], mac)) {
-				snprintf(err, n, "fdb: '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)",
+				snprintf(err, n,
+					 "fdb: '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)",
 					 argv[i + 1]);
 				return -EINVAL;
 			}
@@ -260,8 +262,8 @@ static int fdb_del(struct command_context *ctx, int argc, char **argv, char *err
 		return -ENOENT;
 	}
 	if (switch_del_mac(sw, vid, mac) < 0) {
-		snprintf(err, n, "fdb: no entry for %s in vlan %u on %s", mac_format(mac, text), vid,
-			 sw->name);
+		snprintf(err, n, "fdb: no entry for %s in vlan %u on %s", mac_format(mac, text),
+			 vid, sw->name);
 		return -ENOENT;
 	}
 	return 0;
@@ -281,7 +283,8 @@ static int fdb_flush_cmd(struct command_context *ctx, int argc, char **argv, cha
 		if (!strcmp(argv[i], "port")) {
 			struct port *p = switch_find_port(sw, argv[i + 1]);
 			if (!p) {
-				snprintf(err, n, "fdb: no port %s on switch %s", argv[i + 1], sw->name);
+				snprintf(err, n, "fdb: no port %s on switch %s", argv[i + 1],
+					 sw->name);
 				return -ENOENT;
 			}
 			port = p->index;
@@ -315,7 +318,8 @@ static int port_announce(struct command_context *ctx, int argc, char **argv, cha
 	}
 	uint32_t sent = switch_announce(sw, port);
 	if (ctx->out)
-		fprintf(ctx->out, "%u announcements (gratuitous RARP) sent on %s\n", sent, port->name);
+		fprintf(ctx->out, "%u announcements (gratuitous RARP) sent on %s\n", sent,
+			port->name);
 	return 0;
 }
 
@@ -376,27 +380,35 @@ static int help(struct command_context *ctx, int argc, char **argv, char *err, s
 }
 
 static const struct command commands[] = {
-	{{"switch", "add"}, true, switch_add, "switch add NAME [mode learning|authoritative] [ageing SECONDS] [fdb-capacity N] [mtu BYTES]"},
-	{{"switch", "set"}, true, switch_set, "switch set NAME SETTING VALUE..."},
-	{{"switch", "del"}, false, switch_del, "switch del NAME"},
-	{{"switch", "show"}, false, show_switches, "switch show [NAME]"},
-	{{"port", "add"}, true, port_add, "port add SWITCH NAME type TYPE [key=value...] [pvid VID] [vids LIST] [uplink on|off] [trunk-priority 1-15] [mode veb|vepa|private|passthrough] [learning on|off] [hairpin on|off] [mac-limit N]"},
-	{{"port", "set"}, true, port_set, "port set NAME SETTING VALUE..."},
-	{{"port", "del"}, false, port_del, "port del NAME"},
-	{{"port", "show"}, false, show_ports, "port show [NAME]"},
-	{{"port", "announce"}, false, port_announce, "port announce NAME"},
-	{{"fdb", "add"}, true, fdb_add, "fdb add SWITCH vlan VID mac MAC port PORT"},
-	{{"fdb", "del"}, false, fdb_del, "fdb del SWITCH vlan VID mac MAC"},
-	{{"fdb", "flush"}, false, fdb_flush_cmd, "fdb flush SWITCH [port PORT] [vlan VIDS]"},
-	{{"fdb", "show"}, false, show_fdb, "fdb show SWITCH [vlan VID] [port PORT]"},
-	{{"vlan", "show"}, false, show_vlans, "vlan show [SWITCH]"},
-	{{"counters", "clear"}, false, counters_clear, "counters clear [PORT]"},
-	{{"counters", NULL}, false, show_counters, "counters [PORT]"},
-	{{"show", "running-config"}, false, show_running_config, "show running-config"},
-	{{"show", NULL}, false, show_overview, "show"},
-	{{"save", NULL}, false, save, "save [PATH]"},
-	{{"reload", NULL}, false, reload, "reload"},
-	{{"help", NULL}, false, help, "help"},
+    {{"switch", "add"},
+     true,
+     switch_add,
+     "switch add NAME [mode learning|authoritative] [ageing SECONDS] [fdb-capacity N] [mtu BYTES]"},
+    {{"switch", "set"}, true, switch_set, "switch set NAME SETTING VALUE..."},
+    {{"switch", "del"}, false, switch_del, "switch del NAME"},
+    {{"switch", "show"}, false, show_switches, "switch show [NAME]"},
+    {{"port", "add"},
+     true,
+     port_add,
+     "port add SWITCH NAME type TYPE [key=value...] [pvid VID] [vids LIST] [uplink on|off] "
+     "[trunk-priority 1-15] [mode veb|vepa|private|passthrough] [learning on|off] [hairpin on|off] "
+     "[mac-limit N]"},
+    {{"port", "set"}, true, port_set, "port set NAME SETTING VALUE..."},
+    {{"port", "del"}, false, port_del, "port del NAME"},
+    {{"port", "show"}, false, show_ports, "port show [NAME]"},
+    {{"port", "announce"}, false, port_announce, "port announce NAME"},
+    {{"fdb", "add"}, true, fdb_add, "fdb add SWITCH vlan VID mac MAC port PORT"},
+    {{"fdb", "del"}, false, fdb_del, "fdb del SWITCH vlan VID mac MAC"},
+    {{"fdb", "flush"}, false, fdb_flush_cmd, "fdb flush SWITCH [port PORT] [vlan VIDS]"},
+    {{"fdb", "show"}, false, show_fdb, "fdb show SWITCH [vlan VID] [port PORT]"},
+    {{"vlan", "show"}, false, show_vlans, "vlan show [SWITCH]"},
+    {{"counters", "clear"}, false, counters_clear, "counters clear [PORT]"},
+    {{"counters", NULL}, false, show_counters, "counters [PORT]"},
+    {{"show", "running-config"}, false, show_running_config, "show running-config"},
+    {{"show", NULL}, false, show_overview, "show"},
+    {{"save", NULL}, false, save, "save [PATH]"},
+    {{"reload", NULL}, false, reload, "reload"},
+    {{"help", NULL}, false, help, "help"},
 };
 
 static const struct command *find_command(int argc, char **argv, int *used)

@@ -231,16 +231,17 @@ void config_format_vids(const uint64_t vids[VLAN_WORDS], char *buf, size_t size)
 		while (end < VID_MAX && bitset_test(vids, end + 1))
 			end++;
 		if (end == v)
-			used += (size_t)snprintf(buf + used, size - used, "%s%u", used ? "," : "", v);
+			used +=
+			    (size_t)snprintf(buf + used, size - used, "%s%u", used ? "," : "", v);
 		else
-			used += (size_t)snprintf(buf + used, size - used, "%s%u-%u", used ? "," : "", v,
-						 end);
+			used += (size_t)snprintf(buf + used, size - used, "%s%u-%u",
+						 used ? "," : "", v, end);
 		v = end;
 	}
 }
 
-int config_parse_switch_settings(const char *name, int argc, char **argv,
-				 struct switch_config *s, char *err, size_t err_size)
+int config_parse_switch_settings(const char *name, int argc, char **argv, struct switch_config *s,
+				 char *err, size_t err_size)
 {
 	char what[160];
 	for (int i = 0; i < argc; i += 2) {
@@ -258,8 +259,8 @@ int config_parse_switch_settings(const char *name, int argc, char **argv,
 			else if (!strcmp(value, "authoritative"))
 				s->mode = SWITCH_MODE_AUTHORITATIVE;
 			else {
-				snprintf(err, err_size, "%s '%s' must be learning or authoritative", what,
-					 value);
+				snprintf(err, err_size, "%s '%s' must be learning or authoritative",
+					 what, value);
 				return -EINVAL;
 			}
 		} else if (!strcmp(key, "ageing") || !strcmp(key, "aging")) {
@@ -276,7 +277,8 @@ int config_parse_switch_settings(const char *name, int argc, char **argv,
 			s->mtu = (uint16_t)v;
 		} else {
 			snprintf(err, err_size,
-				 "switch %s: unknown setting '%s' (settings: mode, ageing, fdb-capacity, "
+				 "switch %s: unknown setting '%s' (settings: mode, ageing, "
+				 "fdb-capacity, "
 				 "mtu)",
 				 name, key);
 			return -EINVAL;
@@ -307,12 +309,14 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 		if (strchr(key, '=')) {
 			if (!options) {
 				snprintf(err, err_size,
-					 "port %s: type options like '%s' are set with port add", port->name,
-					 key);
+					 "port %s: type options like '%s' are set with port add",
+					 port->name, key);
 				return -EINVAL;
 			}
-			if (port->n_options == CONFIG_MAX_OPTIONS || strlen(key) >= CONFIG_OPTION_MAX) {
-				snprintf(err, err_size, "port %s: too many or too long options", port->name);
+			if (port->n_options == CONFIG_MAX_OPTIONS ||
+			    strlen(key) >= CONFIG_OPTION_MAX) {
+				snprintf(err, err_size, "port %s: too many or too long options",
+					 port->name);
 				return -EINVAL;
 			}
 			copy_name(port->options[port->n_options++], CONFIG_OPTION_MAX, key);
@@ -355,7 +359,8 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 				return -EINVAL;
 			s->mac_limit = (uint32_t)v;
 		} else if (!strcmp(key, "type")) {
-			snprintf(err, err_size, "port %s: the type is set with port add", port->name);
+			snprintf(err, err_size, "port %s: the type is set with port add",
+				 port->name);
 			return -EINVAL;
 		} else {
 			snprintf(err, err_size,
@@ -386,9 +391,10 @@ int config_check(const struct config *cfg, char *err, size_t err_size)
 		for (size_t j = 0; j < i; j++)
 			if (cfg->ports[j].settings.mode == PORT_MODE_PASSTHROUGH &&
 			    !strcmp(cfg->ports[j].sw, p->sw)) {
-				snprintf(err, err_size,
-					 "port %s: port %s already owns the uplink in passthrough mode",
-					 p->name, cfg->ports[j].name);
+				snprintf(
+				    err, err_size,
+				    "port %s: port %s already owns the uplink in passthrough mode",
+				    p->name, cfg->ports[j].name);
 				return -EBUSY;
 			}
 	}
@@ -397,8 +403,8 @@ int config_check(const struct config *cfg, char *err, size_t err_size)
 		const struct config_port *p = config_find_port(cfg, m->port);
 		char text[18];
 		if (!p || strcmp(p->sw, m->sw) != 0) {
-			snprintf(err, err_size, "fdb %s: no port %s on switch %s", mac_format(m->mac, text),
-				 m->port, m->sw);
+			snprintf(err, err_size, "fdb %s: no port %s on switch %s",
+				 mac_format(m->mac, text), m->port, m->sw);
 			return -EINVAL;
 		}
 		if (m->vid != p->settings.pvid && !bitset_test(p->settings.vids, m->vid)) {

@@ -14,8 +14,8 @@
 #include "engine/engine.h"
 
 #define CONFIG_MAX_OPTIONS 8
-#define CONFIG_OPTION_MAX 128
-#define CONFIG_TYPE_MAX 16
+#define CONFIG_OPTION_MAX  128
+#define CONFIG_TYPE_MAX	   16
 
 struct datapath;
 
@@ -109,13 +109,13 @@ int config_save(const struct config *cfg, const char *path, char *err, size_t er
 /* ---- commands.c: the command language ----------------------------------- */
 
 struct command_context {
-	struct datapath *dp;     /* live state, for show commands; may be NULL */
-	struct config *cfg;      /* model the command edits */
+	struct datapath *dp;	 /* live state, for show commands; may be NULL */
+	struct config *cfg;	 /* model the command edits */
 	const char *config_path; /* startup file, for save and reload */
-	bool json;               /* show output as JSON */
-	FILE *out;               /* output */
-	bool changed;            /* set when cfg was edited */
-	bool reload;             /* set by `reload`: the caller re-reads the file */
+	bool json;		 /* show output as JSON */
+	FILE *out;		 /* output */
+	bool changed;		 /* set when cfg was edited */
+	bool reload;		 /* set by `reload`: the caller re-reads the file */
 };
 
 /* Runs one command (argv as the words of a vswitchctl line). Returns 0, or

@@ -17,7 +17,8 @@ static int commit(struct control_state *state, struct config *next, char *err, s
 		config_free(next);
 		return error;
 	}
-	if (next->n_ports != state->running->n_ports || next->n_switches != state->running->n_switches)
+	if (next->n_ports != state->running->n_ports ||
+	    next->n_switches != state->running->n_switches)
 		state->ports_changed = true;
 	else
 		for (size_t i = 0; i < next->n_ports; i++)
@@ -52,11 +53,11 @@ int control_execute(struct control_state *state, int argc, char **argv, bool jso
 		return -ENOMEM;
 	}
 	struct command_context ctx = {
-		.dp = state->dp,
-		.cfg = next,
-		.config_path = state->config_path,
-		.json = json,
-		.out = out,
+	    .dp = state->dp,
+	    .cfg = next,
+	    .config_path = state->config_path,
+	    .json = json,
+	    .out = out,
 	};
 	int error = command_run(&ctx, argc, argv, err, err_size);
 	if (error || !ctx.changed) {

@@ -12,9 +12,9 @@
 
 struct control_state {
 	struct datapath *dp;
-	struct config *running;  /* what the datapath is configured as */
+	struct config *running;	 /* what the datapath is configured as */
 	const char *config_path; /* startup file, or NULL */
-	bool ports_changed;      /* set when ports came or went (the epoll set changes) */
+	bool ports_changed;	 /* set when ports came or went (the epoll set changes) */
 };
 
 /* Runs argv; output goes to `out`. Returns 0, or a negative errno with err

@@ -37,7 +37,8 @@ struct config *config_load(const char *path, char *err, size_t err_size)
 			ok = false;
 		} else if (!command_is_config(argc, argv)) {
 			snprintf(reason, sizeof(reason),
-				 "'%s %s' is not a configuration command (use switch/port/fdb add or set)",
+				 "'%s %s' is not a configuration command (use switch/port/fdb add "
+				 "or set)",
 				 argv[0], argc > 1 ? argv[1] : "");
 			ok = false;
 		} else {

@@ -23,9 +23,9 @@
 #include "lib/log.h"
 
 #define MAX_CLIENTS 64
-#define MAX_ARGS 128
+#define MAX_ARGS    128
 /* epoll tags: clients are 1..MAX_CLIENTS (slot + 1). */
-#define TAG_LISTEN (1ull << 32)
+#define TAG_LISTEN  (1ull << 32)
 #define TAG_SIGNALS (2ull << 32)
 
 struct control_mailbox {
@@ -261,7 +261,8 @@ static void handle_request(struct control_server *srv, int fd, const char *line)
 	cJSON_ArrayForEach(word, argv_json)
 	{
 		if (!cJSON_IsString(word)) {
-			reply(fd, id, NULL, -32602, "invalid params: every argv word must be a string");
+			reply(fd, id, NULL, -32602,
+			      "invalid params: every argv word must be a string");
 			goto out;
 		}
 		argv[argc++] = word->valuestring;
@@ -356,7 +357,9 @@ void control_server_run(struct control_server *srv, int signals_fd)
 				struct control_request req = {.argc = 1, .argv = argv};
 				mailbox_call(srv->mailbox, &req);
 				if (req.status)
-					log_error("SIGHUP reload failed, old configuration kept: %s", req.err);
+					log_error(
+					    "SIGHUP reload failed, old configuration kept: %s",
+					    req.err);
 				else
 					log_info("SIGHUP: configuration reloaded");
 				free(req.output);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #define CONTROL_DEFAULT_SOCKET "/run/vswitch/vswitchd.sock"
-#define CONTROL_MAX_REQUEST 65536
+#define CONTROL_MAX_REQUEST    65536
 
 /* A request waiting for the data-plane thread. */
 struct control_request {
@@ -47,8 +47,8 @@ bool control_mailbox_closed(const struct control_mailbox *mb);
 
 /* Listens on path (directory created 0700, socket 0600; a stale socket is
  * replaced, a live one is an error). Returns 0 or -errno with err set. */
-int control_server_open(struct control_server *srv, const char *path,
-			struct control_mailbox *mb, char *err, size_t err_size);
+int control_server_open(struct control_server *srv, const char *path, struct control_mailbox *mb,
+			char *err, size_t err_size);
 /* Serves clients until a signal in `signals_fd` (a signalfd) asks to stop.
  * SIGHUP is passed on as a "reload" request. Returns on SIGTERM/SIGINT. */
 void control_server_run(struct control_server *srv, int signals_fd);

@@ -121,8 +121,8 @@ static void print_switch_line(FILE *out, const struct vswitch *sw)
 
 static void print_port_table(FILE *out, const struct vswitch *sw)
 {
-	fprintf(out, "  %-16s %-9s %-5s %-5s %-12s %-8s %-7s %12s %12s %10s\n", "PORT", "TYPE", "LINK",
-		"PVID", "VIDS", "UPLINK", "MODE", "RX", "TX", "DROPS");
+	fprintf(out, "  %-16s %-9s %-5s %-5s %-12s %-8s %-7s %12s %12s %10s\n", "PORT", "TYPE",
+		"LINK", "PVID", "VIDS", "UPLINK", "MODE", "RX", "TX", "DROPS");
 	for (uint16_t i = 0; i < sw->n_ports; i++) {
 		const struct port *p = sw->ports[i];
 		if (!p)
@@ -131,11 +131,12 @@ static void print_port_table(FILE *out, const struct vswitch *sw)
 		config_format_vids(p->config.vids, vids, sizeof(vids));
 		if (p->config.uplink)
 			snprintf(uplink, sizeof(uplink), "%s%u",
-				 sw->active_uplink[p->config.pvid] == p->index ? "active/" : "prio ",
+				 sw->active_uplink[p->config.pvid] == p->index ? "active/"
+									       : "prio ",
 				 p->config.trunk_priority);
-		fprintf(out, "  %-16s %-9s %-5s %-5u %-12s %-8s %-7s %12llu %12llu %10llu\n", p->name,
-			p->class->type, p->up ? "up" : "down", p->config.pvid, vids[0] ? vids : "-",
-			uplink, config_port_mode_name(p->config.mode),
+		fprintf(out, "  %-16s %-9s %-5s %-5u %-12s %-8s %-7s %12llu %12llu %10llu\n",
+			p->name, p->class->type, p->up ? "up" : "down", p->config.pvid,
+			vids[0] ? vids : "-", uplink, config_port_mode_name(p->config.mode),
 			(unsigned long long)p->counters.rx_packets,
 			(unsigned long long)p->counters.tx_packets,
 			(unsigned long long)port_counters_total_drops(&p->counters));
@@ -217,8 +218,9 @@ static void print_port_detail(struct command_context *ctx, const struct port *p)
 		(unsigned long long)c->mac_moves);
 	for (int r = 1; r < DROP_MAX; r++)
 		if (c->drops[r])
-			fprintf(out, "  drop %-16s %llu  (%s)\n", drop_reason_name((enum drop_reason)r),
-				(unsigned long long)c->drops[r], drop_reason_text((enum drop_reason)r));
+			fprintf(
+			    out, "  drop %-16s %llu  (%s)\n", drop_reason_name((enum drop_reason)r),
+			    (unsigned long long)c->drops[r], drop_reason_text((enum drop_reason)r));
 }
 
 int show_ports(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
@@ -298,7 +300,8 @@ int show_fdb(struct command_context *ctx, int argc, char **argv, char *err, size
 		} else if (!strcmp(argv[i], "port")) {
 			const struct port *p = switch_find_port(f.sw, argv[i + 1]);
 			if (!p) {
-				snprintf(err, n, "fdb: no port %s on switch %s", argv[i + 1], f.sw->name);
+				snprintf(err, n, "fdb: no port %s on switch %s", argv[i + 1],
+					 f.sw->name);
 				return -ENOENT;
 			}
 			f.port = p->index;
@@ -329,8 +332,8 @@ static void vlan_members(const struct vswitch *sw, unsigned vid, char *untagged,
 		char *buf = is_untagged ? untagged : tagged;
 		size_t *used = is_untagged ? &nu : &nt;
 		if (*used < size)
-			*used += (size_t)snprintf(buf + *used, size - *used, "%s%s", *used ? "," : "",
-						  p->name);
+			*used += (size_t)snprintf(buf + *used, size - *used, "%s%s",
+						  *used ? "," : "", p->name);
 		if (ju)
 			cJSON_AddItemToArray(is_untagged ? ju : jt, cJSON_CreateString(p->name));
 	}
@@ -371,7 +374,8 @@ int show_vlans(struct command_context *ctx, int argc, char **argv, char *err, si
 				cJSON_AddItemToArray(doc, o);
 			} else {
 				fprintf(ctx->out, "  %-5u %-28s %-28s %s\n", vid,
-					untagged[0] ? untagged : "-", tagged[0] ? tagged : "-", uplink);
+					untagged[0] ? untagged : "-", tagged[0] ? tagged : "-",
+					uplink);
 			}
 		}
 	}
@@ -387,8 +391,8 @@ int show_counters(struct command_context *ctx, int argc, char **argv, char *err,
 		return -ENOENT;
 	cJSON *doc = ctx->json ? cJSON_CreateObject() : NULL;
 	if (!doc)
-		fprintf(ctx->out, "%-16s %14s %16s %14s %16s  %s\n", "PORT", "RX-PACKETS", "RX-BYTES",
-			"TX-PACKETS", "TX-BYTES", "DROPS");
+		fprintf(ctx->out, "%-16s %14s %16s %14s %16s  %s\n", "PORT", "RX-PACKETS",
+			"RX-BYTES", "TX-PACKETS", "TX-BYTES", "DROPS");
 	for (size_t s = 0; s < ctx->dp->n_switches; s++) {
 		const struct vswitch *sw = ctx->dp->switches[s];
 		for (uint16_t i = 0; i < sw->n_ports; i++) {
@@ -409,7 +413,8 @@ int show_counters(struct command_context *ctx, int argc, char **argv, char *err,
 			bool any = false;
 			for (int r = 1; r < DROP_MAX; r++)
 				if (c->drops[r]) {
-					fprintf(ctx->out, " %s=%llu", drop_reason_name((enum drop_reason)r),
+					fprintf(ctx->out, " %s=%llu",
+						drop_reason_name((enum drop_reason)r),
 						(unsigned long long)c->drops[r]);
 					any = true;
 				}

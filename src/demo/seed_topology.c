@@ -11,14 +11,14 @@
 #define PROBE_ETHERTYPE 0x88b5 /* IEEE local experimental */
 
 const struct seed_endpoint seed_endpoints[SEED_ENDPOINTS] = {
-	{"LPAR1", "lpar1", 1, false, {0x02, 0, 0, 0, 0x01, 0x01}},
-	{"LPAR1.v3", "lpar1", 3, true, {0x02, 0, 0, 0, 0x01, 0x03}},
-	{"LPAR2", "lpar2", 1, false, {0x02, 0, 0, 0, 0x02, 0x01}},
-	{"LPAR3", "lpar3", 2, false, {0x02, 0, 0, 0, 0x03, 0x02}},
-	{"LPAR3.v3", "lpar3", 3, true, {0x02, 0, 0, 0, 0x03, 0x03}},
-	{"LPAR4", "lpar4", 2, false, {0x02, 0, 0, 0, 0x04, 0x02}},
-	{"EXT.v1", "vios", 1, false, {0x02, 0, 0, 0, 0xee, 0x01}},
-	{"EXT.v3", "vios", 3, true, {0x02, 0, 0, 0, 0xee, 0x03}},
+    {"LPAR1", "lpar1", 1, false, {0x02, 0, 0, 0, 0x01, 0x01}},
+    {"LPAR1.v3", "lpar1", 3, true, {0x02, 0, 0, 0, 0x01, 0x03}},
+    {"LPAR2", "lpar2", 1, false, {0x02, 0, 0, 0, 0x02, 0x01}},
+    {"LPAR3", "lpar3", 2, false, {0x02, 0, 0, 0, 0x03, 0x02}},
+    {"LPAR3.v3", "lpar3", 3, true, {0x02, 0, 0, 0, 0x03, 0x03}},
+    {"LPAR4", "lpar4", 2, false, {0x02, 0, 0, 0, 0x04, 0x02}},
+    {"EXT.v1", "vios", 1, false, {0x02, 0, 0, 0, 0xee, 0x01}},
+    {"EXT.v3", "vios", 3, true, {0x02, 0, 0, 0, 0xee, 0x03}},
 };
 
 struct seed_port {
@@ -29,8 +29,8 @@ struct seed_port {
 };
 
 static const struct seed_port seed_ports[] = {
-	{"lpar1", 1, 3, false}, {"lpar2", 1, 0, false}, {"lpar3", 2, 3, false},
-	{"lpar4", 2, 0, false}, {"vios", 1, 3, true},
+    {"lpar1", 1, 3, false}, {"lpar2", 1, 0, false}, {"lpar3", 2, 3, false},
+    {"lpar4", 2, 0, false}, {"vios", 1, 3, true},
 };
 
 struct vswitch *seed_build(struct packet_pool *pool, enum switch_mode mode, char *err,
@@ -73,8 +73,9 @@ static void send_from(struct vswitch *sw, const struct seed_endpoint *from, cons
 		      uint32_t marker)
 {
 	uint8_t frame[128];
-	size_t len = frame_build(frame, sizeof(frame), dst, from->mac, from->tagged ? from->vid : -1,
-				 PROBE_ETHERTYPE, &marker, sizeof(marker));
+	size_t len =
+	    frame_build(frame, sizeof(frame), dst, from->mac, from->tagged ? from->vid : -1,
+			PROBE_ETHERTYPE, &marker, sizeof(marker));
 	pipe_inject(switch_find_port(sw, from->port), frame, (uint32_t)len, -1);
 	switch_poll(sw);
 }
@@ -112,7 +113,8 @@ void seed_probe(struct vswitch *sw, const struct seed_endpoint *from,
 		while ((len = pipe_take(port, buf, sizeof(buf))) >= ETH_HEADER_LEN) {
 			bool tagged = load_be16(buf + 12) == ETH_TYPE_VLAN;
 			uint16_t vid = tagged ? (load_be16(buf + 14) & 0xfff) : port->config.pvid;
-			const struct seed_endpoint *heard = endpoint_hearing(port->name, vid, tagged);
+			const struct seed_endpoint *heard =
+			    endpoint_hearing(port->name, vid, tagged);
 			if (vid != from->vid) {
 				result->crossed_vlan++;
 			} else if (heard == to && memcmp(buf, to->mac, 6) == 0) {

@@ -25,12 +25,12 @@ extern const struct seed_endpoint seed_endpoints[SEED_ENDPOINTS];
 
 /* What one probe frame did. */
 struct seed_result {
-	bool delivered;      /* reached the destination endpoint... */
-	bool form_ok;        /* ...tagged iff the destination is a tagged endpoint */
-	bool wire_tagged;    /* as it left the destination port */
-	uint16_t wire_vid;   /* tag's VID, when wire_tagged */
-	int crossed_vlan;    /* copies that left in another VLAN: never allowed */
-	int other_copies;    /* copies to other ports of the sender's VLAN (flood, uplink) */
+	bool delivered;	   /* reached the destination endpoint... */
+	bool form_ok;	   /* ...tagged iff the destination is a tagged endpoint */
+	bool wire_tagged;  /* as it left the destination port */
+	uint16_t wire_vid; /* tag's VID, when wire_tagged */
+	int crossed_vlan;  /* copies that left in another VLAN: never allowed */
+	int other_copies;  /* copies to other ports of the sender's VLAN (flood, uplink) */
 };
 
 /* Builds switch "hvswitch" with ports lpar1-4 and the VIOS trunk "vios"

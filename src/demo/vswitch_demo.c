@@ -34,7 +34,8 @@ static int print_matrix(struct vswitch *sw, const char *title)
 			else
 				snprintf(cell, sizeof(cell), ".");
 			bool expect = seed_expect_reachable(a, b);
-			if (r.delivered != expect || (r.delivered && !r.form_ok) || r.crossed_vlan) {
+			if (r.delivered != expect || (r.delivered && !r.form_ok) ||
+			    r.crossed_vlan) {
 				wrong++;
 				strcat(cell, "!");
 			}
@@ -71,8 +72,8 @@ int main(void)
 {
 	char err[256];
 	struct packet_pool *pool = packet_pool_create(8192, 0);
-	struct vswitch *sw = pool ? seed_build(pool, SWITCH_MODE_AUTHORITATIVE, err, sizeof(err))
-				  : NULL;
+	struct vswitch *sw =
+	    pool ? seed_build(pool, SWITCH_MODE_AUTHORITATIVE, err, sizeof(err)) : NULL;
 	if (!sw) {
 		fprintf(stderr, "vswitch-demo: %s\n", pool ? err : "out of memory");
 		return 1;
@@ -92,11 +93,13 @@ int main(void)
 	printf("\nAttacks and garbage:\n");
 	const struct seed_endpoint *lpar2 = &seed_endpoints[2], *lpar3v3 = &seed_endpoints[4];
 	uint8_t frame[64];
-	size_t len = frame_build(frame, sizeof(frame), lpar3v3->mac, lpar2->mac, 3, 0x0800, NULL, 0);
+	size_t len =
+	    frame_build(frame, sizeof(frame), lpar3v3->mac, lpar2->mac, 3, 0x0800, NULL, 0);
 	inject(sw, "lpar2", frame, len);
 	printf("  LPAR2 sends a frame tagged VID 3 to LPAR3.v3 (VLAN hopping) -> dropped, "
 	       "lpar2 vlan-not-member=%llu\n",
-	       (unsigned long long)switch_find_port(sw, "lpar2")->counters.drops[DROP_VLAN_NOT_MEMBER]);
+	       (unsigned long long)switch_find_port(sw, "lpar2")
+		   ->counters.drops[DROP_VLAN_NOT_MEMBER]);
 	inject(sw, "lpar4", frame, 10);
 	printf("  LPAR4 sends a 10-byte runt -> lpar4 runt=%llu\n",
 	       (unsigned long long)switch_find_port(sw, "lpar4")->counters.drops[DROP_RUNT]);
@@ -108,7 +111,8 @@ int main(void)
 	print_counters(sw);
 
 	printf("\n%s: %d of %d pairs as DESIGN §3 says\n", wrong ? "FAIL" : "OK",
-	       SEED_ENDPOINTS * (SEED_ENDPOINTS - 1) - wrong, SEED_ENDPOINTS * (SEED_ENDPOINTS - 1));
+	       SEED_ENDPOINTS * (SEED_ENDPOINTS - 1) - wrong,
+	       SEED_ENDPOINTS * (SEED_ENDPOINTS - 1));
 	switch_destroy(sw);
 	packet_pool_destroy(pool);
 	return wrong ? 1 : 0;

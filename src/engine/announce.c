@@ -6,7 +6,7 @@
  * that MAC, tagged as the uplink carries the VLAN. */
 #include "engine.h"
 
-#define ETH_TYPE_RARP 0x8035
+#define ETH_TYPE_RARP	     0x8035
 #define RARP_REQUEST_REVERSE 3
 
 struct announce {
@@ -23,7 +23,7 @@ static void build_rarp(struct packet *p, const uint8_t mac[6])
 	memcpy(f, broadcast, 6);
 	memcpy(f + 6, mac, 6);
 	store_be16(f + 12, ETH_TYPE_RARP);
-	store_be16(f + 14, 1);      /* Ethernet */
+	store_be16(f + 14, 1);	    /* Ethernet */
 	store_be16(f + 16, 0x0800); /* IPv4 */
 	f[18] = 6;
 	f[19] = 4;

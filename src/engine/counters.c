@@ -4,17 +4,15 @@
 
 #include <string.h>
 
-static const char *const names[DROP_MAX] = {
-	[DROP_NONE] = "none",
+static const char *const names[DROP_MAX] = {[DROP_NONE] = "none",
 #define DROP_NAME(e, name, text) [DROP_##e] = name,
-	FOREACH_DROP_REASON(DROP_NAME)
+					    FOREACH_DROP_REASON(DROP_NAME)
 #undef DROP_NAME
 };
 
-static const char *const texts[DROP_MAX] = {
-	[DROP_NONE] = "not dropped",
+static const char *const texts[DROP_MAX] = {[DROP_NONE] = "not dropped",
 #define DROP_TEXT(e, name, text) [DROP_##e] = text,
-	FOREACH_DROP_REASON(DROP_TEXT)
+					    FOREACH_DROP_REASON(DROP_TEXT)
 #undef DROP_TEXT
 };
 

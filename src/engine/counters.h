@@ -7,28 +7,31 @@
 #include <stdint.h>
 
 /* X(ENUM, "cli-name", "what it means") */
-#define FOREACH_DROP_REASON(X)                                                              \
-	X(RUNT, "runt", "frame shorter than an Ethernet header (14 bytes)")                  \
-	X(BAD_TAG, "bad-tag", "802.1Q tag truncated")                                         \
-	X(STACKED_TAG, "stacked-tag", "more than one VLAN tag, or an 802.1ad/QinQ outer tag")  \
-	X(OVERSIZE, "oversize", "payload longer than the switch MTU")                         \
-	X(VID_4095, "vid-4095", "VID 4095 is reserved")                                       \
-	X(VLAN_NOT_MEMBER, "vlan-not-member", "tagged with a VID the port is not a member of") \
-	X(UPLINK_INACTIVE, "uplink-inactive", "received on an uplink that is not the VID's active uplink") \
-	X(BPDU, "bpdu", "spanning-tree BPDU (not forwarded, no STP)")                         \
-	X(LINK_LOCAL, "link-local", "IEEE reserved 01:80:c2:00:00:0x destination")           \
-	X(MULTICAST_SOURCE, "multicast-source", "group bit set in the source MAC")            \
-	X(ZERO_SOURCE, "zero-source", "source MAC 00:00:00:00:00:00")                         \
-	X(MAC_LIMIT, "mac-limit", "new source MAC beyond the port's MAC limit")               \
-	X(STATIC_CONFLICT, "static-conflict", "source MAC is a static entry of another port")  \
-	X(SAME_PORT, "same-port", "destination is on the ingress port (not hairpin)")         \
-	X(UPLINK_LOOP, "uplink-loop", "uplink to uplink is never forwarded")                  \
-	X(PORT_ISOLATION, "port-isolation", "private/VEPA mode forbids port-to-port")         \
-	X(NO_ROUTE, "no-route", "no egress port: unknown unicast without uplink, or VID has no other member") \
-	X(NO_BUFFER, "no-buffer", "packet pool exhausted (flood copies, segmentation)")        \
-	X(OFFLOAD_ERROR, "offload-error", "GSO/checksum metadata does not match the frame")   \
-	X(RX_OVERFLOW, "rx-overflow", "the kernel dropped frames: the port's receive queue was full") \
-	X(TX_ERROR, "tx-error", "the port failed to transmit")                                \
+#define FOREACH_DROP_REASON(X)                                                                     \
+	X(RUNT, "runt", "frame shorter than an Ethernet header (14 bytes)")                        \
+	X(BAD_TAG, "bad-tag", "802.1Q tag truncated")                                              \
+	X(STACKED_TAG, "stacked-tag", "more than one VLAN tag, or an 802.1ad/QinQ outer tag")      \
+	X(OVERSIZE, "oversize", "payload longer than the switch MTU")                              \
+	X(VID_4095, "vid-4095", "VID 4095 is reserved")                                            \
+	X(VLAN_NOT_MEMBER, "vlan-not-member", "tagged with a VID the port is not a member of")     \
+	X(UPLINK_INACTIVE, "uplink-inactive",                                                      \
+	  "received on an uplink that is not the VID's active uplink")                             \
+	X(BPDU, "bpdu", "spanning-tree BPDU (not forwarded, no STP)")                              \
+	X(LINK_LOCAL, "link-local", "IEEE reserved 01:80:c2:00:00:0x destination")                 \
+	X(MULTICAST_SOURCE, "multicast-source", "group bit set in the source MAC")                 \
+	X(ZERO_SOURCE, "zero-source", "source MAC 00:00:00:00:00:00")                              \
+	X(MAC_LIMIT, "mac-limit", "new source MAC beyond the port's MAC limit")                    \
+	X(STATIC_CONFLICT, "static-conflict", "source MAC is a static entry of another port")      \
+	X(SAME_PORT, "same-port", "destination is on the ingress port (not hairpin)")              \
+	X(UPLINK_LOOP, "uplink-loop", "uplink to uplink is never forwarded")                       \
+	X(PORT_ISOLATION, "port-isolation", "private/VEPA mode forbids port-to-port")              \
+	X(NO_ROUTE, "no-route",                                                                    \
+	  "no egress port: unknown unicast without uplink, or VID has no other member")            \
+	X(NO_BUFFER, "no-buffer", "packet pool exhausted (flood copies, segmentation)")            \
+	X(OFFLOAD_ERROR, "offload-error", "GSO/checksum metadata does not match the frame")        \
+	X(RX_OVERFLOW, "rx-overflow",                                                              \
+	  "the kernel dropped frames: the port's receive queue was full")                          \
+	X(TX_ERROR, "tx-error", "the port failed to transmit")                                     \
 	X(TX_FULL, "tx-full", "the port's transmit queue was full")
 
 enum drop_reason {
@@ -36,7 +39,7 @@ enum drop_reason {
 #define DROP_ENUM(e, name, text) DROP_##e,
 	FOREACH_DROP_REASON(DROP_ENUM)
 #undef DROP_ENUM
-	DROP_MAX
+	    DROP_MAX
 };
 
 struct port_counters {

@@ -14,18 +14,18 @@
 #include "../port/port.h"
 #include "counters.h"
 
-#define SWITCH_NAME_MAX 32
-#define SWITCH_MAX_PORTS 1024
-#define PORT_SET_WORDS (SWITCH_MAX_PORTS / 64)
-#define VID_MAX 4094
-#define FDB_DEFAULT_CAPACITY 65536
-#define FDB_MAX_CAPACITY (16u << 20)
+#define SWITCH_NAME_MAX	       32
+#define SWITCH_MAX_PORTS       1024
+#define PORT_SET_WORDS	       (SWITCH_MAX_PORTS / 64)
+#define VID_MAX		       4094
+#define FDB_DEFAULT_CAPACITY   65536
+#define FDB_MAX_CAPACITY       (16u << 20)
 #define DEFAULT_AGEING_SECONDS 300
-#define DEFAULT_MTU 1500
+#define DEFAULT_MTU	       1500
 
 /* Forwarding decisions besides a port index. */
 #define FORWARD_FLOOD 0xfffe
-#define FORWARD_DROP 0xfffd
+#define FORWARD_DROP  0xfffd
 
 /* ---- fdb.c: the MAC table ---------------------------------------------- */
 
@@ -43,7 +43,7 @@ enum fdb_flags {
 /* 16 bytes: four to a cache line. key 0 marks a free slot (VID 0 is never
  * learned). */
 struct fdb_entry {
-	uint64_t key; /* VID << 48 | MAC */
+	uint64_t key;	    /* VID << 48 | MAC */
 	uint32_t last_seen; /* seconds, switch clock */
 	uint16_t port;
 	uint16_t flags;
@@ -105,8 +105,8 @@ void fdb_foreach(const struct fdb *fdb, fdb_visit_fn *visit, void *ctx);
 /* ---- parse.c: what the L2 header says ----------------------------------- */
 
 struct frame_header {
-	uint16_t tci;    /* 802.1Q TCI when tagged */
-	bool tagged;     /* carries a tag (inline or in metadata), VID may be 0 */
+	uint16_t tci;	 /* 802.1Q TCI when tagged */
+	bool tagged;	 /* carries a tag (inline or in metadata), VID may be 0 */
 	bool inline_tag; /* the tag is in the buffer at offset 12 */
 };
 
@@ -119,7 +119,7 @@ enum drop_reason parse_frame(const uint8_t *data, uint32_t len, bool meta_valid,
 /* ---- switch.c: switches, ports and their VLAN tables -------------------- */
 
 enum switch_mode {
-	SWITCH_MODE_LEARNING,      /* unknown unicast is flooded (classic bridge) */
+	SWITCH_MODE_LEARNING,	   /* unknown unicast is flooded (classic bridge) */
 	SWITCH_MODE_AUTHORITATIVE, /* unknown unicast goes to the VID's uplink */
 };
 
@@ -127,7 +127,7 @@ struct switch_config {
 	enum switch_mode mode;
 	uint32_t fdb_capacity;
 	uint32_t ageing_seconds; /* 0 = never age */
-	uint16_t mtu;            /* payload bytes a frame may carry, 68-65535 */
+	uint16_t mtu;		 /* payload bytes a frame may carry, 68-65535 */
 };
 
 struct vswitch {

@@ -80,8 +80,9 @@ int port_config_validate(const char *name, const struct port_config *config, cha
 		return -ERANGE;
 	}
 	if (bitset_test(config->vids, 0) || bitset_test(config->vids, 4095)) {
-		snprintf(err, err_size, "port %s: vids must be in range 1-%u (0 and 4095 are reserved)",
-			 name, VID_MAX);
+		snprintf(err, err_size,
+			 "port %s: vids must be in range 1-%u (0 and 4095 are reserved)", name,
+			 VID_MAX);
 		return -ERANGE;
 	}
 	if (config->trunk_priority > 15) {
@@ -90,7 +91,8 @@ int port_config_validate(const char *name, const struct port_config *config, cha
 		return -ERANGE;
 	}
 	if (config->trunk_priority && !config->uplink) {
-		snprintf(err, err_size, "port %s: trunk-priority applies only to an uplink port", name);
+		snprintf(err, err_size, "port %s: trunk-priority applies only to an uplink port",
+			 name);
 		return -EINVAL;
 	}
 	if (config->mode > PORT_MODE_PASSTHROUGH) {
@@ -112,14 +114,16 @@ int switch_check_port_config(const struct vswitch *sw, const struct port *port,
 		return error;
 	if (config->mode == PORT_MODE_PASSTHROUGH && sw->passthrough_port != PORT_INDEX_NONE &&
 	    sw->passthrough_port != port->index) {
-		snprintf(err, err_size, "port %s: port %s already owns the uplink in passthrough mode",
-			 port->name, sw->ports[sw->passthrough_port]->name);
+		snprintf(err, err_size,
+			 "port %s: port %s already owns the uplink in passthrough mode", port->name,
+			 sw->ports[sw->passthrough_port]->name);
 		return -EBUSY;
 	}
 	return 0;
 }
 
-static void apply_port_config(struct vswitch *sw, struct port *port, const struct port_config *config)
+static void apply_port_config(struct vswitch *sw, struct port *port,
+			      const struct port_config *config)
 {
 	uint64_t left[VLAN_WORDS];
 	memcpy(left, port->vlans, sizeof(left));
@@ -157,15 +161,16 @@ int switch_add_port(struct vswitch *sw, struct port *port, const struct port_con
 		    char *err, size_t err_size)
 {
 	if (switch_find_port(sw, port->name)) {
-		snprintf(err, err_size, "port %s: already exists on switch %s", port->name, sw->name);
+		snprintf(err, err_size, "port %s: already exists on switch %s", port->name,
+			 sw->name);
 		return -EEXIST;
 	}
 	uint16_t index = 0;
 	while (index < sw->n_ports && sw->ports[index])
 		index++;
 	if (index == SWITCH_MAX_PORTS) {
-		snprintf(err, err_size, "switch %s: no room for port %s (at most %d ports)", sw->name,
-			 port->name, SWITCH_MAX_PORTS);
+		snprintf(err, err_size, "switch %s: no room for port %s (at most %d ports)",
+			 sw->name, port->name, SWITCH_MAX_PORTS);
 		return -ENOSPC;
 	}
 	port->index = index;

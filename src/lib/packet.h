@@ -12,13 +12,13 @@
 
 /* Room in front of the frame for an 802.1Q tag now and a VXLAN outer header
  * (50 bytes) later, without moving the payload. */
-#define PACKET_HEADROOM 128
+#define PACKET_HEADROOM		 128
 #define PACKET_DEFAULT_DATA_ROOM 2048
 
-#define ETH_HEADER_LEN 14
-#define VLAN_TAG_LEN 4
-#define ETH_TYPE_VLAN 0x8100
-#define ETH_TYPE_QINQ 0x88a8
+#define ETH_HEADER_LEN	  14
+#define VLAN_TAG_LEN	  4
+#define ETH_TYPE_VLAN	  0x8100
+#define ETH_TYPE_QINQ	  0x88a8
 #define ETH_TYPE_QINQ_OLD 0x9100
 
 enum packet_flags {
@@ -36,7 +36,7 @@ enum packet_flags {
  * do; carrying this instead of segmenting is what makes it fast. Offsets
  * count from the first byte of the Ethernet header. */
 struct packet_offload {
-	uint8_t flags;    /* VIRTIO_NET_HDR_F_NEEDS_CSUM, _DATA_VALID */
+	uint8_t flags;	  /* VIRTIO_NET_HDR_F_NEEDS_CSUM, _DATA_VALID */
 	uint8_t gso_type; /* VIRTIO_NET_HDR_GSO_NONE, _TCPV4, _UDP, _TCPV6 (| _ECN) */
 	uint16_t hdr_len;
 	uint16_t gso_size;
@@ -51,15 +51,15 @@ struct packet {
 	uint16_t len;  /* frame length from data, without FCS */
 	uint16_t flags;
 	uint16_t meta_tci; /* valid with PACKET_F_META_VLAN */
-	uint16_t vid;      /* the frame's VLAN once classified */
-	uint16_t pcp;      /* priority bits carried to a tagged egress */
+	uint16_t vid;	   /* the frame's VLAN once classified */
+	uint16_t pcp;	   /* priority bits carried to a tagged egress */
 	uint16_t out_port; /* the forwarding decision */
-	uint8_t drop;      /* enum drop_reason, 0 while the frame lives */
+	uint8_t drop;	   /* enum drop_reason, 0 while the frame lives */
 	uint8_t pad[3];
 	struct packet_offload offload; /* valid with PACKET_F_OFFLOAD */
-	uint64_t src_hash; /* MAC-table hashes of (VID, source) and (VID, */
-	uint64_t dst_hash; /* destination), set by the ingress stage */
-	uint8_t *buffer; /* start of the buffer, data - headroom when fresh */
+	uint64_t src_hash;	       /* MAC-table hashes of (VID, source) and (VID, */
+	uint64_t dst_hash;	       /* destination), set by the ingress stage */
+	uint8_t *buffer;	       /* start of the buffer, data - headroom when fresh */
 	struct packet_pool *pool;
 };
 
@@ -69,7 +69,7 @@ struct packet_batch {
 };
 
 struct packet_pool {
-	uint32_t size;      /* packets in the pool */
+	uint32_t size;	    /* packets in the pool */
 	uint32_t data_room; /* bytes of frame a buffer holds after the headroom */
 	uint32_t available; /* packets on the free stack */
 	struct packet **free_stack;

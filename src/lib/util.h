@@ -10,12 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
-#define LIKELY(x) __builtin_expect(!!(x), 1)
-#define UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define PREFETCH(p) __builtin_prefetch(p)
-#define PREFETCH_WRITE(p) __builtin_prefetch((p), 1)
+#define ARRAY_SIZE(a)			(sizeof(a) / sizeof((a)[0]))
+#define CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#define LIKELY(x)			__builtin_expect(!!(x), 1)
+#define UNLIKELY(x)			__builtin_expect(!!(x), 0)
+#define PREFETCH(p)			__builtin_prefetch(p)
+#define PREFETCH_WRITE(p)		__builtin_prefetch((p), 1)
 
 /* Unaligned reads go through memcpy so the compiler emits plain loads. */
 static inline uint16_t load_be16(const uint8_t *p)

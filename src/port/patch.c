@@ -65,8 +65,8 @@ static int patch_open(struct port *port, const char *const *options, char *err, 
 	struct patch_port *other = find_patch(peer);
 	if (other) {
 		if (other->peer || strcmp(other->peer_name, port->name) != 0) {
-			snprintf(err, err_size, "port %s: patch port %s is paired with %s", port->name,
-				 peer, other->peer_name);
+			snprintf(err, err_size, "port %s: patch port %s is paired with %s",
+				 port->name, peer, other->peer_name);
 			free(p);
 			return -EBUSY;
 		}
@@ -134,10 +134,10 @@ static bool patch_carrier(const struct port *port)
 }
 
 const struct port_class patch_port_class = {
-	.type = "patch",
-	.open = patch_open,
-	.close = patch_close,
-	.recv = patch_recv,
-	.send = patch_send,
-	.carrier = patch_carrier,
+    .type = "patch",
+    .open = patch_open,
+    .close = patch_close,
+    .recv = patch_recv,
+    .send = patch_send,
+    .carrier = patch_carrier,
 };

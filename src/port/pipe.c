@@ -74,7 +74,8 @@ static int pipe_open(struct port *port, const char *const *options, char *err, s
 		char *end;
 		unsigned long d = strtoul(value, &end, 10);
 		if (*end || d < 1 || d > (1u << 20) || (d & (d - 1))) {
-			snprintf(err, err_size, "port %s: depth '%s' must be a power of two, 1-1048576",
+			snprintf(err, err_size,
+				 "port %s: depth '%s' must be a power of two, 1-1048576",
 				 port->name, value);
 			return -EINVAL;
 		}
@@ -144,12 +145,12 @@ static bool pipe_carrier(const struct port *port)
 }
 
 const struct port_class pipe_port_class = {
-	.type = "pipe",
-	.open = pipe_open,
-	.close = pipe_close,
-	.recv = pipe_recv,
-	.send = pipe_send,
-	.carrier = pipe_carrier,
+    .type = "pipe",
+    .open = pipe_open,
+    .close = pipe_close,
+    .recv = pipe_recv,
+    .send = pipe_send,
+    .carrier = pipe_carrier,
 };
 
 int pipe_inject_packet(struct port *port, struct packet *packet)

@@ -11,12 +11,8 @@
 #include "../lib/util.h"
 
 static const struct port_class *const classes[] = {
-	&afpacket_port_class,
-	&tap_port_class,
-	&internal_port_class,
-	&patch_port_class,
-	&pipe_port_class,
-	&pcap_port_class,
+    &afpacket_port_class, &tap_port_class,  &internal_port_class,
+    &patch_port_class,	  &pipe_port_class, &pcap_port_class,
 };
 
 const struct port_class *port_class_find(const char *type)
@@ -33,8 +29,8 @@ const char *port_class_list(void)
 	if (!list[0]) {
 		size_t used = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(classes); i++)
-			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
-						 classes[i]->type);
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+						 i ? ", " : "", classes[i]->type);
 	}
 	return list;
 }
@@ -96,8 +92,8 @@ const char *port_option(const char *const *options, const char *key)
 	return NULL;
 }
 
-int port_check_options(const struct port *port, const char *const *options, const char *const *known,
-		       char *err, size_t err_size)
+int port_check_options(const struct port *port, const char *const *options,
+		       const char *const *known, char *err, size_t err_size)
 {
 	for (; options && *options; options++) {
 		const char *eq = strchr(*options, '=');
@@ -115,7 +111,7 @@ int port_check_options(const struct port *port, const char *const *options, cons
 			 eq ? "unknown" : "malformed (want key=value)", (int)klen, *options,
 			 port->class->type, takes[0] ? takes : "no options");
 		return -EINVAL;
-next:;
+	next:;
 	}
 	return 0;
 }

@@ -15,10 +15,10 @@
 #include "../engine/counters.h"
 #include "../lib/packet.h"
 
-#define PORT_NAME_MAX 32
+#define PORT_NAME_MAX	32
 #define PORT_INDEX_NONE 0xffff
-#define VLAN_COUNT 4096
-#define VLAN_WORDS (VLAN_COUNT / 64)
+#define VLAN_COUNT	4096
+#define VLAN_WORDS	(VLAN_COUNT / 64)
 
 struct port;
 struct vswitch;
@@ -70,22 +70,22 @@ enum port_features {
 };
 
 enum port_mode {
-	PORT_MODE_VEB,         /* switch locally (default) */
-	PORT_MODE_VEPA,        /* everything from this port goes to the uplink */
+	PORT_MODE_VEB,	       /* switch locally (default) */
+	PORT_MODE_VEPA,	       /* everything from this port goes to the uplink */
 	PORT_MODE_PRIVATE,     /* talks only to uplinks, never to other ports */
 	PORT_MODE_PASSTHROUGH, /* owns the uplink: all uplink traffic is its own */
 };
 
 /* Forwarding settings; see DESIGN §3. */
 struct port_config {
-	uint16_t pvid;           /* 1-4094 */
+	uint16_t pvid;		   /* 1-4094 */
 	uint64_t vids[VLAN_WORDS]; /* extra tagged VLANs (the PVID need not be set here) */
-	bool uplink;             /* reaches the physical network */
-	uint8_t trunk_priority;  /* 1-15, lower wins among uplinks; 0 = not set */
+	bool uplink;		   /* reaches the physical network */
+	uint8_t trunk_priority;	   /* 1-15, lower wins among uplinks; 0 = not set */
 	enum port_mode mode;
-	bool learning;           /* learn source MACs from this port */
-	bool hairpin;            /* frames may leave by the port they came in on */
-	uint32_t mac_limit;      /* dynamic MACs learned on this port; 0 = no limit */
+	bool learning;	    /* learn source MACs from this port */
+	bool hairpin;	    /* frames may leave by the port they came in on */
+	uint32_t mac_limit; /* dynamic MACs learned on this port; 0 = no limit */
 };
 
 struct port {
@@ -94,9 +94,9 @@ struct port {
 	void *priv; /* the provider's state */
 
 	struct vswitch *sw;
-	uint16_t index; /* position in sw->ports */
-	bool up;        /* cached carrier, refreshed by switch_run() */
-	bool tx_pending; /* on the switch's list of queues to send */
+	uint16_t index;	   /* position in sw->ports */
+	bool up;	   /* cached carrier, refreshed by switch_run() */
+	bool tx_pending;   /* on the switch's list of queues to send */
 	uint32_t features; /* enum port_features */
 
 	struct port_config config;
@@ -126,8 +126,8 @@ static inline void port_count_drop(struct port *port, enum drop_reason reason, u
 const char *port_option(const char *const *options, const char *key);
 /* Returns 0 when every option's key is in `known` (NULL-terminated), else
  * -EINVAL with "port NAME: unknown option KEY (type TYPE takes: ...)". */
-int port_check_options(const struct port *port, const char *const *options, const char *const *known,
-		       char *err, size_t err_size);
+int port_check_options(const struct port *port, const char *const *options,
+		       const char *const *known, char *err, size_t err_size);
 
 /* pipe.c: an in-process port for tests and benchmarks. */
 extern const struct port_class pipe_port_class;

@@ -27,13 +27,13 @@ struct spec {
 };
 
 static const struct spec specs[N_PORTS] = {
-	{"access1", 1, {0}, false, 0, PORT_MODE_VEB, false, 0},
-	{"access2", 2, {0}, false, 0, PORT_MODE_VEB, false, 4},
-	{"trunk", 1, {2, 3, 0}, false, 0, PORT_MODE_VEB, false, 0},
-	{"uplink1", 1, {3, 0}, true, 1, PORT_MODE_VEB, false, 0},
-	{"uplink2", 1, {2, 3, 0}, true, 2, PORT_MODE_VEB, false, 0},
-	{"private", 3, {0}, false, 0, PORT_MODE_PRIVATE, false, 0},
-	{"hairpin", 1, {3, 0}, false, 0, PORT_MODE_VEB, true, 0},
+    {"access1", 1, {0}, false, 0, PORT_MODE_VEB, false, 0},
+    {"access2", 2, {0}, false, 0, PORT_MODE_VEB, false, 4},
+    {"trunk", 1, {2, 3, 0}, false, 0, PORT_MODE_VEB, false, 0},
+    {"uplink1", 1, {3, 0}, true, 1, PORT_MODE_VEB, false, 0},
+    {"uplink2", 1, {2, 3, 0}, true, 2, PORT_MODE_VEB, false, 0},
+    {"private", 3, {0}, false, 0, PORT_MODE_PRIVATE, false, 0},
+    {"hairpin", 1, {3, 0}, false, 0, PORT_MODE_VEB, true, 0},
 };
 
 static struct packet_pool *pool;
@@ -46,7 +46,8 @@ static struct vswitch *build(enum switch_mode mode)
 	switch_config_init(&config);
 	config.mode = mode;
 	config.fdb_capacity = 16;
-	struct vswitch *sw = switch_create(mode ? "auth" : "learn", &config, pool, err, sizeof(err));
+	struct vswitch *sw =
+	    switch_create(mode ? "auth" : "learn", &config, pool, err, sizeof(err));
 	for (int i = 0; sw && i < N_PORTS; i++) {
 		const struct spec *s = &specs[i];
 		const char *opts[] = {"depth=64", NULL};

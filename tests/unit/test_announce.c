@@ -37,7 +37,7 @@ static void test_uplink_announces_each_client_mac_per_vlan(void **state)
 		const uint8_t *rarp = f.data + (vid < 0 ? 12 : 16);
 		assert_memory_equal(f.data, test_broadcast, 6);
 		assert_int_equal(load_be16(rarp), 0x8035);
-		assert_int_equal(load_be16(rarp + 8), 3); /* reverse request */
+		assert_int_equal(load_be16(rarp + 8), 3);      /* reverse request */
 		assert_memory_equal(rarp + 10, f.data + 6, 6); /* sender MAC = source */
 		assert_memory_equal(rarp + 20, f.data + 6, 6); /* target MAC too */
 		unsigned n = f.data[11];
@@ -63,10 +63,10 @@ static void test_announce_with_nothing_learned_sends_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_uplink_announces_each_client_mac_per_vlan, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_announce_with_nothing_learned_sends_nothing, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_uplink_announces_each_client_mac_per_vlan, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_announce_with_nothing_learned_sends_nothing, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,8 +144,8 @@ static void test_saved_config_rebuilds_the_same_state(void **state)
 	assert_int_equal(run(f, "save"), 0);
 	char *before = running_config(f);
 	/* A new daemon from the saved file. */
-	struct control_state fresh = {.dp = datapath_create(2048, 0), .running = config_new(),
-				      .config_path = f->path};
+	struct control_state fresh = {
+	    .dp = datapath_create(2048, 0), .running = config_new(), .config_path = f->path};
 	assert_int_equal(control_reload(&fresh, f->err, sizeof(f->err)), 0);
 	char *text = NULL;
 	size_t size = 0;
@@ -181,8 +181,8 @@ static void test_bad_startup_file_is_rejected_whole_with_file_and_line(void **st
 			    "port add other b type pipe pvid 9999\n");
 	assert_int_not_equal(control_reload(&f->state, f->err, sizeof(f->err)), 0);
 	char expect[256];
-	snprintf(expect, sizeof(expect), "%s:4: port b: pvid '9999' is not a number in range 1-4094",
-		 f->path);
+	snprintf(expect, sizeof(expect),
+		 "%s:4: port b: pvid '9999' is not a number in range 1-4094", f->path);
 	assert_string_equal(f->err, expect);
 	char *after = running_config(f);
 	assert_string_equal(before, after); /* nothing applied, not even line 2 */
@@ -258,8 +258,8 @@ static void test_json_output_is_valid_json(void **state)
 {
 	struct fixture *f = *state;
 	build_seed(f);
-	const char *commands[] = {"show", "port show", "vlan show", "fdb show hv", "counters",
-				  "switch show", "show running-config"};
+	const char *commands[] = {"show",     "port show",   "vlan show",	   "fdb show hv",
+				  "counters", "switch show", "show running-config"};
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		char copy[128], *argv[8];
 		strcpy(copy, commands[i]);
@@ -267,9 +267,8 @@ static void test_json_output_is_valid_json(void **state)
 		char *text = NULL;
 		size_t size = 0;
 		FILE *out = open_memstream(&text, &size);
-		assert_int_equal(control_execute(&f->state, argc, argv, true, out, f->err,
-						 sizeof(f->err)),
-				 0);
+		assert_int_equal(
+		    control_execute(&f->state, argc, argv, true, out, f->err, sizeof(f->err)), 0);
 		fclose(out);
 		/* Balanced and starting like JSON; the e2e tests parse it fully. */
 		assert_true(text[0] == '{' || text[0] == '[');
@@ -295,20 +294,21 @@ static void test_deleting_a_switch_removes_its_ports(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_commands_build_the_live_switch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_port_set_changes_only_what_it_names, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_refused_command_changes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_saved_config_rebuilds_the_same_state, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_bad_startup_file_is_rejected_whole_with_file_and_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reload_applies_only_the_difference, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_show_commands_describe_live_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_json_output_is_valid_json, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_deleting_a_switch_removes_its_ports, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_commands_build_the_live_switch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_port_set_changes_only_what_it_names, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_refused_command_changes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_saved_config_rebuilds_the_same_state, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_bad_startup_file_is_rejected_whole_with_file_and_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_applies_only_the_difference, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_show_commands_describe_live_state, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_json_output_is_valid_json, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deleting_a_switch_removes_its_ports, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,9 +64,9 @@ static void test_full_port_counts_drop_and_others_still_get_frames(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_batch_is_delivered_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_full_port_counts_drop_and_others_still_get_frames,
-						setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_is_delivered_in_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_full_port_counts_drop_and_others_still_get_frames,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

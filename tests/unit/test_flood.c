@@ -124,18 +124,18 @@ static void test_exhausted_pool_is_a_counted_drop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_broadcast_reaches_every_member_but_the_ingress_port,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_multicast_is_flooded_like_broadcast, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_each_flooded_copy_is_tagged_for_its_port, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_port_without_carrier_is_not_flooded, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_flood_from_uplink_stays_inside, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_broadcast_alone_in_its_vlan_is_counted, setup,
-						teardown),
-		cmocka_unit_test(test_exhausted_pool_is_a_counted_drop),
+	    cmocka_unit_test_setup_teardown(
+		test_broadcast_reaches_every_member_but_the_ingress_port, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_multicast_is_flooded_like_broadcast, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_each_flooded_copy_is_tagged_for_its_port, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_port_without_carrier_is_not_flooded, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_flood_from_uplink_stays_inside, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_broadcast_alone_in_its_vlan_is_counted, setup,
+					    teardown),
+	    cmocka_unit_test(test_exhausted_pool_is_a_counted_drop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

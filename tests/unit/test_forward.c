@@ -49,7 +49,7 @@ static void test_known_unicast_in_other_vlan_is_not_delivered(void **state)
 	struct port *a = test_port(sw, "a", 1, NULL, false);
 	struct port *b = test_port(sw, "b", 2, NULL, false);
 	test_send(sw, b, test_broadcast, test_mac(2), -1); /* learned in VLAN 2 */
-	test_send(sw, a, test_mac(2), test_mac(1), -1);     /* unknown in VLAN 1 */
+	test_send(sw, a, test_mac(2), test_mac(1), -1);	   /* unknown in VLAN 1 */
 	assert_int_equal(test_count_and_clear(b), 0);
 }
 
@@ -285,24 +285,24 @@ static void test_forward_decide_is_pure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_known_unicast_goes_only_to_its_port, setup_learning),
-		T(test_known_unicast_in_other_vlan_is_not_delivered, setup_learning),
-		T(test_unknown_unicast_floods_in_learning_mode, setup_learning),
-		T(test_unknown_unicast_goes_to_uplink_in_authoritative_mode, setup_authoritative),
-		T(test_unknown_unicast_without_uplink_is_dropped_in_authoritative_mode,
-		  setup_authoritative),
-		T(test_unknown_unicast_from_uplink_is_dropped_in_authoritative_mode,
-		  setup_authoritative),
-		T(test_frame_never_goes_back_out_of_its_ingress_port, setup_learning),
-		T(test_hairpin_port_receives_its_own_frames, setup_learning),
-		T(test_never_uplink_to_uplink, setup_learning),
-		T(test_known_unicast_from_uplink_to_mac_behind_uplink_is_dropped, setup_learning),
-		T(test_standby_uplink_neither_receives_nor_sends, setup_learning),
-		T(test_uplink_fails_over_when_primary_loses_carrier, setup_authoritative),
-		T(test_private_port_talks_only_to_uplink, setup_learning),
-		T(test_vepa_port_sends_everything_to_uplink_and_keeps_its_mac, setup_learning),
-		T(test_passthrough_port_owns_the_uplink, setup_learning),
-		T(test_forward_decide_is_pure, setup_learning),
+	    T(test_known_unicast_goes_only_to_its_port, setup_learning),
+	    T(test_known_unicast_in_other_vlan_is_not_delivered, setup_learning),
+	    T(test_unknown_unicast_floods_in_learning_mode, setup_learning),
+	    T(test_unknown_unicast_goes_to_uplink_in_authoritative_mode, setup_authoritative),
+	    T(test_unknown_unicast_without_uplink_is_dropped_in_authoritative_mode,
+	      setup_authoritative),
+	    T(test_unknown_unicast_from_uplink_is_dropped_in_authoritative_mode,
+	      setup_authoritative),
+	    T(test_frame_never_goes_back_out_of_its_ingress_port, setup_learning),
+	    T(test_hairpin_port_receives_its_own_frames, setup_learning),
+	    T(test_never_uplink_to_uplink, setup_learning),
+	    T(test_known_unicast_from_uplink_to_mac_behind_uplink_is_dropped, setup_learning),
+	    T(test_standby_uplink_neither_receives_nor_sends, setup_learning),
+	    T(test_uplink_fails_over_when_primary_loses_carrier, setup_authoritative),
+	    T(test_private_port_talks_only_to_uplink, setup_learning),
+	    T(test_vepa_port_sends_everything_to_uplink_and_keeps_its_mac, setup_learning),
+	    T(test_passthrough_port_owns_the_uplink, setup_learning),
+	    T(test_forward_decide_is_pure, setup_learning),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

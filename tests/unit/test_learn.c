@@ -181,21 +181,21 @@ static void test_full_table_still_forwards(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_source_is_learned_on_ingress_port_and_vid, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_learned_mac_ages_out_after_ageing_time, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_traffic_refreshes_a_learned_mac, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_static_entry_never_ages, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_static_entry_is_not_moved_and_spoofer_is_dropped,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mac_moves_to_the_port_it_appears_on, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_mac_limit_drops_frames_from_new_sources, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_learning_off_learns_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_multicast_source_is_dropped, setup, teardown),
-		cmocka_unit_test(test_full_table_still_forwards),
+	    cmocka_unit_test_setup_teardown(test_source_is_learned_on_ingress_port_and_vid, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_learned_mac_ages_out_after_ageing_time, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_traffic_refreshes_a_learned_mac, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_static_entry_never_ages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_static_entry_is_not_moved_and_spoofer_is_dropped,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mac_moves_to_the_port_it_appears_on, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_mac_limit_drops_frames_from_new_sources, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_learning_off_learns_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_multicast_source_is_dropped, setup, teardown),
+	    cmocka_unit_test(test_full_table_still_forwards),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

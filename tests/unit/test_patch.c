@@ -9,8 +9,8 @@ struct two {
 	struct port *a, *b, *p1, *p2;
 };
 
-static struct port *patch(struct vswitch *sw, const char *name, const char *peer,
-			  uint16_t pvid, const uint16_t *vids)
+static struct port *patch(struct vswitch *sw, const char *name, const char *peer, uint16_t pvid,
+			  const uint16_t *vids)
 {
 	char err[256], option[64];
 	snprintf(option, sizeof(option), "peer=%s", peer);
@@ -120,13 +120,13 @@ static void test_bad_patch_options_are_clear_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_frame_crosses_the_patch_between_switches, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_patch_link_carries_the_tag, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_removing_one_end_takes_the_link_down, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_bad_patch_options_are_clear_errors, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_frame_crosses_the_patch_between_switches, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_patch_link_carries_the_tag, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_removing_one_end_takes_the_link_down, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_patch_options_are_clear_errors, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

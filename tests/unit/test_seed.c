@@ -31,8 +31,8 @@ static void check_matrix(enum switch_mode mode)
 			seed_probe(sw, a, b, &r);
 			bool expect = seed_expect_reachable(a, b);
 			if (r.delivered != expect || r.crossed_vlan)
-				fail_msg("%s -> %s: delivered %d (expected %d), crossed VLAN %d", a->name,
-					 b->name, r.delivered, expect, r.crossed_vlan);
+				fail_msg("%s -> %s: delivered %d (expected %d), crossed VLAN %d",
+					 a->name, b->name, r.delivered, expect, r.crossed_vlan);
 			if (expect) {
 				assert_true(r.form_ok);
 				assert_int_equal(r.wire_tagged, b->tagged);
@@ -48,8 +48,8 @@ static void check_matrix(enum switch_mode mode)
 			int expected = mode == SWITCH_MODE_AUTHORITATIVE ? (vlan_has_uplink ? 1 : 0)
 									 : members_elsewhere;
 			if (r.other_copies != expected)
-				fail_msg("%s -> %s: %d copies in VLAN %u, expected %d", a->name, b->name,
-					 r.other_copies, a->vid, expected);
+				fail_msg("%s -> %s: %d copies in VLAN %u, expected %d", a->name,
+					 b->name, r.other_copies, a->vid, expected);
 		}
 	}
 	switch_destroy(sw);
@@ -77,7 +77,8 @@ static void test_seed_figure_statements(void **state)
 	assert_false(seed_expect_reachable(endpoint("LPAR2"), endpoint("LPAR3")));
 	assert_false(seed_expect_reachable(endpoint("LPAR4"), endpoint("LPAR1")));
 	assert_false(seed_expect_reachable(endpoint("LPAR4"), endpoint("LPAR2")));
-	assert_false(seed_expect_reachable(endpoint("LPAR3"), endpoint("EXT.v1"))); /* VLAN 2 internal */
+	assert_false(
+	    seed_expect_reachable(endpoint("LPAR3"), endpoint("EXT.v1"))); /* VLAN 2 internal */
 	assert_true(seed_expect_reachable(endpoint("LPAR1.v3"), endpoint("EXT.v3")));
 	assert_true(seed_expect_reachable(endpoint("LPAR3.v3"), endpoint("LPAR1.v3")));
 }
@@ -105,10 +106,10 @@ static void test_seed_vlan2_never_reaches_the_vios(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_seed_matrix_authoritative),
-		cmocka_unit_test(test_seed_matrix_learning),
-		cmocka_unit_test(test_seed_figure_statements),
-		cmocka_unit_test(test_seed_vlan2_never_reaches_the_vios),
+	    cmocka_unit_test(test_seed_matrix_authoritative),
+	    cmocka_unit_test(test_seed_matrix_learning),
+	    cmocka_unit_test(test_seed_figure_statements),
+	    cmocka_unit_test(test_seed_vlan2_never_reaches_the_vios),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,15 +83,16 @@ static void test_unknown_port_type_and_option_are_clear_errors(void **state)
 	(void)state;
 	char err[256];
 	assert_null(port_create("x", "bogus", NULL, err, sizeof(err)));
-	assert_non_null(strstr(err, "unknown type 'bogus' (types: afpacket, tap, internal, patch, pipe, pcap"));
+	assert_non_null(
+	    strstr(err, "unknown type 'bogus' (types: afpacket, tap, internal, patch, pipe, pcap"));
 	const char *opts[] = {"colour=blue", NULL};
 	assert_null(port_create("x", "pipe", opts, err, sizeof(err)));
 	assert_non_null(strstr(err, "unknown option 'colour'"));
 	const char *bad_depth[] = {"depth=3", NULL};
 	assert_null(port_create("x", "pipe", bad_depth, err, sizeof(err)));
 	assert_non_null(strstr(err, "power of two"));
-	assert_null(port_create("a-name-that-is-far-too-long-for-a-port", "pipe", NULL, err,
-				sizeof(err)));
+	assert_null(
+	    port_create("a-name-that-is-far-too-long-for-a-port", "pipe", NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "name must be"));
 }
 
@@ -152,8 +153,10 @@ static void test_static_mac_needs_membership_and_unicast(void **state)
 	struct port *a = test_port(sw, "a", 1, NULL, false);
 	assert_int_equal(switch_add_static_mac(sw, a, 3, test_mac(1), err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "fdb: port a is not a member of vlan 3");
-	assert_int_equal(switch_add_static_mac(sw, a, 1, test_broadcast, err, sizeof(err)), -EINVAL);
-	assert_int_equal(switch_add_static_mac(sw, a, 4095, test_mac(1), err, sizeof(err)), -ERANGE);
+	assert_int_equal(switch_add_static_mac(sw, a, 1, test_broadcast, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(switch_add_static_mac(sw, a, 4095, test_mac(1), err, sizeof(err)),
+			 -ERANGE);
 	assert_int_equal(switch_del_mac(sw, 1, test_mac(1)), -ENOENT);
 }
 
@@ -177,19 +180,19 @@ static void test_bad_switch_settings_are_rejected(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_bad_port_settings_are_rejected_with_reason, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_second_passthrough_port_is_rejected, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_port_name_is_rejected, setup, teardown),
-		cmocka_unit_test(test_unknown_port_type_and_option_are_clear_errors),
-		cmocka_unit_test_setup_teardown(test_switches_are_independent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_deleting_a_port_forgets_its_macs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_leaving_a_vlan_forgets_macs_learned_in_it, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_static_mac_needs_membership_and_unicast, setup,
-						teardown),
-		cmocka_unit_test(test_bad_switch_settings_are_rejected),
+	    cmocka_unit_test_setup_teardown(test_bad_port_settings_are_rejected_with_reason, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_second_passthrough_port_is_rejected, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_duplicate_port_name_is_rejected, setup, teardown),
+	    cmocka_unit_test(test_unknown_port_type_and_option_are_clear_errors),
+	    cmocka_unit_test_setup_teardown(test_switches_are_independent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deleting_a_port_forgets_its_macs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_leaving_a_vlan_forgets_macs_learned_in_it, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_static_mac_needs_membership_and_unicast, setup,
+					    teardown),
+	    cmocka_unit_test(test_bad_switch_settings_are_rejected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

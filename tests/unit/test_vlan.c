@@ -44,7 +44,7 @@ static void test_priority_tagged_frame_gets_pvid(void **state)
 	test_send(sw, a, test_broadcast, test_mac(1), (5 << 13) | 0); /* PCP 5, VID 0 */
 	struct test_frame fb = test_take(b);
 	assert_true(fb.len > 0);
-	assert_int_equal(test_frame_vid(&fb), -1);           /* untagged on its PVID */
+	assert_int_equal(test_frame_vid(&fb), -1); /* untagged on its PVID */
 	assert_int_equal(test_count_and_clear(t), 1);
 	assert_int_equal(a->counters.drops[DROP_VLAN_NOT_MEMBER], 0);
 }
@@ -133,7 +133,8 @@ static void test_tag_stripped_by_kernel_is_honoured(void **state)
 	struct port *t2 = test_port(sw, "t2", 1, vid3, false);
 	struct port *a = test_port(sw, "a", 1, NULL, false);
 	uint8_t frame[64];
-	size_t len = frame_build(frame, sizeof(frame), test_broadcast, test_mac(1), -1, 0x0800, 0, 0);
+	size_t len =
+	    frame_build(frame, sizeof(frame), test_broadcast, test_mac(1), -1, 0x0800, 0, 0);
 	/* A packet socket delivers the tag in PACKET_AUXDATA, not in the frame. */
 	assert_int_equal(pipe_inject(t1, frame, (uint32_t)len, 3), 0);
 	switch_poll(sw);
@@ -148,17 +149,19 @@ static void test_tag_stripped_by_kernel_is_honoured(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_untagged_frame_gets_pvid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_priority_tagged_frame_gets_pvid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tagged_frame_keeps_its_vid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tagged_frame_for_vid_not_member_is_dropped, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_frame_tagged_with_pvid_is_accepted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vid_4095_is_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_egress_untagged_iff_vid_is_egress_pvid, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_egress_tag_keeps_priority_bits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tag_stripped_by_kernel_is_honoured, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_untagged_frame_gets_pvid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_priority_tagged_frame_gets_pvid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tagged_frame_keeps_its_vid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tagged_frame_for_vid_not_member_is_dropped, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_frame_tagged_with_pvid_is_accepted, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_vid_4095_is_dropped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_egress_untagged_iff_vid_is_egress_pvid, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_egress_tag_keeps_priority_bits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tag_stripped_by_kernel_is_honoured, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -402,6 +402,7 @@ static const struct command commands[] = {
     {{"fdb", "flush"}, false, fdb_flush_cmd, "fdb flush SWITCH [port PORT] [vlan VIDS]"},
     {{"fdb", "show"}, false, show_fdb, "fdb show SWITCH [vlan VID] [port PORT]"},
     {{"vlan", "show"}, false, show_vlans, "vlan show [SWITCH]"},
+    {{"bond", "show"}, false, show_bonds, "bond show [PORT]"},
     {{"counters", "clear"}, false, counters_clear, "counters clear [PORT]"},
     {{"counters", NULL}, false, show_counters, "counters [PORT]"},
     {{"show", "running-config"}, false, show_running_config, "show running-config"},

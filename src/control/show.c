@@ -9,6 +9,7 @@
 
 #include "engine/datapath.h"
 #include "lib/frame.h"
+#include "port/bond.h"
 
 static int no_datapath(char *err, size_t n)
 {
@@ -445,4 +446,47 @@ int show_running_config(struct command_context *ctx, int argc, char **argv, char
 	}
 	config_print(ctx->cfg, ctx->out);
 	return 0;
+}
+
+/* Every port the bond module recognises as one of its own. */
+int show_bonds(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	if (!ctx->dp)
+		return no_datapath(err, n);
+	const struct port *only;
+	if (port_arg(ctx, argc, argv, &only, err, n))
+		return -ENOENT;
+	cJSON *doc = ctx->json ? cJSON_CreateArray() : NULL;
+	unsigned shown = 0;
+	for (size_t s = 0; s < ctx->dp->n_switches; s++) {
+		const struct vswitch *sw = ctx->dp->switches[s];
+		for (uint16_t i = 0; i < sw->n_ports; i++) {
+			const struct port *p = sw->ports[i];
+			char text[512];
+			if (!p || (only && p != only) || bond_describe(p, text, sizeof(text)) == -EINVAL)
+				continue;
+			const char *active = bond_active_member(p);
+			shown++;
+			if (doc) {
+				cJSON *o = cJSON_CreateObject();
+				cJSON_AddStringToObject(o, "name", p->name);
+				cJSON_AddStringToObject(o, "switch", sw->name);
+				if (active)
+					cJSON_AddStringToObject(o, "active", active);
+				else
+					cJSON_AddNullToObject(o, "active");
+				cJSON_AddNumberToObject(o, "failovers", (double)bond_failovers(p));
+				cJSON_AddStringToObject(o, "status", text);
+				cJSON_AddItemToArray(doc, o);
+			} else {
+				fprintf(ctx->out, "bond %s (switch %s): %s\n", p->name, sw->name, text);
+			}
+		}
+	}
+	if (only && !shown) {
+		cJSON_Delete(doc);
+		snprintf(err, n, "port %s: not a bond", only->name);
+		return -EINVAL;
+	}
+	return doc ? emit_json(ctx, doc) : 0;
 }

@@ -10,10 +10,18 @@
 
 #include "../lib/util.h"
 
+/* In the order `port add` lists them in errors. */
+/* clang-format off */
 static const struct port_class *const classes[] = {
-    &afpacket_port_class, &tap_port_class,  &internal_port_class,
-    &patch_port_class,	  &pipe_port_class, &pcap_port_class,
+	&afpacket_port_class,
+	&tap_port_class,
+	&internal_port_class,
+	&patch_port_class,
+	&bond_port_class,
+	&pipe_port_class,
+	&pcap_port_class,
 };
+/* clang-format on */
 
 const struct port_class *port_class_find(const char *type)
 {
@@ -25,7 +33,7 @@ const struct port_class *port_class_find(const char *type)
 
 const char *port_class_list(void)
 {
-	static char list[160];
+	static char list[192];
 	if (!list[0]) {
 		size_t used = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(classes); i++)

@@ -159,4 +159,8 @@ extern const struct port_class internal_port_class;
 /* patch.c: a zero-copy link between two switches of the same daemon. */
 extern const struct port_class patch_port_class;
 
+/* bond.c: several interfaces as one uplink, one member active at a time
+ * (active-backup: Linux bonding mode 1, PowerVM Network Interface Backup). */
+extern const struct port_class bond_port_class;
+
 #endif

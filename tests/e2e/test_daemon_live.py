@@ -96,3 +96,24 @@ def test_shutdown_removes_the_interfaces_vswitchd_created(env):
     assert d.stop() == 0
     assert not os.path.exists("/sys/class/net/" + host_if)
     assert not os.path.exists("/sys/class/net/" + vm_if)
+
+
+def test_bond_fails_over_and_says_why(env):
+    d, n = env
+    ext = n.add("bext")
+    m1 = n.veth(unique("vbm"), ext, ns_name="p1")
+    m2 = n.veth(unique("vbm"), ext, ns_name="p2")
+    d.ctl("switch", "add", "sw", "mode", "authoritative")
+    d.ctl("port", "add", "sw", "bond0", "type", "bond", "members=%s,%s" % (m1, m2),
+          "mode=active-backup", "primary=" + m1, "uplink", "on")
+    bond = d.json("bond", "show")[0]
+    assert bond["active"] == m1 and bond["failovers"] == 0
+    n.run(ext, "ip", "link", "set", "p1", "down", check=True)
+    deadline = time.time() + 5
+    while d.json("bond", "show", "bond0")[0]["active"] != m2 and time.time() < deadline:
+        time.sleep(0.2)
+    bond = d.json("bond", "show", "bond0")[0]
+    assert bond["active"] == m2 and bond["failovers"] == 1
+    assert "%s down" % m1 in d.ctl("bond", "show")
+    r = d.run("port", "add", "sw", "bond1", "type", "bond", "members=%s,%s" % (m2, m1))
+    assert r.returncode == 1 and "already a member of bond0" in r.stderr

@@ -1,0 +1,25 @@
+/* bond.h — what the rest of the daemon may ask a bond port (bond.c) beyond
+ * the provider interface: the text `vswitchctl bond show` prints, and the
+ * active member and failover count for tests and monitoring. */
+#ifndef VSWITCH_PORT_BOND_H
+#define VSWITCH_PORT_BOND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "port.h"
+
+/* Writes one line about the bond into buf, e.g.
+ * "mode active-backup, active eth1 (primary), members: eth1 up active,
+ * eth2 up backup; failovers 2, last: eth1 down". Member states are those of
+ * the last check (update_stats() or a failed send). Returns 0, -EINVAL if
+ * `port` is not a bond, or -ENOSPC when the text was cut to fit `size`. */
+int bond_describe(const struct port *port, char *buf, size_t size);
+/* The interface name of the active member, or NULL when no member is up (or
+ * `port` is not a bond). */
+const char *bond_active_member(const struct port *port);
+/* How many times the active member changed since the bond opened (0 for a
+ * port that is not a bond). */
+uint64_t bond_failovers(const struct port *port);
+
+#endif

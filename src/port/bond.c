@@ -1,7 +1,9 @@
-/* bond.c — several interfaces as one uplink port, in active-backup mode
- * (Linux bonding mode 1, PowerVM Network Interface Backup): one member
- * carries all the traffic, the others wait. Each member is an existing
- * interface reached through afpacket.c's packet-socket I/O.
+/* bond.c — several interfaces as one uplink port, in one of two modes. Each
+ * member is an existing interface reached through afpacket.c's packet-socket
+ * I/O.
+ *
+ * active-backup (Linux bonding mode 1, PowerVM Network Interface Backup): one
+ * member carries all the traffic, the others wait.
  *
  * The active member is the primary if one is set and up, else the one in
  * use while it stays up, else the first member that is up, in the order
@@ -13,7 +15,29 @@
  * physical switches must relearn where our clients live; recv/send run
  * inside the engine's pipeline and cannot call back into it, so a change
  * only marks announcements pending and update_stats() sends them through
- * switch_announce(). */
+ * switch_announce().
+ *
+ * balance-slb (source load balancing, as Open vSwitch and XenServer do it,
+ * without LACP): each frame leaves by the live member that its source MAC
+ * and VLAN hash to, so one VM's traffic always takes one member (no
+ * reordering) and different VMs spread over the members. The mapping is a
+ * pure function of the set of live members: a member's own hash bucket stays
+ * on it while it is up; the buckets of members that are down spread over the
+ * live ones. So a member going down moves only its share, at once, and gets
+ * it back when it returns; every change of the live set counts as a
+ * failover and is announced, so the physical switches relearn. Not done yet:
+ * OVS's periodic rebalancing by measured load (moving busy hashes off a
+ * loaded member). Frames are accepted from every member, except that
+ * broadcast and multicast frames, which the physical switch floods to every
+ * member, are accepted only on the designated member (the first live one)
+ * and dropped on the others as uplink-inactive, so they are neither
+ * delivered twice nor looped back. And a frame whose source (MAC and VLAN)
+ * is one we sent within the last few seconds, arriving on a member other
+ * than the one that source leaves by, is our own frame flooded back by the
+ * physical switch: it is dropped too (uplink-inactive), or the engine would
+ * learn our client's MAC on the uplink. The window is short so a client that
+ * moved away (a migrated VM) is reachable through any member seconds after
+ * we last sent for it. */
 #include "bond.h"
 
 #include <errno.h>
@@ -31,6 +55,24 @@
 #define BOND_MEMBERS_MIN 2
 #define BOND_MEMBERS_MAX 8
 #define BOND_NONE	 (-1)
+#define VID_MASK	 0x0fff
+
+enum bond_mode {
+	BOND_ACTIVE_BACKUP,
+	BOND_BALANCE_SLB,
+};
+
+/* balance-slb: the sources recently sent, to recognise their frames coming
+ * back. Direct-mapped: a collision forgets a source (a reflection may then
+ * pass, as without the rule), never takes a foreign one for ours. */
+#define SLB_SENT_SLOTS	1024 /* a power of two */
+#define SLB_SENT_EPOCHS 2    /* update_stats() calls (about seconds) a source stays */
+#define SLB_KEY_USED	(1ULL << 63)
+
+struct slb_sent {
+	uint64_t key; /* slb_key() | SLB_KEY_USED, or 0 */
+	uint32_t epoch;
+};
 
 struct bond_member {
 	char ifname[IFNAMSIZ];
@@ -40,11 +82,25 @@ struct bond_member {
 
 struct bond_port {
 	char name[PORT_NAME_MAX]; /* the port's, for messages about other bonds */
+	enum bond_mode mode;
 	struct bond_member members[BOND_MEMBERS_MAX];
 	int n_members;
 	int primary; /* index into members, or BOND_NONE */
-	int active;  /* index into members, or BOND_NONE when none is up */
+	/* Index into members, or BOND_NONE when none is up. active-backup: the
+	 * member carrying the traffic; balance-slb: the designated member, the
+	 * only one whose broadcast and multicast frames are accepted. */
+	int active;
 	int epoll_fd;
+
+	/* balance-slb: the members that are up, in order, as of the last check,
+	 * and the first member the next recv() reads (so one busy member cannot
+	 * starve the others). */
+	int live[BOND_MEMBERS_MAX];
+	int n_live;
+	int rx_next;
+	struct packet_batch tx[BOND_MEMBERS_MAX]; /* send()'s frames per member */
+	uint32_t epoch;				  /* update_stats() calls */
+	struct slb_sent sent[SLB_SENT_SLOTS];
 
 	uint64_t failovers;
 	char last_cause[64]; /* why the active member last changed */
@@ -60,15 +116,22 @@ static struct bond_port *open_bonds;
 
 /* ---- options -------------------------------------------------------------- */
 
-static int parse_mode(const struct port *port, const char *const *options, char *err,
-		      size_t err_size)
+static int parse_mode(const struct port *port, const char *const *options, struct bond_port *bond,
+		      char *err, size_t err_size)
 {
 	const char *mode = port_option(options, "mode");
-	if (!mode || strcmp(mode, "active-backup") == 0)
+	if (!mode || strcmp(mode, "active-backup") == 0) {
+		bond->mode = BOND_ACTIVE_BACKUP;
 		return 0;
+	}
+	if (strcmp(mode, "balance-slb") == 0) {
+		bond->mode = BOND_BALANCE_SLB;
+		return 0;
+	}
 	snprintf(err, err_size,
-		 "port %s: bond mode '%s' is not supported (supported: active-backup)", port->name,
-		 mode);
+		 "port %s: bond mode '%s' is not supported (supported: active-backup, "
+		 "balance-slb)",
+		 port->name, mode);
 	return -EINVAL;
 }
 
@@ -132,6 +195,13 @@ static int parse_primary(const struct port *port, const char *const *options,
 	bond->primary = BOND_NONE;
 	if (!primary)
 		return 0;
+	if (bond->mode != BOND_ACTIVE_BACKUP) {
+		snprintf(err, err_size,
+			 "port %s: primary= applies to mode active-backup only, not balance-slb "
+			 "(which uses every live member)",
+			 port->name);
+		return -EINVAL;
+	}
 	for (int i = 0; i < bond->n_members; i++) {
 		if (strcmp(bond->members[i].ifname, primary) == 0) {
 			bond->primary = i;
@@ -164,6 +234,57 @@ static int check_not_in_other_bond(const struct port *port, const struct bond_po
 
 /* ---- choosing the active member ------------------------------------------- */
 
+/* balance-slb: fills `live` with the members that are up, in order; returns
+ * how many. */
+static int slb_live_set(const struct bond_port *bond, int *live)
+{
+	int n_live = 0;
+	for (int i = 0; i < bond->n_members; i++)
+		if (bond->members[i].up)
+			live[n_live++] = i;
+	return n_live;
+}
+
+/* balance-slb: takes the live set from the members' states; a change is a
+ * failover (the hashes of a member that went down or came back move), logged
+ * with its cause and announced, as active-backup does. The designated member
+ * is the first live one. */
+static void slb_reselect(struct bond_port *bond, const char *why)
+{
+	int live[BOND_MEMBERS_MAX];
+	int n_live = slb_live_set(bond, live);
+	bond->active = n_live ? live[0] : BOND_NONE;
+	if (n_live == bond->n_live && memcmp(live, bond->live, sizeof(int) * (size_t)n_live) == 0)
+		return;
+	bool was_live[BOND_MEMBERS_MAX] = {false};
+	for (int k = 0; k < bond->n_live; k++)
+		was_live[bond->live[k]] = true;
+	char cause[sizeof(bond->last_cause)] = "";
+	size_t used = 0;
+	for (int i = 0; i < bond->n_members && used < sizeof(cause); i++) {
+		const struct bond_member *m = &bond->members[i];
+		if (m->up == was_live[i])
+			continue;
+		int n =
+		    snprintf(cause + used, sizeof(cause) - used, "%s%s %s%s%s%s", used ? ", " : "",
+			     m->ifname, m->up ? "up" : "down", why && !m->up ? " (" : "",
+			     why && !m->up ? why : "", why && !m->up ? ")" : "");
+		used += n > 0 ? (size_t)n : 0;
+	}
+	memcpy(bond->live, live, sizeof(live));
+	bond->n_live = n_live;
+	copy_name(bond->last_cause, sizeof(bond->last_cause), cause);
+	if (n_live == 0) {
+		bond->announce_pending = false; /* no way out to announce through */
+		log_error("port %s: no member is up, the bond is down (%s)", bond->name, cause);
+		return;
+	}
+	bond->failovers++;
+	bond->announce_pending = true;
+	log_info("port %s: balance-slb over %d live member%s, designated %s: %s", bond->name,
+		 n_live, n_live == 1 ? "" : "s", bond->members[bond->active].ifname, cause);
+}
+
 static int choose_active(const struct bond_port *bond)
 {
 	if (bond->primary != BOND_NONE && bond->members[bond->primary].up)
@@ -182,6 +303,10 @@ static int choose_active(const struct bond_port *bond)
  * one; `why` qualifies a member going down ("send failed"), or NULL. */
 static void reselect(struct bond_port *bond, const char *why)
 {
+	if (bond->mode == BOND_BALANCE_SLB) {
+		slb_reselect(bond, why);
+		return;
+	}
 	int previous = bond->active;
 	int chosen = choose_active(bond);
 	if (chosen == previous)
@@ -237,7 +362,7 @@ static int bond_open(struct port *port, const char *const *options, char *err, s
 	copy_name(bond->name, sizeof(bond->name), port->name);
 	error = port_check_options(port, options, known, err, err_size);
 	if (!error)
-		error = parse_mode(port, options, err, err_size);
+		error = parse_mode(port, options, bond, err, err_size);
 	if (!error)
 		error = parse_members(port, options, bond, err, err_size);
 	if (!error)
@@ -270,10 +395,19 @@ static int bond_open(struct port *port, const char *const *options, char *err, s
 		}
 		m->up = afpacket_io_carrier(m->io);
 	}
-	bond->active = choose_active(bond);
-	log_info("port %s: bond active-backup, active member %s", port->name,
-		 bond->active == BOND_NONE ? "none (no member is up)"
-					   : bond->members[bond->active].ifname);
+	if (bond->mode == BOND_BALANCE_SLB) {
+		bond->n_live = slb_live_set(bond, bond->live);
+		bond->active = bond->n_live ? bond->live[0] : BOND_NONE;
+		log_info("port %s: bond balance-slb, %d live member%s, designated %s", port->name,
+			 bond->n_live, bond->n_live == 1 ? "" : "s",
+			 bond->active == BOND_NONE ? "none (no member is up)"
+						   : bond->members[bond->active].ifname);
+	} else {
+		bond->active = choose_active(bond);
+		log_info("port %s: bond active-backup, active member %s", port->name,
+			 bond->active == BOND_NONE ? "none (no member is up)"
+						   : bond->members[bond->active].ifname);
+	}
 	port->features |= PORT_F_OFFLOAD;
 	port->priv = bond;
 	bond->next = open_bonds;
@@ -297,11 +431,141 @@ static void bond_close(struct port *port)
 	port->priv = NULL;
 }
 
+/* ---- balance-slb I/O --------------------------------------------------------- */
+
+/* The VID a frame carries on the wire: its 802.1Q tag's, in metadata or
+ * inline, or 0 when untagged. Send and receive both hash this (not p->vid,
+ * which a received frame does not have yet), so a frame hashes alike in both
+ * directions: an untagged frame, on the uplink's PVID, hashes with VID 0. */
+static uint16_t slb_wire_vid(const struct packet *p)
+{
+	if (p->flags & PACKET_F_META_VLAN)
+		return p->meta_tci & VID_MASK;
+	if (p->len >= ETH_HEADER_LEN + VLAN_TAG_LEN && load_be16(p->data + 12) == ETH_TYPE_VLAN)
+		return load_be16(p->data + 14) & VID_MASK;
+	return 0;
+}
+
+/* (VLAN, source MAC) as one number; its hash_u64() picks the frame's member. */
+static uint64_t slb_key(const struct packet *p)
+{
+	uint64_t mac = 0;
+	if (p->len >= 12)
+		for (int i = 6; i < 12; i++)
+			mac = mac << 8 | p->data[i];
+	return (uint64_t)slb_wire_vid(p) << 48 | mac;
+}
+
+/* The member a hash leaves by; needs a live member. A hash's bucket is a
+ * member; while that member is up the hash stays on it, so a change of the
+ * live set moves only the hashes of the members that went down (spread over
+ * the live ones) or came back. */
+static int slb_member(const struct bond_port *bond, uint64_t hash)
+{
+	uint64_t n = (uint64_t)bond->n_members;
+	int bucket = (int)(hash % n);
+	if (bond->members[bucket].up)
+		return bucket;
+	return bond->live[(hash / n) % (uint64_t)bond->n_live];
+}
+
+static void slb_send(struct port *port, struct bond_port *bond, struct packet_batch *batch)
+{
+	if (UNLIKELY(bond->n_live == 0)) {
+		port_count_drop(port, DROP_TX_ERROR, batch->count);
+		packet_batch_free(batch);
+		return;
+	}
+	for (uint32_t i = 0; i < batch->count; i++) {
+		struct packet *p = batch->packets[i];
+		uint64_t key = slb_key(p);
+		uint64_t hash = hash_u64(key);
+		struct slb_sent *sent = &bond->sent[hash & (SLB_SENT_SLOTS - 1)];
+		sent->key = key | SLB_KEY_USED;
+		sent->epoch = bond->epoch;
+		packet_batch_add(&bond->tx[slb_member(bond, hash)], p);
+	}
+	batch->count = 0;
+	bool member_down = false;
+	for (int i = 0; i < bond->n_members; i++) {
+		struct bond_member *m = &bond->members[i];
+		if (bond->tx[i].count == 0)
+			continue;
+		uint64_t errors = port->counters.drops[DROP_TX_ERROR];
+		afpacket_io_send(m->io, port, &bond->tx[i]);
+		if (UNLIKELY(port->counters.drops[DROP_TX_ERROR] != errors) &&
+		    !afpacket_io_carrier(m->io)) {
+			m->up = false;
+			member_down = true;
+		}
+	}
+	/* The frames already lost on a dead member are counted; the next ones
+	 * take the live members. */
+	if (UNLIKELY(member_down))
+		reselect(bond, "send failed");
+}
+
+/* Whether `p`, received on `member`, is a frame we sent for one of our
+ * clients lately through another member, which the physical switch flooded
+ * back to us. */
+static bool slb_reflected(const struct bond_port *bond, const struct packet *p, int member)
+{
+	if (bond->n_live == 0)
+		return false; /* no member to compare with, as of the last check */
+	uint64_t key = slb_key(p);
+	uint64_t hash = hash_u64(key);
+	const struct slb_sent *sent = &bond->sent[hash & (SLB_SENT_SLOTS - 1)];
+	return sent->key == (key | SLB_KEY_USED) && bond->epoch - sent->epoch <= SLB_SENT_EPOCHS &&
+	       slb_member(bond, hash) != member;
+}
+
+/* Reads every member, starting with a different one each call so a busy
+ * member cannot starve the others. Broadcast and multicast frames count only
+ * from the designated member: the physical switch floods them to every
+ * member, and taking them from more than one would deliver duplicates and
+ * send our own floods back to us. Our own clients' frames coming back are
+ * dropped too (slb_reflected()). */
+static int slb_recv(struct port *port, struct bond_port *bond, struct packet_pool *pool,
+		    struct packet_batch *batch)
+{
+	int received = 0;
+	int error = 0;
+	uint64_t dropped = 0;
+	int start = bond->rx_next;
+	bond->rx_next = (start + 1) % bond->n_members;
+	for (int k = 0; k < bond->n_members; k++) {
+		int i = (start + k) % bond->n_members;
+		uint32_t first = batch->count;
+		int n = afpacket_io_recv(bond->members[i].io, port, pool, batch);
+		if (n < 0 && !error)
+			error = n;
+		uint32_t kept = first;
+		for (uint32_t j = first; j < batch->count; j++) {
+			struct packet *p = batch->packets[j];
+			bool group = p->len > 0 && (p->data[0] & 1);
+			if ((group && i != bond->active) || slb_reflected(bond, p, i)) {
+				packet_free(p);
+				dropped++;
+			} else {
+				batch->packets[kept++] = p;
+			}
+		}
+		batch->count = kept;
+		received += (int)(kept - first);
+	}
+	if (dropped)
+		port_count_drop(port, DROP_UPLINK_INACTIVE, dropped);
+	/* A member's error is the bond's only when nothing came in at all. */
+	return received ? received : error;
+}
+
 /* ---- I/O ------------------------------------------------------------------ */
 
 static int bond_recv(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
 {
 	struct bond_port *bond = port->priv;
+	if (bond->mode == BOND_BALANCE_SLB)
+		return slb_recv(port, bond, pool, batch);
 	int received = 0;
 	if (bond->active != BOND_NONE)
 		received = afpacket_io_recv(bond->members[bond->active].io, port, pool, batch);
@@ -323,6 +587,10 @@ static int bond_recv(struct port *port, struct packet_pool *pool, struct packet_
 static void bond_send(struct port *port, struct packet_batch *batch)
 {
 	struct bond_port *bond = port->priv;
+	if (bond->mode == BOND_BALANCE_SLB) {
+		slb_send(port, bond, batch);
+		return;
+	}
 	if (UNLIKELY(bond->active == BOND_NONE)) {
 		port_count_drop(port, DROP_TX_ERROR, batch->count);
 		packet_batch_free(batch);
@@ -358,6 +626,7 @@ static int bond_wait_fd(const struct port *port)
 static void bond_update_stats(struct port *port)
 {
 	struct bond_port *bond = port->priv;
+	bond->epoch++;
 	for (int i = 0; i < bond->n_members; i++) {
 		struct bond_member *m = &bond->members[i];
 		afpacket_io_update_stats(m->io, port);
@@ -369,8 +638,12 @@ static void bond_update_stats(struct port *port)
 	bond->announce_pending = false;
 	if (port->sw) {
 		uint32_t sent = switch_announce(port->sw, port);
-		log_info("port %s: announced %u client MAC/VLAN pairs through %s", port->name, sent,
-			 bond->members[bond->active].ifname);
+		if (bond->mode == BOND_BALANCE_SLB)
+			log_info("port %s: announced %u client MAC/VLAN pairs over %d live members",
+				 port->name, sent, bond->n_live);
+		else
+			log_info("port %s: announced %u client MAC/VLAN pairs through %s",
+				 port->name, sent, bond->members[bond->active].ifname);
 	}
 }
 
@@ -393,17 +666,25 @@ int bond_describe(const struct port *port, char *buf, size_t size)
 				  used < size ? size - used : 0, __VA_ARGS__);                     \
 		used += n_ > 0 ? (size_t)n_ : 0;                                                   \
 	} while (0)
-	BOND_PRINT("mode active-backup, active ");
-	if (bond->active == BOND_NONE)
-		BOND_PRINT("none");
-	else
-		BOND_PRINT("%s%s", bond->members[bond->active].ifname,
-			   bond->active == bond->primary ? " (primary)" : "");
-	BOND_PRINT(", members: ");
-	for (int i = 0; i < bond->n_members; i++)
-		BOND_PRINT("%s%s %s %s", i ? ", " : "", bond->members[i].ifname,
-			   bond->members[i].up ? "up" : "down",
-			   i == bond->active ? "active" : "backup");
+	if (bond->mode == BOND_BALANCE_SLB) {
+		BOND_PRINT("mode balance-slb, members: ");
+		for (int i = 0; i < bond->n_members; i++)
+			BOND_PRINT("%s%s %s%s", i ? ", " : "", bond->members[i].ifname,
+				   bond->members[i].up ? "up" : "down",
+				   i == bond->active ? " (designated for broadcast)" : "");
+	} else {
+		BOND_PRINT("mode active-backup, active ");
+		if (bond->active == BOND_NONE)
+			BOND_PRINT("none");
+		else
+			BOND_PRINT("%s%s", bond->members[bond->active].ifname,
+				   bond->active == bond->primary ? " (primary)" : "");
+		BOND_PRINT(", members: ");
+		for (int i = 0; i < bond->n_members; i++)
+			BOND_PRINT("%s%s %s %s", i ? ", " : "", bond->members[i].ifname,
+				   bond->members[i].up ? "up" : "down",
+				   i == bond->active ? "active" : "backup");
+	}
 	BOND_PRINT("; failovers %llu", (unsigned long long)bond->failovers);
 	if (bond->last_cause[0])
 		BOND_PRINT(", last: %s", bond->last_cause);

@@ -11,15 +11,19 @@
 
 /* Writes one line about the bond into buf, e.g.
  * "mode active-backup, active eth1 (primary), members: eth1 up active,
- * eth2 up backup; failovers 2, last: eth1 down". Member states are those of
+ * eth2 up backup; failovers 2, last: eth1 down", or for balance-slb
+ * "mode balance-slb, members: eth1 down, eth2 up (designated for broadcast);
+ * failovers 1, last: eth1 down". Member states are those of
  * the last check (update_stats() or a failed send). Returns 0, -EINVAL if
  * `port` is not a bond, or -ENOSPC when the text was cut to fit `size`. */
 int bond_describe(const struct port *port, char *buf, size_t size);
-/* The interface name of the active member, or NULL when no member is up (or
- * `port` is not a bond). */
+/* The interface name of the active member (balance-slb: the designated
+ * member, the first live one, which alone takes broadcast and multicast
+ * frames), or NULL when no member is up (or `port` is not a bond). */
 const char *bond_active_member(const struct port *port);
-/* How many times the active member changed since the bond opened (0 for a
- * port that is not a bond). */
+/* How many times the active member (balance-slb: the set of live members)
+ * changed since the bond opened, not counting changes to no member at all
+ * (0 for a port that is not a bond). */
 uint64_t bond_failovers(const struct port *port);
 
 #endif

@@ -1,9 +1,10 @@
-/* test_bond.c — the active-backup bond port on real interfaces. Two veth
- * pairs, m1/p1 and m2/p2: m1 and m2 are the bond's members, p1 and p2 stand
- * for the physical switch, read and written with raw packet sockets. Taking
- * p1 down takes m1's carrier away, as a pulled cable would. Needs root: the
- * process moves into a private network namespace (as test_netdev_ports.c
- * does); without root every test is skipped with a message. */
+/* test_bond.c — the bond port, active-backup and balance-slb, on real
+ * interfaces. Two veth pairs, m1/p1 and m2/p2: m1 and m2 are the bond's
+ * members, p1 and p2 stand for the physical switch, read and written with
+ * raw packet sockets. Taking p1 down takes m1's carrier away, as a pulled
+ * cable would. Needs root: the process moves into a private network
+ * namespace (as test_netdev_ports.c does); without root every test is
+ * skipped with a message. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -483,6 +484,296 @@ static void test_bond_failover_announces_client_macs_through_the_new_member(void
 	test_switch_destroy(sw);		       /* closes the bond too */
 }
 
+/* ---- balance-slb ------------------------------------------------------------------ */
+
+static const char *const slb_two_members[] = {"members=m1,m2", "mode=balance-slb", NULL};
+
+#define SLB_SOURCES 16
+
+/* The VMs behind the bond: 02:00:00:00:10:00 to 02:00:00:00:10:0f. */
+static const uint8_t slb_source_prefix[5] = {0x02, 0, 0, 0, 0x10};
+
+/* Sends one frame from each VM through the bond, one batch. */
+static void slb_send_from_every_source(struct fixture *f)
+{
+	struct packet_batch batch;
+	packet_batch_init(&batch);
+	for (uint8_t i = 0; i < SLB_SOURCES; i++) {
+		uint8_t frame[100];
+		make_frame(frame, sizeof(frame), i);
+		memcpy(frame + 6, slb_source_prefix, 5);
+		frame[11] = i;
+		struct packet *p = packet_from_bytes(f->pool, frame, sizeof(frame));
+		assert_non_null(p);
+		packet_batch_add(&batch, p);
+	}
+	f->port->class->send(f->port, &batch);
+	assert_int_equal(batch.count, 0);
+}
+
+/* Reads the VMs' frames from a "physical switch" socket until none has come
+ * for 200 ms, counting them per VM in counts; returns how many. */
+static int slb_count_sources(int fd, int *counts)
+{
+	int total = 0;
+	uint8_t buf[2048];
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, 200) <= 0)
+			return total;
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n >= 12 && memcmp(buf + 6, slb_source_prefix, 5) == 0 &&
+		    buf[11] < SLB_SOURCES) {
+			counts[buf[11]]++;
+			total++;
+		}
+	}
+}
+
+/* Sends `rounds` frames from every VM; fills member[i] with 1 or 2, the
+ * member that carried VM i's frames, failing if a VM used both or lost one. */
+static void slb_send_and_map(struct fixture *f, int rounds, int *member)
+{
+	for (int r = 0; r < rounds; r++)
+		slb_send_from_every_source(f);
+	int on_m1[SLB_SOURCES] = {0}, on_m2[SLB_SOURCES] = {0};
+	slb_count_sources(f->p1, on_m1);
+	slb_count_sources(f->p2, on_m2);
+	for (int i = 0; i < SLB_SOURCES; i++) {
+		if (on_m1[i] + on_m2[i] != rounds || (on_m1[i] && on_m2[i]))
+			fail_msg("VM %d: %d frames on m1, %d on m2, of %d", i, on_m1[i], on_m2[i],
+				 rounds);
+		member[i] = on_m1[i] ? 1 : 2;
+	}
+}
+
+static int slb_count_on(const int *member, int which)
+{
+	int n = 0;
+	for (int i = 0; i < SLB_SOURCES; i++)
+		n += member[i] == which;
+	return n;
+}
+
+static void test_slb_spreads_sources_over_members_and_keeps_each_on_one(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	f->port = open_bond(f, "bond0", slb_two_members);
+	assert_non_null(f->port);
+	assert_string_equal(bond_active_member(f->port), "m1"); /* designated */
+	int member[SLB_SOURCES];
+	slb_send_and_map(f, 3, member);
+	assert_true(slb_count_on(member, 1) > 0);
+	assert_true(slb_count_on(member, 2) > 0);
+	assert_int_equal(f->port->counters.tx_packets, 3 * SLB_SOURCES);
+	/* The mapping is a function of the source alone: again, the same. */
+	int again[SLB_SOURCES];
+	slb_send_and_map(f, 1, again);
+	assert_memory_equal(member, again, sizeof(member));
+}
+
+static void test_slb_moves_every_source_to_the_live_member_and_back(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	f->port = open_bond(f, "bond0", slb_two_members);
+	assert_non_null(f->port);
+	char text[256];
+	assert_int_equal(bond_describe(f->port, text, sizeof(text)), 0);
+	assert_string_equal(text, "mode balance-slb, members: m1 up (designated for broadcast), "
+				  "m2 up; failovers 0");
+	int before[SLB_SOURCES];
+	slb_send_and_map(f, 1, before);
+
+	assert_int_equal(sh("ip link set p1 down"), 0);
+	assert_true(wait_active(f->port, "m2")); /* m1 down: m2 is designated */
+	assert_true(f->port->class->carrier(f->port));
+	assert_int_equal(bond_failovers(f->port), 1);
+	assert_int_equal(bond_describe(f->port, text, sizeof(text)), 0);
+	assert_string_equal(text, "mode balance-slb, members: m1 down, m2 up (designated for "
+				  "broadcast); failovers 1, last: m1 down");
+	int during[SLB_SOURCES];
+	slb_send_and_map(f, 2, during);
+	assert_int_equal(slb_count_on(during, 2), SLB_SOURCES);
+	assert_int_equal(f->port->counters.drops[DROP_TX_ERROR], 0);
+
+	assert_int_equal(sh("ip link set p1 up"), 0);
+	assert_true(wait_active(f->port, "m1"));
+	assert_int_equal(bond_failovers(f->port), 2);
+	assert_int_equal(bond_describe(f->port, text, sizeof(text)), 0);
+	assert_non_null(strstr(text, "failovers 2, last: m1 up"));
+	int after[SLB_SOURCES];
+	slb_send_and_map(f, 2, after);
+	assert_memory_equal(before, after, sizeof(before)); /* m1 has its share back */
+}
+
+static void test_slb_send_failure_moves_the_member_sources_at_once(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	f->port = open_bond(f, "bond0", slb_two_members);
+	assert_non_null(f->port);
+	int member[SLB_SOURCES];
+	slb_send_and_map(f, 1, member);
+	int on_m1 = slb_count_on(member, 1);
+	assert_true(on_m1 > 0);
+
+	assert_int_equal(sh("ip link set m1 down"), 0); /* sending on it: ENETDOWN */
+	slb_send_from_every_source(f);
+	assert_int_equal(f->port->counters.drops[DROP_TX_ERROR], on_m1);
+	/* No update_stats() in between: the failed send moved m1's sources. */
+	assert_string_equal(bond_active_member(f->port), "m2");
+	assert_int_equal(bond_failovers(f->port), 1);
+	char text[256];
+	assert_int_equal(bond_describe(f->port, text, sizeof(text)), 0);
+	assert_non_null(strstr(text, "last: m1 down (send failed)"));
+	int counts[SLB_SOURCES] = {0};
+	assert_int_equal(slb_count_sources(f->p2, counts), SLB_SOURCES - on_m1);
+	int during[SLB_SOURCES];
+	slb_send_and_map(f, 1, during);
+	assert_int_equal(slb_count_on(during, 2), SLB_SOURCES);
+	f->port->class->update_stats(f->port); /* announcements pending, no switch */
+
+	assert_int_equal(sh("ip link set p1 down"), 0); /* m2's link stays */
+	assert_int_equal(sh("ip link set p2 down"), 0);
+	assert_true(wait_active(f->port, NULL));
+	assert_false(f->port->class->carrier(f->port));
+	slb_send_from_every_source(f); /* nowhere to go: counted, freed */
+	assert_int_equal(f->port->counters.drops[DROP_TX_ERROR], on_m1 + SLB_SOURCES);
+}
+
+/* Sends a test frame (source src_mac) to `dst` from the physical switch. */
+static void raw_send_to(int fd, const uint8_t *dst, uint8_t seq)
+{
+	uint8_t frame[100];
+	make_frame(frame, sizeof(frame), seq);
+	memcpy(frame, dst, 6);
+	assert_int_equal(send(fd, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+}
+
+static const uint8_t broadcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const uint8_t multicast_mac[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
+
+static void test_slb_accepts_broadcast_only_on_the_designated_member(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	f->port = open_bond(f, "bond0", slb_two_members);
+	assert_non_null(f->port);
+	raw_send_to(f->p2, broadcast_mac, 10); /* flooded to both members */
+	raw_send_to(f->p1, broadcast_mac, 1);
+	raw_send_to(f->p2, multicast_mac, 11);
+	raw_send_to(f->p1, multicast_mac, 2);
+	uint8_t seqs[8];
+	assert_int_equal(bond_collect(f, 2, 2, 1000, seqs), 2);
+	assert_int_equal(seqs[0], 1);
+	assert_int_equal(seqs[1], 2);
+	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 2);
+
+	/* With m1 down, m2 is the designated member. */
+	assert_int_equal(sh("ip link set p1 down"), 0);
+	assert_true(wait_active(f->port, "m2"));
+	raw_send_to(f->p2, broadcast_mac, 12);
+	assert_int_equal(bond_collect(f, 1, 0, 1000, seqs), 1);
+	assert_int_equal(seqs[0], 12);
+	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 2);
+}
+
+/* Sends a test frame from VM `vm` to `dst` from the physical switch, as
+ * when it floods a frame of ours back to us. */
+static void raw_send_as_vm(int fd, const uint8_t *dst, uint8_t vm, uint8_t seq)
+{
+	uint8_t frame[100];
+	make_frame(frame, sizeof(frame), seq);
+	memcpy(frame, dst, 6);
+	memcpy(frame + 6, slb_source_prefix, 5);
+	frame[11] = vm;
+	assert_int_equal(send(fd, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+}
+
+/* Receives from the bond for up to 1 s, or until `want` frames from the VMs
+ * and `want_dropped` uplink-inactive drops are in; counts the frames
+ * delivered per VM in from. */
+static int slb_collect(struct fixture *f, int want, uint64_t want_dropped, int *from)
+{
+	int got = 0;
+	uint64_t deadline = time_now_ns() + 1000000000ULL;
+	while (time_now_ns() < deadline &&
+	       (got < want || f->port->counters.drops[DROP_UPLINK_INACTIVE] < want_dropped)) {
+		struct pollfd pfd = {.fd = f->port->class->wait_fd(f->port), .events = POLLIN};
+		poll(&pfd, 1, 20);
+		struct packet_batch batch;
+		packet_batch_init(&batch);
+		assert_true(f->port->class->recv(f->port, f->pool, &batch) >= 0);
+		for (uint32_t i = 0; i < batch.count; i++) {
+			const uint8_t *frame = batch.packets[i]->data;
+			if (memcmp(frame + 6, slb_source_prefix, 5) == 0 &&
+			    frame[11] < SLB_SOURCES) {
+				from[frame[11]]++;
+				got++;
+			}
+		}
+		packet_batch_free(&batch);
+	}
+	return got;
+}
+
+static void test_slb_drops_our_own_frames_flooded_back_by_another_member(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	f->port = open_bond(f, "bond0", slb_two_members);
+	assert_non_null(f->port);
+	int member[SLB_SOURCES];
+	slb_send_and_map(f, 1, member);
+	uint8_t a = 0, b = 0; /* a VM that leaves by m1, one by m2 */
+	while (member[a] != 1)
+		a++;
+	while (member[b] != 2)
+		b++;
+
+	raw_send_as_vm(f->p2, dst_mac, a, 1);	    /* back by the other member: dropped */
+	raw_send_as_vm(f->p1, dst_mac, b, 2);	    /* dropped */
+	raw_send_as_vm(f->p1, broadcast_mac, b, 3); /* on the designated member: dropped */
+	raw_send_as_vm(f->p1, dst_mac, a, 4);	    /* by its own member: accepted */
+	raw_send_as_vm(f->p2, dst_mac, b, 5);	    /* accepted */
+	int from[SLB_SOURCES] = {0};
+	assert_int_equal(slb_collect(f, 2, 3, from), 2);
+	assert_int_equal(from[a], 1);
+	assert_int_equal(from[b], 1);
+	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 3);
+
+	/* Seconds after we last sent for it, a source is no longer ours (a VM
+	 * that moved away): its frames pass on any member. */
+	for (int i = 0; i < 3; i++)
+		f->port->class->update_stats(f->port);
+	raw_send_as_vm(f->p2, dst_mac, a, 6);
+	memset(from, 0, sizeof(from));
+	assert_int_equal(slb_collect(f, 1, 0, from), 1);
+	assert_int_equal(from[a], 1);
+	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 3);
+}
+
+static void test_slb_accepts_unicast_on_every_member(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	f->port = open_bond(f, "bond0", slb_two_members);
+	assert_non_null(f->port);
+	raw_send(f->p1, 1);
+	raw_send(f->p2, 2);
+	raw_send(f->p1, 3);
+	raw_send(f->p2, 4);
+	uint8_t seqs[8];
+	assert_int_equal(bond_collect(f, 4, 0, 1000, seqs), 4);
+	int seen = 0;
+	for (int i = 0; i < 4; i++)
+		seen |= 1 << seqs[i];
+	assert_int_equal(seen, 0x1e);
+	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 0);
+}
+
 /* ---- configuration errors -------------------------------------------------------- */
 
 static void assert_refused(struct fixture *f, const char *const *options, const char *message)
@@ -496,12 +787,20 @@ static void assert_refused(struct fixture *f, const char *const *options, const 
 		fail_msg("error '%s' does not say '%s'", f->err, message);
 }
 
+static void test_slb_refuses_a_primary(void **state)
+{
+	REQUIRE_NETNS();
+	assert_refused(
+	    *state, (const char *const[]){"members=m1,m2", "mode=balance-slb", "primary=m1", NULL},
+	    "port bond0: primary= applies to mode active-backup only, not balance-slb");
+}
+
 static void test_bond_refuses_an_unknown_mode(void **state)
 {
 	REQUIRE_NETNS();
 	assert_refused(*state, (const char *const[]){"members=m1,m2", "mode=balance-rr", NULL},
 		       "port bond0: bond mode 'balance-rr' is not supported (supported: "
-		       "active-backup)");
+		       "active-backup, balance-slb)");
 }
 
 static void test_bond_refuses_fewer_than_two_or_more_than_eight_members(void **state)
@@ -611,6 +910,13 @@ int main(void)
 	    BOND_TEST(test_bond_send_failure_on_the_active_member_fails_over_at_once),
 	    BOND_TEST(test_bond_carrier_is_down_only_when_every_member_is_down),
 	    BOND_TEST(test_bond_failover_announces_client_macs_through_the_new_member),
+	    BOND_TEST(test_slb_spreads_sources_over_members_and_keeps_each_on_one),
+	    BOND_TEST(test_slb_moves_every_source_to_the_live_member_and_back),
+	    BOND_TEST(test_slb_send_failure_moves_the_member_sources_at_once),
+	    BOND_TEST(test_slb_accepts_broadcast_only_on_the_designated_member),
+	    BOND_TEST(test_slb_accepts_unicast_on_every_member),
+	    BOND_TEST(test_slb_drops_our_own_frames_flooded_back_by_another_member),
+	    BOND_TEST(test_slb_refuses_a_primary),
 	    BOND_TEST(test_bond_refuses_an_unknown_mode),
 	    BOND_TEST(test_bond_refuses_fewer_than_two_or_more_than_eight_members),
 	    BOND_TEST(test_bond_refuses_a_member_listed_twice),

@@ -1,0 +1,135 @@
+"""Bond failover under a live stream: a VM streams sequence-numbered UDP
+through an active-backup bond into a "physical switch" (a Linux bridge in
+its own namespace) that echoes every datagram. The active member's link is
+cut, then the primary comes back; for each event we count datagrams lost,
+duplicated, and the longest silence. No duplicate may ever arrive and the
+stream must resume after each event. Then, with no traffic at all, a
+failover must still move the VM's MAC in the bridge's table: only our
+gratuitous RARP can teach it that."""
+import os
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import Daemon, Netns, unique
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
+
+ECHO = """
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.90.0.2", 9999))
+print("ready", flush=True)
+while True:
+    data, peer = s.recvfrom(64)
+    s.sendto(data, peer)
+"""
+
+# Sends one datagram a millisecond for `seconds`, logs (send time, seq) and
+# each echo; prints the summary the test parses.
+STREAM = """
+import socket, struct, sys, time
+seconds = float(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setblocking(False)
+start = time.monotonic(); seq = 0; echoes = {}; arrival = []
+while time.monotonic() - start < seconds:
+    s.sendto(struct.pack("!I", seq), ("10.90.0.2", 9999)); seq += 1
+    deadline = time.monotonic() + 0.001
+    while time.monotonic() < deadline:
+        try:
+            data = s.recv(64)
+        except BlockingIOError:
+            continue
+        n = struct.unpack("!I", data[:4])[0]
+        echoes[n] = echoes.get(n, 0) + 1
+        arrival.append(time.monotonic() - start)
+time.sleep(0.3)
+while True:
+    try:
+        data = s.recv(64)
+    except BlockingIOError:
+        break
+    n = struct.unpack("!I", data[:4])[0]
+    echoes[n] = echoes.get(n, 0) + 1
+dups = sum(c - 1 for c in echoes.values() if c > 1)
+gaps = [b - a for a, b in zip(arrival, arrival[1:])]
+print(seq, len(echoes), dups, max(gaps) if gaps else seconds)
+"""
+
+
+def stream(n, ns, seconds):
+    return subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", STREAM,
+                             str(seconds)], stdout=subprocess.PIPE, text=True)
+
+
+def result(proc):
+    out, _ = proc.communicate(timeout=60)
+    sent, echoed, dups, gap = out.split()
+    return int(sent), int(echoed), int(dups), float(gap)
+
+
+@pytest.fixture
+def lab(workdir):
+    n = Netns()
+    d = Daemon(tempfile.mkdtemp(dir=workdir), "")
+    echo = None
+    try:
+        vm, phys = n.add("bfvm"), n.add("bfph")
+        vm_link = n.veth(unique("vbv"), vm, address="10.90.0.1/24")
+        m1 = n.veth(unique("vbm"), phys, ns_name="p1")
+        m2 = n.veth(unique("vbm"), phys, ns_name="p2")
+        for cmd in (["ip", "link", "add", "br0", "type", "bridge"],
+                    ["ip", "link", "set", "p1", "master", "br0"],
+                    ["ip", "link", "set", "p2", "master", "br0"],
+                    ["ip", "addr", "add", "10.90.0.2/24", "dev", "br0"],
+                    ["ip", "link", "set", "br0", "up"]):
+            assert n.run(phys, *cmd).returncode == 0
+        d.start()
+        d.ctl("switch", "add", "sw", "mode", "authoritative")
+        d.ctl("port", "add", "sw", "vm", "type", "afpacket", "dev=" + vm_link)
+        d.ctl("port", "add", "sw", "bond0", "type", "bond", "members=%s,%s" % (m1, m2),
+              "mode=active-backup", "primary=" + m1, "uplink", "on")
+        echo = subprocess.Popen(["ip", "netns", "exec", phys, "/usr/bin/python3", "-c", ECHO],
+                                stdout=subprocess.PIPE, text=True)
+        assert echo.stdout.readline().strip() == "ready"
+        assert n.run(vm, "ping", "-c", "2", "-W", "1", "10.90.0.2").returncode == 0
+        yield d, n, vm, phys, m1, m2
+    finally:
+        if echo and echo.poll() is None:
+            echo.kill()
+        d.stop()
+        n.cleanup()
+
+
+def test_bond_failover_and_failback_under_a_stream(lab):
+    d, n, vm, phys, m1, m2 = lab
+    events = {}
+    for event, cmd, active in (("cut active link", "down", m2), ("primary back", "up", m1)):
+        proc = stream(n, vm, 4.0)
+        time.sleep(1.0)
+        assert n.run(phys, "ip", "link", "set", "p1", cmd).returncode == 0
+        sent, echoed, dups, gap = result(proc)
+        events[event] = {"sent": sent, "lost": sent - echoed, "duplicates": dups,
+                         "gap_ms": round(gap * 1000)}
+        assert d.json("bond", "show", "bond0")[0]["active"] == active
+        assert dups == 0, events
+        assert echoed > sent // 2, events  # it resumed: most of the stream came back
+    print("bond failover:", events)
+    assert d.json("bond", "show", "bond0")[0]["failovers"] == 2
+
+    # Silence, then a failover: the bridge learns where the VM went from
+    # the announcement alone.
+    vm_mac = n.run(vm, "cat", "/sys/class/net/eth0/address").stdout.strip()
+    n.run(phys, "ip", "link", "set", "p1", "down")
+    deadline = time.time() + 5
+    fdb = ""
+    while time.time() < deadline:
+        fdb = n.run(phys, "bridge", "fdb", "show", "br", "br0").stdout
+        if any(vm_mac in line and "dev p2" in line for line in fdb.splitlines()):
+            break
+        time.sleep(0.2)
+    assert any(vm_mac in line and "dev p2" in line for line in fdb.splitlines()), fdb
+    assert "port bond0: announced 1 client MAC/VLAN pairs through %s" % m2 in d.log_text()

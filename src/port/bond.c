@@ -54,8 +54,10 @@
 
 #define BOND_MEMBERS_MIN 2
 #define BOND_MEMBERS_MAX 8
-#define BOND_NONE	 (-1)
-#define VID_MASK	 0x0fff
+/* Members' links are checked this often unless miimon= says otherwise. */
+#define BOND_DEFAULT_MIIMON_MS 1000
+#define BOND_NONE	       (-1)
+#define VID_MASK	       0x0fff
 
 enum bond_mode {
 	BOND_ACTIVE_BACKUP,
@@ -105,6 +107,8 @@ struct bond_port {
 	uint64_t failovers;
 	char last_cause[64]; /* why the active member last changed */
 	bool announce_pending;
+	uint64_t miimon_ns;	/* how often members' links are checked */
+	uint64_t last_check_ns; /* when they last were */
 
 	struct bond_port *next; /* on open_bonds */
 };
@@ -214,6 +218,26 @@ static int parse_primary(const struct port *port, const char *const *options,
 }
 
 /* Refuses an interface that another open bond already drives. */
+/* miimon=MS, as Linux bonding calls its link check interval. */
+static int parse_miimon(const struct port *port, const char *const *options, struct bond_port *bond,
+			char *err, size_t err_size)
+{
+	const char *text = port_option(options, "miimon");
+	unsigned long ms = BOND_DEFAULT_MIIMON_MS;
+	if (text) {
+		char *end;
+		ms = strtoul(text, &end, 10);
+		if (!*text || *end || ms < 10 || ms > 60000) {
+			snprintf(err, err_size,
+				 "port %s: miimon '%s' must be 10-60000 (milliseconds)", port->name,
+				 text);
+			return -EINVAL;
+		}
+	}
+	bond->miimon_ns = ms * 1000000ull;
+	return 0;
+}
+
 static int check_not_in_other_bond(const struct port *port, const struct bond_port *bond, char *err,
 				   size_t err_size)
 {
@@ -347,8 +371,8 @@ static void bond_free(struct bond_port *bond)
 
 static int bond_open(struct port *port, const char *const *options, char *err, size_t err_size)
 {
-	static const char *const known[] = {"members", "mode", "primary", AFPACKET_IO_OPTIONS,
-					    NULL};
+	static const char *const known[] = {"members",		 "mode", "primary", "miimon",
+					    AFPACKET_IO_OPTIONS, NULL};
 	struct afpacket_io_config config;
 	struct bond_port *bond = calloc(1, sizeof(*bond));
 	int error = 0;
@@ -367,6 +391,8 @@ static int bond_open(struct port *port, const char *const *options, char *err, s
 		error = parse_members(port, options, bond, err, err_size);
 	if (!error)
 		error = parse_primary(port, options, bond, err, err_size);
+	if (!error)
+		error = parse_miimon(port, options, bond, err, err_size);
 	if (!error)
 		error = afpacket_io_parse_options(port, options, &config, err, err_size);
 	if (!error)
@@ -561,9 +587,13 @@ static int slb_recv(struct port *port, struct bond_port *bond, struct packet_poo
 
 /* ---- I/O ------------------------------------------------------------------ */
 
+static void check_members(struct port *port, struct bond_port *bond);
+
 static int bond_recv(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
 {
 	struct bond_port *bond = port->priv;
+	if (UNLIKELY(time_now_ns() - bond->last_check_ns >= bond->miimon_ns))
+		check_members(port, bond);
 	if (bond->mode == BOND_BALANCE_SLB)
 		return slb_recv(port, bond, pool, batch);
 	int received = 0;
@@ -623,15 +653,15 @@ static int bond_wait_fd(const struct port *port)
 	return bond->epoll_fd;
 }
 
-static void bond_update_stats(struct port *port)
+/* Reads the members' links, picks the member(s) to use, and announces the
+ * client MACs after a change. Runs from recv() every miimon and from
+ * update_stats(); no batch is in flight at either point, so sending the
+ * announcements from here is safe. */
+static void check_members(struct port *port, struct bond_port *bond)
 {
-	struct bond_port *bond = port->priv;
-	bond->epoch++;
-	for (int i = 0; i < bond->n_members; i++) {
-		struct bond_member *m = &bond->members[i];
-		afpacket_io_update_stats(m->io, port);
-		m->up = afpacket_io_carrier(m->io);
-	}
+	bond->last_check_ns = time_now_ns();
+	for (int i = 0; i < bond->n_members; i++)
+		bond->members[i].up = afpacket_io_carrier(bond->members[i].io);
 	reselect(bond, NULL);
 	if (!bond->announce_pending || bond->active == BOND_NONE)
 		return;
@@ -645,6 +675,15 @@ static void bond_update_stats(struct port *port)
 			log_info("port %s: announced %u client MAC/VLAN pairs through %s",
 				 port->name, sent, bond->members[bond->active].ifname);
 	}
+}
+
+static void bond_update_stats(struct port *port)
+{
+	struct bond_port *bond = port->priv;
+	bond->epoch++;
+	for (int i = 0; i < bond->n_members; i++)
+		afpacket_io_update_stats(bond->members[i].io, port);
+	check_members(port, bond);
 }
 
 /* ---- introspection ---------------------------------------------------------- */

@@ -71,8 +71,8 @@ def result(proc):
     return int(sent), int(echoed), int(dups), float(gap)
 
 
-@pytest.fixture
-def lab(workdir):
+@pytest.fixture(params=[None, 50], ids=["default-timers", "miimon-50ms"])
+def lab(workdir, request):
     n = Netns()
     d = Daemon(tempfile.mkdtemp(dir=workdir), "")
     echo = None
@@ -90,13 +90,14 @@ def lab(workdir):
         d.start()
         d.ctl("switch", "add", "sw", "mode", "authoritative")
         d.ctl("port", "add", "sw", "vm", "type", "afpacket", "dev=" + vm_link)
+        miimon = ["miimon=%d" % request.param] if request.param else []
         d.ctl("port", "add", "sw", "bond0", "type", "bond", "members=%s,%s" % (m1, m2),
-              "mode=active-backup", "primary=" + m1, "uplink", "on")
+              "mode=active-backup", "primary=" + m1, *miimon, "uplink", "on")
         echo = subprocess.Popen(["ip", "netns", "exec", phys, "/usr/bin/python3", "-c", ECHO],
                                 stdout=subprocess.PIPE, text=True)
         assert echo.stdout.readline().strip() == "ready"
         assert n.run(vm, "ping", "-c", "2", "-W", "1", "10.90.0.2").returncode == 0
-        yield d, n, vm, phys, m1, m2
+        yield d, n, vm, phys, m1, m2, request.param
     finally:
         if echo and echo.poll() is None:
             echo.kill()
@@ -105,7 +106,7 @@ def lab(workdir):
 
 
 def test_bond_failover_and_failback_under_a_stream(lab):
-    d, n, vm, phys, m1, m2 = lab
+    d, n, vm, phys, m1, m2, miimon = lab
     events = {}
     for event, cmd, active in (("cut active link", "down", m2), ("primary back", "up", m1)):
         proc = stream(n, vm, 4.0)
@@ -117,7 +118,9 @@ def test_bond_failover_and_failback_under_a_stream(lab):
         assert d.json("bond", "show", "bond0")[0]["active"] == active
         assert dups == 0, events
         assert echoed > sent // 2, events  # it resumed: most of the stream came back
-    print("bond failover:", events)
+    print("bond failover, miimon %s:" % (miimon or "default 1000"), events)
+    # The goals: a gap of at most 1 s at default timers, 300 ms fast.
+    assert events["cut active link"]["gap_ms"] <= (300 if miimon else 1300), events
     assert d.json("bond", "show", "bond0")[0]["failovers"] == 2
 
     # Silence, then a failover: the bridge learns where the VM went from

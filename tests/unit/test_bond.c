@@ -846,8 +846,12 @@ static void test_bond_refuses_unknown_options_and_bad_buffer_sizes(void **state)
 {
 	REQUIRE_NETNS();
 	struct fixture *f = *state;
-	assert_refused(f, (const char *const[]){"members=m1,m2", "miimon=100", NULL},
-		       "port bond0: unknown option 'miimon'");
+	assert_refused(f, (const char *const[]){"members=m1,m2", "lacp-rate=fast", NULL},
+		       "port bond0: unknown option 'lacp-rate'");
+	assert_refused(f, (const char *const[]){"members=m1,m2", "miimon=5", NULL},
+		       "port bond0: miimon '5' must be 10-60000 (milliseconds)");
+	assert_refused(f, (const char *const[]){"members=m1,m2", "miimon=fast", NULL},
+		       "port bond0: miimon 'fast' must be 10-60000 (milliseconds)");
 	assert_refused(f, (const char *const[]){"members=m1,m2", "rcvbuf-kb=1", NULL},
 		       "port bond0: rcvbuf-kb '1' must be");
 	const char *const sized[] = {"members=m1,m2", "rcvbuf-kb=256", "sndbuf-kb=256", NULL};

@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "netns.h"
 #include "lib/packet.h"
 #include "lib/util.h"
 #include "port/bond.h"
@@ -34,7 +35,6 @@
 
 #define ETH_TYPE_TEST 0x88b5 /* IEEE local experimental */
 
-static const char *skip_reason;
 
 static const uint8_t dst_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
 static const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
@@ -47,44 +47,6 @@ struct fixture {
 };
 
 /* ---- set-up ---------------------------------------------------------------- */
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static void enter_private_netns(void)
-{
-	if (geteuid() != 0) {
-		skip_reason = "not root: network-namespace tests need CAP_NET_ADMIN";
-		return;
-	}
-	if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0) {
-		skip_reason = "unshare(CLONE_NEWNET | CLONE_NEWNS) failed";
-		return;
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount("sysfs", "/sys", "sysfs", 0, NULL) < 0) {
-		skip_reason = "cannot mount a private /sys";
-		return;
-	}
-	/* No IPv6 chatter (router solicitations, MLD) on the test links. */
-	if (sh("ip link set lo up && sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
-	       "net.ipv6.conf.default.disable_ipv6=1") != 0)
-		skip_reason = "iproute2/sysctl failed in the private namespace";
-}
-
-#define REQUIRE_NETNS()                                                                            \
-	do {                                                                                       \
-		if (skip_reason)                                                                   \
-			skip();                                                                    \
-	} while (0)
 
 static void make_frame(uint8_t *frame, uint32_t len, uint8_t seq)
 {
@@ -899,7 +861,7 @@ static void test_bond_describe_refuses_other_ports_and_says_when_cut(void **stat
 
 int main(void)
 {
-	enter_private_netns();
+	netns_enter();
 	if (skip_reason)
 		fprintf(stderr, "test_bond: skipping every test: %s\n", skip_reason);
 #define BOND_TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)

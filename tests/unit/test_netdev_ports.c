@@ -35,6 +35,7 @@
 #include <cmocka.h>
 
 #include "lib/gso.h"
+#include "netns.h"
 #include "lib/packet.h"
 #include "lib/util.h"
 #include "port/afpacket.h"
@@ -44,7 +45,6 @@
 #define VNET_LEN      ((uint32_t)sizeof(struct virtio_net_hdr))
 #define BIG	      65535
 
-static const char *skip_reason;
 
 static const uint8_t dst_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
 static const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
@@ -58,17 +58,6 @@ struct fixture {
 
 /* ---- set-up ---------------------------------------------------------------- */
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
 static bool netdev_exists(const char *name)
 {
 	char path[128];
@@ -76,34 +65,6 @@ static bool netdev_exists(const char *name)
 	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
 	return stat(path, &st) == 0;
 }
-
-static void enter_private_netns(void)
-{
-	if (geteuid() != 0) {
-		skip_reason = "not root: network-namespace tests need CAP_NET_ADMIN";
-		return;
-	}
-	if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0) {
-		skip_reason = "unshare(CLONE_NEWNET | CLONE_NEWNS) failed";
-		return;
-	}
-	/* Our own /sys, so /sys/class/net lists this namespace's interfaces. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount("sysfs", "/sys", "sysfs", 0, NULL) < 0) {
-		skip_reason = "cannot mount a private /sys";
-		return;
-	}
-	/* No IPv6 chatter (router solicitations, MLD) on the test links. */
-	if (sh("ip link set lo up && sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
-	       "net.ipv6.conf.default.disable_ipv6=1") != 0)
-		skip_reason = "iproute2/sysctl failed in the private namespace";
-}
-
-#define REQUIRE_NETNS()                                                                            \
-	do {                                                                                       \
-		if (skip_reason)                                                                   \
-			skip();                                                                    \
-	} while (0)
 
 /* An Ethernet frame of `len` bytes whose payload identifies it by `seq`. */
 static void make_frame(uint8_t *frame, uint32_t len, uint8_t seq)
@@ -914,7 +875,7 @@ static void test_internal_port_refuses_an_existing_interface(void **state)
 
 int main(void)
 {
-	enter_private_netns();
+	netns_enter();
 	if (skip_reason)
 		fprintf(stderr, "test_netdev_ports: skipping every test: %s\n", skip_reason);
 	const struct CMUnitTest tests[] = {

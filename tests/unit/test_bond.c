@@ -35,7 +35,6 @@
 
 #define ETH_TYPE_TEST 0x88b5 /* IEEE local experimental */
 
-
 static const uint8_t dst_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
 static const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
 
@@ -57,31 +56,15 @@ static void make_frame(uint8_t *frame, uint32_t len, uint8_t seq)
 		frame[i] = (uint8_t)(seq + i);
 }
 
-/* What port_create() does, for a class port.c does not list yet. */
 static struct port *open_bond(struct fixture *f, const char *name, const char *const *options)
 {
-	struct port *port = calloc(1, sizeof(*port));
-	assert_non_null(port);
-	copy_name(port->name, sizeof(port->name), name);
-	port->class = &bond_port_class;
-	port->index = PORT_INDEX_NONE;
-	port->up = true;
-	port_config_init(&port->config);
 	f->err[0] = '\0';
-	if (bond_port_class.open(port, options, f->err, sizeof(f->err)) < 0) {
-		free(port);
-		return NULL;
-	}
-	return port;
+	return port_create(name, "bond", options, f->err, sizeof(f->err));
 }
 
 static void close_bond(struct port *port)
 {
-	if (!port)
-		return;
-	packet_batch_free(&port->txq);
-	port->class->close(port);
-	free(port);
+	port_destroy(port);
 }
 
 static int raw_socket(const char *ifname)

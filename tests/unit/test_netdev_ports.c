@@ -45,7 +45,6 @@
 #define VNET_LEN      ((uint32_t)sizeof(struct virtio_net_hdr))
 #define BIG	      65535
 
-
 static const uint8_t dst_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
 static const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
 
@@ -91,27 +90,13 @@ static void make_tagged_frame(uint8_t *frame, uint32_t len, uint8_t seq, uint16_
 static struct port *open_port(struct fixture *f, const struct port_class *class, const char *name,
 			      const char *const *options)
 {
-	/* What port_create() does, for classes port.c does not list yet. */
-	struct port *port = calloc(1, sizeof(*port));
-	assert_non_null(port);
-	copy_name(port->name, sizeof(port->name), name);
-	port->class = class;
-	port->index = PORT_INDEX_NONE;
-	port_config_init(&port->config);
 	f->err[0] = '\0';
-	if (class->open(port, options, f->err, sizeof(f->err)) < 0) {
-		free(port);
-		return NULL;
-	}
-	return port;
+	return port_create(name, class->type, options, f->err, sizeof(f->err));
 }
 
 static void close_port(struct port *port)
 {
-	if (!port)
-		return;
-	port->class->close(port);
-	free(port);
+	port_destroy(port);
 }
 
 static int raw_socket(const char *ifname, bool vnet)

@@ -1,9 +1,11 @@
 /* vswitchd.c — the daemon: loads the startup file, opens the control
  * socket, and runs two threads. The data-plane thread owns the datapath: it
  * polls every port, forwards batches, does housekeeping once a second,
- * sleeps in epoll on the ports' fds when idle, and runs control requests
- * between batches. The main thread serves the control socket and signals
- * (SIGTERM/SIGINT: clean shutdown, SIGHUP: reload). systemd Type=notify. */
+ * runs the SEAs' failover timers, sleeps in epoll on the ports' fds and the
+ * kernel's link events when idle, and runs control requests between
+ * batches. A link event makes every switch read its carriers at once, so a
+ * failover does not wait for the once-a-second check. The main thread serves the control socket and
+ * signals (SIGTERM/SIGINT: clean shutdown, SIGHUP: reload). systemd Type=notify. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -19,17 +21,22 @@
 #include "control/execute.h"
 #include "control/server.h"
 #include "engine/datapath.h"
+#include "ha/monitor.h"
 #include "lib/log.h"
 
 #define DEFAULT_PACKETS 8192
 /* Room for a whole GSO super-frame: tap and afpacket carry 64 KB frames. */
 #define DEFAULT_DATA_ROOM	65535
 #define IDLE_POLLS_BEFORE_SLEEP 16
+/* Uplink carriers are read this often: the failover reaction time of a
+ * switch whose uplinks are SEA trunks or plain NICs into one LAN. */
+#define UPLINK_CHECK_MS 10
 
 struct dataplane {
 	struct control_state *state;
 	struct control_mailbox *mailbox;
 	int epoll_fd;
+	int link_fd;	/* rtnetlink link events, -1 if unavailable */
 	bool must_poll; /* some port has no fd to wait on */
 };
 
@@ -40,6 +47,8 @@ static void rebuild_epoll(struct dataplane *d)
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev = {.events = EPOLLIN};
 	epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, control_mailbox_wake_fd(d->mailbox), &ev);
+	if (d->link_fd >= 0)
+		epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->link_fd, &ev);
 	d->must_poll = false;
 	struct datapath *dp = d->state->dp;
 	for (size_t s = 0; s < dp->n_switches; s++) {
@@ -81,6 +90,8 @@ static void *dataplane_main(void *arg)
 {
 	struct dataplane *d = arg;
 	uint32_t last_second = 0;
+	uint64_t ha_due = 0, links_read_ms = 0, uplinks_due = 0;
+	bool watch_uplinks = true;
 	unsigned idle = 0;
 	rebuild_epoll(d);
 	while (!control_mailbox_closed(d->mailbox)) {
@@ -93,7 +104,25 @@ static void *dataplane_main(void *arg)
 			}
 			if (d->state->ports_changed)
 				rebuild_epoll(d);
+			ha_due = 0; /* an SEA may have come or changed */
 		}
+		/* Link events are read once a millisecond at most: a syscall
+		 * per pass would tax the busy loop. They are news for the
+		 * switches and the SEAs at once. */
+		uint64_t now_ms = time_now_ns() / 1000000;
+		bool links = false;
+		if (now_ms != links_read_ms && d->link_fd >= 0) {
+			links_read_ms = now_ms;
+			links = link_monitor_drain(d->link_fd);
+			if (links)
+				datapath_refresh_links(d->state->dp);
+		}
+		if (now_ms >= uplinks_due) {
+			watch_uplinks = datapath_refresh_uplinks(d->state->dp) > 0;
+			uplinks_due = now_ms + UPLINK_CHECK_MS;
+		}
+		if (links || d->state->dp->ha_news || now_ms >= ha_due)
+			ha_due = datapath_run_ha(d->state->dp, now_ms, links);
 		uint32_t now = time_now_seconds();
 		if (now != last_second) {
 			last_second = now;
@@ -103,11 +132,19 @@ static void *dataplane_main(void *arg)
 			idle = 0;
 		} else if (++idle >= IDLE_POLLS_BEFORE_SLEEP) {
 			struct epoll_event events[64];
-			epoll_wait(d->epoll_fd, events, 64, d->must_poll ? 1 : 200);
+			int timeout = d->must_poll ? 1 : watch_uplinks ? UPLINK_CHECK_MS : 200;
+			if (ha_due != UINT64_MAX) {
+				uint64_t wait = ha_due > now_ms ? ha_due - now_ms : 0;
+				if (wait < (uint64_t)timeout)
+					timeout = (int)wait;
+			}
+			epoll_wait(d->epoll_fd, events, 64, timeout);
 			idle = 0;
 		}
 	}
 	close(d->epoll_fd);
+	if (d->link_fd >= 0)
+		close(d->link_fd);
 	return NULL;
 }
 
@@ -194,7 +231,11 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	struct dataplane dataplane = {.state = &state, .mailbox = mailbox, .epoll_fd = -1};
+	struct dataplane dataplane = {
+	    .state = &state, .mailbox = mailbox, .epoll_fd = -1, .link_fd = link_monitor_open()};
+	if (dataplane.link_fd < 0)
+		log_error("no link events (%s): carriers are read once a second",
+			  strerror(-dataplane.link_fd));
 	pthread_t thread;
 	if (pthread_create(&thread, NULL, dataplane_main, &dataplane) != 0) {
 		log_error("cannot start the data-plane thread");

@@ -91,7 +91,15 @@ int config_apply(struct datapath *dp, const struct config *have, const struct co
 	}
 
 	/* 2. Cannot fail from here on: deletions first, so names and the
-	 * passthrough role are free for what comes. */
+	 * passthrough role are free for what comes. An SEA goes before its
+	 * switch and ports. */
+	for (size_t i = 0; i < have->n_seas; i++) {
+		const char *name = have->seas[i].name;
+		struct sea *sea = datapath_find_sea(dp, name);
+		const struct sea_config *s = config_find_sea(want, name);
+		if (sea && (!s || strcmp(s->sw, have->seas[i].sw)))
+			datapath_del_sea(dp, sea);
+	}
 	for (size_t i = 0; i < have->n_ports; i++) {
 		const struct config_port *old = &have->ports[i];
 		const struct config_port *p = config_find_port(want, old->name);
@@ -126,15 +134,16 @@ int config_apply(struct datapath *dp, const struct config *have, const struct co
 			if ((p->settings.mode == PORT_MODE_PASSTHROUGH) != (pass == 1))
 				continue;
 			struct vswitch *sw = datapath_find_switch(dp, p->sw);
+			struct port_config settings;
+			config_effective_port(want, p, &settings);
 			if (new_ports[i]) {
-				error =
-				    switch_add_port(sw, new_ports[i], &p->settings, err, err_size);
+				error = switch_add_port(sw, new_ports[i], &settings, err, err_size);
 				if (error)
 					port_destroy(new_ports[i]);
 				new_ports[i] = NULL;
 			} else {
 				error = switch_configure_port(sw, switch_find_port(sw, p->name),
-							      &p->settings, err, err_size);
+							      &settings, err, err_size);
 			}
 			if (error)
 				goto out; /* config_check should have caught it */
@@ -154,6 +163,22 @@ int config_apply(struct datapath *dp, const struct config *have, const struct co
 		if (error)
 			goto out;
 	}
+	/* Every SEA finds its ports again: some may have been rebuilt. */
+	for (size_t i = 0; i < want->n_seas; i++) {
+		const struct sea_config *s = &want->seas[i];
+		struct sea *sea = datapath_find_sea(dp, s->name);
+		if (sea) {
+			sea_configure(sea, dp, s);
+			continue;
+		}
+		sea = sea_create(dp, s);
+		if (!sea || datapath_add_sea(dp, sea) < 0) {
+			sea_destroy(sea);
+			snprintf(err, err_size, "sea %s: out of memory", s->name);
+			error = -ENOMEM;
+			goto out;
+		}
+	}
 	goto out;
 
 undo:
@@ -169,7 +194,9 @@ undo:
 		if (!sw || switch_find_port(sw, old->name))
 			continue;
 		struct port *port = open_port(old, ignored, sizeof(ignored));
-		if (port && switch_add_port(sw, port, &old->settings, ignored, sizeof(ignored)) < 0)
+		struct port_config settings;
+		config_effective_port(have, old, &settings);
+		if (port && switch_add_port(sw, port, &settings, ignored, sizeof(ignored)) < 0)
 			port_destroy(port);
 	}
 	for (size_t i = 0; i < have->n_macs; i++) {
@@ -179,6 +206,11 @@ undo:
 		char ignored[256];
 		if (port)
 			switch_add_static_mac(sw, port, m->vid, m->mac, ignored, sizeof(ignored));
+	}
+	for (size_t i = 0; i < have->n_seas; i++) {
+		struct sea *sea = datapath_find_sea(dp, have->seas[i].name);
+		if (sea)
+			sea_configure(sea, dp, &have->seas[i]);
 	}
 out:
 	free(new_switches);

@@ -166,6 +166,68 @@ static int port_del(struct command_context *ctx, int argc, char **argv, char *er
 	return 0;
 }
 
+/* ---- sea ---------------------------------------------------------------- */
+
+static int sea_add(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	const char *name = argv[0], *sw = argv[1];
+	if (check_name("sea", name, SEA_NAME_MAX, err, n))
+		return -EINVAL;
+	if (config_find_sea(ctx->cfg, name)) {
+		snprintf(err, n, "sea %s: already exists", name);
+		return -EEXIST;
+	}
+	if (!config_find_switch(ctx->cfg, sw)) {
+		snprintf(err, n, "sea %s: no switch %s", name, sw);
+		return -ENOENT;
+	}
+	struct sea_config sea;
+	sea_config_init(&sea);
+	copy_name(sea.name, sizeof(sea.name), name);
+	copy_name(sea.sw, sizeof(sea.sw), sw);
+	if (config_parse_sea_settings(&sea, argc - 2, argv + 2, err, n))
+		return -EINVAL;
+	if (!sea.real[0] || !sea.n_trunks) {
+		snprintf(err, n, "sea %s: needs 'real PORT' and 'trunks PORT[,PORT...]'", name);
+		return -EINVAL;
+	}
+	struct sea_config *slot = config_add_sea(ctx->cfg);
+	if (!slot) {
+		snprintf(err, n, "out of memory");
+		return -ENOMEM;
+	}
+	*slot = sea;
+	ctx->changed = true;
+	return 0;
+}
+
+static int sea_set(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	struct sea_config *sea = config_find_sea(ctx->cfg, argv[0]);
+	if (!sea) {
+		snprintf(err, n, "sea %s: no such sea", argv[0]);
+		return -ENOENT;
+	}
+	struct sea_config changed = *sea;
+	if (config_parse_sea_settings(&changed, argc - 1, argv + 1, err, n))
+		return -EINVAL;
+	*sea = changed;
+	ctx->changed = true;
+	return 0;
+}
+
+static int sea_del(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	(void)argc;
+	if (!config_find_sea(ctx->cfg, argv[0])) {
+		snprintf(err, n, "sea %s: no such sea", argv[0]);
+		return -ENOENT;
+	}
+	config_del_sea(ctx->cfg, argv[0]);
+	ctx->changed = true;
+	return 0;
+}
+
 /* ---- fdb ---------------------------------------------------------------- */
 
 /* Parses "vlan V mac M [port P]" after the switch name. */
@@ -403,6 +465,16 @@ static const struct command commands[] = {
     {{"fdb", "show"}, false, show_fdb, "fdb show SWITCH [vlan VID] [port PORT]"},
     {{"vlan", "show"}, false, show_vlans, "vlan show [SWITCH]"},
     {{"bond", "show"}, false, show_bonds, "bond show [PORT]"},
+    {{"sea", "add"},
+     true,
+     sea_add,
+     "sea add NAME SWITCH real PORT trunks PORT[,PORT...] [ctl PORT] [pvid VID]\n"
+     "        [priority 1-15] [ha-mode auto|standby|sharing] [failback on|off]\n"
+     "        [failback-delay MS] [hello MS] [dead MS] [netaddr A.B.C.D]\n"
+     "        [netaddr-interval MS] [netaddr-retries N]"},
+    {{"sea", "set"}, true, sea_set, "sea set NAME SETTING VALUE..."},
+    {{"sea", "del"}, false, sea_del, "sea del NAME"},
+    {{"sea", "show"}, false, show_seas, "sea show [NAME]"},
     {{"counters", "clear"}, false, counters_clear, "counters clear [PORT]"},
     {{"counters", NULL}, false, show_counters, "counters [PORT]"},
     {{"show", "running-config"}, false, show_running_config, "show running-config"},

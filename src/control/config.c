@@ -34,6 +34,7 @@ void config_free(struct config *cfg)
 	free(cfg->switches);
 	free(cfg->ports);
 	free(cfg->macs);
+	free(cfg->seas);
 	free(cfg);
 }
 
@@ -53,13 +54,15 @@ struct config *config_copy(const struct config *cfg)
 	c->switches = copy_array(cfg->switches, cfg->n_switches, sizeof(*cfg->switches));
 	c->ports = copy_array(cfg->ports, cfg->n_ports, sizeof(*cfg->ports));
 	c->macs = copy_array(cfg->macs, cfg->n_macs, sizeof(*cfg->macs));
-	if (!c->switches || !c->ports || !c->macs) {
+	c->seas = copy_array(cfg->seas, cfg->n_seas, sizeof(*cfg->seas));
+	if (!c->switches || !c->ports || !c->macs || !c->seas) {
 		config_free(c);
 		return NULL;
 	}
 	c->n_switches = cfg->n_switches;
 	c->n_ports = cfg->n_ports;
 	c->n_macs = cfg->n_macs;
+	c->n_seas = cfg->n_seas;
 	return c;
 }
 
@@ -116,6 +119,29 @@ struct config_mac *config_add_mac(struct config *cfg)
 	return append((void **)&cfg->macs, &cfg->n_macs, sizeof(*cfg->macs));
 }
 
+struct sea_config *config_find_sea(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_seas; i++)
+		if (strcmp(cfg->seas[i].name, name) == 0)
+			return &cfg->seas[i];
+	return NULL;
+}
+
+struct sea_config *config_add_sea(struct config *cfg)
+{
+	return append((void **)&cfg->seas, &cfg->n_seas, sizeof(*cfg->seas));
+}
+
+void config_del_sea(struct config *cfg, const char *name)
+{
+	struct sea_config *sea = config_find_sea(cfg, name);
+	if (!sea)
+		return;
+	size_t i = (size_t)(sea - cfg->seas);
+	memmove(sea, sea + 1, (cfg->n_seas - i - 1) * sizeof(*sea));
+	cfg->n_seas--;
+}
+
 void config_del_mac(struct config *cfg, struct config_mac *mac)
 {
 	size_t i = (size_t)(mac - cfg->macs);
@@ -140,6 +166,11 @@ void config_del_port(struct config *cfg, const char *name)
 
 void config_del_switch(struct config *cfg, const char *name)
 {
+	for (size_t i = 0; i < cfg->n_seas;)
+		if (strcmp(cfg->seas[i].sw, name) == 0)
+			config_del_sea(cfg, cfg->seas[i].name);
+		else
+			i++;
 	for (size_t i = 0; i < cfg->n_ports;)
 		if (strcmp(cfg->ports[i].sw, name) == 0)
 			config_del_port(cfg, cfg->ports[i].name);
@@ -155,7 +186,7 @@ void config_del_switch(struct config *cfg, const char *name)
 
 /* ---- parsing of keyword settings ---------------------------------------- */
 
-static int parse_uint(const char *what, const char *text, unsigned long min, unsigned long max,
+int config_parse_uint(const char *what, const char *text, unsigned long min, unsigned long max,
 		      unsigned long *out, char *err, size_t err_size)
 {
 	char *end;
@@ -170,7 +201,7 @@ static int parse_uint(const char *what, const char *text, unsigned long min, uns
 	return 0;
 }
 
-static int parse_bool(const char *what, const char *text, bool *out, char *err, size_t err_size)
+int config_parse_bool(const char *what, const char *text, bool *out, char *err, size_t err_size)
 {
 	if (!strcmp(text, "on") || !strcmp(text, "yes") || !strcmp(text, "true")) {
 		*out = true;
@@ -264,15 +295,15 @@ int config_parse_switch_settings(const char *name, int argc, char **argv, struct
 				return -EINVAL;
 			}
 		} else if (!strcmp(key, "ageing") || !strcmp(key, "aging")) {
-			if (parse_uint(what, value, 0, 1000000, &v, err, err_size))
+			if (config_parse_uint(what, value, 0, 1000000, &v, err, err_size))
 				return -EINVAL;
 			s->ageing_seconds = (uint32_t)v;
 		} else if (!strcmp(key, "fdb-capacity")) {
-			if (parse_uint(what, value, 1, FDB_MAX_CAPACITY, &v, err, err_size))
+			if (config_parse_uint(what, value, 1, FDB_MAX_CAPACITY, &v, err, err_size))
 				return -EINVAL;
 			s->fdb_capacity = (uint32_t)v;
 		} else if (!strcmp(key, "mtu")) {
-			if (parse_uint(what, value, 68, 65535, &v, err, err_size))
+			if (config_parse_uint(what, value, 68, 65535, &v, err, err_size))
 				return -EINVAL;
 			s->mtu = (uint16_t)v;
 		} else {
@@ -330,32 +361,32 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 		unsigned long v;
 		snprintf(what, sizeof(what), "port %s: %s", port->name, key);
 		if (!strcmp(key, "pvid")) {
-			if (parse_uint(what, value, 1, VID_MAX, &v, err, err_size))
+			if (config_parse_uint(what, value, 1, VID_MAX, &v, err, err_size))
 				return -EINVAL;
 			s->pvid = (uint16_t)v;
 		} else if (!strcmp(key, "vids")) {
 			if (config_parse_vids(value, s->vids, err, err_size))
 				return -EINVAL;
 		} else if (!strcmp(key, "uplink")) {
-			if (parse_bool(what, value, &s->uplink, err, err_size))
+			if (config_parse_bool(what, value, &s->uplink, err, err_size))
 				return -EINVAL;
 		} else if (!strcmp(key, "trunk-priority")) {
 			if (!strcmp(value, "none"))
 				v = 0;
-			else if (parse_uint(what, value, 1, 15, &v, err, err_size))
+			else if (config_parse_uint(what, value, 1, 15, &v, err, err_size))
 				return -EINVAL;
 			s->trunk_priority = (uint8_t)v;
 		} else if (!strcmp(key, "mode")) {
 			if (parse_port_mode(what, value, &s->mode, err, err_size))
 				return -EINVAL;
 		} else if (!strcmp(key, "learning")) {
-			if (parse_bool(what, value, &s->learning, err, err_size))
+			if (config_parse_bool(what, value, &s->learning, err, err_size))
 				return -EINVAL;
 		} else if (!strcmp(key, "hairpin")) {
-			if (parse_bool(what, value, &s->hairpin, err, err_size))
+			if (config_parse_bool(what, value, &s->hairpin, err, err_size))
 				return -EINVAL;
 		} else if (!strcmp(key, "mac-limit")) {
-			if (parse_uint(what, value, 0, FDB_MAX_CAPACITY, &v, err, err_size))
+			if (config_parse_uint(what, value, 0, FDB_MAX_CAPACITY, &v, err, err_size))
 				return -EINVAL;
 			s->mac_limit = (uint32_t)v;
 		} else if (!strcmp(key, "type")) {
@@ -383,7 +414,9 @@ int config_check(const struct config *cfg, char *err, size_t err_size)
 			snprintf(err, err_size, "port %s: no switch %s", p->name, p->sw);
 			return -EINVAL;
 		}
-		int error = port_config_validate(p->name, &p->settings, err, err_size);
+		struct port_config settings;
+		config_effective_port(cfg, p, &settings);
+		int error = port_config_validate(p->name, &settings, err, err_size);
 		if (error)
 			return error;
 		if (p->settings.mode != PORT_MODE_PASSTHROUGH)
@@ -407,13 +440,15 @@ int config_check(const struct config *cfg, char *err, size_t err_size)
 				 mac_format(m->mac, text), m->port, m->sw);
 			return -EINVAL;
 		}
-		if (m->vid != p->settings.pvid && !bitset_test(p->settings.vids, m->vid)) {
+		struct port_config settings;
+		config_effective_port(cfg, p, &settings);
+		if (m->vid != settings.pvid && !bitset_test(settings.vids, m->vid)) {
 			snprintf(err, err_size, "fdb %s: port %s is not a member of vlan %u",
 				 mac_format(m->mac, text), m->port, m->vid);
 			return -EINVAL;
 		}
 	}
-	return 0;
+	return config_check_seas(cfg, err, err_size);
 }
 
 /* ---- comparing ---------------------------------------------------------- */
@@ -444,8 +479,14 @@ static bool port_equal(const struct config_port *a, const struct config_port *b)
 
 bool config_equal(const struct config *a, const struct config *b)
 {
-	if (a->n_switches != b->n_switches || a->n_ports != b->n_ports || a->n_macs != b->n_macs)
+	if (a->n_switches != b->n_switches || a->n_ports != b->n_ports || a->n_macs != b->n_macs ||
+	    a->n_seas != b->n_seas)
 		return false;
+	for (size_t i = 0; i < a->n_seas; i++) {
+		const struct sea_config *other = config_find_sea(b, a->seas[i].name);
+		if (!other || !config_sea_equal(&a->seas[i], other))
+			return false;
+	}
 	for (size_t i = 0; i < a->n_switches; i++) {
 		const struct config_switch *other = config_find_switch(b, a->switches[i].name);
 		if (!other || !switch_equal(&a->switches[i], other))
@@ -521,5 +562,8 @@ void config_print(const struct config *cfg, FILE *out)
 				fprintf(out, "fdb add %s vlan %u mac %s port %s\n", m->sw, m->vid,
 					mac_format(m->mac, text), m->port);
 		}
+		for (size_t j = 0; j < cfg->n_seas; j++)
+			if (!strcmp(cfg->seas[j].sw, sw->name))
+				config_print_sea(&cfg->seas[j], out);
 	}
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "engine/engine.h"
+#include "ha/sea.h"
 
 #define CONFIG_MAX_OPTIONS 8
 #define CONFIG_OPTION_MAX  128
@@ -49,6 +50,8 @@ struct config {
 	size_t n_ports;
 	struct config_mac *macs;
 	size_t n_macs;
+	struct sea_config *seas;
+	size_t n_seas;
 };
 
 struct config *config_new(void);
@@ -63,10 +66,14 @@ struct config_mac *config_find_mac(const struct config *cfg, const char *sw, uin
 struct config_switch *config_add_switch(struct config *cfg);
 struct config_port *config_add_port(struct config *cfg);
 struct config_mac *config_add_mac(struct config *cfg);
-/* Removes a switch with its ports and MACs / a port with its MACs / a MAC. */
+struct sea_config *config_find_sea(const struct config *cfg, const char *name);
+struct sea_config *config_add_sea(struct config *cfg);
+/* Removes a switch with its ports, MACs and SEA / a port with its MACs / a
+ * MAC / an SEA. */
 void config_del_switch(struct config *cfg, const char *name);
 void config_del_port(struct config *cfg, const char *name);
 void config_del_mac(struct config *cfg, struct config_mac *mac);
+void config_del_sea(struct config *cfg, const char *name);
 /* Cross-checks the whole model. Returns 0 or -EINVAL with err set. */
 int config_check(const struct config *cfg, char *err, size_t err_size);
 /* Whether two models describe the same switches, ports and static MACs. */
@@ -83,12 +90,35 @@ int config_parse_switch_settings(const char *name, int argc, char **argv,
  * (key=value words) into port. */
 int config_parse_port_settings(struct config_port *port, int argc, char **argv, bool options,
 			       char *err, size_t err_size);
+/* A number in [min, max] / on|off, or -EINVAL with "WHAT 'TEXT' ..." in err. */
+int config_parse_uint(const char *what, const char *text, unsigned long min, unsigned long max,
+		      unsigned long *out, char *err, size_t err_size);
+int config_parse_bool(const char *what, const char *text, bool *out, char *err, size_t err_size);
 /* "3,5-7" into a VLAN bit set (replacing it). */
 int config_parse_vids(const char *text, uint64_t vids[VLAN_WORDS], char *err, size_t err_size);
 /* The bit set as "3,5-7" ("" when empty). */
 void config_format_vids(const uint64_t vids[VLAN_WORDS], char *buf, size_t size);
 const char *config_port_mode_name(enum port_mode mode);
 const char *config_switch_mode_name(enum switch_mode mode);
+
+/* ---- sea_config.c: the SEA's part of the model ----------------------------- */
+
+/* Parses SEA keywords (real, trunks, ctl, pvid, priority, ha-mode, failback,
+ * failback-delay, hello, dead, netaddr, netaddr-interval, netaddr-retries)
+ * into sea. Returns 0 or -EINVAL with err set. */
+int config_parse_sea_settings(struct sea_config *sea, int argc, char **argv, char *err,
+			      size_t err_size);
+/* Cross-checks every SEA against the switches and ports of the model. */
+int config_check_seas(const struct config *cfg, char *err, size_t err_size);
+/* The settings a port is applied with: its own, except that the real
+ * adapter of an SEA is an uplink whose VLANs are the SEA's pvid and the
+ * VLANs its trunks carry. */
+void config_effective_port(const struct config *cfg, const struct config_port *p,
+			   struct port_config *out);
+/* The SEA whose real adapter, trunk or control port `port` is, or NULL. */
+const struct sea_config *config_sea_of_port(const struct config *cfg, const char *port);
+bool config_sea_equal(const struct sea_config *a, const struct sea_config *b);
+void config_print_sea(const struct sea_config *sea, FILE *out);
 
 /* ---- apply.c: model to datapath ----------------------------------------- */
 

@@ -425,6 +425,31 @@ int show_counters(struct command_context *ctx, int argc, char **argv, char *err,
 	return doc ? emit_json(ctx, doc) : 0;
 }
 
+int show_seas(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	if (!ctx->dp)
+		return no_datapath(err, n);
+	const struct sea *only = NULL;
+	if (argc > 0) {
+		only = datapath_find_sea(ctx->dp, argv[0]);
+		if (!only) {
+			snprintf(err, n, "sea %s: no such sea", argv[0]);
+			return -ENOENT;
+		}
+	}
+	cJSON *doc = ctx->json ? cJSON_CreateArray() : NULL;
+	for (size_t i = 0; i < ctx->dp->n_seas; i++) {
+		const struct sea *sea = ctx->dp->seas[i];
+		if (only && sea != only)
+			continue;
+		if (doc)
+			cJSON_AddItemToArray(doc, sea_to_json(sea));
+		else
+			sea_show(sea, ctx->out);
+	}
+	return doc ? emit_json(ctx, doc) : 0;
+}
+
 int show_running_config(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
 {
 	(void)argc;
@@ -463,7 +488,8 @@ int show_bonds(struct command_context *ctx, int argc, char **argv, char *err, si
 		for (uint16_t i = 0; i < sw->n_ports; i++) {
 			const struct port *p = sw->ports[i];
 			char text[512];
-			if (!p || (only && p != only) || bond_describe(p, text, sizeof(text)) == -EINVAL)
+			if (!p || (only && p != only) ||
+			    bond_describe(p, text, sizeof(text)) == -EINVAL)
 				continue;
 			const char *active = bond_active_member(p);
 			shown++;
@@ -479,7 +505,8 @@ int show_bonds(struct command_context *ctx, int argc, char **argv, char *err, si
 				cJSON_AddStringToObject(o, "status", text);
 				cJSON_AddItemToArray(doc, o);
 			} else {
-				fprintf(ctx->out, "bond %s (switch %s): %s\n", p->name, sw->name, text);
+				fprintf(ctx->out, "bond %s (switch %s): %s\n", p->name, sw->name,
+					text);
 			}
 		}
 	}

@@ -12,6 +12,7 @@ int show_fdb(struct command_context *ctx, int argc, char **argv, char *err, size
 int show_vlans(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
 int show_counters(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
 int show_bonds(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
+int show_seas(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
 int show_running_config(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
 
 #endif

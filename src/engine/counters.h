@@ -15,7 +15,8 @@
 	X(VID_4095, "vid-4095", "VID 4095 is reserved")                                            \
 	X(VLAN_NOT_MEMBER, "vlan-not-member", "tagged with a VID the port is not a member of")     \
 	X(UPLINK_INACTIVE, "uplink-inactive",                                                      \
-	  "received on an uplink or bond member that is not the active one")                             \
+	  "received on an uplink or bond member that is not the active one")                       \
+	X(HA_CONTROL, "ha-control", "SEA failover heartbeat: read by the SEA, never forwarded")    \
 	X(BPDU, "bpdu", "spanning-tree BPDU (not forwarded, no STP)")                              \
 	X(LINK_LOCAL, "link-local", "IEEE reserved 01:80:c2:00:00:0x destination")                 \
 	X(MULTICAST_SOURCE, "multicast-source", "group bit set in the source MAC")                 \

@@ -108,6 +108,7 @@ struct frame_header {
 	uint16_t tci;	 /* 802.1Q TCI when tagged */
 	bool tagged;	 /* carries a tag (inline or in metadata), VID may be 0 */
 	bool inline_tag; /* the tag is in the buffer at offset 12 */
+	uint16_t type;	 /* EtherType of the payload (after any tag) */
 };
 
 /* Validates and reads a frame's Ethernet and 802.1Q headers; pure, reads
@@ -154,6 +155,17 @@ struct vswitch {
 	uint16_t pending[SWITCH_MAX_PORTS];
 
 	uint64_t fdb_full; /* learning failed because the table was full */
+
+	/* Uplinks that became a VID's active uplink since the last
+	 * announcement: the outside must relearn our clients through them. */
+	uint64_t announce_pending[PORT_SET_WORDS];
+
+	/* The SEA bridging this switch (src/ha/sea.c) reads its heartbeats
+	 * here; NULL: they are only counted (ha-control) and dropped. Takes
+	 * ownership of the packet. Runs inside the pipeline: it must not call
+	 * back into the engine. */
+	void (*ha_receive)(void *ctx, struct port *in, struct packet *packet);
+	void *ha_ctx;
 };
 
 void switch_config_init(struct switch_config *config);
@@ -184,6 +196,19 @@ int switch_del_mac(struct vswitch *sw, uint16_t vid, const uint8_t *mac);
 /* Housekeeping, called at least once a second: advances the clock, ages a
  * slice of the MAC table, refreshes carriers and the VLAN tables. */
 void switch_run(struct vswitch *sw, uint32_t now);
+/* Reads every port's carrier now (a link event, an SEA changing its
+ * trunks); on a change, flushes the MACs behind dead links, recomputes the
+ * VLAN tables and sends the announcements that a new active uplink owes.
+ * Returns true if some port's link changed. */
+bool switch_refresh_links(struct vswitch *sw);
+/* The same for uplinks only, which decide failovers: cheap enough to run
+ * every few milliseconds. The kernel reports a carrier change to rtnetlink
+ * through its link watch, up to a second late (a tap losing its QEMU, a
+ * trunk lowered by a standby SEA); the carrier itself is read at once.
+ * Returns how many uplinks have a carrier to read. */
+uint32_t switch_refresh_uplinks(struct vswitch *sw);
+/* Sends the announcements pending since an uplink became active. */
+void switch_announce_pending(struct vswitch *sw);
 /* Recomputes flood sets and active uplinks after a configuration or
  * carrier change. */
 void switch_update_vlans(struct vswitch *sw);

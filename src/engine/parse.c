@@ -30,6 +30,7 @@ enum drop_reason parse_frame(const uint8_t *data, uint32_t len, bool meta_valid,
 	out->tci = 0;
 	out->tagged = false;
 	out->inline_tag = false;
+	out->type = 0;
 	if (len < ETH_HEADER_LEN)
 		return DROP_RUNT;
 
@@ -51,6 +52,7 @@ enum drop_reason parse_frame(const uint8_t *data, uint32_t len, bool meta_valid,
 		out->inline_tag = true;
 		out->tci = load_be16(data + 14);
 		header_len += VLAN_TAG_LEN;
+		type = load_be16(data + 16);
 	} else if (type == ETH_TYPE_QINQ || type == ETH_TYPE_QINQ_OLD) {
 		return DROP_STACKED_TAG; /* a service tag from a port: no QinQ here */
 	}
@@ -60,7 +62,11 @@ enum drop_reason parse_frame(const uint8_t *data, uint32_t len, bool meta_valid,
 		return DROP_MULTICAST_SOURCE;
 	if (mac_is_zero(src))
 		return DROP_ZERO_SOURCE;
-	if (UNLIKELY(dst[0] == 0x01))
-		return reserved_destination(dst);
+	if (UNLIKELY(dst[0] == 0x01)) {
+		enum drop_reason why = reserved_destination(dst);
+		if (why != DROP_NONE)
+			return why;
+	}
+	out->type = type;
 	return DROP_NONE;
 }

@@ -26,6 +26,15 @@ static void ingress_batch(struct vswitch *sw, struct port *in, struct packet_bat
 			packet_free(p);
 			continue;
 		}
+		/* An SEA's switch keeps SEA heartbeats to itself: relayed, they
+		 * would reach other SEA pairs and confuse their elections. Any
+		 * other switch (the hypervisor switch between two SEAs' control
+		 * ports) forwards them like any frame. */
+		if (UNLIKELY(h.type == ETH_TYPE_HA) && sw->ha_receive) {
+			port_count_drop(in, DROP_HA_CONTROL, 1);
+			sw->ha_receive(sw->ha_ctx, in, p);
+			continue;
+		}
 		/* The tag's VID now lives in p->vid; only its place in the
 		 * buffer matters from here on. */
 		p->flags = (uint16_t)((p->flags & PACKET_F_OFFLOAD) |

@@ -261,35 +261,99 @@ int switch_del_mac(struct vswitch *sw, uint16_t vid, const uint8_t *mac)
 	return 0;
 }
 
+/* Reads one port's carrier; on a change, flushes the MACs behind a dead
+ * link. Returns true when the carrier changed. */
+static bool read_carrier(struct vswitch *sw, struct port *port)
+{
+	bool up = port->class->carrier(port);
+	if (up == port->up)
+		return false;
+	port->up = up;
+	/* Frames for MACs behind a dead link would be lost until aged. */
+	if (!up)
+		fdb_flush(sw->fdb, port->index, NULL, false);
+	return true;
+}
+
+/* After carriers changed: new VLAN tables, and announcements from every
+ * uplink that took a VID over from another (a failover): the outside must
+ * relearn that VID's clients through it. */
+static void carriers_changed(struct vswitch *sw)
+{
+	uint16_t before[VLAN_COUNT];
+	memcpy(before, sw->active_uplink, sizeof(before));
+	switch_update_vlans(sw);
+	for (unsigned vid = 1; vid <= VID_MAX; vid++) {
+		uint16_t now_active = sw->active_uplink[vid];
+		if (now_active != before[vid] && now_active != PORT_INDEX_NONE)
+			bitset_set(sw->announce_pending, now_active);
+	}
+	switch_announce_pending(sw);
+}
+
+bool switch_refresh_links(struct vswitch *sw)
+{
+	bool changed = false;
+	for (uint16_t i = 0; i < sw->n_ports; i++) {
+		struct port *port = sw->ports[i];
+		if (port && port->class->carrier)
+			changed |= read_carrier(sw, port);
+	}
+	if (changed)
+		carriers_changed(sw);
+	else
+		switch_announce_pending(sw);
+	return changed;
+}
+
+uint32_t switch_refresh_uplinks(struct vswitch *sw)
+{
+	bool changed = false;
+	uint32_t checked = 0;
+	for (unsigned w = 0; w < PORT_SET_WORDS; w++) {
+		for (uint64_t bits = sw->uplinks[w]; bits; bits &= bits - 1) {
+			struct port *port = sw->ports[w * 64 + (unsigned)__builtin_ctzll(bits)];
+			if (!port || !port->class->carrier)
+				continue;
+			changed |= read_carrier(sw, port);
+			checked++;
+		}
+	}
+	if (changed)
+		carriers_changed(sw);
+	return checked;
+}
+
+void switch_announce_pending(struct vswitch *sw)
+{
+	for (unsigned w = 0; w < PORT_SET_WORDS; w++) {
+		for (uint64_t bits = sw->announce_pending[w]; bits; bits &= bits - 1) {
+			uint16_t i = (uint16_t)(w * 64 + (unsigned)__builtin_ctzll(bits));
+			if (i < sw->n_ports && sw->ports[i] && sw->ports[i]->up)
+				switch_announce(sw, sw->ports[i]);
+		}
+		sw->announce_pending[w] = 0;
+	}
+}
+
 void switch_run(struct vswitch *sw, uint32_t now)
 {
 	sw->now = now;
 	if (sw->config.ageing_seconds)
 		fdb_age(sw->fdb, now, sw->config.ageing_seconds, AGE_BUDGET);
-	bool changed = false;
 	for (uint16_t i = 0; i < sw->n_ports; i++) {
 		struct port *port = sw->ports[i];
 		if (port && port->class->update_stats)
 			port->class->update_stats(port);
-		if (!port || !port->class->carrier)
-			continue;
-		bool up = port->class->carrier(port);
-		if (up != port->up) {
-			port->up = up;
-			changed = true;
-			/* Frames for MACs behind a dead link would be lost until aged. */
-			if (!up)
-				fdb_flush(sw->fdb, port->index, NULL, false);
-		}
 	}
-	if (changed)
-		switch_update_vlans(sw);
+	switch_refresh_links(sw);
 }
 
 /* The active uplink of a VID is the live uplink member with the lowest
  * trunk priority (unset counts as 16), ties to the lowest index: PowerVM's
  * rule for several trunk adapters on one VLAN. Only it carries the VID, so
- * two uplinks into one LAN never make a loop. */
+ * two uplinks into one LAN never make a loop, and two SEAs that both claim
+ * to be active never both get the VLAN's frames. */
 static void update_vlan(struct vswitch *sw, unsigned vid)
 {
 	uint64_t *set = sw->flood_set[vid];

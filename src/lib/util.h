@@ -88,6 +88,14 @@ static inline void bitset_clear(uint64_t *set, unsigned bit)
 	set[bit / 64] &= ~(1ULL << (bit % 64));
 }
 
+static inline bool bitset_empty(const uint64_t *set, unsigned words)
+{
+	for (unsigned w = 0; w < words; w++)
+		if (set[w])
+			return false;
+	return true;
+}
+
 static inline uint64_t time_now_ns(void)
 {
 	struct timespec ts;

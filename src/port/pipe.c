@@ -144,6 +144,13 @@ static bool pipe_carrier(const struct port *port)
 	return pipe->carrier;
 }
 
+/* As a tap's carrier: the far side (the test) sees it. */
+static int pipe_set_link(struct port *port, bool up)
+{
+	pipe_set_carrier(port, up);
+	return 0;
+}
+
 const struct port_class pipe_port_class = {
     .type = "pipe",
     .open = pipe_open,
@@ -151,6 +158,7 @@ const struct port_class pipe_port_class = {
     .recv = pipe_recv,
     .send = pipe_send,
     .carrier = pipe_carrier,
+    .set_link = pipe_set_link,
 };
 
 int pipe_inject_packet(struct port *port, struct packet *packet)

@@ -16,6 +16,7 @@ static const struct port_class *const classes[] = {
 	&afpacket_port_class,
 	&tap_port_class,
 	&internal_port_class,
+	&vnic_port_class,
 	&patch_port_class,
 	&bond_port_class,
 	&pipe_port_class,

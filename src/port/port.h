@@ -52,6 +52,12 @@ struct port_class {
 	/* Link state. NULL: the link is always up. */
 	bool (*carrier)(const struct port *port);
 
+	/* Raises or lowers the link as the far side sees it (a tap's carrier),
+	 * without closing the port: how a standby SEA tells the hypervisor
+	 * switch not to use its trunk. Returns 0 or a negative errno. NULL:
+	 * the type cannot signal its link. */
+	int (*set_link)(struct port *port, bool up);
+
 	/* A file descriptor that becomes readable when recv() has frames, for
 	 * the daemon's epoll; -1 or NULL: the port must be polled. */
 	int (*wait_fd)(const struct port *port);
@@ -155,6 +161,8 @@ extern const struct port_class afpacket_port_class;
 extern const struct port_class tap_port_class;
 /* internal.c: an interface in the host's own stack (a tap vswitchd owns). */
 extern const struct port_class internal_port_class;
+/* internal.c: the guest side of another switch's tap (a VIOS trunk adapter). */
+extern const struct port_class vnic_port_class;
 
 /* patch.c: a zero-copy link between two switches of the same daemon. */
 extern const struct port_class patch_port_class;

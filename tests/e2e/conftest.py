@@ -25,10 +25,12 @@ def unique(prefix):
 
 
 class Daemon:
-    """One vswitchd process on its own socket and startup file."""
+    """One vswitchd process on its own socket and startup file, in network
+    namespace `netns` if given."""
 
-    def __init__(self, workdir, config_text=None):
+    def __init__(self, workdir, config_text=None, netns=None):
         self.workdir = workdir
+        self.netns = netns
         self.socket = os.path.join(workdir, "vswitchd.sock")
         self.config = os.path.join(workdir, "vswitch.conf")
         self.log = open(os.path.join(workdir, "vswitchd.log"), "w+")
@@ -38,8 +40,11 @@ class Daemon:
                 f.write(config_text)
 
     def start(self, wait=True):
+        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
+        # `ip netns exec` execs: the PID is vswitchd's own.
         self.proc = subprocess.Popen(
-            [VSWITCHD, "--config", self.config, "--socket", self.socket, "--packets", "4096"],
+            prefix + [VSWITCHD, "--config", self.config, "--socket", self.socket,
+                      "--packets", "4096"],
             stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
             deadline = time.time() + 10

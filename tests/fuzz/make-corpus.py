@@ -65,6 +65,14 @@ CONFIGS = [
     b"port add a p type patch peer=q pvid 7\nport add b q type patch peer=p pvid 7\n"
     b"port set p mode private learning off hairpin on\nswitch set a mode learning\n",
     b"switch add s\nport add s x type pcap tx=/dev/null mode passthrough\n",
+    b"switch add vios\nport add vios ent0 type afpacket\n"
+    b"port add vios trk type vnic dev=trA netns=hyp vids 3\n"
+    b"port add vios trk2 type internal pvid 5\n"
+    b"port add vios ctl type vnic dev=ctA pvid 99\n"
+    b"sea add sea0 vios real ent0 trunks trk,trk2 ctl ctl priority 2 ha-mode sharing "
+    b"failback off failback-delay 500 hello 50 dead 150 netaddr 10.1.2.3 "
+    b"netaddr-interval 50 netaddr-retries 4 pvid 3\n"
+    b"sea set sea0 ha-mode standby\n",
 ]
 
 

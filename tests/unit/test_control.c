@@ -6,65 +6,23 @@
 #include <unistd.h>
 
 #include "control/execute.h"
+#include "control_fixture.h"
 #include "engine/datapath.h"
 #include "helpers.h"
 
-struct fixture {
-	struct control_state state;
-	char dir[64];
-	char path[128];
-	char err[1024];
-	char *output;
-};
-
-static int setup(void **state)
+/* Runs one command line (control_fixture.h). */
+static int run(struct control_fixture *f, const char *line)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	f->state.dp = datapath_create(2048, 0);
-	f->state.running = config_new();
-	strcpy(f->dir, "/tmp/vswitch-control-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/vswitch.conf", f->dir);
-	f->state.config_path = f->path;
-	*state = f;
-	return 0;
+	return control_fixture_run(f, line);
 }
 
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	datapath_destroy(f->state.dp);
-	config_free(f->state.running);
-	free(f->output);
-	unlink(f->path);
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
-
-/* Runs a command line; returns its status, output in f->output. */
-static int run(struct fixture *f, const char *line)
-{
-	char copy[1024], *argv[64];
-	strcpy(copy, line);
-	int argc = command_split(copy, argv, 64);
-	size_t size = 0;
-	free(f->output);
-	f->output = NULL;
-	FILE *out = open_memstream(&f->output, &size);
-	f->err[0] = '\0';
-	int status = control_execute(&f->state, argc, argv, false, out, f->err, sizeof(f->err));
-	fclose(out);
-	return status;
-}
-
-static char *running_config(struct fixture *f)
+static char *running_config(struct control_fixture *f)
 {
 	assert_int_equal(run(f, "show running-config"), 0);
 	return strdup(f->output);
 }
 
-static void build_seed(struct fixture *f)
+static void build_seed(struct control_fixture *f)
 {
 	assert_int_equal(run(f, "switch add hv mode authoritative ageing 120"), 0);
 	assert_int_equal(run(f, "port add hv lpar1 type pipe vids 3"), 0);
@@ -75,7 +33,7 @@ static void build_seed(struct fixture *f)
 
 static void test_commands_build_the_live_switch(void **state)
 {
-	struct fixture *f = *state;
+	struct control_fixture *f = *state;
 	build_seed(f);
 	struct vswitch *sw = datapath_find_switch(f->state.dp, "hv");
 	assert_non_null(sw);
@@ -94,7 +52,7 @@ static void test_commands_build_the_live_switch(void **state)
 
 static void test_port_set_changes_only_what_it_names(void **state)
 {
-	struct fixture *f = *state;
+	struct control_fixture *f = *state;
 	build_seed(f);
 	assert_int_equal(run(f, "port set lpar1 pvid 7 mac-limit 10"), 0);
 	struct port *p = datapath_find_port(f->state.dp, "lpar1", NULL);
@@ -108,7 +66,7 @@ static void test_port_set_changes_only_what_it_names(void **state)
 
 static void test_refused_command_changes_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct control_fixture *f = *state;
 	build_seed(f);
 	char *before = running_config(f);
 	assert_int_equal(run(f, "port set lpar1 pvid 5000"), -EINVAL);
@@ -138,7 +96,7 @@ static void test_refused_command_changes_nothing(void **state)
 
 static void test_saved_config_rebuilds_the_same_state(void **state)
 {
-	struct fixture *f = *state;
+	struct control_fixture *f = *state;
 	build_seed(f);
 	assert_int_equal(run(f, "port set lpar3 mode private learning off hairpin on"), 0);
 	assert_int_equal(run(f, "save"), 0);
@@ -172,7 +130,7 @@ static void write_file(const char *path, const char *text)
 
 static void test_bad_startup_file_is_rejected_whole_with_file_and_line(void **state)
 {
-	struct fixture *f = *state;
+	struct control_fixture *f = *state;
 	build_seed(f);
 	char *before = running_config(f);
 	write_file(f->path, "# a comment\n"
@@ -196,7 +154,7 @@ static void test_bad_startup_file_is_rejected_whole_with_file_and_line(void **st
 
 static void test_reload_applies_only_the_difference(void **state)
 {
-	struct fixture *f = *state;
+	struct control_fixture *f = *state;
 	build_seed(f);
 	struct port *vios = datapath_find_port(f->state.dp, "vios", NULL);
 	struct vswitch *sw = datapath_find_switch(f->state.dp, "hv");
@@ -220,7 +178,7 @@ static void test_reload_applies_only_the_difference(void **state)
 
 static void test_show_commands_describe_live_state(void **state)
 {
-	struct fixture *f = *state;
+	struct control_fixture *f = *state;
 	build_seed(f);
 	assert_int_equal(run(f, "vlan show hv"), 0);
 	assert_non_null(strstr(f->output, "3     -                            lpar1,lpar3,vios"));
@@ -256,7 +214,7 @@ static void test_show_commands_describe_live_state(void **state)
 
 static void test_json_output_is_valid_json(void **state)
 {
-	struct fixture *f = *state;
+	struct control_fixture *f = *state;
 	build_seed(f);
 	const char *commands[] = {"show",     "port show",   "vlan show",	   "fdb show hv",
 				  "counters", "switch show", "show running-config"};
@@ -282,7 +240,7 @@ static void test_json_output_is_valid_json(void **state)
 
 static void test_deleting_a_switch_removes_its_ports(void **state)
 {
-	struct fixture *f = *state;
+	struct control_fixture *f = *state;
 	build_seed(f);
 	assert_int_equal(run(f, "switch del hv"), 0);
 	assert_int_equal(f->state.dp->n_switches, 0);
@@ -294,21 +252,25 @@ static void test_deleting_a_switch_removes_its_ports(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_commands_build_the_live_switch, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_port_set_changes_only_what_it_names, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_refused_command_changes_nothing, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_saved_config_rebuilds_the_same_state, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_commands_build_the_live_switch,
+					    control_fixture_setup, control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_port_set_changes_only_what_it_names,
+					    control_fixture_setup, control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_refused_command_changes_nothing,
+					    control_fixture_setup, control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_saved_config_rebuilds_the_same_state,
+					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_bad_startup_file_is_rejected_whole_with_file_and_line, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_reload_applies_only_the_difference, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_show_commands_describe_live_state, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_json_output_is_valid_json, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_deleting_a_switch_removes_its_ports, setup,
-					    teardown),
+		test_bad_startup_file_is_rejected_whole_with_file_and_line, control_fixture_setup,
+		control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_applies_only_the_difference,
+					    control_fixture_setup, control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_show_commands_describe_live_state,
+					    control_fixture_setup, control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_json_output_is_valid_json, control_fixture_setup,
+					    control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_deleting_a_switch_removes_its_ports,
+					    control_fixture_setup, control_fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,8 +83,9 @@ static void test_unknown_port_type_and_option_are_clear_errors(void **state)
 	(void)state;
 	char err[256];
 	assert_null(port_create("x", "bogus", NULL, err, sizeof(err)));
-	assert_non_null(
-	    strstr(err, "unknown type 'bogus' (types: afpacket, tap, internal, patch, bond, pipe, pcap"));
+	assert_non_null(strstr(
+	    err,
+	    "unknown type 'bogus' (types: afpacket, tap, internal, vnic, patch, bond, pipe, pcap"));
 	const char *opts[] = {"colour=blue", NULL};
 	assert_null(port_create("x", "pipe", opts, err, sizeof(err)));
 	assert_non_null(strstr(err, "unknown option 'colour'"));

@@ -1,0 +1,48 @@
+/* control_fixture.c — see control_fixture.h. */
+#include "control_fixture.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "engine/datapath.h"
+#include "helpers.h"
+
+int control_fixture_setup(void **state)
+{
+	struct control_fixture *f = calloc(1, sizeof(*f));
+	f->state.dp = datapath_create(2048, 0);
+	f->state.running = config_new();
+	strcpy(f->dir, "/tmp/vswitch-control-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/vswitch.conf", f->dir);
+	f->state.config_path = f->path;
+	*state = f;
+	return 0;
+}
+
+int control_fixture_teardown(void **state)
+{
+	struct control_fixture *f = *state;
+	datapath_destroy(f->state.dp);
+	config_free(f->state.running);
+	free(f->output);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+int control_fixture_run(struct control_fixture *f, const char *line)
+{
+	char copy[1024], *argv[64];
+	strcpy(copy, line);
+	int argc = command_split(copy, argv, 64);
+	size_t size = 0;
+	free(f->output);
+	f->output = NULL;
+	FILE *out = open_memstream(&f->output, &size);
+	f->err[0] = '\0';
+	int status = control_execute(&f->state, argc, argv, false, out, f->err, sizeof(f->err));
+	fclose(out);
+	return status;
+}

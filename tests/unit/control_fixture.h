@@ -1,0 +1,24 @@
+/* control_fixture.h — the control plane without threads or sockets, for
+ * unit tests: a datapath, an empty running model and a startup file path in
+ * a private directory; command lines run through control_execute(). */
+#ifndef VSWITCH_TEST_CONTROL_FIXTURE_H
+#define VSWITCH_TEST_CONTROL_FIXTURE_H
+
+#include "control/execute.h"
+
+struct control_fixture {
+	struct control_state state;
+	char dir[64];
+	char path[128]; /* the startup file (not created) */
+	char err[1024];
+	char *output; /* of the last command */
+};
+
+/* cmocka setup/teardown: *state is the fixture. */
+int control_fixture_setup(void **state);
+int control_fixture_teardown(void **state);
+/* Runs one command line; returns its status, output in f->output, the
+ * message of a refusal in f->err. */
+int control_fixture_run(struct control_fixture *f, const char *line);
+
+#endif

@@ -9,7 +9,7 @@ BUILD     := $(strip $(BUILD))
 SAN_BUILD := $(strip $(SAN_BUILD))
 FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
 
-.PHONY: all deps build install demo check unit fuzz bench bench-engine bench-peers format clean
+.PHONY: all deps build install demo check unit fuzz bench bench-engine bench-peers bench-failover format clean
 
 all: build
 
@@ -55,7 +55,12 @@ bench-engine: build
 bench-peers: build
 	/usr/bin/python3 bench/bench_peers.py --build $(BUILD) --pktgen $(BUILD)/bench/pktgen
 
-bench: bench-engine bench-peers
+# SEA failover: outage and frames lost per event, default and fast timers
+# (needs root: namespaces and two vswitchd processes as two VIOS).
+bench-failover: build
+	/usr/bin/python3 bench/bench_failover.py --build $(BUILD)
+
+bench: bench-engine bench-peers bench-failover
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

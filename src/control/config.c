@@ -406,8 +406,57 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 
 /* ---- whole-model checks ------------------------------------------------- */
 
+/* Two ports on one interface would each see the other's frames: refused
+ * before anything is opened. */
+static int check_interfaces(const struct config *cfg, char *err, size_t err_size)
+{
+	struct used {
+		char name[PORT_IFNAME_MAX];
+		const char *port;
+	} *used = NULL;
+	size_t n_used = 0;
+	int error = 0;
+	for (size_t i = 0; i < cfg->n_ports && !error; i++) {
+		const struct config_port *p = &cfg->ports[i];
+		const struct port_class *class = port_class_find(p->type);
+		if (!class || !class->interfaces)
+			continue;
+		const char *options[CONFIG_MAX_OPTIONS + 1];
+		for (int o = 0; o < p->n_options; o++)
+			options[o] = p->options[o];
+		options[p->n_options] = NULL;
+		char names[16][PORT_IFNAME_MAX];
+		int k = class->interfaces(p->name, options, names, 16);
+		struct used *grown = realloc(used, (n_used + (size_t)k + 1) * sizeof(*used));
+		if (!grown) {
+			snprintf(err, err_size, "out of memory");
+			error = -ENOMEM;
+			break;
+		}
+		used = grown;
+		for (int j = 0; j < k && !error; j++) {
+			for (size_t u = 0; u < n_used; u++) {
+				if (strcmp(used[u].name, names[j]))
+					continue;
+				snprintf(err, err_size,
+					 "port %s: interface %s is already used by port %s",
+					 p->name, names[j], used[u].port);
+				error = -EBUSY;
+				break;
+			}
+			memcpy(used[n_used].name, names[j], PORT_IFNAME_MAX);
+			used[n_used++].port = p->name;
+		}
+	}
+	free(used);
+	return error;
+}
+
 int config_check(const struct config *cfg, char *err, size_t err_size)
 {
+	int used = check_interfaces(cfg, err, err_size);
+	if (used)
+		return used;
 	for (size_t i = 0; i < cfg->n_ports; i++) {
 		const struct config_port *p = &cfg->ports[i];
 		if (!config_find_switch(cfg, p->sw)) {

@@ -98,6 +98,16 @@ int afpacket_ifname(const struct port *port, const char *const *options, char if
 	return 0;
 }
 
+int afpacket_interfaces(const char *name, const char *const *options, char (*out)[PORT_IFNAME_MAX],
+			int max)
+{
+	const char *dev = port_option(options, "dev");
+	if (max < 1)
+		return 0;
+	copy_name(out[0], PORT_IFNAME_MAX, dev ? dev : name);
+	return 1;
+}
+
 int afpacket_ioctl_socket(void)
 {
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -597,6 +607,7 @@ const struct port_class afpacket_port_class = {
     .recv = afpacket_recv,
     .send = afpacket_send,
     .carrier = afpacket_carrier,
+    .interfaces = afpacket_interfaces,
     .wait_fd = afpacket_wait_fd,
     .update_stats = afpacket_update_stats,
 };

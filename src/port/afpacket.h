@@ -61,6 +61,10 @@ int afpacket_io_fd(const struct afpacket_io *io);
  * longer than the kernel's IFNAMSIZ - 1 characters. */
 int afpacket_ifname(const struct port *port, const char *const *options, char ifname[IFNAMSIZ],
 		    char *err, size_t err_size);
+/* port_class interfaces() of a type that drives one interface of this
+ * namespace: dev=NAME, else the port's name. */
+int afpacket_interfaces(const char *name, const char *const *options, char (*out)[PORT_IFNAME_MAX],
+			int max);
 /* A socket for interface ioctls (AF_UNIX: asking needs no privilege), or a
  * negative errno. */
 int afpacket_ioctl_socket(void);

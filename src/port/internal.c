@@ -327,6 +327,18 @@ static int internal_wait_fd(const struct port *port)
 	return in->fd;
 }
 
+static int vnic_interfaces(const char *name, const char *const *options,
+			   char (*out)[PORT_IFNAME_MAX], int max)
+{
+	const char *dev = port_option(options, "dev");
+	const char *netns = port_option(options, "netns");
+	if (max < 1)
+		return 0;
+	snprintf(out[0], PORT_IFNAME_MAX, "%s%s%s", netns ? netns : "", netns ? "/" : "",
+		 dev ? dev : name);
+	return 1;
+}
+
 const struct port_class internal_port_class = {
     .type = "internal",
     .open = internal_open,
@@ -335,6 +347,7 @@ const struct port_class internal_port_class = {
     .send = internal_send,
     .carrier = internal_carrier,
     .set_link = internal_set_link,
+    .interfaces = afpacket_interfaces,
     .wait_fd = internal_wait_fd,
 };
 
@@ -346,5 +359,6 @@ const struct port_class vnic_port_class = {
     .send = internal_send,
     .carrier = internal_carrier,
     .set_link = internal_set_link,
+    .interfaces = vnic_interfaces,
     .wait_fd = internal_wait_fd,
 };

@@ -16,6 +16,7 @@
 #include "../lib/packet.h"
 
 #define PORT_NAME_MAX	32
+#define PORT_IFNAME_MAX 96 /* "NETNS/IFNAME" */
 #define PORT_INDEX_NONE 0xffff
 #define VLAN_COUNT	4096
 #define VLAN_WORDS	(VLAN_COUNT / 64)
@@ -61,6 +62,14 @@ struct port_class {
 	/* A file descriptor that becomes readable when recv() has frames, for
 	 * the daemon's epoll; -1 or NULL: the port must be polled. */
 	int (*wait_fd)(const struct port *port);
+
+	/* The interfaces a port of this type with these options would drive,
+	 * found without opening anything, so that the control plane refuses
+	 * two ports on one interface before it touches either. Writes up to
+	 * `max` names ("NETNS/IFNAME" for another namespace) and returns how
+	 * many. NULL: the type drives no interface. */
+	int (*interfaces)(const char *name, const char *const *options,
+			  char (*out)[PORT_IFNAME_MAX], int max);
 
 	/* Adds to the port's counters what the kernel counted for it (frames
 	 * dropped before the switch saw them). Called about once a second.

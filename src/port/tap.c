@@ -252,6 +252,7 @@ const struct port_class tap_port_class = {
     .recv = tap_recv,
     .send = tap_send,
     .carrier = tap_carrier,
+    .interfaces = afpacket_interfaces,
     .wait_fd = tap_wait_fd,
     .update_stats = tap_update_stats,
 };

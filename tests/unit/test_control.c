@@ -249,9 +249,47 @@ static void test_deleting_a_switch_removes_its_ports(void **state)
 	assert_int_equal(f->state.dp->pool->available, f->state.dp->pool->size);
 }
 
+/* Runs lines against a bare model, as a startup file is read, then checks
+ * the model whole; returns config_check's status. */
+static int check_model(const char *const *lines, char *err, size_t size)
+{
+	struct config *cfg = config_new();
+	int status = 0;
+	for (int i = 0; lines[i] && !status; i++) {
+		char copy[512], *argv[32];
+		strcpy(copy, lines[i]);
+		int argc = command_split(copy, argv, 32);
+		struct command_context ctx = {.cfg = cfg};
+		status = command_run(&ctx, argc, argv, err, size);
+	}
+	if (!status)
+		status = config_check(cfg, err, size);
+	config_free(cfg);
+	return status;
+}
+
+static void test_two_ports_on_one_interface_are_refused(void **state)
+{
+	(void)state;
+	char err[512];
+	const char *same[] = {"switch add s", "port add s eth1 type afpacket",
+			      "port add s vm type tap dev=eth1", NULL};
+	assert_int_equal(check_model(same, err, sizeof(err)), -EBUSY);
+	assert_string_equal(err, "port vm: interface eth1 is already used by port eth1");
+	const char *internal[] = {"switch add s", "port add s a type afpacket dev=x0",
+				  "port add s b type internal dev=x0", NULL};
+	assert_int_equal(check_model(internal, err, sizeof(err)), -EBUSY);
+	/* The same tap name in two namespaces is two interfaces. */
+	const char *vnics[] = {"switch add s", "port add s a type vnic dev=tr netns=h1",
+			       "port add s b type vnic dev=tr netns=h2",
+			       "port add s c type afpacket dev=tr", NULL};
+	assert_int_equal(check_model(vnics, err, sizeof(err)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_two_ports_on_one_interface_are_refused),
 	    cmocka_unit_test_setup_teardown(test_commands_build_the_live_switch,
 					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_port_set_changes_only_what_it_names,

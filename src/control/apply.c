@@ -88,6 +88,11 @@ int config_apply(struct datapath *dp, const struct config *have, const struct co
 			error = -ENODEV;
 			goto undo;
 		}
+		/* A new SEA trunk starts down, or the hypervisor switch could
+		 * take it for an active trunk before the SEA has been elected. */
+		const struct port_class *class = new_ports[i]->class;
+		if (class->set_link && config_is_sea_trunk(want, want->ports[i].name))
+			class->set_link(new_ports[i], false);
 	}
 
 	/* 2. Cannot fail from here on: deletions first, so names and the

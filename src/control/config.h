@@ -117,6 +117,8 @@ void config_effective_port(const struct config *cfg, const struct config_port *p
 			   struct port_config *out);
 /* The SEA whose real adapter, trunk or control port `port` is, or NULL. */
 const struct sea_config *config_sea_of_port(const struct config *cfg, const char *port);
+/* Whether `port` is a trunk adapter of some SEA. */
+bool config_is_sea_trunk(const struct config *cfg, const char *port);
 bool config_sea_equal(const struct sea_config *a, const struct sea_config *b);
 void config_print_sea(const struct sea_config *sea, FILE *out);
 

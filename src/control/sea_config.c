@@ -149,6 +149,15 @@ const struct sea_config *config_sea_of_port(const struct config *cfg, const char
 	return NULL;
 }
 
+bool config_is_sea_trunk(const struct config *cfg, const char *port)
+{
+	for (size_t i = 0; i < cfg->n_seas; i++)
+		for (int t = 0; t < cfg->seas[i].n_trunks; t++)
+			if (!strcmp(cfg->seas[i].trunks[t], port))
+				return true;
+	return false;
+}
+
 static void port_vlans(const struct port_config *c, uint64_t out[VLAN_WORDS])
 {
 	memcpy(out, c->vids, VLAN_WORDS * sizeof(uint64_t));

@@ -11,11 +11,14 @@
 
 /* Writes one line about the bond into buf, e.g.
  * "mode active-backup, active eth1 (primary), members: eth1 up active,
- * eth2 up backup; failovers 2, last: eth1 down", or for balance-slb
+ * eth2 up backup; failovers 2, last: eth1 down"; with ARP monitoring
+ * "mode active-backup, arp-target 10.0.0.1 every 200 ms, active eth2,
+ * members: eth1 up backup arp missed, eth2 up active arp ok; failovers 1,
+ * last: arp-target 10.0.0.1 unreachable on eth1"; for balance-slb
  * "mode balance-slb, members: eth1 down, eth2 up (designated for broadcast);
- * failovers 1, last: eth1 down". Member states are those of
- * the last check (update_stats() or a failed send). Returns 0, -EINVAL if
- * `port` is not a bond, or -ENOSPC when the text was cut to fit `size`. */
+ * failovers 1, last: eth1 down". Member states are those of the last check
+ * (the bond's timers, update_stats() or a failed send). Returns 0, -EINVAL
+ * if `port` is not a bond, or -ENOSPC when the text was cut to fit `size`. */
 int bond_describe(const struct port *port, char *buf, size_t size);
 /* The interface name of the active member (balance-slb: the designated
  * member, the first live one, which alone takes broadcast and multicast

@@ -41,7 +41,8 @@ static const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
 struct fixture {
 	struct packet_pool *pool;
 	struct port *port;
-	int p1, p2; /* raw packet sockets on the "physical switch" side */
+	int p1, p2;	/* raw packet sockets on the "physical switch" side */
+	int answer_vid; /* >= 0: arp_pump() answers probes on that VLAN (0: untagged) */
 	char err[256];
 };
 
@@ -174,6 +175,7 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	f->p1 = f->p2 = -1;
+	f->answer_vid = -1;
 	f->pool = packet_pool_create(BATCH_SIZE * 4, 2048);
 	if (!f->pool) {
 		free(f);
@@ -719,6 +721,424 @@ static void test_slb_accepts_unicast_on_every_member(void **state)
 	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 0);
 }
 
+/* ---- ARP target monitoring ------------------------------------------------------- */
+
+/* The far side answers ARP for 192.0.2.1 (a documentation address, and only
+ * inside this private namespace) on the interfaces that hold it: arp_ignore=1
+ * keeps p1 from answering for an address that only p2 has. */
+#define ARP_TARGET "192.0.2.1"
+
+static void assert_refused(struct fixture *f, const char *const *options, const char *message);
+
+static void arp_far_side(void)
+{
+	assert_int_equal(sh("sysctl -qw net.ipv4.conf.p1.arp_ignore=1 "
+			    "net.ipv4.conf.p2.arp_ignore=1"),
+			 0);
+}
+
+static void read_mac(const char *ifname, uint8_t *mac)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
+	FILE *file = fopen(path, "r");
+	assert_non_null(file);
+	unsigned b[6];
+	assert_int_equal(
+	    fscanf(file, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]), 6);
+	fclose(file);
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+}
+
+/* Plays the ARP target on VLAN `vid` (0: untagged) behind raw socket `fd`
+ * (PACKET_AUXDATA on, so a tag the kernel took off is seen): answers each
+ * probe for ARP_TARGET with a reply to the prober, tagged like the probe.
+ * Returns how many it answered. */
+static int arp_answer(int fd, int vid)
+{
+	static const uint8_t target[4] = {192, 0, 2, 1};
+	static const uint8_t far_mac[6] = {0x02, 0, 0, 0, 0, 0xfa};
+	int answered = 0;
+	for (;;) {
+		uint8_t frame[2048];
+		union {
+			char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = {.iov_base = frame, .iov_len = sizeof(frame)};
+		struct msghdr msg = {.msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = control.buf,
+				     .msg_controllen = sizeof(control.buf)};
+		ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+		if (n < 0)
+			return answered;
+		int tagged_vid = 0;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+			struct tpacket_auxdata aux;
+			if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA)
+				continue;
+			memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+			if (aux.tp_status & TP_STATUS_VLAN_VALID)
+				tagged_vid = aux.tp_vlan_tci & 0xfff;
+		}
+		if (n < 42 || load_be16(frame + 12) != 0x0806 || load_be16(frame + 20) != 1 ||
+		    tagged_vid != vid || memcmp(frame + 38, target, 4) != 0)
+			continue;
+		uint8_t reply[64] = {0};
+		uint8_t *arp = reply + (vid ? 18 : 14);
+		memcpy(reply, frame + 6, 6);
+		memcpy(reply + 6, far_mac, 6);
+		if (vid) {
+			store_be16(reply + 12, 0x8100);
+			store_be16(reply + 14, (uint16_t)vid);
+		}
+		store_be16(arp - 2, 0x0806);
+		memcpy(arp, frame + 14, 6); /* Ethernet, IPv4, 6, 4 */
+		store_be16(arp + 6, 2);	    /* reply */
+		memcpy(arp + 8, far_mac, 6);
+		memcpy(arp + 14, target, 4);
+		memcpy(arp + 18, frame + 22, 10); /* to the prober's MAC and IP */
+		assert_int_equal(send(fd, reply, vid ? 64 : 60, 0), vid ? 64 : 60);
+		answered++;
+	}
+}
+
+/* Runs the bond's receive path for `ms` (its timers run from there, as in
+ * the daemon), or until its active member is `want` (NULL: run the whole
+ * time). Counts the frames delivered and among them the ARP ones. Returns
+ * whether `want` was reached. */
+static bool arp_pump(struct fixture *f, const char *want, int ms, uint32_t *delivered,
+		     uint32_t *arp_delivered)
+{
+	uint64_t deadline = time_now_ns() + (uint64_t)ms * 1000000ULL;
+	while (time_now_ns() < deadline) {
+		struct pollfd pfd = {.fd = f->port->class->wait_fd(f->port), .events = POLLIN};
+		poll(&pfd, 1, 5);
+		struct packet_batch batch;
+		packet_batch_init(&batch);
+		assert_true(f->port->class->recv(f->port, f->pool, &batch) >= 0);
+		for (uint32_t i = 0; i < batch.count; i++) {
+			const struct packet *p = batch.packets[i];
+			if (delivered)
+				(*delivered)++;
+			if (arp_delivered && p->len >= 14 && load_be16(p->data + 12) == 0x0806)
+				(*arp_delivered)++;
+		}
+		packet_batch_free(&batch);
+		if (f->answer_vid >= 0) {
+			arp_answer(f->p1, f->answer_vid);
+			arp_answer(f->p2, f->answer_vid);
+		}
+		const char *active = bond_active_member(f->port);
+		if (want && active && strcmp(active, want) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void assert_describes(struct fixture *f, const char *part)
+{
+	char text[512];
+	assert_int_equal(bond_describe(f->port, text, sizeof(text)), 0);
+	if (!strstr(text, part))
+		fail_msg("bond show says '%s', not '%s'", text, part);
+}
+
+/* Reads the next ARP frame from a "physical switch" socket within 1 s into
+ * buf; returns its length or -1. */
+static int raw_recv_arp(int fd, uint8_t *buf, size_t size)
+{
+	uint64_t deadline = time_now_ns() + 1000000000ULL;
+	while (time_now_ns() < deadline) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, 20) <= 0)
+			continue;
+		ssize_t n = recv(fd, buf, size, 0);
+		if (n >= 42 && load_be16(buf + 12) == 0x0806)
+			return (int)n;
+	}
+	return -1;
+}
+
+/* Checks the probe member `ifname` sent, as the physical switch gets it. */
+static void assert_probe(int fd, const char *ifname, const uint8_t *sender_ip,
+			 const uint8_t *target_ip)
+{
+	uint8_t mac[6], frame[2048];
+	read_mac(ifname, mac);
+	assert_int_equal(raw_recv_arp(fd, frame, sizeof(frame)), 60);
+	static const uint8_t zero[6];
+	assert_memory_equal(frame, broadcast_mac, 6);
+	assert_memory_equal(frame + 6, mac, 6);
+	assert_int_equal(load_be16(frame + 14), 1);	 /* Ethernet */
+	assert_int_equal(load_be16(frame + 16), 0x0800); /* IPv4 */
+	assert_int_equal(load_be16(frame + 20), 1);	 /* request */
+	assert_memory_equal(frame + 22, mac, 6);
+	assert_memory_equal(frame + 28, sender_ip, 4);
+	assert_memory_equal(frame + 32, zero, 6);
+	assert_memory_equal(frame + 38, target_ip, 4);
+}
+
+static void test_arp_probes_leave_every_member_from_its_own_mac(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	static const uint8_t target[4] = {192, 0, 2, 1}, unspecified[4] = {0},
+			     source[4] = {192, 0, 2, 9};
+	const char *const probe[] = {"members=m1,m2", "arp-target=" ARP_TARGET, "arp-interval=50",
+				     NULL};
+	f->port = open_bond(f, "bond0", probe);
+	assert_non_null(f->port);
+	arp_pump(f, NULL, 10, NULL, NULL);		/* the first round goes out at once */
+	assert_probe(f->p1, "m1", unspecified, target); /* an RFC 5227 probe */
+	assert_probe(f->p2, "m2", unspecified, target); /* the backup is probed too */
+	close_bond(f->port);
+
+	const char *const sourced[] = {"members=m1,m2", "arp-target=" ARP_TARGET,
+				       "arp-source=192.0.2.9", NULL};
+	f->port = open_bond(f, "bond0", sourced);
+	assert_non_null(f->port);
+	arp_pump(f, NULL, 10, NULL, NULL);
+	assert_probe(f->p1, "m1", source, target);
+	assert_probe(f->p2, "m2", source, target);
+}
+
+static const char *const arp_primary_m1[] = {"members=m1,m2", "primary=m1",
+					     "arp-target=" ARP_TARGET, "arp-interval=20", NULL};
+
+static void test_arp_member_whose_replies_stop_loses_the_active_role_with_carrier_up(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	arp_far_side();
+	assert_int_equal(sh("ip addr add " ARP_TARGET "/32 dev p1 && "
+			    "ip addr add " ARP_TARGET "/32 dev p2"),
+			 0);
+	f->port = open_bond(f, "bond0", arp_primary_m1);
+	assert_non_null(f->port);
+	uint32_t delivered = 0, arp_delivered = 0;
+	arp_pump(f, NULL, 300, &delivered, &arp_delivered); /* 15 rounds */
+	assert_string_equal(bond_active_member(f->port), "m1");
+	assert_describes(f, "mode active-backup, arp-target " ARP_TARGET " every 20 ms, active m1 "
+			    "(primary), members: m1 up active arp ok, m2 up backup arp ok; "
+			    "failovers 0");
+	/* Replies and probes are the bond's own: none reached the switch, and
+	 * none on the backup counted as a drop. */
+	assert_int_equal(delivered, 0);
+	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 0);
+
+	/* The target is gone behind m1; m1's cable stays in. */
+	assert_int_equal(sh("ip addr del " ARP_TARGET "/32 dev p1"), 0);
+	uint64_t start = time_now_ns();
+	assert_true(arp_pump(f, "m2", 2000, &delivered, &arp_delivered));
+	uint64_t took_ms = (time_now_ns() - start) / 1000000;
+	assert_true(f->port->class->carrier(f->port));
+	assert_int_equal(bond_failovers(f->port), 1);
+	assert_describes(f, "members: m1 up backup arp missed, m2 up active arp ok; failovers 1, "
+			    "last: arp-target " ARP_TARGET " unreachable on m1");
+	/* 3 probes 20 ms apart went unanswered, and not many more. */
+	assert_true(took_ms >= 40 && took_ms < 500);
+	uint8_t buf[2048];
+	bond_send_frame(f, 1);
+	assert_int_equal(raw_recv(f->p2, buf, sizeof(buf), 1000), 100);
+
+	/* The target answers m1 again: the primary is proven, and takes back. */
+	assert_int_equal(sh("ip addr add " ARP_TARGET "/32 dev p1"), 0);
+	assert_true(arp_pump(f, "m1", 2000, &delivered, &arp_delivered));
+	assert_int_equal(bond_failovers(f->port), 2);
+	assert_describes(f, "m1 up active arp ok, m2 up backup arp ok; failovers 2, last: primary "
+			    "m1 back");
+	assert_int_equal(arp_delivered, 0);
+}
+
+static void test_arp_without_any_reply_the_member_with_carrier_keeps_the_traffic(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	arp_far_side();
+	f->port = open_bond(f, "bond0", arp_primary_m1);
+	assert_non_null(f->port);
+	arp_pump(f, NULL, 300, NULL, NULL); /* nobody holds the target */
+	assert_string_equal(bond_active_member(f->port), "m1");
+	assert_int_equal(bond_failovers(f->port), 0);
+	assert_describes(f, "active m1 (primary) (carrier only: no member gets ARP replies), "
+			    "members: m1 up active arp missed, m2 up backup arp missed");
+
+	/* A backup that gets replies is better than a member with carrier only. */
+	assert_int_equal(sh("ip addr add " ARP_TARGET "/32 dev p2"), 0);
+	assert_true(arp_pump(f, "m2", 2000, NULL, NULL));
+	assert_describes(f, "active m2, members: m1 up backup arp missed, m2 up active arp ok; "
+			    "failovers 1, last: arp-target " ARP_TARGET " unreachable on m1");
+
+	/* Without carrier no member is proven, however it answered before. */
+	assert_int_equal(sh("ip link set p2 down"), 0);
+	assert_true(arp_pump(f, "m1", 2000, NULL, NULL));
+	assert_describes(f, "(carrier only: no member gets ARP replies)");
+	assert_int_equal(sh("ip link set p2 up"), 0);
+	arp_pump(f, NULL, 1200, NULL, NULL); /* miimon reads the carrier, then replies come */
+	assert_string_equal(bond_active_member(f->port), "m2");
+	assert_describes(f, "m2 up active arp ok");
+}
+
+/* Sends from raw socket `fd` an ARP frame as a physical switch would
+ * deliver it: from `src` (Ethernet and ARP sender), opcode `op`, sender IP
+ * ARP_TARGET, to target MAC `to`. */
+static void raw_send_arp(int fd, const uint8_t *src, uint16_t op, const uint8_t *to)
+{
+	uint8_t frame[60] = {0};
+	memcpy(frame, op == 1 ? broadcast_mac : to, 6);
+	memcpy(frame + 6, src, 6);
+	store_be16(frame + 12, 0x0806);
+	store_be16(frame + 14, 1);
+	store_be16(frame + 16, 0x0800);
+	frame[18] = 6;
+	frame[19] = 4;
+	store_be16(frame + 20, op);
+	memcpy(frame + 22, src, 6);
+	memcpy(frame + 28, (const uint8_t[]){192, 0, 2, 1}, 4);
+	memcpy(frame + 32, to, 6);
+	assert_int_equal(send(fd, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+}
+
+static void
+test_arp_frames_of_the_monitor_never_reach_the_switch_nor_prove_another_member(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	f->port = open_bond(f, "bond0", arp_primary_m1);
+	assert_non_null(f->port);
+	uint8_t m1_mac[6], m2_mac[6];
+	read_mac("m1", m1_mac);
+	read_mac("m2", m2_mac);
+	static const uint8_t far_mac[6] = {0x02, 0, 0, 0, 0, 0xfa};
+	uint32_t delivered = 0;
+	for (int i = 0; i < 15; i++) {
+		/* m2's probe, flooded back to the active member by the switch */
+		raw_send_arp(f->p1, m2_mac, 1, (const uint8_t[6]){0});
+		/* a reply for m1's MAC flooded to m2: proves neither */
+		raw_send_arp(f->p2, far_mac, 2, m1_mac);
+		arp_pump(f, NULL, 20, &delivered, NULL);
+	}
+	assert_int_equal(delivered, 0);
+	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 0);
+	assert_describes(f, "members: m1 up active arp missed, m2 up backup arp missed");
+	/* The same reply on m1's own link proves m1. */
+	for (int i = 0; i < 10; i++) {
+		raw_send_arp(f->p1, far_mac, 2, m1_mac);
+		arp_pump(f, NULL, 20, &delivered, NULL);
+	}
+	assert_describes(f, "members: m1 up active arp ok, m2 up backup arp missed");
+	assert_int_equal(delivered, 0);
+}
+
+static void test_arp_member_back_from_carrier_loss_is_proven_before_it_is_used(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	f->answer_vid = 0; /* the far side of both members answers */
+	/* Five probes may go unanswered: the short outage below would not
+	 * make m1 "arp missed" by count alone. */
+	const char *const patient[] = {"members=m1,m2",	  "primary=m1",	  "arp-target=" ARP_TARGET,
+				       "arp-interval=20", "arp-missed=5", NULL};
+	f->port = open_bond(f, "bond0", patient);
+	assert_non_null(f->port);
+	arp_pump(f, NULL, 200, NULL, NULL);
+	assert_describes(f, "members: m1 up active arp ok, m2 up backup arp ok");
+	assert_int_equal(sh("ip link set p1 down"), 0);
+	assert_true(wait_active(f->port, "m2"));
+	arp_pump(f, NULL, 30, NULL, NULL); /* a probe round while m1 has no link */
+	assert_int_equal(sh("ip link set p1 up"), 0);
+	f->port->class->update_stats(f->port); /* reads m1's carrier: up */
+	assert_describes(f, "members: m1 up backup arp missed, m2 up active arp ok");
+	assert_string_equal(bond_active_member(f->port), "m2");
+	assert_true(arp_pump(f, "m1", 2000, NULL, NULL)); /* answered: the primary takes back */
+	assert_int_equal(bond_failovers(f->port), 2);
+}
+
+static void test_arp_vlan_probes_and_replies_are_tagged(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	/* The target lives on VLAN 7 only: untagged probes get no answer. */
+	int one = 1;
+	assert_int_equal(setsockopt(f->p1, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)), 0);
+	assert_int_equal(setsockopt(f->p2, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)), 0);
+	f->answer_vid = 7;
+	const char *const tagged[] = {"members=m1,m2", "arp-target=" ARP_TARGET, "arp-interval=20",
+				      "arp-vlan=7", NULL};
+	f->port = open_bond(f, "bond0", tagged);
+	assert_non_null(f->port);
+	arp_pump(f, NULL, 300, NULL, NULL);
+	assert_describes(f, "members: m1 up active arp ok, m2 up backup arp ok; failovers 0");
+	close_bond(f->port);
+
+	const char *const untagged[] = {"members=m1,m2", "arp-target=" ARP_TARGET,
+					"arp-interval=20", NULL};
+	f->port = open_bond(f, "bond0", untagged);
+	assert_non_null(f->port);
+	arp_pump(f, NULL, 300, NULL, NULL);
+	assert_describes(f, "members: m1 up active arp missed, m2 up backup arp missed");
+}
+
+static void test_bond_refuses_bad_arp_options(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	static const char *const bad_targets[] = {
+	    "10.0.0", "300.1.1.1", "0.0.0.0", "224.0.0.1", "x", "127.0.0.1", "255.255.255.255", ""};
+	for (size_t i = 0; i < sizeof(bad_targets) / sizeof(bad_targets[0]); i++) {
+		char option[64], message[128];
+		snprintf(option, sizeof(option), "arp-target=192.0.2.1,%s", bad_targets[i]);
+		snprintf(message, sizeof(message),
+			 "port bond0: arp-target '%s' is not a unicast IPv4 address a.b.c.d",
+			 bad_targets[i]);
+		assert_refused(f, (const char *const[]){"members=m1,m2", option, NULL}, message);
+	}
+	assert_refused(f,
+		       (const char *const[]){"members=m1,m2",
+					     "arp-target=192.0.2.1,192.0.2.2,192.0.2.3,192.0.2.4,"
+					     "192.0.2.5",
+					     NULL},
+		       "port bond0: arp-target takes at most 4 addresses");
+	assert_refused(
+	    f,
+	    (const char *const[]){"members=m1,m2", "arp-target=192.0.2.1", "arp-interval=5", NULL},
+	    "port bond0: arp-interval '5' must be 10-60000 (milliseconds)");
+	assert_refused(f,
+		       (const char *const[]){"members=m1,m2", "arp-target=192.0.2.1",
+					     "arp-interval=60001", NULL},
+		       "port bond0: arp-interval '60001' must be 10-60000 (milliseconds)");
+	assert_refused(
+	    f, (const char *const[]){"members=m1,m2", "arp-target=192.0.2.1", "arp-missed=0", NULL},
+	    "port bond0: arp-missed '0' must be 1-100");
+	assert_refused(
+	    f,
+	    (const char *const[]){"members=m1,m2", "arp-target=192.0.2.1", "arp-vlan=4095", NULL},
+	    "port bond0: arp-vlan '4095' must be 1-4094");
+	assert_refused(f,
+		       (const char *const[]){"members=m1,m2", "arp-target=192.0.2.1",
+					     "arp-source=0.0.0.0", NULL},
+		       "port bond0: arp-source '0.0.0.0' is not a unicast IPv4 address");
+	assert_refused(f, (const char *const[]){"members=m1,m2", "arp-interval=100", NULL},
+		       "port bond0: arp-interval= needs arp-target=");
+	assert_refused(f,
+		       (const char *const[]){"members=m1,m2", "mode=balance-slb",
+					     "arp-target=192.0.2.1", NULL},
+		       "port bond0: arp-target= applies to mode active-backup only");
+	const char *const good[] = {"members=m1,m2",
+				    "arp-target=192.0.2.1,198.51.100.7",
+				    "arp-interval=10",
+				    "arp-missed=100",
+				    "arp-source=192.0.2.9",
+				    "arp-vlan=4094",
+				    NULL};
+	f->port = open_bond(f, "bond0", good);
+	assert_non_null(f->port);
+	assert_describes(f, "arp-target 192.0.2.1, 198.51.100.7 every 10 ms");
+}
+
 /* ---- configuration errors -------------------------------------------------------- */
 
 static void assert_refused(struct fixture *f, const char *const *options, const char *message)
@@ -865,6 +1285,14 @@ int main(void)
 	    BOND_TEST(test_slb_accepts_broadcast_only_on_the_designated_member),
 	    BOND_TEST(test_slb_accepts_unicast_on_every_member),
 	    BOND_TEST(test_slb_drops_our_own_frames_flooded_back_by_another_member),
+	    BOND_TEST(test_arp_probes_leave_every_member_from_its_own_mac),
+	    BOND_TEST(test_arp_member_whose_replies_stop_loses_the_active_role_with_carrier_up),
+	    BOND_TEST(test_arp_without_any_reply_the_member_with_carrier_keeps_the_traffic),
+	    BOND_TEST(
+		test_arp_frames_of_the_monitor_never_reach_the_switch_nor_prove_another_member),
+	    BOND_TEST(test_arp_member_back_from_carrier_loss_is_proven_before_it_is_used),
+	    BOND_TEST(test_arp_vlan_probes_and_replies_are_tagged),
+	    BOND_TEST(test_bond_refuses_bad_arp_options),
 	    BOND_TEST(test_slb_refuses_a_primary),
 	    BOND_TEST(test_bond_refuses_an_unknown_mode),
 	    BOND_TEST(test_bond_refuses_fewer_than_two_or_more_than_eight_members),

@@ -34,16 +34,21 @@
  * to its clients.
  *
  * balance-slb (source load balancing, as Open vSwitch and XenServer do it,
- * without LACP): each frame leaves by the live member that its source MAC
- * and VLAN hash to, so one VM's traffic always takes one member (no
- * reordering) and different VMs spread over the members. The mapping is a
- * pure function of the set of live members: a member's own hash bucket stays
- * on it while it is up; the buckets of members that are down spread over the
- * live ones. So a member going down moves only its share, at once, and gets
- * it back when it returns; every change of the live set counts as a
- * failover and is announced, so the physical switches relearn. Not done yet:
- * OVS's periodic rebalancing by measured load (moving busy hashes off a
- * loaded member). Frames are accepted from every member, except that
+ * without LACP): each source MAC and VLAN hashes into one of 256 buckets,
+ * and each bucket leaves by one live member, so one VM's traffic always
+ * takes one member (no reordering) and different VMs spread over the
+ * members. A bucket starts on its home member (bucket number modulo the
+ * member count). A member going down moves only the buckets it carried, at
+ * once (home, if home is live, else spread over the live members); a member
+ * coming back takes its home buckets back. Every change of the live set
+ * counts as a failover and is announced, so the physical switches relearn.
+ * Between those, every rebalance-interval the bytes each bucket sent decide,
+ * as in Open vSwitch: busy buckets move from the most to the least loaded
+ * live member while that narrows the gap between them
+ * (bond_slb_rebalance()), and the counts are halved so old traffic fades. A
+ * source thus changes member only at a rebalance or a failure; a rebalance
+ * that moved anything is counted and announced too. Frames are accepted from
+ * every member, except that
  * broadcast and multicast frames, which the physical switch floods to every
  * member, are accepted only on the designated member (the first live one)
  * and dropped on the others as uplink-inactive, so they are neither
@@ -102,6 +107,12 @@ enum bond_mode {
 #define SLB_SENT_SLOTS	1024 /* a power of two */
 #define SLB_SENT_EPOCHS 2    /* update_stats() calls (about seconds) a source stays */
 #define SLB_KEY_USED	(1ULL << 63)
+/* Load rebalancing: every rebalance-interval unless set otherwise (0: off).
+ * A gap between the busiest and the idlest member smaller than this, or than
+ * 1/32 of the idlest member's load, is not worth moving a source for (OVS's
+ * thresholds). */
+#define SLB_DEFAULT_REBALANCE_MS 10000
+#define SLB_REBALANCE_MIN_BYTES	 100000
 
 struct slb_sent {
 	uint64_t key; /* slb_key() | SLB_KEY_USED, or 0 */
@@ -140,6 +151,14 @@ struct bond_port {
 	struct packet_batch tx[BOND_MEMBERS_MAX]; /* send()'s frames per member */
 	uint32_t epoch;				  /* update_stats() calls */
 	struct slb_sent sent[SLB_SENT_SLOTS];
+	/* The member each hash bucket leaves by (live ones only, while any
+	 * is), and the bytes it sent since the last rebalance, plus half of
+	 * what it sent before. */
+	uint8_t bucket_member[BOND_SLB_BUCKETS];
+	uint64_t bucket_bytes[BOND_SLB_BUCKETS];
+	uint64_t rebalance_ns; /* 0: no rebalancing by load */
+	uint64_t next_rebalance_ns;
+	uint64_t rebalances; /* rebalances that moved a bucket */
 
 	uint64_t failovers;
 	char last_cause[128]; /* why the active member last changed */
@@ -303,6 +322,26 @@ static int parse_miimon(const struct port *port, const char *const *options, str
 	return error;
 }
 
+/* rebalance-interval=MS, balance-slb only. */
+static int parse_rebalance(const struct port *port, const char *const *options,
+			   struct bond_port *bond, char *err, size_t err_size)
+{
+	if (bond->mode != BOND_BALANCE_SLB) {
+		if (!port_option(options, "rebalance-interval"))
+			return 0;
+		snprintf(err, err_size,
+			 "port %s: rebalance-interval= applies to mode balance-slb only, not "
+			 "active-backup (which uses one member at a time)",
+			 port->name);
+		return -EINVAL;
+	}
+	unsigned long ms;
+	int error = parse_number(port, options, "rebalance-interval", 1000, 3600000, true,
+				 SLB_DEFAULT_REBALANCE_MS, " (milliseconds)", &ms, err, err_size);
+	bond->rebalance_ns = ms * NS_PER_MS;
+	return error;
+}
+
 /* Parses a dotted IPv4 address that can answer ARP on a wire: not 0.x.x.x
  * (this network, 0.0.0.0 among them), not loopback, not multicast, not
  * 240.0.0.0 and above (reserved, broadcast). Stores it in network order. */
@@ -435,6 +474,25 @@ static int slb_live_set(const struct bond_port *bond, int *live)
 	return n_live;
 }
 
+/* balance-slb: gives every bucket a live member after a change of the live
+ * set. A member that came back takes back its home buckets; the buckets of a
+ * member that went down go home if home is live, else spread over the live
+ * members. Every other bucket stays where it is. */
+static void slb_assign_buckets(struct bond_port *bond, const bool *was_live)
+{
+	if (bond->n_live == 0)
+		return; /* nowhere to go; the buckets move when a member returns */
+	int n = bond->n_members;
+	for (int b = 0; b < BOND_SLB_BUCKETS; b++) {
+		int home = b % n;
+		int owner = bond->bucket_member[b];
+		if (bond->members[home].up && (!was_live[home] || !bond->members[owner].up))
+			bond->bucket_member[b] = (uint8_t)home;
+		else if (!bond->members[owner].up)
+			bond->bucket_member[b] = (uint8_t)bond->live[(b / n) % bond->n_live];
+	}
+}
+
 /* balance-slb: takes the live set from the members' states; a change is a
  * failover (the hashes of a member that went down or came back move), logged
  * with its cause and announced, as active-backup does. The designated member
@@ -463,6 +521,7 @@ static void slb_reselect(struct bond_port *bond, const char *why)
 	}
 	memcpy(bond->live, live, sizeof(live));
 	bond->n_live = n_live;
+	slb_assign_buckets(bond, was_live);
 	copy_name(bond->last_cause, sizeof(bond->last_cause), cause);
 	if (n_live == 0) {
 		bond->announce_pending = false; /* no way out to announce through */
@@ -583,12 +642,10 @@ static void bond_free(struct bond_port *bond)
 
 static int bond_open(struct port *port, const char *const *options, char *err, size_t err_size)
 {
-	static const char *const known[] = {"members",	  "mode",
-					    "primary",	  "miimon",
-					    "arp-target", "arp-interval",
-					    "arp-missed", "arp-source",
-					    "arp-vlan",	  AFPACKET_IO_OPTIONS,
-					    NULL};
+	static const char *const known[] = {
+	    "members",		 "mode",       "primary",    "miimon",	 "arp-target",
+	    "arp-interval",	 "arp-missed", "arp-source", "arp-vlan", "rebalance-interval",
+	    AFPACKET_IO_OPTIONS, NULL};
 	struct afpacket_io_config config;
 	struct bond_port *bond = calloc(1, sizeof(*bond));
 	int error = 0;
@@ -611,6 +668,8 @@ static int bond_open(struct port *port, const char *const *options, char *err, s
 		error = parse_miimon(port, options, bond, err, err_size);
 	if (!error)
 		error = parse_arp(port, options, bond, err, err_size);
+	if (!error)
+		error = parse_rebalance(port, options, bond, err, err_size);
 	if (!error)
 		error = afpacket_io_parse_options(port, options, &config, err, err_size);
 	if (!error)
@@ -646,7 +705,12 @@ static int bond_open(struct port *port, const char *const *options, char *err, s
 		}
 	}
 	if (bond->mode == BOND_BALANCE_SLB) {
+		bool none_live[BOND_MEMBERS_MAX] = {false};
+		for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+			bond->bucket_member[b] = (uint8_t)(b % bond->n_members);
 		bond->n_live = slb_live_set(bond, bond->live);
+		slb_assign_buckets(bond, none_live);
+		bond->next_rebalance_ns = time_now_ns() + bond->rebalance_ns;
 		bond->active = bond->n_live ? bond->live[0] : BOND_NONE;
 		log_info("port %s: bond balance-slb, %d live member%s, designated %s", port->name,
 			 bond->n_live, bond->n_live == 1 ? "" : "s",
@@ -710,17 +774,22 @@ static uint64_t slb_key(const struct packet *p)
 	return (uint64_t)slb_wire_vid(p) << 48 | mac;
 }
 
-/* The member a hash leaves by; needs a live member. A hash's bucket is a
- * member; while that member is up the hash stays on it, so a change of the
- * live set moves only the hashes of the members that went down (spread over
- * the live ones) or came back. */
+/* The bucket of a source's hash: its high bits (the sent table takes the
+ * low ones). */
+static unsigned slb_bucket(uint64_t hash)
+{
+	return hash_reduce(hash, BOND_SLB_BUCKETS);
+}
+
+unsigned bond_slb_bucket(const uint8_t mac[6], uint16_t vid)
+{
+	return slb_bucket(hash_u64((uint64_t)(vid & VID_MASK) << 48 | mac_to_u64(mac)));
+}
+
+/* The member a hash leaves by; needs a live member. */
 static int slb_member(const struct bond_port *bond, uint64_t hash)
 {
-	uint64_t n = (uint64_t)bond->n_members;
-	int bucket = (int)(hash % n);
-	if (bond->members[bucket].up)
-		return bucket;
-	return bond->live[(hash / n) % (uint64_t)bond->n_live];
+	return bond->bucket_member[slb_bucket(hash)];
 }
 
 static void slb_send(struct port *port, struct bond_port *bond, struct packet_batch *batch)
@@ -737,7 +806,9 @@ static void slb_send(struct port *port, struct bond_port *bond, struct packet_ba
 		struct slb_sent *sent = &bond->sent[hash & (SLB_SENT_SLOTS - 1)];
 		sent->key = key | SLB_KEY_USED;
 		sent->epoch = bond->epoch;
-		packet_batch_add(&bond->tx[slb_member(bond, hash)], p);
+		unsigned bucket = slb_bucket(hash);
+		bond->bucket_bytes[bucket] += p->len;
+		packet_batch_add(&bond->tx[bond->bucket_member[bucket]], p);
 	}
 	batch->count = 0;
 	bool member_down = false;
@@ -811,6 +882,93 @@ static int slb_recv(struct port *port, struct bond_port *bond, struct packet_poo
 		port_count_drop(port, DROP_UPLINK_INACTIVE, dropped);
 	/* A member's error is the bond's only when nothing came in at all. */
 	return received ? received : error;
+}
+
+/* ---- balance-slb rebalancing ---------------------------------------------- */
+
+int bond_slb_rebalance(const uint64_t *bucket_bytes, uint8_t *bucket_member,
+		       const bool *member_live, int n_members)
+{
+	uint64_t load[BOND_MEMBERS_MAX] = {0};
+	if (n_members < 2 || n_members > BOND_MEMBERS_MAX)
+		return 0;
+	for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+		if (bucket_member[b] < n_members && member_live[bucket_member[b]])
+			load[bucket_member[b]] += bucket_bytes[b];
+	/* Each move takes `bytes` with 0 < bytes < gap from the busiest member
+	 * to the idlest: the sum of the loads' squares falls by 2 bytes (gap -
+	 * bytes) > 0, so this cannot cycle; the bound is only a guard. */
+	int moved = 0;
+	for (int round = 0; round < BOND_SLB_BUCKETS; round++) {
+		int busiest = BOND_NONE, idlest = BOND_NONE;
+		for (int m = 0; m < n_members; m++) {
+			if (!member_live[m])
+				continue;
+			if (busiest == BOND_NONE || load[m] > load[busiest])
+				busiest = m;
+			if (idlest == BOND_NONE || load[m] < load[idlest])
+				idlest = m;
+		}
+		if (busiest == idlest)
+			break; /* fewer than two live members, or all loads equal */
+		uint64_t gap = load[busiest] - load[idlest];
+		if (gap < SLB_REBALANCE_MIN_BYTES || gap < load[idlest] / 32)
+			break;
+		/* The bucket whose move leaves the narrowest gap, |gap - 2 bytes|.
+		 * A member's only busy bucket never qualifies: moving it would
+		 * just swap the loads. */
+		int best = BOND_NONE;
+		uint64_t best_left = gap;
+		for (int b = 0; b < BOND_SLB_BUCKETS; b++) {
+			uint64_t bytes = bucket_bytes[b];
+			if (bucket_member[b] != busiest || bytes == 0 || bytes >= gap)
+				continue;
+			uint64_t rest = gap - bytes;
+			uint64_t left = bytes > rest ? bytes - rest : rest - bytes;
+			if (left < best_left) {
+				best = b;
+				best_left = left;
+			}
+		}
+		if (best == BOND_NONE)
+			break;
+		bucket_member[best] = (uint8_t)idlest;
+		load[busiest] -= bucket_bytes[best];
+		load[idlest] += bucket_bytes[best];
+		moved++;
+	}
+	return moved;
+}
+
+/* Every rebalance-interval: moves busy buckets by load, counts and
+ * announces a rebalance that moved any, and halves the byte counts, so the
+ * last interval weighs as much as all before it (as in OVS). */
+static void slb_rebalance(struct bond_port *bond)
+{
+	bool live[BOND_MEMBERS_MAX] = {false};
+	for (int i = 0; i < bond->n_members; i++)
+		live[i] = bond->members[i].up;
+	int moved =
+	    bond_slb_rebalance(bond->bucket_bytes, bond->bucket_member, live, bond->n_members);
+	if (moved > 0) {
+		uint64_t load[BOND_MEMBERS_MAX] = {0};
+		for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+			load[bond->bucket_member[b]] += bond->bucket_bytes[b];
+		char loads[BOND_MEMBERS_MAX * (IFNAMSIZ + 24)] = "";
+		size_t used = 0;
+		for (int i = 0; i < bond->n_members && used < sizeof(loads); i++) {
+			int n = snprintf(loads + used, sizeof(loads) - used, "%s%s %llu kB",
+					 used ? ", " : "", bond->members[i].ifname,
+					 (unsigned long long)(load[i] / 1000));
+			used += n > 0 ? (size_t)n : 0;
+		}
+		bond->rebalances++;
+		bond->announce_pending = true;
+		log_info("port %s: rebalanced by load, %d hash bucket%s moved; lately sent: %s",
+			 bond->name, moved, moved == 1 ? "" : "s", loads);
+	}
+	for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+		bond->bucket_bytes[b] /= 2;
 }
 
 /* ---- ARP target monitoring ------------------------------------------------ */
@@ -1031,6 +1189,13 @@ static void bond_run(struct port *port, struct bond_port *bond, uint64_t now, bo
 		bond->next_run_ns = earliest(bond->next_run_ns, bond->next_arp_ns);
 	}
 	reselect(bond, NULL);
+	if (bond->rebalance_ns) {
+		if (now >= bond->next_rebalance_ns) {
+			slb_rebalance(bond);
+			bond->next_rebalance_ns = now + bond->rebalance_ns;
+		}
+		bond->next_run_ns = earliest(bond->next_run_ns, bond->next_rebalance_ns);
+	}
 	if (!bond->announce_pending || bond->active == BOND_NONE)
 		return;
 	bond->announce_pending = false;
@@ -1105,6 +1270,12 @@ int bond_describe(const struct port *port, char *buf, size_t size)
 	BOND_PRINT("; failovers %llu", (unsigned long long)bond->failovers);
 	if (bond->last_cause[0])
 		BOND_PRINT(", last: %s", bond->last_cause);
+	if (bond->mode == BOND_BALANCE_SLB && bond->rebalance_ns)
+		BOND_PRINT("; rebalances %llu every %llu ms", (unsigned long long)bond->rebalances,
+			   (unsigned long long)(bond->rebalance_ns / NS_PER_MS));
+	else if (bond->mode == BOND_BALANCE_SLB)
+		BOND_PRINT("; rebalances %llu (rebalancing off)",
+			   (unsigned long long)bond->rebalances);
 #undef BOND_PRINT
 	return used < size ? 0 : -ENOSPC;
 }

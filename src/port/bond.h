@@ -4,6 +4,7 @@
 #ifndef VSWITCH_PORT_BOND_H
 #define VSWITCH_PORT_BOND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,5 +29,21 @@ const char *bond_active_member(const struct port *port);
  * changed since the bond opened, not counting changes to no member at all
  * (0 for a port that is not a bond). */
 uint64_t bond_failovers(const struct port *port);
+
+/* balance-slb's mapping, for tests: each source (MAC, VLAN) hashes into one
+ * of BOND_SLB_BUCKETS buckets, and each bucket leaves by one member. */
+#define BOND_SLB_BUCKETS 256
+/* The bucket of source `mac` on VLAN `vid` (0: untagged). */
+unsigned bond_slb_bucket(const uint8_t mac[6], uint16_t vid);
+/* The rebalancing decision, a pure function. bucket_bytes: what each bucket
+ * sent lately; bucket_member: the member (index below n_members, 2-8) each
+ * leaves by, updated in place; member_live: which members may carry
+ * traffic. Moves busy buckets from the most to the least loaded live member,
+ * one at a time, each the one that narrows the gap between them most, while
+ * the gap is worth it (at least 100000 bytes and 1/32 of the lesser load).
+ * Empty buckets, the buckets of members that are not live and a member's
+ * only busy bucket never move. Returns how many buckets moved. */
+int bond_slb_rebalance(const uint64_t *bucket_bytes, uint8_t *bucket_member,
+		       const bool *member_live, int n_members);
 
 #endif

@@ -42,7 +42,7 @@ struct fixture {
 	struct packet_pool *pool;
 	struct port *port;
 	int p1, p2;	/* raw packet sockets on the "physical switch" side */
-	int answer_vid; /* >= 0: arp_pump() answers probes on that VLAN (0: untagged) */
+	int answer_vid; /* >= 0: bond_pump() answers probes on that VLAN (0: untagged) */
 	char err[256];
 };
 
@@ -167,6 +167,101 @@ static bool wait_active(struct port *port, const char *want)
 		usleep(10000);
 	}
 	return false;
+}
+
+/* Plays the ARP target on VLAN `vid` (0: untagged) behind raw socket `fd`
+ * (PACKET_AUXDATA on, so a tag the kernel took off is seen): answers each
+ * probe for ARP_TARGET with a reply to the prober, tagged like the probe.
+ * Returns how many it answered. */
+static int arp_answer(int fd, int vid)
+{
+	static const uint8_t target[4] = {192, 0, 2, 1};
+	static const uint8_t far_mac[6] = {0x02, 0, 0, 0, 0, 0xfa};
+	int answered = 0;
+	for (;;) {
+		uint8_t frame[2048];
+		union {
+			char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = {.iov_base = frame, .iov_len = sizeof(frame)};
+		struct msghdr msg = {.msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = control.buf,
+				     .msg_controllen = sizeof(control.buf)};
+		ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+		if (n < 0)
+			return answered;
+		int tagged_vid = 0;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+			struct tpacket_auxdata aux;
+			if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA)
+				continue;
+			memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+			if (aux.tp_status & TP_STATUS_VLAN_VALID)
+				tagged_vid = aux.tp_vlan_tci & 0xfff;
+		}
+		if (n < 42 || load_be16(frame + 12) != 0x0806 || load_be16(frame + 20) != 1 ||
+		    tagged_vid != vid || memcmp(frame + 38, target, 4) != 0)
+			continue;
+		uint8_t reply[64] = {0};
+		uint8_t *arp = reply + (vid ? 18 : 14);
+		memcpy(reply, frame + 6, 6);
+		memcpy(reply + 6, far_mac, 6);
+		if (vid) {
+			store_be16(reply + 12, 0x8100);
+			store_be16(reply + 14, (uint16_t)vid);
+		}
+		store_be16(arp - 2, 0x0806);
+		memcpy(arp, frame + 14, 6); /* Ethernet, IPv4, 6, 4 */
+		store_be16(arp + 6, 2);	    /* reply */
+		memcpy(arp + 8, far_mac, 6);
+		memcpy(arp + 14, target, 4);
+		memcpy(arp + 18, frame + 22, 10); /* to the prober's MAC and IP */
+		assert_int_equal(send(fd, reply, vid ? 64 : 60, 0), vid ? 64 : 60);
+		answered++;
+	}
+}
+
+/* Runs the bond's receive path for `ms` (its timers run from there, as in
+ * the daemon), or until its active member is `want` (NULL: run the whole
+ * time). Counts the frames delivered and among them the ARP ones. Returns
+ * whether `want` was reached. */
+static bool bond_pump(struct fixture *f, const char *want, int ms, uint32_t *delivered,
+		      uint32_t *arp_delivered)
+{
+	uint64_t deadline = time_now_ns() + (uint64_t)ms * 1000000ULL;
+	while (time_now_ns() < deadline) {
+		struct pollfd pfd = {.fd = f->port->class->wait_fd(f->port), .events = POLLIN};
+		poll(&pfd, 1, 5);
+		struct packet_batch batch;
+		packet_batch_init(&batch);
+		assert_true(f->port->class->recv(f->port, f->pool, &batch) >= 0);
+		for (uint32_t i = 0; i < batch.count; i++) {
+			const struct packet *p = batch.packets[i];
+			if (delivered)
+				(*delivered)++;
+			if (arp_delivered && p->len >= 14 && load_be16(p->data + 12) == 0x0806)
+				(*arp_delivered)++;
+		}
+		packet_batch_free(&batch);
+		if (f->answer_vid >= 0) {
+			arp_answer(f->p1, f->answer_vid);
+			arp_answer(f->p2, f->answer_vid);
+		}
+		const char *active = bond_active_member(f->port);
+		if (want && active && strcmp(active, want) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void assert_describes(struct fixture *f, const char *part)
+{
+	char text[512];
+	assert_int_equal(bond_describe(f->port, text, sizeof(text)), 0);
+	if (!strstr(text, part))
+		fail_msg("bond show says '%s', not '%s'", text, part);
 }
 
 static int setup(void **state)
@@ -494,6 +589,29 @@ static void slb_send_and_map(struct fixture *f, int rounds, int *member)
 	}
 }
 
+/* slb_send_and_map() for a bond of three members, m3's far side read
+ * through raw socket p3: one frame from every VM. */
+static void slb_send_and_map3(struct fixture *f, int p3, int *member)
+{
+	slb_send_from_every_source(f);
+	int on[3][SLB_SOURCES] = {{0}};
+	slb_count_sources(f->p1, on[0]);
+	slb_count_sources(f->p2, on[1]);
+	slb_count_sources(p3, on[2]);
+	for (int i = 0; i < SLB_SOURCES; i++) {
+		if (on[0][i] + on[1][i] + on[2][i] != 1)
+			fail_msg("VM %d: %d frames on m1, %d on m2, %d on m3, of 1", i, on[0][i],
+				 on[1][i], on[2][i]);
+		member[i] = on[0][i] ? 1 : on[1][i] ? 2 : 3;
+	}
+}
+
+static unsigned slb_vm_bucket(int vm)
+{
+	const uint8_t mac[6] = {0x02, 0, 0, 0, 0x10, (uint8_t)vm};
+	return bond_slb_bucket(mac, 0);
+}
+
 static int slb_count_on(const int *member, int which)
 {
 	int n = 0;
@@ -529,7 +647,7 @@ static void test_slb_moves_every_source_to_the_live_member_and_back(void **state
 	char text[256];
 	assert_int_equal(bond_describe(f->port, text, sizeof(text)), 0);
 	assert_string_equal(text, "mode balance-slb, members: m1 up (designated for broadcast), "
-				  "m2 up; failovers 0");
+				  "m2 up; failovers 0; rebalances 0 every 10000 ms");
 	int before[SLB_SOURCES];
 	slb_send_and_map(f, 1, before);
 
@@ -538,8 +656,9 @@ static void test_slb_moves_every_source_to_the_live_member_and_back(void **state
 	assert_true(f->port->class->carrier(f->port));
 	assert_int_equal(bond_failovers(f->port), 1);
 	assert_int_equal(bond_describe(f->port, text, sizeof(text)), 0);
-	assert_string_equal(text, "mode balance-slb, members: m1 down, m2 up (designated for "
-				  "broadcast); failovers 1, last: m1 down");
+	assert_string_equal(text,
+			    "mode balance-slb, members: m1 down, m2 up (designated for "
+			    "broadcast); failovers 1, last: m1 down; rebalances 0 every 10000 ms");
 	int during[SLB_SOURCES];
 	slb_send_and_map(f, 2, during);
 	assert_int_equal(slb_count_on(during, 2), SLB_SOURCES);
@@ -588,6 +707,247 @@ static void test_slb_send_failure_moves_the_member_sources_at_once(void **state)
 	assert_false(f->port->class->carrier(f->port));
 	slb_send_from_every_source(f); /* nowhere to go: counted, freed */
 	assert_int_equal(f->port->counters.drops[DROP_TX_ERROR], on_m1 + SLB_SOURCES);
+}
+
+/* ---- balance-slb rebalancing ------------------------------------------------------ */
+
+static void test_slb_rebalance_splits_two_busy_buckets_of_one_member(void **state)
+{
+	(void)state;
+	uint64_t bytes[BOND_SLB_BUCKETS] = {0};
+	uint8_t member[BOND_SLB_BUCKETS];
+	for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+		member[b] = (uint8_t)(b % 2);
+	bytes[4] = 1000000; /* both on member 0 */
+	bytes[10] = 900000;
+	bytes[7] = 1000; /* member 1, nearly idle */
+	const bool live[2] = {true, true};
+	uint8_t before[BOND_SLB_BUCKETS];
+	memcpy(before, member, sizeof(member));
+	assert_int_equal(bond_slb_rebalance(bytes, member, live, 2), 1);
+	assert_int_equal(member[4] + member[10], 1); /* one of them moved to member 1 */
+	for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+		if (b != 4 && b != 10)
+			assert_int_equal(member[b], before[b]); /* nothing else moved */
+	/* Balanced now: a second run moves nothing. */
+	assert_int_equal(bond_slb_rebalance(bytes, member, live, 2), 0);
+}
+
+static void test_slb_rebalance_leaves_small_gaps_single_buckets_and_dead_members(void **state)
+{
+	(void)state;
+	uint64_t bytes[BOND_SLB_BUCKETS] = {0};
+	uint8_t member[BOND_SLB_BUCKETS];
+	for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+		member[b] = (uint8_t)(b % 3);
+	const bool live[3] = {true, true, true};
+	/* Under 100000 bytes of gap: not worth it. */
+	bytes[0] = 60000;
+	bytes[3] = 30000;
+	assert_int_equal(bond_slb_rebalance(bytes, member, live, 3), 0);
+	/* Under 1/32 of the idlest member's load: not worth it either. */
+	bytes[0] = bytes[3] = 5100000;
+	bytes[1] = bytes[2] = 10000000;
+	assert_int_equal(bond_slb_rebalance(bytes, member, live, 3), 0);
+	/* One busy bucket alone would only swap the loads. */
+	memset(bytes, 0, sizeof(bytes));
+	bytes[0] = 5000000;
+	assert_int_equal(bond_slb_rebalance(bytes, member, live, 3), 0);
+	/* Member 2 is down: its busy buckets stay, and none goes to it. */
+	const bool two_live[3] = {true, true, false};
+	bytes[3] = 5000000;
+	bytes[2] = bytes[5] = 9000000;
+	assert_int_equal(bond_slb_rebalance(bytes, member, two_live, 3), 1);
+	assert_int_equal(member[0] + member[3], 1);
+	assert_int_equal(member[2], 2);
+	assert_int_equal(member[5], 2);
+}
+
+static void test_slb_rebalance_spreads_over_every_live_member_and_never_widens_the_gap(void **state)
+{
+	(void)state;
+	uint64_t bytes[BOND_SLB_BUCKETS] = {0};
+	uint8_t member[BOND_SLB_BUCKETS] = {0}; /* all on member 0 */
+	const bool live[4] = {true, true, true, true};
+	for (int b = 0; b < 8; b++)
+		bytes[b] = 1000000;
+	assert_int_equal(bond_slb_rebalance(bytes, member, live, 4), 6);
+	int count[4] = {0};
+	for (int b = 0; b < 8; b++)
+		count[member[b]]++;
+	for (int m = 0; m < 4; m++)
+		assert_int_equal(count[m], 2);
+
+	/* Random loads: the gap between the busiest and the idlest member
+	 * never grows, and shrinks whenever a bucket moved. */
+	uint64_t seed = 42;
+	for (int run = 0; run < 200; run++) {
+		int n = 2 + run % 7;
+		bool alive[8];
+		for (int m = 0; m < n; m++)
+			alive[m] = m == 0 || (run >> m) % 3 != 0;
+		for (int b = 0; b < BOND_SLB_BUCKETS; b++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			bytes[b] = (seed >> 33) % 4 == 0 ? (seed >> 20) % 5000000 : 0;
+			member[b] = (uint8_t)((seed >> 8) % (uint64_t)n);
+		}
+		uint64_t gap_before = 0, gap_after = 0;
+		for (int pass = 0; pass < 2; pass++) {
+			uint64_t load[8] = {0}, hi = 0, lo = UINT64_MAX;
+			for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+				load[member[b]] += bytes[b];
+			for (int m = 0; m < n; m++) {
+				if (!alive[m])
+					continue;
+				hi = load[m] > hi ? load[m] : hi;
+				lo = load[m] < lo ? load[m] : lo;
+			}
+			if (pass == 0) {
+				gap_before = hi - lo;
+				int moved = bond_slb_rebalance(bytes, member, alive, n);
+				assert_true(moved >= 0);
+				if (moved == 0)
+					break;
+			} else {
+				gap_after = hi - lo;
+				assert_true(gap_after < gap_before);
+			}
+		}
+	}
+}
+
+/* Sends `count` frames of `len` bytes from VM `vm` through the bond. */
+static void slb_send_heavy(struct fixture *f, uint8_t vm, int count, uint32_t len)
+{
+	for (int sent = 0; sent < count;) {
+		struct packet_batch batch;
+		packet_batch_init(&batch);
+		for (; sent < count && batch.count < 32; sent++) {
+			uint8_t frame[1500];
+			make_frame(frame, len, (uint8_t)sent);
+			memcpy(frame + 6, slb_source_prefix, 5);
+			frame[11] = vm;
+			struct packet *p = packet_from_bytes(f->pool, frame, len);
+			assert_non_null(p);
+			packet_batch_add(&batch, p);
+		}
+		f->port->class->send(f->port, &batch);
+	}
+}
+
+static void test_slb_rebalance_splits_two_heavy_sources_that_share_a_member(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	const char *const options[] = {"members=m1,m2", "mode=balance-slb",
+				       "rebalance-interval=1000", NULL};
+	uint64_t opened = time_now_ns();
+	f->port = open_bond(f, "bond0", options);
+	assert_non_null(f->port);
+	int before[SLB_SOURCES];
+	slb_send_and_map(f, 1, before);
+	/* Two VMs that leave by m1, in different buckets. */
+	int a = -1, b = -1;
+	for (int i = 0; i < SLB_SOURCES && b < 0; i++) {
+		if (before[i] != 1)
+			continue;
+		if (a < 0)
+			a = i;
+		else if (slb_vm_bucket(i) != slb_vm_bucket(a))
+			b = i;
+	}
+	assert_true(a >= 0 && b >= 0);
+	slb_send_heavy(f, (uint8_t)a, 300, 1000);
+	slb_send_heavy(f, (uint8_t)b, 250, 1000);
+	int drained[SLB_SOURCES] = {0};
+	slb_count_sources(f->p1, drained);
+	assert_describes(f, "; rebalances 0 every 1000 ms");
+
+	/* The rebalance is due a second after opening; recv() runs it. */
+	while (time_now_ns() - opened < 1100000000ULL)
+		usleep(10000);
+	bond_pump(f, NULL, 20, NULL, NULL);
+	assert_describes(f, "failovers 0; rebalances 1 every 1000 ms");
+	int after[SLB_SOURCES];
+	slb_send_and_map(f, 1, after);
+	assert_int_not_equal(after[a], after[b]); /* split */
+	/* Only one heavy source's bucket moved, with any VM that shares it. */
+	unsigned moved = after[a] != before[a] ? slb_vm_bucket(a) : slb_vm_bucket(b);
+	for (int i = 0; i < SLB_SOURCES; i++)
+		assert_int_equal(after[i] != before[i], slb_vm_bucket(i) == moved);
+
+	/* Rebalancing off: the same load moves nothing. */
+	close_bond(f->port);
+	const char *const off[] = {"members=m1,m2", "mode=balance-slb", "rebalance-interval=0",
+				   NULL};
+	f->port = open_bond(f, "bond0", off);
+	assert_non_null(f->port);
+	slb_send_heavy(f, (uint8_t)a, 300, 1000);
+	slb_send_heavy(f, (uint8_t)b, 250, 1000);
+	slb_count_sources(f->p1, drained);
+	assert_describes(f, "; rebalances 0 (rebalancing off)");
+}
+
+static void test_slb_after_a_rebalance_a_failure_moves_only_the_dead_member_buckets(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	const char *const options[] = {"members=m1,m2,m3", "mode=balance-slb",
+				       "rebalance-interval=1000", NULL};
+	assert_int_equal(sh("ip link add m3 type veth peer name p3 && ip link set m3 up && "
+			    "ip link set p3 up"),
+			 0);
+	int p3 = raw_socket("p3");
+	uint64_t opened = time_now_ns();
+	f->port = open_bond(f, "bond0", options);
+	assert_non_null(f->port);
+	/* The VMs that leave by m1 send 180 kB between them: some move away.
+	 * Halved at each rebalance, that is too little to move anything
+	 * later, so the mapping below changes by failure only. */
+	int before[SLB_SOURCES];
+	slb_send_and_map3(f, p3, before);
+	int on_m1 = slb_count_on(before, 1);
+	assert_true(on_m1 >= 2);
+	for (int i = 0; i < SLB_SOURCES; i++)
+		if (before[i] == 1)
+			slb_send_heavy(f, (uint8_t)i, 180 / on_m1, 1000);
+	int drained[SLB_SOURCES] = {0};
+	slb_count_sources(f->p1, drained);
+	while (time_now_ns() - opened < 1100000000ULL)
+		usleep(10000);
+	bond_pump(f, NULL, 20, NULL, NULL);
+	assert_describes(f, "rebalances 1");
+	int balanced[SLB_SOURCES];
+	slb_send_and_map3(f, p3, balanced);
+	assert_memory_not_equal(before, balanced, sizeof(before));
+
+	/* m2 fails: only the VMs on m2 move; m2 back: they come back. */
+	assert_int_equal(sh("ip link set p2 down"), 0);
+	for (int i = 0; i < 200 && bond_failovers(f->port) < 1; i++) {
+		f->port->class->update_stats(f->port);
+		usleep(10000);
+	}
+	assert_describes(f, "m2 down");
+	int during[SLB_SOURCES];
+	slb_send_and_map3(f, p3, during);
+	for (int i = 0; i < SLB_SOURCES; i++)
+		if (balanced[i] != 2)
+			assert_int_equal(during[i], balanced[i]);
+		else
+			assert_int_not_equal(during[i], 2);
+	assert_int_equal(sh("ip link set p2 up"), 0);
+	for (int i = 0; i < 200 && bond_failovers(f->port) < 2; i++) {
+		f->port->class->update_stats(f->port);
+		usleep(10000);
+	}
+	assert_describes(f, "failovers 2, last: m2 up");
+	int after[SLB_SOURCES];
+	slb_send_and_map3(f, p3, after);
+	/* m2 takes back its own (home) buckets, bucket number modulo 3 = 1;
+	 * everything else stays. */
+	for (int i = 0; i < SLB_SOURCES; i++)
+		assert_int_equal(after[i], slb_vm_bucket(i) % 3 == 1 ? 2 : during[i]);
+	close(p3);
 }
 
 /* Sends a test frame (source src_mac) to `dst` from the physical switch. */
@@ -751,101 +1111,6 @@ static void read_mac(const char *ifname, uint8_t *mac)
 		mac[i] = (uint8_t)b[i];
 }
 
-/* Plays the ARP target on VLAN `vid` (0: untagged) behind raw socket `fd`
- * (PACKET_AUXDATA on, so a tag the kernel took off is seen): answers each
- * probe for ARP_TARGET with a reply to the prober, tagged like the probe.
- * Returns how many it answered. */
-static int arp_answer(int fd, int vid)
-{
-	static const uint8_t target[4] = {192, 0, 2, 1};
-	static const uint8_t far_mac[6] = {0x02, 0, 0, 0, 0, 0xfa};
-	int answered = 0;
-	for (;;) {
-		uint8_t frame[2048];
-		union {
-			char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
-			struct cmsghdr align;
-		} control;
-		struct iovec iov = {.iov_base = frame, .iov_len = sizeof(frame)};
-		struct msghdr msg = {.msg_iov = &iov,
-				     .msg_iovlen = 1,
-				     .msg_control = control.buf,
-				     .msg_controllen = sizeof(control.buf)};
-		ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
-		if (n < 0)
-			return answered;
-		int tagged_vid = 0;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-			struct tpacket_auxdata aux;
-			if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA)
-				continue;
-			memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-			if (aux.tp_status & TP_STATUS_VLAN_VALID)
-				tagged_vid = aux.tp_vlan_tci & 0xfff;
-		}
-		if (n < 42 || load_be16(frame + 12) != 0x0806 || load_be16(frame + 20) != 1 ||
-		    tagged_vid != vid || memcmp(frame + 38, target, 4) != 0)
-			continue;
-		uint8_t reply[64] = {0};
-		uint8_t *arp = reply + (vid ? 18 : 14);
-		memcpy(reply, frame + 6, 6);
-		memcpy(reply + 6, far_mac, 6);
-		if (vid) {
-			store_be16(reply + 12, 0x8100);
-			store_be16(reply + 14, (uint16_t)vid);
-		}
-		store_be16(arp - 2, 0x0806);
-		memcpy(arp, frame + 14, 6); /* Ethernet, IPv4, 6, 4 */
-		store_be16(arp + 6, 2);	    /* reply */
-		memcpy(arp + 8, far_mac, 6);
-		memcpy(arp + 14, target, 4);
-		memcpy(arp + 18, frame + 22, 10); /* to the prober's MAC and IP */
-		assert_int_equal(send(fd, reply, vid ? 64 : 60, 0), vid ? 64 : 60);
-		answered++;
-	}
-}
-
-/* Runs the bond's receive path for `ms` (its timers run from there, as in
- * the daemon), or until its active member is `want` (NULL: run the whole
- * time). Counts the frames delivered and among them the ARP ones. Returns
- * whether `want` was reached. */
-static bool arp_pump(struct fixture *f, const char *want, int ms, uint32_t *delivered,
-		     uint32_t *arp_delivered)
-{
-	uint64_t deadline = time_now_ns() + (uint64_t)ms * 1000000ULL;
-	while (time_now_ns() < deadline) {
-		struct pollfd pfd = {.fd = f->port->class->wait_fd(f->port), .events = POLLIN};
-		poll(&pfd, 1, 5);
-		struct packet_batch batch;
-		packet_batch_init(&batch);
-		assert_true(f->port->class->recv(f->port, f->pool, &batch) >= 0);
-		for (uint32_t i = 0; i < batch.count; i++) {
-			const struct packet *p = batch.packets[i];
-			if (delivered)
-				(*delivered)++;
-			if (arp_delivered && p->len >= 14 && load_be16(p->data + 12) == 0x0806)
-				(*arp_delivered)++;
-		}
-		packet_batch_free(&batch);
-		if (f->answer_vid >= 0) {
-			arp_answer(f->p1, f->answer_vid);
-			arp_answer(f->p2, f->answer_vid);
-		}
-		const char *active = bond_active_member(f->port);
-		if (want && active && strcmp(active, want) == 0)
-			return true;
-	}
-	return false;
-}
-
-static void assert_describes(struct fixture *f, const char *part)
-{
-	char text[512];
-	assert_int_equal(bond_describe(f->port, text, sizeof(text)), 0);
-	if (!strstr(text, part))
-		fail_msg("bond show says '%s', not '%s'", text, part);
-}
-
 /* Reads the next ARP frame from a "physical switch" socket within 1 s into
  * buf; returns its length or -1. */
 static int raw_recv_arp(int fd, uint8_t *buf, size_t size)
@@ -891,7 +1156,7 @@ static void test_arp_probes_leave_every_member_from_its_own_mac(void **state)
 				     NULL};
 	f->port = open_bond(f, "bond0", probe);
 	assert_non_null(f->port);
-	arp_pump(f, NULL, 10, NULL, NULL);		/* the first round goes out at once */
+	bond_pump(f, NULL, 10, NULL, NULL);		/* the first round goes out at once */
 	assert_probe(f->p1, "m1", unspecified, target); /* an RFC 5227 probe */
 	assert_probe(f->p2, "m2", unspecified, target); /* the backup is probed too */
 	close_bond(f->port);
@@ -900,7 +1165,7 @@ static void test_arp_probes_leave_every_member_from_its_own_mac(void **state)
 				       "arp-source=192.0.2.9", NULL};
 	f->port = open_bond(f, "bond0", sourced);
 	assert_non_null(f->port);
-	arp_pump(f, NULL, 10, NULL, NULL);
+	bond_pump(f, NULL, 10, NULL, NULL);
 	assert_probe(f->p1, "m1", source, target);
 	assert_probe(f->p2, "m2", source, target);
 }
@@ -919,7 +1184,7 @@ static void test_arp_member_whose_replies_stop_loses_the_active_role_with_carrie
 	f->port = open_bond(f, "bond0", arp_primary_m1);
 	assert_non_null(f->port);
 	uint32_t delivered = 0, arp_delivered = 0;
-	arp_pump(f, NULL, 300, &delivered, &arp_delivered); /* 15 rounds */
+	bond_pump(f, NULL, 300, &delivered, &arp_delivered); /* 15 rounds */
 	assert_string_equal(bond_active_member(f->port), "m1");
 	assert_describes(f, "mode active-backup, arp-target " ARP_TARGET " every 20 ms, active m1 "
 			    "(primary), members: m1 up active arp ok, m2 up backup arp ok; "
@@ -932,7 +1197,7 @@ static void test_arp_member_whose_replies_stop_loses_the_active_role_with_carrie
 	/* The target is gone behind m1; m1's cable stays in. */
 	assert_int_equal(sh("ip addr del " ARP_TARGET "/32 dev p1"), 0);
 	uint64_t start = time_now_ns();
-	assert_true(arp_pump(f, "m2", 2000, &delivered, &arp_delivered));
+	assert_true(bond_pump(f, "m2", 2000, &delivered, &arp_delivered));
 	uint64_t took_ms = (time_now_ns() - start) / 1000000;
 	assert_true(f->port->class->carrier(f->port));
 	assert_int_equal(bond_failovers(f->port), 1);
@@ -946,7 +1211,7 @@ static void test_arp_member_whose_replies_stop_loses_the_active_role_with_carrie
 
 	/* The target answers m1 again: the primary is proven, and takes back. */
 	assert_int_equal(sh("ip addr add " ARP_TARGET "/32 dev p1"), 0);
-	assert_true(arp_pump(f, "m1", 2000, &delivered, &arp_delivered));
+	assert_true(bond_pump(f, "m1", 2000, &delivered, &arp_delivered));
 	assert_int_equal(bond_failovers(f->port), 2);
 	assert_describes(f, "m1 up active arp ok, m2 up backup arp ok; failovers 2, last: primary "
 			    "m1 back");
@@ -960,7 +1225,7 @@ static void test_arp_without_any_reply_the_member_with_carrier_keeps_the_traffic
 	arp_far_side();
 	f->port = open_bond(f, "bond0", arp_primary_m1);
 	assert_non_null(f->port);
-	arp_pump(f, NULL, 300, NULL, NULL); /* nobody holds the target */
+	bond_pump(f, NULL, 300, NULL, NULL); /* nobody holds the target */
 	assert_string_equal(bond_active_member(f->port), "m1");
 	assert_int_equal(bond_failovers(f->port), 0);
 	assert_describes(f, "active m1 (primary) (carrier only: no member gets ARP replies), "
@@ -968,16 +1233,16 @@ static void test_arp_without_any_reply_the_member_with_carrier_keeps_the_traffic
 
 	/* A backup that gets replies is better than a member with carrier only. */
 	assert_int_equal(sh("ip addr add " ARP_TARGET "/32 dev p2"), 0);
-	assert_true(arp_pump(f, "m2", 2000, NULL, NULL));
+	assert_true(bond_pump(f, "m2", 2000, NULL, NULL));
 	assert_describes(f, "active m2, members: m1 up backup arp missed, m2 up active arp ok; "
 			    "failovers 1, last: arp-target " ARP_TARGET " unreachable on m1");
 
 	/* Without carrier no member is proven, however it answered before. */
 	assert_int_equal(sh("ip link set p2 down"), 0);
-	assert_true(arp_pump(f, "m1", 2000, NULL, NULL));
+	assert_true(bond_pump(f, "m1", 2000, NULL, NULL));
 	assert_describes(f, "(carrier only: no member gets ARP replies)");
 	assert_int_equal(sh("ip link set p2 up"), 0);
-	arp_pump(f, NULL, 1200, NULL, NULL); /* miimon reads the carrier, then replies come */
+	bond_pump(f, NULL, 1200, NULL, NULL); /* miimon reads the carrier, then replies come */
 	assert_string_equal(bond_active_member(f->port), "m2");
 	assert_describes(f, "m2 up active arp ok");
 }
@@ -1019,7 +1284,7 @@ test_arp_frames_of_the_monitor_never_reach_the_switch_nor_prove_another_member(v
 		raw_send_arp(f->p1, m2_mac, 1, (const uint8_t[6]){0});
 		/* a reply for m1's MAC flooded to m2: proves neither */
 		raw_send_arp(f->p2, far_mac, 2, m1_mac);
-		arp_pump(f, NULL, 20, &delivered, NULL);
+		bond_pump(f, NULL, 20, &delivered, NULL);
 	}
 	assert_int_equal(delivered, 0);
 	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 0);
@@ -1027,7 +1292,7 @@ test_arp_frames_of_the_monitor_never_reach_the_switch_nor_prove_another_member(v
 	/* The same reply on m1's own link proves m1. */
 	for (int i = 0; i < 10; i++) {
 		raw_send_arp(f->p1, far_mac, 2, m1_mac);
-		arp_pump(f, NULL, 20, &delivered, NULL);
+		bond_pump(f, NULL, 20, &delivered, NULL);
 	}
 	assert_describes(f, "members: m1 up active arp ok, m2 up backup arp missed");
 	assert_int_equal(delivered, 0);
@@ -1044,16 +1309,16 @@ static void test_arp_member_back_from_carrier_loss_is_proven_before_it_is_used(v
 				       "arp-interval=20", "arp-missed=5", NULL};
 	f->port = open_bond(f, "bond0", patient);
 	assert_non_null(f->port);
-	arp_pump(f, NULL, 200, NULL, NULL);
+	bond_pump(f, NULL, 200, NULL, NULL);
 	assert_describes(f, "members: m1 up active arp ok, m2 up backup arp ok");
 	assert_int_equal(sh("ip link set p1 down"), 0);
 	assert_true(wait_active(f->port, "m2"));
-	arp_pump(f, NULL, 30, NULL, NULL); /* a probe round while m1 has no link */
+	bond_pump(f, NULL, 30, NULL, NULL); /* a probe round while m1 has no link */
 	assert_int_equal(sh("ip link set p1 up"), 0);
 	f->port->class->update_stats(f->port); /* reads m1's carrier: up */
 	assert_describes(f, "members: m1 up backup arp missed, m2 up active arp ok");
 	assert_string_equal(bond_active_member(f->port), "m2");
-	assert_true(arp_pump(f, "m1", 2000, NULL, NULL)); /* answered: the primary takes back */
+	assert_true(bond_pump(f, "m1", 2000, NULL, NULL)); /* answered: the primary takes back */
 	assert_int_equal(bond_failovers(f->port), 2);
 }
 
@@ -1070,7 +1335,7 @@ static void test_arp_vlan_probes_and_replies_are_tagged(void **state)
 				      "arp-vlan=7", NULL};
 	f->port = open_bond(f, "bond0", tagged);
 	assert_non_null(f->port);
-	arp_pump(f, NULL, 300, NULL, NULL);
+	bond_pump(f, NULL, 300, NULL, NULL);
 	assert_describes(f, "members: m1 up active arp ok, m2 up backup arp ok; failovers 0");
 	close_bond(f->port);
 
@@ -1078,7 +1343,7 @@ static void test_arp_vlan_probes_and_replies_are_tagged(void **state)
 					"arp-interval=20", NULL};
 	f->port = open_bond(f, "bond0", untagged);
 	assert_non_null(f->port);
-	arp_pump(f, NULL, 300, NULL, NULL);
+	bond_pump(f, NULL, 300, NULL, NULL);
 	assert_describes(f, "members: m1 up active arp missed, m2 up backup arp missed");
 }
 
@@ -1217,6 +1482,17 @@ static void test_bond_refuses_unknown_options_and_bad_buffer_sizes(void **state)
 		       "port bond0: miimon '5' must be 10-60000 (milliseconds)");
 	assert_refused(f, (const char *const[]){"members=m1,m2", "miimon=fast", NULL},
 		       "port bond0: miimon 'fast' must be 10-60000 (milliseconds)");
+	assert_refused(
+	    f,
+	    (const char *const[]){"members=m1,m2", "mode=balance-slb", "rebalance-interval=999",
+				  NULL},
+	    "port bond0: rebalance-interval '999' must be 0 or 1000-3600000 (milliseconds)");
+	assert_refused(f,
+		       (const char *const[]){"members=m1,m2", "mode=balance-slb",
+					     "rebalance-interval=3600001", NULL},
+		       "port bond0: rebalance-interval '3600001' must be 0 or 1000-3600000");
+	assert_refused(f, (const char *const[]){"members=m1,m2", "rebalance-interval=5000", NULL},
+		       "port bond0: rebalance-interval= applies to mode balance-slb only");
 	assert_refused(f, (const char *const[]){"members=m1,m2", "rcvbuf-kb=1", NULL},
 		       "port bond0: rcvbuf-kb '1' must be");
 	const char *const sized[] = {"members=m1,m2", "rcvbuf-kb=256", "sndbuf-kb=256", NULL};
@@ -1293,6 +1569,12 @@ int main(void)
 	    BOND_TEST(test_arp_member_back_from_carrier_loss_is_proven_before_it_is_used),
 	    BOND_TEST(test_arp_vlan_probes_and_replies_are_tagged),
 	    BOND_TEST(test_bond_refuses_bad_arp_options),
+	    cmocka_unit_test(test_slb_rebalance_splits_two_busy_buckets_of_one_member),
+	    cmocka_unit_test(test_slb_rebalance_leaves_small_gaps_single_buckets_and_dead_members),
+	    cmocka_unit_test(
+		test_slb_rebalance_spreads_over_every_live_member_and_never_widens_the_gap),
+	    BOND_TEST(test_slb_rebalance_splits_two_heavy_sources_that_share_a_member),
+	    BOND_TEST(test_slb_after_a_rebalance_a_failure_moves_only_the_dead_member_buckets),
 	    BOND_TEST(test_slb_refuses_a_primary),
 	    BOND_TEST(test_bond_refuses_an_unknown_mode),
 	    BOND_TEST(test_bond_refuses_fewer_than_two_or_more_than_eight_members),

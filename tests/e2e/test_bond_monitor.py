@@ -82,3 +82,45 @@ def test_bond_fails_over_when_arp_replies_stop_while_the_carrier_stays_up(workdi
         status = wait_status(d, "%s up active arp ok" % m1, "%s up backup arp ok" % m2)
         assert "failovers 2, last: primary %s back" % m1 in status, status
         assert "arp-target %s unreachable on %s" % (TARGET, m1) in d.log_text()
+
+
+def bridge_port_of(n, phys, mac, seconds=5.0):
+    """The bridge port ("p1" or "p2") on which the physical switch learned
+    `mac`, waiting for it to learn; None if it did not."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        for line in n.run(phys, "bridge", "fdb", "show", "br", "br0").stdout.splitlines():
+            words = line.split()
+            if words and words[0] == mac and "dev" in words:
+                return words[words.index("dev") + 1]
+        time.sleep(0.1)
+    return None
+
+
+def test_slb_member_failure_and_return_under_a_stream(workdir):
+    with bond_lab(workdir, "mode=balance-slb", "rebalance-interval=1000") as (
+            d, n, vm, phys, m1, m2):
+        vm_mac = n.run(vm, "cat", "/sys/class/net/eth0/address").stdout.strip()
+        home = bridge_port_of(n, phys, vm_mac)
+        assert home in ("p1", "p2")
+        away = "p2" if home == "p1" else "p1"
+        member = m1 if home == "p1" else m2
+        events = {}
+        for event, cmd, port in (("cut the VM's member", "down", away),
+                                 ("member back", "up", home)):
+            proc = stream(n, vm, 4.0)
+            time.sleep(1.0)
+            assert n.run(phys, "ip", "link", "set", home, cmd).returncode == 0
+            sent, echoed, dups, gap = result(proc)
+            events[event] = {"sent": sent, "lost": sent - echoed, "duplicates": dups,
+                             "gap_ms": round(gap * 1000)}
+            assert dups == 0, events
+            assert echoed > sent // 2, events  # it resumed
+            # The VM's bucket left the dead member and came home with it.
+            assert bridge_port_of(n, phys, vm_mac) == port, events
+        print("bond balance-slb failure and return:", events)
+        assert events["cut the VM's member"]["gap_ms"] <= 1300, events
+        status = bond_status(d)["status"]
+        assert "failovers 2, last: %s up" % member in status, status
+        # One source is one busy bucket: rebalancing never moves it.
+        assert "rebalances 0 every 1000 ms" in status, status

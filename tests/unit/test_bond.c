@@ -264,6 +264,16 @@ static void assert_describes(struct fixture *f, const char *part)
 		fail_msg("bond show says '%s', not '%s'", text, part);
 }
 
+/* Calls update_stats until the bond has failed over `want` times, up to 2 s. */
+static bool wait_failovers(struct port *port, uint64_t want)
+{
+	for (int i = 0; i < 200 && bond_failovers(port) < want; i++) {
+		port->class->update_stats(port);
+		usleep(10000);
+	}
+	return bond_failovers(port) == want;
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -711,13 +721,20 @@ static void test_slb_send_failure_moves_the_member_sources_at_once(void **state)
 
 /* ---- balance-slb rebalancing ------------------------------------------------------ */
 
+/* Puts every bucket on its home member, as the bond starts: bucket number
+ * modulo the member count. */
+static void slb_home_buckets(uint8_t *member, int n_members)
+{
+	for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+		member[b] = (uint8_t)(b % n_members);
+}
+
 static void test_slb_rebalance_splits_two_busy_buckets_of_one_member(void **state)
 {
 	(void)state;
 	uint64_t bytes[BOND_SLB_BUCKETS] = {0};
 	uint8_t member[BOND_SLB_BUCKETS];
-	for (int b = 0; b < BOND_SLB_BUCKETS; b++)
-		member[b] = (uint8_t)(b % 2);
+	slb_home_buckets(member, 2);
 	bytes[4] = 1000000; /* both on member 0 */
 	bytes[10] = 900000;
 	bytes[7] = 1000; /* member 1, nearly idle */
@@ -738,8 +755,7 @@ static void test_slb_rebalance_leaves_small_gaps_single_buckets_and_dead_members
 	(void)state;
 	uint64_t bytes[BOND_SLB_BUCKETS] = {0};
 	uint8_t member[BOND_SLB_BUCKETS];
-	for (int b = 0; b < BOND_SLB_BUCKETS; b++)
-		member[b] = (uint8_t)(b % 3);
+	slb_home_buckets(member, 3);
 	const bool live[3] = {true, true, true};
 	/* Under 100000 bytes of gap: not worth it. */
 	bytes[0] = 60000;
@@ -923,10 +939,7 @@ static void test_slb_after_a_rebalance_a_failure_moves_only_the_dead_member_buck
 
 	/* m2 fails: only the VMs on m2 move; m2 back: they come back. */
 	assert_int_equal(sh("ip link set p2 down"), 0);
-	for (int i = 0; i < 200 && bond_failovers(f->port) < 1; i++) {
-		f->port->class->update_stats(f->port);
-		usleep(10000);
-	}
+	assert_true(wait_failovers(f->port, 1));
 	assert_describes(f, "m2 down");
 	int during[SLB_SOURCES];
 	slb_send_and_map3(f, p3, during);
@@ -936,10 +949,7 @@ static void test_slb_after_a_rebalance_a_failure_moves_only_the_dead_member_buck
 		else
 			assert_int_not_equal(during[i], 2);
 	assert_int_equal(sh("ip link set p2 up"), 0);
-	for (int i = 0; i < 200 && bond_failovers(f->port) < 2; i++) {
-		f->port->class->update_stats(f->port);
-		usleep(10000);
-	}
+	assert_true(wait_failovers(f->port, 2));
 	assert_describes(f, "failovers 2, last: m2 up");
 	int after[SLB_SOURCES];
 	slb_send_and_map3(f, p3, after);
@@ -1367,25 +1377,21 @@ static void test_bond_refuses_bad_arp_options(void **state)
 					     "192.0.2.5",
 					     NULL},
 		       "port bond0: arp-target takes at most 4 addresses");
-	assert_refused(
-	    f,
-	    (const char *const[]){"members=m1,m2", "arp-target=192.0.2.1", "arp-interval=5", NULL},
-	    "port bond0: arp-interval '5' must be 10-60000 (milliseconds)");
-	assert_refused(f,
-		       (const char *const[]){"members=m1,m2", "arp-target=192.0.2.1",
-					     "arp-interval=60001", NULL},
-		       "port bond0: arp-interval '60001' must be 10-60000 (milliseconds)");
-	assert_refused(
-	    f, (const char *const[]){"members=m1,m2", "arp-target=192.0.2.1", "arp-missed=0", NULL},
-	    "port bond0: arp-missed '0' must be 1-100");
-	assert_refused(
-	    f,
-	    (const char *const[]){"members=m1,m2", "arp-target=192.0.2.1", "arp-vlan=4095", NULL},
-	    "port bond0: arp-vlan '4095' must be 1-4094");
-	assert_refused(f,
-		       (const char *const[]){"members=m1,m2", "arp-target=192.0.2.1",
-					     "arp-source=0.0.0.0", NULL},
-		       "port bond0: arp-source '0.0.0.0' is not a unicast IPv4 address");
+	static const struct {
+		const char *option, *message;
+	} bad_tuning[] = {
+	    {"arp-interval=5", "port bond0: arp-interval '5' must be 10-60000 (milliseconds)"},
+	    {"arp-interval=60001", "port bond0: arp-interval '60001' must be 10-60000"},
+	    {"arp-missed=0", "port bond0: arp-missed '0' must be 1-100"},
+	    {"arp-vlan=4095", "port bond0: arp-vlan '4095' must be 1-4094"},
+	    {"arp-source=0.0.0.0",
+	     "port bond0: arp-source '0.0.0.0' is not a unicast IPv4 address"},
+	};
+	for (size_t i = 0; i < sizeof(bad_tuning) / sizeof(bad_tuning[0]); i++)
+		assert_refused(f,
+			       (const char *const[]){"members=m1,m2", "arp-target=192.0.2.1",
+						     bad_tuning[i].option, NULL},
+			       bad_tuning[i].message);
 	assert_refused(f, (const char *const[]){"members=m1,m2", "arp-interval=100", NULL},
 		       "port bond0: arp-interval= needs arp-target=");
 	assert_refused(f,

@@ -353,6 +353,16 @@ bool afpacket_io_carrier(const struct afpacket_io *io)
 	return afpacket_netdev_running(io->fd, io->ifindex);
 }
 
+int afpacket_io_hwaddr(const struct afpacket_io *io, uint8_t mac[6])
+{
+	struct ifreq ifr = {0};
+	ifr.ifr_ifindex = io->ifindex;
+	if (ioctl(io->fd, SIOCGIFNAME, &ifr) < 0 || ioctl(io->fd, SIOCGIFHWADDR, &ifr) < 0)
+		return -errno;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
+}
+
 /* ---- receive -------------------------------------------------------------- */
 
 static void offload_from_vnet(struct packet *p, const struct virtio_net_hdr *h)
@@ -547,6 +557,19 @@ void afpacket_io_send(struct afpacket_io *io, struct port *port, struct packet_b
 	for (uint32_t i = 0; i < n; i++)
 		packet_free(io->tx_packets[i]);
 	batch->count = 0;
+}
+
+int afpacket_io_send_frame(struct afpacket_io *io, const void *frame, size_t len)
+{
+	/* The socket takes a virtio-net header before every frame: all zero
+	 * says no offload. */
+	struct virtio_net_hdr vnet = {0};
+	struct iovec iov[2] = {{.iov_base = &vnet, .iov_len = sizeof(vnet)},
+			       {.iov_base = (void *)frame, .iov_len = len}};
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+	if (sendmsg(io->fd, &msg, MSG_DONTWAIT) < 0)
+		return -errno;
+	return 0;
 }
 
 /* ---- the afpacket port type ------------------------------------------------ */

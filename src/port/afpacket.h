@@ -53,6 +53,13 @@ bool afpacket_io_carrier(const struct afpacket_io *io);
 /* Counts the frames the kernel dropped for a full receive queue. */
 void afpacket_io_update_stats(struct afpacket_io *io, struct port *port);
 int afpacket_io_fd(const struct afpacket_io *io);
+/* Sends one frame built outside the packet pool (a bond's ARP probe), in its
+ * wire form, without offloads, and counts it nowhere. Returns 0 or a
+ * negative errno (-EAGAIN when the socket's send buffer is full). */
+int afpacket_io_send_frame(struct afpacket_io *io, const void *frame, size_t len);
+/* Reads the interface's current MAC address (SIOCGIFHWADDR, found by index
+ * so a rename does not lose it). Returns 0 or a negative errno. */
+int afpacket_io_hwaddr(const struct afpacket_io *io, uint8_t mac[6]);
 
 /* ---- afpacket.c: interface helpers --------------------------------------- */
 

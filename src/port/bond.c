@@ -5,11 +5,13 @@
  * active-backup (Linux bonding mode 1, PowerVM Network Interface Backup): one
  * member carries all the traffic, the others wait.
  *
- * The active member is the primary if one is set and up, else the one in
- * use while it stays up, else the first member that is up, in the order
- * given. A member's carrier is checked in update_stats() (about once a
- * second) and at once when a send to the active member fails because its
- * link is down. Frames arriving on a backup are read and dropped
+ * The active member is the primary if one is set and eligible, else the one
+ * in use while it stays eligible, else the first eligible member, in the
+ * order given. A member is eligible when its carrier is up and, with
+ * arp-target= set, ARP replies reach it (below). A member's carrier is
+ * checked every miimon from recv(), in update_stats() and at once when a
+ * send to the active member fails because its link is down. Frames arriving
+ * on a backup are read and dropped
  * (uplink-inactive): a physical switch that floods to every member must not
  * make us forward each frame twice. On every change of active member the
  * physical switches must relearn where our clients live; recv/send run
@@ -17,17 +19,36 @@
  * only marks announcements pending and update_stats() sends them through
  * switch_announce().
  *
+ * ARP target monitoring (Linux arp_ip_target, the ping address of PowerVM's
+ * Network Interface Backup) proves what the carrier cannot: that the network
+ * behind a member still answers. Every arp-interval each member with carrier,
+ * the backups too (so a backup is proven before it is used), broadcasts an
+ * ARP request for each target from its own MAC, sender IP 0.0.0.0 (an RFC
+ * 5227 probe, which Linux answers with a reply unicast to that MAC) unless
+ * arp-source= is set. A reply from a target to a member's MAC, on that
+ * member, proves it; after arp-missed probes in a row without one the member
+ * is "arp missed" and loses the active role. If no member is eligible, one
+ * with carrier keeps the traffic (better than nothing), and the log and
+ * `bond show` say so. Replies and our own probes flooded back are consumed
+ * here: the switch must neither learn our members' MACs nor flood our probes
+ * to its clients.
+ *
  * balance-slb (source load balancing, as Open vSwitch and XenServer do it,
- * without LACP): each frame leaves by the live member that its source MAC
- * and VLAN hash to, so one VM's traffic always takes one member (no
- * reordering) and different VMs spread over the members. The mapping is a
- * pure function of the set of live members: a member's own hash bucket stays
- * on it while it is up; the buckets of members that are down spread over the
- * live ones. So a member going down moves only its share, at once, and gets
- * it back when it returns; every change of the live set counts as a
- * failover and is announced, so the physical switches relearn. Not done yet:
- * OVS's periodic rebalancing by measured load (moving busy hashes off a
- * loaded member). Frames are accepted from every member, except that
+ * without LACP): each source MAC and VLAN hashes into one of 256 buckets,
+ * and each bucket leaves by one live member, so one VM's traffic always
+ * takes one member (no reordering) and different VMs spread over the
+ * members. A bucket starts on its home member (bucket number modulo the
+ * member count). A member going down moves only the buckets it carried, at
+ * once (home, if home is live, else spread over the live members); a member
+ * coming back takes its home buckets back. Every change of the live set
+ * counts as a failover and is announced, so the physical switches relearn.
+ * Between those, every rebalance-interval the bytes each bucket sent decide,
+ * as in Open vSwitch: busy buckets move from the most to the least loaded
+ * live member while that narrows the gap between them
+ * (bond_slb_rebalance()), and the counts are halved so old traffic fades. A
+ * source thus changes member only at a rebalance or a failure; a rebalance
+ * that moved anything is counted and announced too. Frames are accepted from
+ * every member, except that
  * broadcast and multicast frames, which the physical switch floods to every
  * member, are accepted only on the designated member (the first live one)
  * and dropped on the others as uplink-inactive, so they are neither
@@ -40,6 +61,8 @@
  * we last sent for it. */
 #include "bond.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +81,20 @@
 #define BOND_DEFAULT_MIIMON_MS 1000
 #define BOND_NONE	       (-1)
 #define VID_MASK	       0x0fff
+#define NS_PER_MS	       1000000ULL
+
+/* ARP target monitoring. */
+#define ARP_TARGETS_MAX		4
+#define ARP_DEFAULT_INTERVAL_MS 200
+#define ARP_DEFAULT_MISSED	3
+#define ETH_TYPE_ARP		0x0806
+#define ETH_TYPE_IPV4		0x0800
+#define ARP_HW_ETHERNET		1
+#define ARP_OP_REQUEST		1
+#define ARP_OP_REPLY		2
+#define ARP_LEN			28 /* the ARP payload for Ethernet and IPv4 */
+#define ETH_MIN_LEN		60 /* a frame is padded to this, without FCS */
+#define IPV4_TEXT_MAX		16 /* "255.255.255.255" and its NUL */
 
 enum bond_mode {
 	BOND_ACTIVE_BACKUP,
@@ -70,6 +107,12 @@ enum bond_mode {
 #define SLB_SENT_SLOTS	1024 /* a power of two */
 #define SLB_SENT_EPOCHS 2    /* update_stats() calls (about seconds) a source stays */
 #define SLB_KEY_USED	(1ULL << 63)
+/* Load rebalancing: every rebalance-interval unless set otherwise (0: off).
+ * A gap between the busiest and the idlest member smaller than this, or than
+ * 1/32 of the idlest member's load, is not worth moving a source for (OVS's
+ * thresholds). */
+#define SLB_DEFAULT_REBALANCE_MS 10000
+#define SLB_REBALANCE_MIN_BYTES	 100000
 
 struct slb_sent {
 	uint64_t key; /* slb_key() | SLB_KEY_USED, or 0 */
@@ -79,7 +122,12 @@ struct slb_sent {
 struct bond_member {
 	char ifname[IFNAMSIZ];
 	struct afpacket_io *io;
-	bool up; /* carrier at the last check */
+	bool up;	/* carrier at the last check */
+	uint8_t mac[6]; /* the interface's own, as of the last ARP probe */
+	/* ARP monitoring: whether a target answered since the last probe round,
+	 * and how many rounds in a row one did not. */
+	bool arp_replied;
+	uint32_t arp_unanswered;
 };
 
 struct bond_port {
@@ -103,12 +151,35 @@ struct bond_port {
 	struct packet_batch tx[BOND_MEMBERS_MAX]; /* send()'s frames per member */
 	uint32_t epoch;				  /* update_stats() calls */
 	struct slb_sent sent[SLB_SENT_SLOTS];
+	/* The member each hash bucket leaves by (live ones only, while any
+	 * is), and the bytes it sent since the last rebalance, plus half of
+	 * what it sent before. */
+	uint8_t bucket_member[BOND_SLB_BUCKETS];
+	uint64_t bucket_bytes[BOND_SLB_BUCKETS];
+	uint64_t rebalance_ns; /* 0: no rebalancing by load */
+	uint64_t next_rebalance_ns;
+	uint64_t rebalances; /* rebalances that moved a bucket */
 
 	uint64_t failovers;
-	char last_cause[64]; /* why the active member last changed */
+	char last_cause[128]; /* why the active member last changed */
 	bool announce_pending;
-	uint64_t miimon_ns;	/* how often members' links are checked */
-	uint64_t last_check_ns; /* when they last were */
+
+	/* ARP target monitoring (active-backup); off when n_arp_targets is 0. */
+	uint32_t arp_targets[ARP_TARGETS_MAX]; /* network byte order */
+	int n_arp_targets;
+	char arp_targets_text[ARP_TARGETS_MAX * IPV4_TEXT_MAX]; /* "a.b.c.d, ..." */
+	uint32_t arp_source;					/* 0: RFC 5227 probes */
+	uint16_t arp_vlan;					/* 0: untagged */
+	uint32_t arp_missed;
+	uint64_t arp_interval_ns;
+	/* The active member was kept for its carrier alone: none got replies. */
+	bool carrier_only;
+
+	/* Deadlines, checked by recv() against one clock read. */
+	uint64_t miimon_ns;	 /* how often members' links are checked */
+	uint64_t next_miimon_ns; /* when they next are */
+	uint64_t next_arp_ns;	 /* the next round of ARP probes */
+	uint64_t next_run_ns;	 /* the earliest of the above */
 
 	struct bond_port *next; /* on open_bonds */
 };
@@ -217,27 +288,161 @@ static int parse_primary(const struct port *port, const char *const *options,
 	return -EINVAL;
 }
 
-/* Refuses an interface that another open bond already drives. */
+/* Reads option `key`, a decimal number in min-max (`zero_ok`: or 0, which
+ * means off); `fallback` when absent. */
+static int parse_number(const struct port *port, const char *const *options, const char *key,
+			unsigned long min, unsigned long max, bool zero_ok, unsigned long fallback,
+			const char *unit, unsigned long *out, char *err, size_t err_size)
+{
+	const char *text = port_option(options, key);
+	*out = fallback;
+	if (!text)
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long value = strtoul(text, &end, 10);
+	if (!isdigit((unsigned char)text[0]) || *end || errno ||
+	    ((value < min || value > max) && !(zero_ok && value == 0))) {
+		snprintf(err, err_size, "port %s: %s '%s' must be %s%lu-%lu%s", port->name, key,
+			 text, zero_ok ? "0 or " : "", min, max, unit);
+		return -EINVAL;
+	}
+	*out = value;
+	return 0;
+}
+
 /* miimon=MS, as Linux bonding calls its link check interval. */
 static int parse_miimon(const struct port *port, const char *const *options, struct bond_port *bond,
 			char *err, size_t err_size)
 {
-	const char *text = port_option(options, "miimon");
-	unsigned long ms = BOND_DEFAULT_MIIMON_MS;
-	if (text) {
-		char *end;
-		ms = strtoul(text, &end, 10);
-		if (!*text || *end || ms < 10 || ms > 60000) {
-			snprintf(err, err_size,
-				 "port %s: miimon '%s' must be 10-60000 (milliseconds)", port->name,
-				 text);
-			return -EINVAL;
-		}
-	}
-	bond->miimon_ns = ms * 1000000ull;
-	return 0;
+	unsigned long ms;
+	int error = parse_number(port, options, "miimon", 10, 60000, false, BOND_DEFAULT_MIIMON_MS,
+				 " (milliseconds)", &ms, err, err_size);
+	bond->miimon_ns = ms * NS_PER_MS;
+	return error;
 }
 
+/* rebalance-interval=MS, balance-slb only. */
+static int parse_rebalance(const struct port *port, const char *const *options,
+			   struct bond_port *bond, char *err, size_t err_size)
+{
+	if (bond->mode != BOND_BALANCE_SLB) {
+		if (!port_option(options, "rebalance-interval"))
+			return 0;
+		snprintf(err, err_size,
+			 "port %s: rebalance-interval= applies to mode balance-slb only, not "
+			 "active-backup (which uses one member at a time)",
+			 port->name);
+		return -EINVAL;
+	}
+	unsigned long ms;
+	int error = parse_number(port, options, "rebalance-interval", 1000, 3600000, true,
+				 SLB_DEFAULT_REBALANCE_MS, " (milliseconds)", &ms, err, err_size);
+	bond->rebalance_ns = ms * NS_PER_MS;
+	return error;
+}
+
+/* Parses a dotted IPv4 address that can answer ARP on a wire: not 0.x.x.x
+ * (this network, 0.0.0.0 among them), not loopback, not multicast, not
+ * 240.0.0.0 and above (reserved, broadcast). Stores it in network order. */
+static bool parse_ipv4_unicast(const char *text, uint32_t *address)
+{
+	struct in_addr in;
+	if (inet_pton(AF_INET, text, &in) != 1)
+		return false;
+	uint32_t host = ntohl(in.s_addr);
+	if ((host >> 24) == 0 || (host >> 24) == 127 || (host >> 28) >= 0xe)
+		return false;
+	*address = in.s_addr;
+	return true;
+}
+
+static int refuse_ipv4(const struct port *port, const char *key, const char *text, char *err,
+		       size_t err_size)
+{
+	snprintf(err, err_size,
+		 "port %s: %s '%s' is not a unicast IPv4 address a.b.c.d (0.x.x.x, 127.x.x.x, "
+		 "multicast and 240.0.0.0 and above are refused)",
+		 port->name, key, text);
+	return -EINVAL;
+}
+
+/* arp-target=IPv4[,IPv4...] and the options that tune it. */
+static int parse_arp(const struct port *port, const char *const *options, struct bond_port *bond,
+		     char *err, size_t err_size)
+{
+	static const char *const tuning[] = {"arp-interval", "arp-missed", "arp-source", "arp-vlan",
+					     NULL};
+	const char *list = port_option(options, "arp-target");
+	if (!list) {
+		for (int k = 0; tuning[k]; k++) {
+			if (!port_option(options, tuning[k]))
+				continue;
+			snprintf(err, err_size,
+				 "port %s: %s= needs arp-target=IPv4[,IPv4...], the addresses to "
+				 "probe",
+				 port->name, tuning[k]);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (bond->mode != BOND_ACTIVE_BACKUP) {
+		snprintf(err, err_size,
+			 "port %s: arp-target= applies to mode active-backup only: in balance-slb "
+			 "every live member carries traffic and is checked by its carrier, as "
+			 "Open vSwitch's SLB bonds are",
+			 port->name);
+		return -EINVAL;
+	}
+	size_t used = 0;
+	for (const char *p = list;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char text[IPV4_TEXT_MAX];
+		bool fits = len < sizeof(text);
+		if (fits) {
+			memcpy(text, p, len);
+			text[len] = '\0';
+		}
+		if (bond->n_arp_targets == ARP_TARGETS_MAX) {
+			snprintf(err, err_size, "port %s: arp-target takes at most %d addresses",
+				 port->name, ARP_TARGETS_MAX);
+			return -EINVAL;
+		}
+		if (!fits || !parse_ipv4_unicast(text, &bond->arp_targets[bond->n_arp_targets])) {
+			char shown[64];
+			snprintf(shown, sizeof(shown), "%.*s", (int)len, p);
+			return refuse_ipv4(port, "arp-target", shown, err, err_size);
+		}
+		int n =
+		    snprintf(bond->arp_targets_text + used, sizeof(bond->arp_targets_text) - used,
+			     "%s%s", used ? ", " : "", text);
+		used += n > 0 ? (size_t)n : 0;
+		bond->n_arp_targets++;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	const char *source = port_option(options, "arp-source");
+	if (source && !parse_ipv4_unicast(source, &bond->arp_source))
+		return refuse_ipv4(port, "arp-source", source, err, err_size);
+	unsigned long interval, missed = ARP_DEFAULT_MISSED, vlan = 0;
+	int error =
+	    parse_number(port, options, "arp-interval", 10, 60000, false, ARP_DEFAULT_INTERVAL_MS,
+			 " (milliseconds)", &interval, err, err_size);
+	if (!error)
+		error = parse_number(port, options, "arp-missed", 1, 100, false, ARP_DEFAULT_MISSED,
+				     " (probes without a reply)", &missed, err, err_size);
+	if (!error)
+		error = parse_number(port, options, "arp-vlan", 1, 4094, false, 0, " (a VID)",
+				     &vlan, err, err_size);
+	bond->arp_interval_ns = interval * NS_PER_MS;
+	bond->arp_missed = (uint32_t)missed;
+	bond->arp_vlan = (uint16_t)vlan;
+	return error;
+}
+
+/* Refuses an interface that another open bond already drives. */
 static int check_not_in_other_bond(const struct port *port, const struct bond_port *bond, char *err,
 				   size_t err_size)
 {
@@ -269,6 +474,25 @@ static int slb_live_set(const struct bond_port *bond, int *live)
 	return n_live;
 }
 
+/* balance-slb: gives every bucket a live member after a change of the live
+ * set. A member that came back takes back its home buckets; the buckets of a
+ * member that went down go home if home is live, else spread over the live
+ * members. Every other bucket stays where it is. */
+static void slb_assign_buckets(struct bond_port *bond, const bool *was_live)
+{
+	if (bond->n_live == 0)
+		return; /* nowhere to go; the buckets move when a member returns */
+	int n = bond->n_members;
+	for (int b = 0; b < BOND_SLB_BUCKETS; b++) {
+		int home = b % n;
+		int owner = bond->bucket_member[b];
+		if (bond->members[home].up && (!was_live[home] || !bond->members[owner].up))
+			bond->bucket_member[b] = (uint8_t)home;
+		else if (!bond->members[owner].up)
+			bond->bucket_member[b] = (uint8_t)bond->live[(b / n) % bond->n_live];
+	}
+}
+
 /* balance-slb: takes the live set from the members' states; a change is a
  * failover (the hashes of a member that went down or came back move), logged
  * with its cause and announced, as active-backup does. The designated member
@@ -297,6 +521,7 @@ static void slb_reselect(struct bond_port *bond, const char *why)
 	}
 	memcpy(bond->live, live, sizeof(live));
 	bond->n_live = n_live;
+	slb_assign_buckets(bond, was_live);
 	copy_name(bond->last_cause, sizeof(bond->last_cause), cause);
 	if (n_live == 0) {
 		bond->announce_pending = false; /* no way out to announce through */
@@ -309,18 +534,57 @@ static void slb_reselect(struct bond_port *bond, const char *why)
 		 n_live, n_live == 1 ? "" : "s", bond->members[bond->active].ifname, cause);
 }
 
+/* Whether member i got ARP replies lately (always true without arp-target). */
+static bool arp_ok(const struct bond_port *bond, int i)
+{
+	return bond->n_arp_targets == 0 || bond->members[i].arp_unanswered < bond->arp_missed;
+}
+
+static bool eligible(const struct bond_port *bond, int i)
+{
+	return bond->members[i].up && arp_ok(bond, i);
+}
+
 static int choose_active(const struct bond_port *bond)
 {
-	if (bond->primary != BOND_NONE && bond->members[bond->primary].up)
+	if (bond->primary != BOND_NONE && eligible(bond, bond->primary))
 		return bond->primary;
 	/* No failback among equals: every change costs announcements and a
 	 * moment of lost frames, as with Linux bonding without a primary. */
+	if (bond->active != BOND_NONE && eligible(bond, bond->active))
+		return bond->active;
+	for (int i = 0; i < bond->n_members; i++)
+		if (eligible(bond, i))
+			return i;
+	/* No member gets ARP replies: one with carrier may still reach
+	 * something, which beats no way out at all. Moving between such
+	 * members would only cost announcements. */
 	if (bond->active != BOND_NONE && bond->members[bond->active].up)
 		return bond->active;
+	if (bond->primary != BOND_NONE && bond->members[bond->primary].up)
+		return bond->primary;
 	for (int i = 0; i < bond->n_members; i++)
 		if (bond->members[i].up)
 			return i;
 	return BOND_NONE;
+}
+
+/* Logs entering and leaving the state where the active member has carrier
+ * but no member gets ARP replies. */
+static void note_carrier_only(struct bond_port *bond)
+{
+	bool carrier_only = bond->active != BOND_NONE && !eligible(bond, bond->active);
+	if (carrier_only == bond->carrier_only)
+		return;
+	bond->carrier_only = carrier_only;
+	if (carrier_only)
+		log_error("port %s: no member gets ARP replies from arp-target %s; %s carries the "
+			  "traffic on its carrier alone",
+			  bond->name, bond->arp_targets_text, bond->members[bond->active].ifname);
+	else
+		log_info("port %s: ARP replies from arp-target %s reach the active member %s again",
+			 bond->name, bond->arp_targets_text,
+			 bond->active == BOND_NONE ? "(none)" : bond->members[bond->active].ifname);
 }
 
 /* Moves the traffic to the member the rule above picks, if it is another
@@ -333,18 +597,25 @@ static void reselect(struct bond_port *bond, const char *why)
 	}
 	int previous = bond->active;
 	int chosen = choose_active(bond);
-	if (chosen == previous)
+	if (chosen == previous) {
+		note_carrier_only(bond);
 		return;
+	}
 	char cause[sizeof(bond->last_cause)];
 	if (previous != BOND_NONE && !bond->members[previous].up)
 		snprintf(cause, sizeof(cause), "%s down%s%s%s", bond->members[previous].ifname,
 			 why ? " (" : "", why ? why : "", why ? ")" : "");
+	else if (previous != BOND_NONE && !arp_ok(bond, previous))
+		snprintf(cause, sizeof(cause), "arp-target%s %s unreachable on %s",
+			 bond->n_arp_targets > 1 ? "s" : "", bond->arp_targets_text,
+			 bond->members[previous].ifname);
 	else if (chosen != BOND_NONE && chosen == bond->primary)
 		snprintf(cause, sizeof(cause), "primary %s back", bond->members[chosen].ifname);
 	else
 		snprintf(cause, sizeof(cause), "%s up", bond->members[chosen].ifname);
 	bond->active = chosen;
 	copy_name(bond->last_cause, sizeof(bond->last_cause), cause);
+	note_carrier_only(bond);
 	if (chosen == BOND_NONE) {
 		bond->announce_pending = false; /* no way out to announce through */
 		log_error("port %s: no member is up, the bond is down (%s)", bond->name, cause);
@@ -371,8 +642,10 @@ static void bond_free(struct bond_port *bond)
 
 static int bond_open(struct port *port, const char *const *options, char *err, size_t err_size)
 {
-	static const char *const known[] = {"members",		 "mode", "primary", "miimon",
-					    AFPACKET_IO_OPTIONS, NULL};
+	static const char *const known[] = {
+	    "members",		 "mode",       "primary",    "miimon",	 "arp-target",
+	    "arp-interval",	 "arp-missed", "arp-source", "arp-vlan", "rebalance-interval",
+	    AFPACKET_IO_OPTIONS, NULL};
 	struct afpacket_io_config config;
 	struct bond_port *bond = calloc(1, sizeof(*bond));
 	int error = 0;
@@ -393,6 +666,10 @@ static int bond_open(struct port *port, const char *const *options, char *err, s
 		error = parse_primary(port, options, bond, err, err_size);
 	if (!error)
 		error = parse_miimon(port, options, bond, err, err_size);
+	if (!error)
+		error = parse_arp(port, options, bond, err, err_size);
+	if (!error)
+		error = parse_rebalance(port, options, bond, err, err_size);
 	if (!error)
 		error = afpacket_io_parse_options(port, options, &config, err, err_size);
 	if (!error)
@@ -420,9 +697,20 @@ static int bond_open(struct port *port, const char *const *options, char *err, s
 			goto out;
 		}
 		m->up = afpacket_io_carrier(m->io);
+		error = afpacket_io_hwaddr(m->io, m->mac);
+		if (error) {
+			snprintf(err, err_size, "port %s: cannot read the MAC address of %s: %s",
+				 port->name, m->ifname, strerror(-error));
+			goto out;
+		}
 	}
 	if (bond->mode == BOND_BALANCE_SLB) {
+		bool none_live[BOND_MEMBERS_MAX] = {false};
+		for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+			bond->bucket_member[b] = (uint8_t)(b % bond->n_members);
 		bond->n_live = slb_live_set(bond, bond->live);
+		slb_assign_buckets(bond, none_live);
+		bond->next_rebalance_ns = time_now_ns() + bond->rebalance_ns;
 		bond->active = bond->n_live ? bond->live[0] : BOND_NONE;
 		log_info("port %s: bond balance-slb, %d live member%s, designated %s", port->name,
 			 bond->n_live, bond->n_live == 1 ? "" : "s",
@@ -430,10 +718,14 @@ static int bond_open(struct port *port, const char *const *options, char *err, s
 						   : bond->members[bond->active].ifname);
 	} else {
 		bond->active = choose_active(bond);
-		log_info("port %s: bond active-backup, active member %s", port->name,
+		log_info("port %s: bond active-backup, active member %s%s%s", port->name,
 			 bond->active == BOND_NONE ? "none (no member is up)"
-						   : bond->members[bond->active].ifname);
+						   : bond->members[bond->active].ifname,
+			 bond->n_arp_targets ? ", probing arp-target " : "",
+			 bond->n_arp_targets ? bond->arp_targets_text : "");
 	}
+	/* The first recv() checks the links and sends the first probes. */
+	bond->next_run_ns = 0;
 	port->features |= PORT_F_OFFLOAD;
 	port->priv = bond;
 	bond->next = open_bonds;
@@ -482,17 +774,22 @@ static uint64_t slb_key(const struct packet *p)
 	return (uint64_t)slb_wire_vid(p) << 48 | mac;
 }
 
-/* The member a hash leaves by; needs a live member. A hash's bucket is a
- * member; while that member is up the hash stays on it, so a change of the
- * live set moves only the hashes of the members that went down (spread over
- * the live ones) or came back. */
+/* The bucket of a source's hash: its high bits (the sent table takes the
+ * low ones). */
+static unsigned slb_bucket(uint64_t hash)
+{
+	return hash_reduce(hash, BOND_SLB_BUCKETS);
+}
+
+unsigned bond_slb_bucket(const uint8_t mac[6], uint16_t vid)
+{
+	return slb_bucket(hash_u64((uint64_t)(vid & VID_MASK) << 48 | mac_to_u64(mac)));
+}
+
+/* The member a hash leaves by; needs a live member. */
 static int slb_member(const struct bond_port *bond, uint64_t hash)
 {
-	uint64_t n = (uint64_t)bond->n_members;
-	int bucket = (int)(hash % n);
-	if (bond->members[bucket].up)
-		return bucket;
-	return bond->live[(hash / n) % (uint64_t)bond->n_live];
+	return bond->bucket_member[slb_bucket(hash)];
 }
 
 static void slb_send(struct port *port, struct bond_port *bond, struct packet_batch *batch)
@@ -509,7 +806,9 @@ static void slb_send(struct port *port, struct bond_port *bond, struct packet_ba
 		struct slb_sent *sent = &bond->sent[hash & (SLB_SENT_SLOTS - 1)];
 		sent->key = key | SLB_KEY_USED;
 		sent->epoch = bond->epoch;
-		packet_batch_add(&bond->tx[slb_member(bond, hash)], p);
+		unsigned bucket = slb_bucket(hash);
+		bond->bucket_bytes[bucket] += p->len;
+		packet_batch_add(&bond->tx[bond->bucket_member[bucket]], p);
 	}
 	batch->count = 0;
 	bool member_down = false;
@@ -585,20 +884,229 @@ static int slb_recv(struct port *port, struct bond_port *bond, struct packet_poo
 	return received ? received : error;
 }
 
+/* ---- balance-slb rebalancing ---------------------------------------------- */
+
+int bond_slb_rebalance(const uint64_t *bucket_bytes, uint8_t *bucket_member,
+		       const bool *member_live, int n_members)
+{
+	uint64_t load[BOND_MEMBERS_MAX] = {0};
+	if (n_members < 2 || n_members > BOND_MEMBERS_MAX)
+		return 0;
+	for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+		if (bucket_member[b] < n_members && member_live[bucket_member[b]])
+			load[bucket_member[b]] += bucket_bytes[b];
+	/* Each move takes `bytes` with 0 < bytes < gap from the busiest member
+	 * to the idlest: the sum of the loads' squares falls by 2 bytes (gap -
+	 * bytes) > 0, so this cannot cycle; the bound is only a guard. */
+	int moved = 0;
+	for (int round = 0; round < BOND_SLB_BUCKETS; round++) {
+		int busiest = BOND_NONE, idlest = BOND_NONE;
+		for (int m = 0; m < n_members; m++) {
+			if (!member_live[m])
+				continue;
+			if (busiest == BOND_NONE || load[m] > load[busiest])
+				busiest = m;
+			if (idlest == BOND_NONE || load[m] < load[idlest])
+				idlest = m;
+		}
+		if (busiest == idlest)
+			break; /* fewer than two live members, or all loads equal */
+		uint64_t gap = load[busiest] - load[idlest];
+		if (gap < SLB_REBALANCE_MIN_BYTES || gap < load[idlest] / 32)
+			break;
+		/* The bucket whose move leaves the narrowest gap, |gap - 2 bytes|.
+		 * A member's only busy bucket never qualifies: moving it would
+		 * just swap the loads. */
+		int best = BOND_NONE;
+		uint64_t best_left = gap;
+		for (int b = 0; b < BOND_SLB_BUCKETS; b++) {
+			uint64_t bytes = bucket_bytes[b];
+			if (bucket_member[b] != busiest || bytes == 0 || bytes >= gap)
+				continue;
+			uint64_t rest = gap - bytes;
+			uint64_t left = bytes > rest ? bytes - rest : rest - bytes;
+			if (left < best_left) {
+				best = b;
+				best_left = left;
+			}
+		}
+		if (best == BOND_NONE)
+			break;
+		bucket_member[best] = (uint8_t)idlest;
+		load[busiest] -= bucket_bytes[best];
+		load[idlest] += bucket_bytes[best];
+		moved++;
+	}
+	return moved;
+}
+
+/* Every rebalance-interval: moves busy buckets by load, counts and
+ * announces a rebalance that moved any, and halves the byte counts, so the
+ * last interval weighs as much as all before it (as in OVS). */
+static void slb_rebalance(struct bond_port *bond)
+{
+	bool live[BOND_MEMBERS_MAX] = {false};
+	for (int i = 0; i < bond->n_members; i++)
+		live[i] = bond->members[i].up;
+	int moved =
+	    bond_slb_rebalance(bond->bucket_bytes, bond->bucket_member, live, bond->n_members);
+	if (moved > 0) {
+		uint64_t load[BOND_MEMBERS_MAX] = {0};
+		for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+			load[bond->bucket_member[b]] += bond->bucket_bytes[b];
+		char loads[BOND_MEMBERS_MAX * (IFNAMSIZ + 24)] = "";
+		size_t used = 0;
+		for (int i = 0; i < bond->n_members && used < sizeof(loads); i++) {
+			int n = snprintf(loads + used, sizeof(loads) - used, "%s%s %llu kB",
+					 used ? ", " : "", bond->members[i].ifname,
+					 (unsigned long long)(load[i] / 1000));
+			used += n > 0 ? (size_t)n : 0;
+		}
+		bond->rebalances++;
+		bond->announce_pending = true;
+		log_info("port %s: rebalanced by load, %d hash bucket%s moved; lately sent: %s",
+			 bond->name, moved, moved == 1 ? "" : "s", loads);
+	}
+	for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+		bond->bucket_bytes[b] /= 2;
+}
+
+/* ---- ARP target monitoring ------------------------------------------------ */
+
+/* Builds into `frame` (room for 64 bytes) the broadcast ARP request member
+ * `m` sends for `target` (network order); returns its length. */
+static size_t arp_build_probe(const struct bond_port *bond, const struct bond_member *m,
+			      uint32_t target, uint8_t *frame)
+{
+	size_t header = ETH_HEADER_LEN + (bond->arp_vlan ? VLAN_TAG_LEN : 0);
+	memset(frame, 0, header + ARP_LEN < ETH_MIN_LEN ? ETH_MIN_LEN : header + ARP_LEN);
+	memset(frame, 0xff, 6);
+	memcpy(frame + 6, m->mac, 6);
+	if (bond->arp_vlan) {
+		store_be16(frame + 12, ETH_TYPE_VLAN);
+		store_be16(frame + 14, bond->arp_vlan);
+	}
+	store_be16(frame + header - 2, ETH_TYPE_ARP);
+	uint8_t *arp = frame + header;
+	store_be16(arp, ARP_HW_ETHERNET);
+	store_be16(arp + 2, ETH_TYPE_IPV4);
+	arp[4] = 6;
+	arp[5] = 4;
+	store_be16(arp + 6, ARP_OP_REQUEST);
+	memcpy(arp + 8, m->mac, 6);
+	memcpy(arp + 14, &bond->arp_source, 4);
+	/* Target MAC left zero: unknown, as in any request. */
+	memcpy(arp + 24, &target, 4);
+	size_t len = header + ARP_LEN;
+	return len < ETH_MIN_LEN ? ETH_MIN_LEN : len;
+}
+
+/* One round, every arp-interval: settles each member's count of probes
+ * without a reply, then sends the next probes from each member with
+ * carrier. A member without carrier gets no replies and counts as missed,
+ * so it must prove itself again when its link returns. */
+static void arp_round(struct bond_port *bond)
+{
+	for (int i = 0; i < bond->n_members; i++) {
+		struct bond_member *m = &bond->members[i];
+		if (m->arp_replied)
+			m->arp_unanswered = 0;
+		else if (m->arp_unanswered < UINT32_MAX)
+			m->arp_unanswered++;
+		m->arp_replied = false;
+		if (!m->up) {
+			if (m->arp_unanswered < bond->arp_missed)
+				m->arp_unanswered = bond->arp_missed;
+			continue;
+		}
+		/* The MAC may have been changed since the last round; replies
+		 * will come to the one we send now. On error the old one stays. */
+		(void)afpacket_io_hwaddr(m->io, m->mac);
+		for (int t = 0; t < bond->n_arp_targets; t++) {
+			uint8_t frame[ETH_MIN_LEN + VLAN_TAG_LEN];
+			size_t len = arp_build_probe(bond, m, bond->arp_targets[t], frame);
+			/* A lost probe is a probe without a reply; nothing else to do. */
+			(void)afpacket_io_send_frame(m->io, frame, len);
+		}
+	}
+}
+
+static bool arp_member_mac(const struct bond_port *bond, const uint8_t *mac)
+{
+	for (int i = 0; i < bond->n_members; i++)
+		if (memcmp(bond->members[i].mac, mac, 6) == 0)
+			return true;
+	return false;
+}
+
+static bool arp_target(const struct bond_port *bond, const uint8_t *address)
+{
+	for (int t = 0; t < bond->n_arp_targets; t++)
+		if (memcmp(&bond->arp_targets[t], address, 4) == 0)
+			return true;
+	return false;
+}
+
+/* Whether `p`, received on member i, belongs to ARP monitoring: one of our
+ * probes flooded back by the physical switch, or a target's reply to one of
+ * our members, which proves member i when it is addressed to i's MAC. */
+static bool arp_consume(struct bond_port *bond, int i, const struct packet *p)
+{
+	const uint8_t *f = p->data;
+	if (LIKELY(p->len < ETH_HEADER_LEN + ARP_LEN || load_be16(f + 12) != ETH_TYPE_ARP))
+		return false;
+	uint16_t vid = (p->flags & PACKET_F_META_VLAN) ? p->meta_tci & VID_MASK : 0;
+	const uint8_t *arp = f + ETH_HEADER_LEN;
+	if (vid != bond->arp_vlan || load_be16(arp) != ARP_HW_ETHERNET ||
+	    load_be16(arp + 2) != ETH_TYPE_IPV4 || arp[4] != 6 || arp[5] != 4)
+		return false;
+	if (arp_member_mac(bond, f + 6))
+		return true; /* our own probe */
+	if (load_be16(arp + 6) != ARP_OP_REPLY || !arp_member_mac(bond, arp + 18) ||
+	    !arp_target(bond, arp + 14))
+		return false;
+	if (memcmp(arp + 18, bond->members[i].mac, 6) == 0)
+		bond->members[i].arp_replied = true;
+	return true;
+}
+
+/* Takes ARP monitoring's frames out of batch->packets[first..] (member i's);
+ * returns how many it took. */
+static uint32_t arp_filter(struct bond_port *bond, int i, struct packet_batch *batch,
+			   uint32_t first)
+{
+	uint32_t kept = first;
+	for (uint32_t j = first; j < batch->count; j++) {
+		struct packet *p = batch->packets[j];
+		if (arp_consume(bond, i, p))
+			packet_free(p);
+		else
+			batch->packets[kept++] = p;
+	}
+	uint32_t taken = batch->count - kept;
+	batch->count = kept;
+	return taken;
+}
+
 /* ---- I/O ------------------------------------------------------------------ */
 
-static void check_members(struct port *port, struct bond_port *bond);
+static void bond_run(struct port *port, struct bond_port *bond, uint64_t now, bool read_carriers);
 
 static int bond_recv(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
 {
 	struct bond_port *bond = port->priv;
-	if (UNLIKELY(time_now_ns() - bond->last_check_ns >= bond->miimon_ns))
-		check_members(port, bond);
+	uint64_t now = time_now_ns();
+	if (UNLIKELY(now >= bond->next_run_ns))
+		bond_run(port, bond, now, false);
 	if (bond->mode == BOND_BALANCE_SLB)
 		return slb_recv(port, bond, pool, batch);
 	int received = 0;
-	if (bond->active != BOND_NONE)
+	if (bond->active != BOND_NONE) {
+		uint32_t first = batch->count;
 		received = afpacket_io_recv(bond->members[bond->active].io, port, pool, batch);
+		if (bond->n_arp_targets && received > 0)
+			received -= (int)arp_filter(bond, bond->active, batch, first);
+	}
 	/* Drain the backups, so their queues neither fill nor deliver stale
 	 * frames after a failover. Their errors are not the bond's. */
 	for (int i = 0; i < bond->n_members; i++) {
@@ -607,6 +1115,8 @@ static int bond_recv(struct port *port, struct packet_pool *pool, struct packet_
 		struct packet_batch dropped;
 		packet_batch_init(&dropped);
 		int n = afpacket_io_recv(bond->members[i].io, port, pool, &dropped);
+		if (bond->n_arp_targets && n > 0)
+			n -= (int)arp_filter(bond, i, &dropped, 0);
 		if (n > 0)
 			port_count_drop(port, DROP_UPLINK_INACTIVE, (uint64_t)n);
 		packet_batch_free(&dropped);
@@ -653,16 +1163,39 @@ static int bond_wait_fd(const struct port *port)
 	return bond->epoll_fd;
 }
 
-/* Reads the members' links, picks the member(s) to use, and announces the
- * client MACs after a change. Runs from recv() every miimon and from
- * update_stats(); no batch is in flight at either point, so sending the
- * announcements from here is safe. */
-static void check_members(struct port *port, struct bond_port *bond)
+static uint64_t earliest(uint64_t a, uint64_t b)
 {
-	bond->last_check_ns = time_now_ns();
-	for (int i = 0; i < bond->n_members; i++)
-		bond->members[i].up = afpacket_io_carrier(bond->members[i].io);
+	return a < b ? a : b;
+}
+
+/* The bond's timers: reads the members' links when miimon is due (or
+ * `read_carriers`), runs an ARP probe round when due, picks the member(s) to
+ * use, and announces the client MACs after a change. Runs from recv() when
+ * the earliest deadline has passed and from update_stats(); no batch is in
+ * flight at either point, so sending the announcements from here is safe. */
+static void bond_run(struct port *port, struct bond_port *bond, uint64_t now, bool read_carriers)
+{
+	if (read_carriers || now >= bond->next_miimon_ns) {
+		for (int i = 0; i < bond->n_members; i++)
+			bond->members[i].up = afpacket_io_carrier(bond->members[i].io);
+		bond->next_miimon_ns = now + bond->miimon_ns;
+	}
+	bond->next_run_ns = bond->next_miimon_ns;
+	if (bond->n_arp_targets) {
+		if (now >= bond->next_arp_ns) {
+			arp_round(bond);
+			bond->next_arp_ns = now + bond->arp_interval_ns;
+		}
+		bond->next_run_ns = earliest(bond->next_run_ns, bond->next_arp_ns);
+	}
 	reselect(bond, NULL);
+	if (bond->rebalance_ns) {
+		if (now >= bond->next_rebalance_ns) {
+			slb_rebalance(bond);
+			bond->next_rebalance_ns = now + bond->rebalance_ns;
+		}
+		bond->next_run_ns = earliest(bond->next_run_ns, bond->next_rebalance_ns);
+	}
 	if (!bond->announce_pending || bond->active == BOND_NONE)
 		return;
 	bond->announce_pending = false;
@@ -683,7 +1216,7 @@ static void bond_update_stats(struct port *port)
 	bond->epoch++;
 	for (int i = 0; i < bond->n_members; i++)
 		afpacket_io_update_stats(bond->members[i].io, port);
-	check_members(port, bond);
+	bond_run(port, bond, time_now_ns(), true);
 }
 
 /* ---- introspection ---------------------------------------------------------- */
@@ -712,21 +1245,37 @@ int bond_describe(const struct port *port, char *buf, size_t size)
 				   bond->members[i].up ? "up" : "down",
 				   i == bond->active ? " (designated for broadcast)" : "");
 	} else {
-		BOND_PRINT("mode active-backup, active ");
+		BOND_PRINT("mode active-backup, ");
+		if (bond->n_arp_targets)
+			BOND_PRINT("arp-target %s every %llu ms, ", bond->arp_targets_text,
+				   (unsigned long long)(bond->arp_interval_ns / NS_PER_MS));
+		BOND_PRINT("active ");
 		if (bond->active == BOND_NONE)
 			BOND_PRINT("none");
 		else
-			BOND_PRINT("%s%s", bond->members[bond->active].ifname,
-				   bond->active == bond->primary ? " (primary)" : "");
+			BOND_PRINT("%s%s%s", bond->members[bond->active].ifname,
+				   bond->active == bond->primary ? " (primary)" : "",
+				   bond->carrier_only
+				       ? " (carrier only: no member gets ARP replies)"
+				       : "");
 		BOND_PRINT(", members: ");
 		for (int i = 0; i < bond->n_members; i++)
-			BOND_PRINT("%s%s %s %s", i ? ", " : "", bond->members[i].ifname,
+			BOND_PRINT("%s%s %s %s%s", i ? ", " : "", bond->members[i].ifname,
 				   bond->members[i].up ? "up" : "down",
-				   i == bond->active ? "active" : "backup");
+				   i == bond->active ? "active" : "backup",
+				   !bond->n_arp_targets ? ""
+				   : arp_ok(bond, i)	? " arp ok"
+							: " arp missed");
 	}
 	BOND_PRINT("; failovers %llu", (unsigned long long)bond->failovers);
 	if (bond->last_cause[0])
 		BOND_PRINT(", last: %s", bond->last_cause);
+	if (bond->mode == BOND_BALANCE_SLB && bond->rebalance_ns)
+		BOND_PRINT("; rebalances %llu every %llu ms", (unsigned long long)bond->rebalances,
+			   (unsigned long long)(bond->rebalance_ns / NS_PER_MS));
+	else if (bond->mode == BOND_BALANCE_SLB)
+		BOND_PRINT("; rebalances %llu (rebalancing off)",
+			   (unsigned long long)bond->rebalances);
 #undef BOND_PRINT
 	return used < size ? 0 : -ENOSPC;
 }

@@ -6,6 +6,7 @@ duplicated, and the longest silence. No duplicate may ever arrive and the
 stream must resume after each event. Then, with no traffic at all, a
 failover must still move the VM's MAC in the bridge's table: only our
 gratuitous RARP can teach it that."""
+import contextlib
 import os
 import subprocess
 import tempfile
@@ -71,8 +72,13 @@ def result(proc):
     return int(sent), int(echoed), int(dups), float(gap)
 
 
-@pytest.fixture(params=[None, 50], ids=["default-timers", "miimon-50ms"])
-def lab(workdir, request):
+@contextlib.contextmanager
+def bond_lab(workdir, *bond_options):
+    """A VM (10.90.0.1) behind a bond of two members, m1 and m2, cabled to
+    ports p1 and p2 of a Linux bridge in namespace `phys` that holds the echo
+    server's address 10.90.0.2. `bond_options` may name the members as {m1}
+    and {m2}. Yields (daemon, netns, vm, phys, m1, m2); everything is removed
+    afterwards, also when the test fails."""
     n = Netns()
     d = Daemon(tempfile.mkdtemp(dir=workdir), "")
     echo = None
@@ -90,19 +96,25 @@ def lab(workdir, request):
         d.start()
         d.ctl("switch", "add", "sw", "mode", "authoritative")
         d.ctl("port", "add", "sw", "vm", "type", "afpacket", "dev=" + vm_link)
-        miimon = ["miimon=%d" % request.param] if request.param else []
         d.ctl("port", "add", "sw", "bond0", "type", "bond", "members=%s,%s" % (m1, m2),
-              "mode=active-backup", "primary=" + m1, *miimon, "uplink", "on")
+              *[o.format(m1=m1, m2=m2) for o in bond_options], "uplink", "on")
         echo = subprocess.Popen(["ip", "netns", "exec", phys, "/usr/bin/python3", "-c", ECHO],
                                 stdout=subprocess.PIPE, text=True)
         assert echo.stdout.readline().strip() == "ready"
         assert n.run(vm, "ping", "-c", "2", "-W", "1", "10.90.0.2").returncode == 0
-        yield d, n, vm, phys, m1, m2, request.param
+        yield d, n, vm, phys, m1, m2
     finally:
         if echo and echo.poll() is None:
             echo.kill()
         d.stop()
         n.cleanup()
+
+
+@pytest.fixture(params=[None, 50], ids=["default-timers", "miimon-50ms"])
+def lab(workdir, request):
+    miimon = ["miimon=%d" % request.param] if request.param else []
+    with bond_lab(workdir, "mode=active-backup", "primary={m1}", *miimon) as lab:
+        yield lab + (request.param,)
 
 
 def test_bond_failover_and_failback_under_a_stream(lab):

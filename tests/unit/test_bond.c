@@ -41,7 +41,8 @@ static const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
 struct fixture {
 	struct packet_pool *pool;
 	struct port *port;
-	int p1, p2; /* raw packet sockets on the "physical switch" side */
+	int p1, p2;	/* raw packet sockets on the "physical switch" side */
+	int answer_vid; /* >= 0: bond_pump() answers probes on that VLAN (0: untagged) */
 	char err[256];
 };
 
@@ -168,12 +169,118 @@ static bool wait_active(struct port *port, const char *want)
 	return false;
 }
 
+/* Plays the ARP target on VLAN `vid` (0: untagged) behind raw socket `fd`
+ * (PACKET_AUXDATA on, so a tag the kernel took off is seen): answers each
+ * probe for ARP_TARGET with a reply to the prober, tagged like the probe.
+ * Returns how many it answered. */
+static int arp_answer(int fd, int vid)
+{
+	static const uint8_t target[4] = {192, 0, 2, 1};
+	static const uint8_t far_mac[6] = {0x02, 0, 0, 0, 0, 0xfa};
+	int answered = 0;
+	for (;;) {
+		uint8_t frame[2048];
+		union {
+			char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = {.iov_base = frame, .iov_len = sizeof(frame)};
+		struct msghdr msg = {.msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = control.buf,
+				     .msg_controllen = sizeof(control.buf)};
+		ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+		if (n < 0)
+			return answered;
+		int tagged_vid = 0;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+			struct tpacket_auxdata aux;
+			if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA)
+				continue;
+			memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+			if (aux.tp_status & TP_STATUS_VLAN_VALID)
+				tagged_vid = aux.tp_vlan_tci & 0xfff;
+		}
+		if (n < 42 || load_be16(frame + 12) != 0x0806 || load_be16(frame + 20) != 1 ||
+		    tagged_vid != vid || memcmp(frame + 38, target, 4) != 0)
+			continue;
+		uint8_t reply[64] = {0};
+		uint8_t *arp = reply + (vid ? 18 : 14);
+		memcpy(reply, frame + 6, 6);
+		memcpy(reply + 6, far_mac, 6);
+		if (vid) {
+			store_be16(reply + 12, 0x8100);
+			store_be16(reply + 14, (uint16_t)vid);
+		}
+		store_be16(arp - 2, 0x0806);
+		memcpy(arp, frame + 14, 6); /* Ethernet, IPv4, 6, 4 */
+		store_be16(arp + 6, 2);	    /* reply */
+		memcpy(arp + 8, far_mac, 6);
+		memcpy(arp + 14, target, 4);
+		memcpy(arp + 18, frame + 22, 10); /* to the prober's MAC and IP */
+		assert_int_equal(send(fd, reply, vid ? 64 : 60, 0), vid ? 64 : 60);
+		answered++;
+	}
+}
+
+/* Runs the bond's receive path for `ms` (its timers run from there, as in
+ * the daemon), or until its active member is `want` (NULL: run the whole
+ * time). Counts the frames delivered and among them the ARP ones. Returns
+ * whether `want` was reached. */
+static bool bond_pump(struct fixture *f, const char *want, int ms, uint32_t *delivered,
+		      uint32_t *arp_delivered)
+{
+	uint64_t deadline = time_now_ns() + (uint64_t)ms * 1000000ULL;
+	while (time_now_ns() < deadline) {
+		struct pollfd pfd = {.fd = f->port->class->wait_fd(f->port), .events = POLLIN};
+		poll(&pfd, 1, 5);
+		struct packet_batch batch;
+		packet_batch_init(&batch);
+		assert_true(f->port->class->recv(f->port, f->pool, &batch) >= 0);
+		for (uint32_t i = 0; i < batch.count; i++) {
+			const struct packet *p = batch.packets[i];
+			if (delivered)
+				(*delivered)++;
+			if (arp_delivered && p->len >= 14 && load_be16(p->data + 12) == 0x0806)
+				(*arp_delivered)++;
+		}
+		packet_batch_free(&batch);
+		if (f->answer_vid >= 0) {
+			arp_answer(f->p1, f->answer_vid);
+			arp_answer(f->p2, f->answer_vid);
+		}
+		const char *active = bond_active_member(f->port);
+		if (want && active && strcmp(active, want) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void assert_describes(struct fixture *f, const char *part)
+{
+	char text[512];
+	assert_int_equal(bond_describe(f->port, text, sizeof(text)), 0);
+	if (!strstr(text, part))
+		fail_msg("bond show says '%s', not '%s'", text, part);
+}
+
+/* Calls update_stats until the bond has failed over `want` times, up to 2 s. */
+static bool wait_failovers(struct port *port, uint64_t want)
+{
+	for (int i = 0; i < 200 && bond_failovers(port) < want; i++) {
+		port->class->update_stats(port);
+		usleep(10000);
+	}
+	return bond_failovers(port) == want;
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -1;
 	f->p1 = f->p2 = -1;
+	f->answer_vid = -1;
 	f->pool = packet_pool_create(BATCH_SIZE * 4, 2048);
 	if (!f->pool) {
 		free(f);
@@ -492,6 +599,29 @@ static void slb_send_and_map(struct fixture *f, int rounds, int *member)
 	}
 }
 
+/* slb_send_and_map() for a bond of three members, m3's far side read
+ * through raw socket p3: one frame from every VM. */
+static void slb_send_and_map3(struct fixture *f, int p3, int *member)
+{
+	slb_send_from_every_source(f);
+	int on[3][SLB_SOURCES] = {{0}};
+	slb_count_sources(f->p1, on[0]);
+	slb_count_sources(f->p2, on[1]);
+	slb_count_sources(p3, on[2]);
+	for (int i = 0; i < SLB_SOURCES; i++) {
+		if (on[0][i] + on[1][i] + on[2][i] != 1)
+			fail_msg("VM %d: %d frames on m1, %d on m2, %d on m3, of 1", i, on[0][i],
+				 on[1][i], on[2][i]);
+		member[i] = on[0][i] ? 1 : on[1][i] ? 2 : 3;
+	}
+}
+
+static unsigned slb_vm_bucket(int vm)
+{
+	const uint8_t mac[6] = {0x02, 0, 0, 0, 0x10, (uint8_t)vm};
+	return bond_slb_bucket(mac, 0);
+}
+
 static int slb_count_on(const int *member, int which)
 {
 	int n = 0;
@@ -527,7 +657,7 @@ static void test_slb_moves_every_source_to_the_live_member_and_back(void **state
 	char text[256];
 	assert_int_equal(bond_describe(f->port, text, sizeof(text)), 0);
 	assert_string_equal(text, "mode balance-slb, members: m1 up (designated for broadcast), "
-				  "m2 up; failovers 0");
+				  "m2 up; failovers 0; rebalances 0 every 10000 ms");
 	int before[SLB_SOURCES];
 	slb_send_and_map(f, 1, before);
 
@@ -536,8 +666,9 @@ static void test_slb_moves_every_source_to_the_live_member_and_back(void **state
 	assert_true(f->port->class->carrier(f->port));
 	assert_int_equal(bond_failovers(f->port), 1);
 	assert_int_equal(bond_describe(f->port, text, sizeof(text)), 0);
-	assert_string_equal(text, "mode balance-slb, members: m1 down, m2 up (designated for "
-				  "broadcast); failovers 1, last: m1 down");
+	assert_string_equal(text,
+			    "mode balance-slb, members: m1 down, m2 up (designated for "
+			    "broadcast); failovers 1, last: m1 down; rebalances 0 every 10000 ms");
 	int during[SLB_SOURCES];
 	slb_send_and_map(f, 2, during);
 	assert_int_equal(slb_count_on(during, 2), SLB_SOURCES);
@@ -586,6 +717,247 @@ static void test_slb_send_failure_moves_the_member_sources_at_once(void **state)
 	assert_false(f->port->class->carrier(f->port));
 	slb_send_from_every_source(f); /* nowhere to go: counted, freed */
 	assert_int_equal(f->port->counters.drops[DROP_TX_ERROR], on_m1 + SLB_SOURCES);
+}
+
+/* ---- balance-slb rebalancing ------------------------------------------------------ */
+
+/* Puts every bucket on its home member, as the bond starts: bucket number
+ * modulo the member count. */
+static void slb_home_buckets(uint8_t *member, int n_members)
+{
+	for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+		member[b] = (uint8_t)(b % n_members);
+}
+
+static void test_slb_rebalance_splits_two_busy_buckets_of_one_member(void **state)
+{
+	(void)state;
+	uint64_t bytes[BOND_SLB_BUCKETS] = {0};
+	uint8_t member[BOND_SLB_BUCKETS];
+	slb_home_buckets(member, 2);
+	bytes[4] = 1000000; /* both on member 0 */
+	bytes[10] = 900000;
+	bytes[7] = 1000; /* member 1, nearly idle */
+	const bool live[2] = {true, true};
+	uint8_t before[BOND_SLB_BUCKETS];
+	memcpy(before, member, sizeof(member));
+	assert_int_equal(bond_slb_rebalance(bytes, member, live, 2), 1);
+	assert_int_equal(member[4] + member[10], 1); /* one of them moved to member 1 */
+	for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+		if (b != 4 && b != 10)
+			assert_int_equal(member[b], before[b]); /* nothing else moved */
+	/* Balanced now: a second run moves nothing. */
+	assert_int_equal(bond_slb_rebalance(bytes, member, live, 2), 0);
+}
+
+static void test_slb_rebalance_leaves_small_gaps_single_buckets_and_dead_members(void **state)
+{
+	(void)state;
+	uint64_t bytes[BOND_SLB_BUCKETS] = {0};
+	uint8_t member[BOND_SLB_BUCKETS];
+	slb_home_buckets(member, 3);
+	const bool live[3] = {true, true, true};
+	/* Under 100000 bytes of gap: not worth it. */
+	bytes[0] = 60000;
+	bytes[3] = 30000;
+	assert_int_equal(bond_slb_rebalance(bytes, member, live, 3), 0);
+	/* Under 1/32 of the idlest member's load: not worth it either. */
+	bytes[0] = bytes[3] = 5100000;
+	bytes[1] = bytes[2] = 10000000;
+	assert_int_equal(bond_slb_rebalance(bytes, member, live, 3), 0);
+	/* One busy bucket alone would only swap the loads. */
+	memset(bytes, 0, sizeof(bytes));
+	bytes[0] = 5000000;
+	assert_int_equal(bond_slb_rebalance(bytes, member, live, 3), 0);
+	/* Member 2 is down: its busy buckets stay, and none goes to it. */
+	const bool two_live[3] = {true, true, false};
+	bytes[3] = 5000000;
+	bytes[2] = bytes[5] = 9000000;
+	assert_int_equal(bond_slb_rebalance(bytes, member, two_live, 3), 1);
+	assert_int_equal(member[0] + member[3], 1);
+	assert_int_equal(member[2], 2);
+	assert_int_equal(member[5], 2);
+}
+
+static void test_slb_rebalance_spreads_over_every_live_member_and_never_widens_the_gap(void **state)
+{
+	(void)state;
+	uint64_t bytes[BOND_SLB_BUCKETS] = {0};
+	uint8_t member[BOND_SLB_BUCKETS] = {0}; /* all on member 0 */
+	const bool live[4] = {true, true, true, true};
+	for (int b = 0; b < 8; b++)
+		bytes[b] = 1000000;
+	assert_int_equal(bond_slb_rebalance(bytes, member, live, 4), 6);
+	int count[4] = {0};
+	for (int b = 0; b < 8; b++)
+		count[member[b]]++;
+	for (int m = 0; m < 4; m++)
+		assert_int_equal(count[m], 2);
+
+	/* Random loads: the gap between the busiest and the idlest member
+	 * never grows, and shrinks whenever a bucket moved. */
+	uint64_t seed = 42;
+	for (int run = 0; run < 200; run++) {
+		int n = 2 + run % 7;
+		bool alive[8];
+		for (int m = 0; m < n; m++)
+			alive[m] = m == 0 || (run >> m) % 3 != 0;
+		for (int b = 0; b < BOND_SLB_BUCKETS; b++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			bytes[b] = (seed >> 33) % 4 == 0 ? (seed >> 20) % 5000000 : 0;
+			member[b] = (uint8_t)((seed >> 8) % (uint64_t)n);
+		}
+		uint64_t gap_before = 0, gap_after = 0;
+		for (int pass = 0; pass < 2; pass++) {
+			uint64_t load[8] = {0}, hi = 0, lo = UINT64_MAX;
+			for (int b = 0; b < BOND_SLB_BUCKETS; b++)
+				load[member[b]] += bytes[b];
+			for (int m = 0; m < n; m++) {
+				if (!alive[m])
+					continue;
+				hi = load[m] > hi ? load[m] : hi;
+				lo = load[m] < lo ? load[m] : lo;
+			}
+			if (pass == 0) {
+				gap_before = hi - lo;
+				int moved = bond_slb_rebalance(bytes, member, alive, n);
+				assert_true(moved >= 0);
+				if (moved == 0)
+					break;
+			} else {
+				gap_after = hi - lo;
+				assert_true(gap_after < gap_before);
+			}
+		}
+	}
+}
+
+/* Sends `count` frames of `len` bytes from VM `vm` through the bond. */
+static void slb_send_heavy(struct fixture *f, uint8_t vm, int count, uint32_t len)
+{
+	for (int sent = 0; sent < count;) {
+		struct packet_batch batch;
+		packet_batch_init(&batch);
+		for (; sent < count && batch.count < 32; sent++) {
+			uint8_t frame[1500];
+			make_frame(frame, len, (uint8_t)sent);
+			memcpy(frame + 6, slb_source_prefix, 5);
+			frame[11] = vm;
+			struct packet *p = packet_from_bytes(f->pool, frame, len);
+			assert_non_null(p);
+			packet_batch_add(&batch, p);
+		}
+		f->port->class->send(f->port, &batch);
+	}
+}
+
+static void test_slb_rebalance_splits_two_heavy_sources_that_share_a_member(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	const char *const options[] = {"members=m1,m2", "mode=balance-slb",
+				       "rebalance-interval=1000", NULL};
+	uint64_t opened = time_now_ns();
+	f->port = open_bond(f, "bond0", options);
+	assert_non_null(f->port);
+	int before[SLB_SOURCES];
+	slb_send_and_map(f, 1, before);
+	/* Two VMs that leave by m1, in different buckets. */
+	int a = -1, b = -1;
+	for (int i = 0; i < SLB_SOURCES && b < 0; i++) {
+		if (before[i] != 1)
+			continue;
+		if (a < 0)
+			a = i;
+		else if (slb_vm_bucket(i) != slb_vm_bucket(a))
+			b = i;
+	}
+	assert_true(a >= 0 && b >= 0);
+	slb_send_heavy(f, (uint8_t)a, 300, 1000);
+	slb_send_heavy(f, (uint8_t)b, 250, 1000);
+	int drained[SLB_SOURCES] = {0};
+	slb_count_sources(f->p1, drained);
+	assert_describes(f, "; rebalances 0 every 1000 ms");
+
+	/* The rebalance is due a second after opening; recv() runs it. */
+	while (time_now_ns() - opened < 1100000000ULL)
+		usleep(10000);
+	bond_pump(f, NULL, 20, NULL, NULL);
+	assert_describes(f, "failovers 0; rebalances 1 every 1000 ms");
+	int after[SLB_SOURCES];
+	slb_send_and_map(f, 1, after);
+	assert_int_not_equal(after[a], after[b]); /* split */
+	/* Only one heavy source's bucket moved, with any VM that shares it. */
+	unsigned moved = after[a] != before[a] ? slb_vm_bucket(a) : slb_vm_bucket(b);
+	for (int i = 0; i < SLB_SOURCES; i++)
+		assert_int_equal(after[i] != before[i], slb_vm_bucket(i) == moved);
+
+	/* Rebalancing off: the same load moves nothing. */
+	close_bond(f->port);
+	const char *const off[] = {"members=m1,m2", "mode=balance-slb", "rebalance-interval=0",
+				   NULL};
+	f->port = open_bond(f, "bond0", off);
+	assert_non_null(f->port);
+	slb_send_heavy(f, (uint8_t)a, 300, 1000);
+	slb_send_heavy(f, (uint8_t)b, 250, 1000);
+	slb_count_sources(f->p1, drained);
+	assert_describes(f, "; rebalances 0 (rebalancing off)");
+}
+
+static void test_slb_after_a_rebalance_a_failure_moves_only_the_dead_member_buckets(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	const char *const options[] = {"members=m1,m2,m3", "mode=balance-slb",
+				       "rebalance-interval=1000", NULL};
+	assert_int_equal(sh("ip link add m3 type veth peer name p3 && ip link set m3 up && "
+			    "ip link set p3 up"),
+			 0);
+	int p3 = raw_socket("p3");
+	uint64_t opened = time_now_ns();
+	f->port = open_bond(f, "bond0", options);
+	assert_non_null(f->port);
+	/* The VMs that leave by m1 send 180 kB between them: some move away.
+	 * Halved at each rebalance, that is too little to move anything
+	 * later, so the mapping below changes by failure only. */
+	int before[SLB_SOURCES];
+	slb_send_and_map3(f, p3, before);
+	int on_m1 = slb_count_on(before, 1);
+	assert_true(on_m1 >= 2);
+	for (int i = 0; i < SLB_SOURCES; i++)
+		if (before[i] == 1)
+			slb_send_heavy(f, (uint8_t)i, 180 / on_m1, 1000);
+	int drained[SLB_SOURCES] = {0};
+	slb_count_sources(f->p1, drained);
+	while (time_now_ns() - opened < 1100000000ULL)
+		usleep(10000);
+	bond_pump(f, NULL, 20, NULL, NULL);
+	assert_describes(f, "rebalances 1");
+	int balanced[SLB_SOURCES];
+	slb_send_and_map3(f, p3, balanced);
+	assert_memory_not_equal(before, balanced, sizeof(before));
+
+	/* m2 fails: only the VMs on m2 move; m2 back: they come back. */
+	assert_int_equal(sh("ip link set p2 down"), 0);
+	assert_true(wait_failovers(f->port, 1));
+	assert_describes(f, "m2 down");
+	int during[SLB_SOURCES];
+	slb_send_and_map3(f, p3, during);
+	for (int i = 0; i < SLB_SOURCES; i++)
+		if (balanced[i] != 2)
+			assert_int_equal(during[i], balanced[i]);
+		else
+			assert_int_not_equal(during[i], 2);
+	assert_int_equal(sh("ip link set p2 up"), 0);
+	assert_true(wait_failovers(f->port, 2));
+	assert_describes(f, "failovers 2, last: m2 up");
+	int after[SLB_SOURCES];
+	slb_send_and_map3(f, p3, after);
+	/* m2 takes back its own (home) buckets, bucket number modulo 3 = 1;
+	 * everything else stays. */
+	for (int i = 0; i < SLB_SOURCES; i++)
+		assert_int_equal(after[i], slb_vm_bucket(i) % 3 == 1 ? 2 : during[i]);
+	close(p3);
 }
 
 /* Sends a test frame (source src_mac) to `dst` from the physical switch. */
@@ -719,6 +1091,325 @@ static void test_slb_accepts_unicast_on_every_member(void **state)
 	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 0);
 }
 
+/* ---- ARP target monitoring ------------------------------------------------------- */
+
+/* The far side answers ARP for 192.0.2.1 (a documentation address, and only
+ * inside this private namespace) on the interfaces that hold it: arp_ignore=1
+ * keeps p1 from answering for an address that only p2 has. */
+#define ARP_TARGET "192.0.2.1"
+
+static void assert_refused(struct fixture *f, const char *const *options, const char *message);
+
+static void arp_far_side(void)
+{
+	assert_int_equal(sh("sysctl -qw net.ipv4.conf.p1.arp_ignore=1 "
+			    "net.ipv4.conf.p2.arp_ignore=1"),
+			 0);
+}
+
+static void read_mac(const char *ifname, uint8_t *mac)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
+	FILE *file = fopen(path, "r");
+	assert_non_null(file);
+	unsigned b[6];
+	assert_int_equal(
+	    fscanf(file, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]), 6);
+	fclose(file);
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+}
+
+/* Reads the next ARP frame from a "physical switch" socket within 1 s into
+ * buf; returns its length or -1. */
+static int raw_recv_arp(int fd, uint8_t *buf, size_t size)
+{
+	uint64_t deadline = time_now_ns() + 1000000000ULL;
+	while (time_now_ns() < deadline) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, 20) <= 0)
+			continue;
+		ssize_t n = recv(fd, buf, size, 0);
+		if (n >= 42 && load_be16(buf + 12) == 0x0806)
+			return (int)n;
+	}
+	return -1;
+}
+
+/* Checks the probe member `ifname` sent, as the physical switch gets it. */
+static void assert_probe(int fd, const char *ifname, const uint8_t *sender_ip,
+			 const uint8_t *target_ip)
+{
+	uint8_t mac[6], frame[2048];
+	read_mac(ifname, mac);
+	assert_int_equal(raw_recv_arp(fd, frame, sizeof(frame)), 60);
+	static const uint8_t zero[6];
+	assert_memory_equal(frame, broadcast_mac, 6);
+	assert_memory_equal(frame + 6, mac, 6);
+	assert_int_equal(load_be16(frame + 14), 1);	 /* Ethernet */
+	assert_int_equal(load_be16(frame + 16), 0x0800); /* IPv4 */
+	assert_int_equal(load_be16(frame + 20), 1);	 /* request */
+	assert_memory_equal(frame + 22, mac, 6);
+	assert_memory_equal(frame + 28, sender_ip, 4);
+	assert_memory_equal(frame + 32, zero, 6);
+	assert_memory_equal(frame + 38, target_ip, 4);
+}
+
+static void test_arp_probes_leave_every_member_from_its_own_mac(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	static const uint8_t target[4] = {192, 0, 2, 1}, unspecified[4] = {0},
+			     source[4] = {192, 0, 2, 9};
+	const char *const probe[] = {"members=m1,m2", "arp-target=" ARP_TARGET, "arp-interval=50",
+				     NULL};
+	f->port = open_bond(f, "bond0", probe);
+	assert_non_null(f->port);
+	bond_pump(f, NULL, 10, NULL, NULL);		/* the first round goes out at once */
+	assert_probe(f->p1, "m1", unspecified, target); /* an RFC 5227 probe */
+	assert_probe(f->p2, "m2", unspecified, target); /* the backup is probed too */
+	close_bond(f->port);
+
+	const char *const sourced[] = {"members=m1,m2", "arp-target=" ARP_TARGET,
+				       "arp-source=192.0.2.9", NULL};
+	f->port = open_bond(f, "bond0", sourced);
+	assert_non_null(f->port);
+	bond_pump(f, NULL, 10, NULL, NULL);
+	assert_probe(f->p1, "m1", source, target);
+	assert_probe(f->p2, "m2", source, target);
+}
+
+static const char *const arp_primary_m1[] = {"members=m1,m2", "primary=m1",
+					     "arp-target=" ARP_TARGET, "arp-interval=20", NULL};
+
+static void test_arp_member_whose_replies_stop_loses_the_active_role_with_carrier_up(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	arp_far_side();
+	assert_int_equal(sh("ip addr add " ARP_TARGET "/32 dev p1 && "
+			    "ip addr add " ARP_TARGET "/32 dev p2"),
+			 0);
+	f->port = open_bond(f, "bond0", arp_primary_m1);
+	assert_non_null(f->port);
+	uint32_t delivered = 0, arp_delivered = 0;
+	bond_pump(f, NULL, 300, &delivered, &arp_delivered); /* 15 rounds */
+	assert_string_equal(bond_active_member(f->port), "m1");
+	assert_describes(f, "mode active-backup, arp-target " ARP_TARGET " every 20 ms, active m1 "
+			    "(primary), members: m1 up active arp ok, m2 up backup arp ok; "
+			    "failovers 0");
+	/* Replies and probes are the bond's own: none reached the switch, and
+	 * none on the backup counted as a drop. */
+	assert_int_equal(delivered, 0);
+	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 0);
+
+	/* The target is gone behind m1; m1's cable stays in. */
+	assert_int_equal(sh("ip addr del " ARP_TARGET "/32 dev p1"), 0);
+	uint64_t start = time_now_ns();
+	assert_true(bond_pump(f, "m2", 2000, &delivered, &arp_delivered));
+	uint64_t took_ms = (time_now_ns() - start) / 1000000;
+	assert_true(f->port->class->carrier(f->port));
+	assert_int_equal(bond_failovers(f->port), 1);
+	assert_describes(f, "members: m1 up backup arp missed, m2 up active arp ok; failovers 1, "
+			    "last: arp-target " ARP_TARGET " unreachable on m1");
+	/* 3 probes 20 ms apart went unanswered, and not many more. */
+	assert_true(took_ms >= 40 && took_ms < 500);
+	uint8_t buf[2048];
+	bond_send_frame(f, 1);
+	assert_int_equal(raw_recv(f->p2, buf, sizeof(buf), 1000), 100);
+
+	/* The target answers m1 again: the primary is proven, and takes back. */
+	assert_int_equal(sh("ip addr add " ARP_TARGET "/32 dev p1"), 0);
+	assert_true(bond_pump(f, "m1", 2000, &delivered, &arp_delivered));
+	assert_int_equal(bond_failovers(f->port), 2);
+	assert_describes(f, "m1 up active arp ok, m2 up backup arp ok; failovers 2, last: primary "
+			    "m1 back");
+	assert_int_equal(arp_delivered, 0);
+}
+
+static void test_arp_without_any_reply_the_member_with_carrier_keeps_the_traffic(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	arp_far_side();
+	f->port = open_bond(f, "bond0", arp_primary_m1);
+	assert_non_null(f->port);
+	bond_pump(f, NULL, 300, NULL, NULL); /* nobody holds the target */
+	assert_string_equal(bond_active_member(f->port), "m1");
+	assert_int_equal(bond_failovers(f->port), 0);
+	assert_describes(f, "active m1 (primary) (carrier only: no member gets ARP replies), "
+			    "members: m1 up active arp missed, m2 up backup arp missed");
+
+	/* A backup that gets replies is better than a member with carrier only. */
+	assert_int_equal(sh("ip addr add " ARP_TARGET "/32 dev p2"), 0);
+	assert_true(bond_pump(f, "m2", 2000, NULL, NULL));
+	assert_describes(f, "active m2, members: m1 up backup arp missed, m2 up active arp ok; "
+			    "failovers 1, last: arp-target " ARP_TARGET " unreachable on m1");
+
+	/* Without carrier no member is proven, however it answered before. */
+	assert_int_equal(sh("ip link set p2 down"), 0);
+	assert_true(bond_pump(f, "m1", 2000, NULL, NULL));
+	assert_describes(f, "(carrier only: no member gets ARP replies)");
+	assert_int_equal(sh("ip link set p2 up"), 0);
+	bond_pump(f, NULL, 1200, NULL, NULL); /* miimon reads the carrier, then replies come */
+	assert_string_equal(bond_active_member(f->port), "m2");
+	assert_describes(f, "m2 up active arp ok");
+}
+
+/* Sends from raw socket `fd` an ARP frame as a physical switch would
+ * deliver it: from `src` (Ethernet and ARP sender), opcode `op`, sender IP
+ * ARP_TARGET, to target MAC `to`. */
+static void raw_send_arp(int fd, const uint8_t *src, uint16_t op, const uint8_t *to)
+{
+	uint8_t frame[60] = {0};
+	memcpy(frame, op == 1 ? broadcast_mac : to, 6);
+	memcpy(frame + 6, src, 6);
+	store_be16(frame + 12, 0x0806);
+	store_be16(frame + 14, 1);
+	store_be16(frame + 16, 0x0800);
+	frame[18] = 6;
+	frame[19] = 4;
+	store_be16(frame + 20, op);
+	memcpy(frame + 22, src, 6);
+	memcpy(frame + 28, (const uint8_t[]){192, 0, 2, 1}, 4);
+	memcpy(frame + 32, to, 6);
+	assert_int_equal(send(fd, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+}
+
+static void
+test_arp_frames_of_the_monitor_never_reach_the_switch_nor_prove_another_member(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	f->port = open_bond(f, "bond0", arp_primary_m1);
+	assert_non_null(f->port);
+	uint8_t m1_mac[6], m2_mac[6];
+	read_mac("m1", m1_mac);
+	read_mac("m2", m2_mac);
+	static const uint8_t far_mac[6] = {0x02, 0, 0, 0, 0, 0xfa};
+	uint32_t delivered = 0;
+	for (int i = 0; i < 15; i++) {
+		/* m2's probe, flooded back to the active member by the switch */
+		raw_send_arp(f->p1, m2_mac, 1, (const uint8_t[6]){0});
+		/* a reply for m1's MAC flooded to m2: proves neither */
+		raw_send_arp(f->p2, far_mac, 2, m1_mac);
+		bond_pump(f, NULL, 20, &delivered, NULL);
+	}
+	assert_int_equal(delivered, 0);
+	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 0);
+	assert_describes(f, "members: m1 up active arp missed, m2 up backup arp missed");
+	/* The same reply on m1's own link proves m1. */
+	for (int i = 0; i < 10; i++) {
+		raw_send_arp(f->p1, far_mac, 2, m1_mac);
+		bond_pump(f, NULL, 20, &delivered, NULL);
+	}
+	assert_describes(f, "members: m1 up active arp ok, m2 up backup arp missed");
+	assert_int_equal(delivered, 0);
+}
+
+static void test_arp_member_back_from_carrier_loss_is_proven_before_it_is_used(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	f->answer_vid = 0; /* the far side of both members answers */
+	/* Five probes may go unanswered: the short outage below would not
+	 * make m1 "arp missed" by count alone. */
+	const char *const patient[] = {"members=m1,m2",	  "primary=m1",	  "arp-target=" ARP_TARGET,
+				       "arp-interval=20", "arp-missed=5", NULL};
+	f->port = open_bond(f, "bond0", patient);
+	assert_non_null(f->port);
+	bond_pump(f, NULL, 200, NULL, NULL);
+	assert_describes(f, "members: m1 up active arp ok, m2 up backup arp ok");
+	assert_int_equal(sh("ip link set p1 down"), 0);
+	assert_true(wait_active(f->port, "m2"));
+	bond_pump(f, NULL, 30, NULL, NULL); /* a probe round while m1 has no link */
+	assert_int_equal(sh("ip link set p1 up"), 0);
+	f->port->class->update_stats(f->port); /* reads m1's carrier: up */
+	assert_describes(f, "members: m1 up backup arp missed, m2 up active arp ok");
+	assert_string_equal(bond_active_member(f->port), "m2");
+	assert_true(bond_pump(f, "m1", 2000, NULL, NULL)); /* answered: the primary takes back */
+	assert_int_equal(bond_failovers(f->port), 2);
+}
+
+static void test_arp_vlan_probes_and_replies_are_tagged(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	/* The target lives on VLAN 7 only: untagged probes get no answer. */
+	int one = 1;
+	assert_int_equal(setsockopt(f->p1, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)), 0);
+	assert_int_equal(setsockopt(f->p2, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)), 0);
+	f->answer_vid = 7;
+	const char *const tagged[] = {"members=m1,m2", "arp-target=" ARP_TARGET, "arp-interval=20",
+				      "arp-vlan=7", NULL};
+	f->port = open_bond(f, "bond0", tagged);
+	assert_non_null(f->port);
+	bond_pump(f, NULL, 300, NULL, NULL);
+	assert_describes(f, "members: m1 up active arp ok, m2 up backup arp ok; failovers 0");
+	close_bond(f->port);
+
+	const char *const untagged[] = {"members=m1,m2", "arp-target=" ARP_TARGET,
+					"arp-interval=20", NULL};
+	f->port = open_bond(f, "bond0", untagged);
+	assert_non_null(f->port);
+	bond_pump(f, NULL, 300, NULL, NULL);
+	assert_describes(f, "members: m1 up active arp missed, m2 up backup arp missed");
+}
+
+static void test_bond_refuses_bad_arp_options(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	static const char *const bad_targets[] = {
+	    "10.0.0", "300.1.1.1", "0.0.0.0", "224.0.0.1", "x", "127.0.0.1", "255.255.255.255", ""};
+	for (size_t i = 0; i < sizeof(bad_targets) / sizeof(bad_targets[0]); i++) {
+		char option[64], message[128];
+		snprintf(option, sizeof(option), "arp-target=192.0.2.1,%s", bad_targets[i]);
+		snprintf(message, sizeof(message),
+			 "port bond0: arp-target '%s' is not a unicast IPv4 address a.b.c.d",
+			 bad_targets[i]);
+		assert_refused(f, (const char *const[]){"members=m1,m2", option, NULL}, message);
+	}
+	assert_refused(f,
+		       (const char *const[]){"members=m1,m2",
+					     "arp-target=192.0.2.1,192.0.2.2,192.0.2.3,192.0.2.4,"
+					     "192.0.2.5",
+					     NULL},
+		       "port bond0: arp-target takes at most 4 addresses");
+	static const struct {
+		const char *option, *message;
+	} bad_tuning[] = {
+	    {"arp-interval=5", "port bond0: arp-interval '5' must be 10-60000 (milliseconds)"},
+	    {"arp-interval=60001", "port bond0: arp-interval '60001' must be 10-60000"},
+	    {"arp-missed=0", "port bond0: arp-missed '0' must be 1-100"},
+	    {"arp-vlan=4095", "port bond0: arp-vlan '4095' must be 1-4094"},
+	    {"arp-source=0.0.0.0",
+	     "port bond0: arp-source '0.0.0.0' is not a unicast IPv4 address"},
+	};
+	for (size_t i = 0; i < sizeof(bad_tuning) / sizeof(bad_tuning[0]); i++)
+		assert_refused(f,
+			       (const char *const[]){"members=m1,m2", "arp-target=192.0.2.1",
+						     bad_tuning[i].option, NULL},
+			       bad_tuning[i].message);
+	assert_refused(f, (const char *const[]){"members=m1,m2", "arp-interval=100", NULL},
+		       "port bond0: arp-interval= needs arp-target=");
+	assert_refused(f,
+		       (const char *const[]){"members=m1,m2", "mode=balance-slb",
+					     "arp-target=192.0.2.1", NULL},
+		       "port bond0: arp-target= applies to mode active-backup only");
+	const char *const good[] = {"members=m1,m2",
+				    "arp-target=192.0.2.1,198.51.100.7",
+				    "arp-interval=10",
+				    "arp-missed=100",
+				    "arp-source=192.0.2.9",
+				    "arp-vlan=4094",
+				    NULL};
+	f->port = open_bond(f, "bond0", good);
+	assert_non_null(f->port);
+	assert_describes(f, "arp-target 192.0.2.1, 198.51.100.7 every 10 ms");
+}
+
 /* ---- configuration errors -------------------------------------------------------- */
 
 static void assert_refused(struct fixture *f, const char *const *options, const char *message)
@@ -797,6 +1488,17 @@ static void test_bond_refuses_unknown_options_and_bad_buffer_sizes(void **state)
 		       "port bond0: miimon '5' must be 10-60000 (milliseconds)");
 	assert_refused(f, (const char *const[]){"members=m1,m2", "miimon=fast", NULL},
 		       "port bond0: miimon 'fast' must be 10-60000 (milliseconds)");
+	assert_refused(
+	    f,
+	    (const char *const[]){"members=m1,m2", "mode=balance-slb", "rebalance-interval=999",
+				  NULL},
+	    "port bond0: rebalance-interval '999' must be 0 or 1000-3600000 (milliseconds)");
+	assert_refused(f,
+		       (const char *const[]){"members=m1,m2", "mode=balance-slb",
+					     "rebalance-interval=3600001", NULL},
+		       "port bond0: rebalance-interval '3600001' must be 0 or 1000-3600000");
+	assert_refused(f, (const char *const[]){"members=m1,m2", "rebalance-interval=5000", NULL},
+		       "port bond0: rebalance-interval= applies to mode balance-slb only");
 	assert_refused(f, (const char *const[]){"members=m1,m2", "rcvbuf-kb=1", NULL},
 		       "port bond0: rcvbuf-kb '1' must be");
 	const char *const sized[] = {"members=m1,m2", "rcvbuf-kb=256", "sndbuf-kb=256", NULL};
@@ -865,6 +1567,20 @@ int main(void)
 	    BOND_TEST(test_slb_accepts_broadcast_only_on_the_designated_member),
 	    BOND_TEST(test_slb_accepts_unicast_on_every_member),
 	    BOND_TEST(test_slb_drops_our_own_frames_flooded_back_by_another_member),
+	    BOND_TEST(test_arp_probes_leave_every_member_from_its_own_mac),
+	    BOND_TEST(test_arp_member_whose_replies_stop_loses_the_active_role_with_carrier_up),
+	    BOND_TEST(test_arp_without_any_reply_the_member_with_carrier_keeps_the_traffic),
+	    BOND_TEST(
+		test_arp_frames_of_the_monitor_never_reach_the_switch_nor_prove_another_member),
+	    BOND_TEST(test_arp_member_back_from_carrier_loss_is_proven_before_it_is_used),
+	    BOND_TEST(test_arp_vlan_probes_and_replies_are_tagged),
+	    BOND_TEST(test_bond_refuses_bad_arp_options),
+	    cmocka_unit_test(test_slb_rebalance_splits_two_busy_buckets_of_one_member),
+	    cmocka_unit_test(test_slb_rebalance_leaves_small_gaps_single_buckets_and_dead_members),
+	    cmocka_unit_test(
+		test_slb_rebalance_spreads_over_every_live_member_and_never_widens_the_gap),
+	    BOND_TEST(test_slb_rebalance_splits_two_heavy_sources_that_share_a_member),
+	    BOND_TEST(test_slb_after_a_rebalance_a_failure_moves_only_the_dead_member_buckets),
 	    BOND_TEST(test_slb_refuses_a_primary),
 	    BOND_TEST(test_bond_refuses_an_unknown_mode),
 	    BOND_TEST(test_bond_refuses_fewer_than_two_or_more_than_eight_members),

@@ -436,7 +436,8 @@ static int check_interfaces(const struct config *cfg, char *err, size_t err_size
 		used = grown;
 		for (int j = 0; j < k && !error; j++) {
 			for (size_t u = 0; u < n_used; u++) {
-				if (strcmp(used[u].name, names[j]))
+				/* A port naming one twice: its open() says so. */
+				if (strcmp(used[u].name, names[j]) || used[u].port == p->name)
 					continue;
 				snprintf(err, err_size,
 					 "port %s: interface %s is already used by port %s",

@@ -487,7 +487,7 @@ int show_bonds(struct command_context *ctx, int argc, char **argv, char *err, si
 		const struct vswitch *sw = ctx->dp->switches[s];
 		for (uint16_t i = 0; i < sw->n_ports; i++) {
 			const struct port *p = sw->ports[i];
-			char text[512];
+			char text[1536];
 			if (!p || (only && p != only) ||
 			    bond_describe(p, text, sizeof(text)) == -EINVAL)
 				continue;

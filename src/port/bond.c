@@ -1294,6 +1294,25 @@ uint64_t bond_failovers(const struct port *port)
 	return bond ? bond->failovers : 0;
 }
 
+/* The members= list, for the control plane's one-port-per-interface check;
+ * open() reports what is wrong with the list itself. */
+static int bond_interfaces(const char *name, const char *const *options,
+			   char (*out)[PORT_IFNAME_MAX], int max)
+{
+	(void)name;
+	const char *list = port_option(options, "members");
+	int n = 0;
+	for (const char *p = list; p && *p && n < max;) {
+		size_t len = strcspn(p, ",");
+		if (len > 0 && len < PORT_IFNAME_MAX) {
+			memcpy(out[n], p, len);
+			out[n++][len] = '\0';
+		}
+		p += len + (p[len] == ',');
+	}
+	return n;
+}
+
 const struct port_class bond_port_class = {
     .type = "bond",
     .open = bond_open,
@@ -1301,6 +1320,7 @@ const struct port_class bond_port_class = {
     .recv = bond_recv,
     .send = bond_send,
     .carrier = bond_carrier,
+    .interfaces = bond_interfaces,
     .wait_fd = bond_wait_fd,
     .update_stats = bond_update_stats,
 };

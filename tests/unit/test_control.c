@@ -279,6 +279,13 @@ static void test_two_ports_on_one_interface_are_refused(void **state)
 	const char *internal[] = {"switch add s", "port add s a type afpacket dev=x0",
 				  "port add s b type internal dev=x0", NULL};
 	assert_int_equal(check_model(internal, err, sizeof(err)), -EBUSY);
+	const char *bonds[] = {"switch add s", "port add s b0 type bond members=e1,e2",
+			       "port add s b1 type bond members=e3,e2", NULL};
+	assert_int_equal(check_model(bonds, err, sizeof(err)), -EBUSY);
+	assert_string_equal(err, "port b1: interface e2 is already used by port b0");
+	const char *member[] = {"switch add s", "port add s b0 type bond members=e1,e2",
+				"port add s e2 type afpacket", NULL};
+	assert_int_equal(check_model(member, err, sizeof(err)), -EBUSY);
 	/* The same tap name in two namespaces is two interfaces. */
 	const char *vnics[] = {"switch add s", "port add s a type vnic dev=tr netns=h1",
 			       "port add s b type vnic dev=tr netns=h2",

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Failover benchmark: how long traffic stops and how much of it is lost when
-the primary SEA fails, at the default timers and at fast timers.
+the primary SEA fails, or a bond's active member, at the default timers and
+at fast timers.
 
 The lab is the end-to-end tests' (tests/e2e/sea_lab.py): a hypervisor switch
 with a client, two VIOS daemons each running an SEA, an external LAN with an
@@ -9,6 +10,12 @@ client to the echo server and back. For each event we report the outage (the
 longest run of datagrams in a row that never came back, as sending time),
 datagrams lost, and duplicates. Goals (issue "SEA failover"): outage <= 1 s
 at the defaults, <= 300 ms with fast timers, duplicates 0.
+
+Bonds (the lab of tests/e2e/test_bond_failover.py: a VM behind an
+active-backup bond of two veths into a Linux bridge that echoes): the active
+member's link cut (miimon default 1000 ms, and 50 ms), and the path behind
+it dying while its carrier stays up (ARP monitor, default 200 ms interval,
+and 50 ms); then the primary's return.
 
 Usage: bench_failover.py --build DIR [--rounds N] [--json FILE]"""
 import argparse
@@ -57,6 +64,58 @@ def run_round(lab, timers):
     return results
 
 
+def bond_cases():
+    """(label, bond options, break, repair) for each bond case."""
+    def link(up):
+        return lambda n, phys: n.run(phys, "ip", "link", "set", "p1", "up" if up else "down")
+
+    def path(up):
+        return lambda n, phys: n.run(phys, "bridge", "link", "set", "dev", "p1", "state",
+                                     "3" if up else "0")
+    arp = ["mode=active-backup", "primary={m1}", "arp-target=10.90.0.2"]
+    return [
+        ("link cut, miimon 1000 (default)", ["mode=active-backup", "primary={m1}"],
+         link(False), link(True), 1000),
+        ("link cut, miimon 50", ["mode=active-backup", "primary={m1}", "miimon=50"],
+         link(False), link(True), 300),
+        ("path dead, arp-interval 200 (default)", arp, path(False), path(True), 1000),
+        ("path dead, arp-interval 50", arp + ["arp-interval=50"], path(False), path(True), 300),
+    ]
+
+
+def run_bonds(rounds):
+    import time
+    from stream import measure
+    from test_bond_failover import bond_lab
+    report = {}
+    print("Bond active-backup failover, %d rounds, 1000 datagrams/s:" % rounds)
+    print("  %-40s %12s %12s %6s %6s %14s" % ("case", "outage ms", "lost", "dups", "goal",
+                                             "failback lost"))
+    for label, options, cut, repair, goal_ms in bond_cases():
+        outages, lost, back, dups = [], [], [], 0
+        for _ in range(rounds):
+            workdir = tempfile.mkdtemp(prefix="vswitch-bench-bond-")
+            try:
+                with bond_lab(workdir, *options) as (d, n, vm, phys, m1, m2):
+                    time.sleep(1.5)  # the ARP monitor proves both members first
+                    r = measure(vm, "10.90.0.2", lambda: cut(n, phys), seconds=3.0)
+                    f = measure(vm, "10.90.0.2", lambda: repair(n, phys), seconds=3.0)
+                outages.append(r["gap_ms"])
+                lost.append(r["lost"])
+                back.append(f["lost"])
+                dups += r["duplicates"] + f["duplicates"]
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
+        met = max(outages) <= goal_ms and dups == 0
+        print("  %-40s %5d (%4d-%4d) %5d (%3d-%3d) %6d %6s %14d" % (
+            label, statistics.median(outages), min(outages), max(outages),
+            statistics.median(lost), min(lost), max(lost), dups, "met" if met else "NOT MET",
+            max(back)))
+        report[label] = {"outage_ms": outages, "lost": lost, "failback_lost": back,
+                         "duplicates": dups, "goal_outage_ms": goal_ms}
+    return report
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", required=True)
@@ -97,6 +156,7 @@ def main():
                 ("met" if met else "NOT MET") if failover else "-"))
             report[label]["events"][name] = {"outage_ms": outages, "lost": lost,
                                              "duplicates": dups}
+    report["bonds"] = run_bonds(args.rounds)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)

@@ -13,66 +13,16 @@ away).
     client --- [hyp: c1 | trA trB | ctA ctB] --tap-- [viosA: trk ctl | en0 | ent0] --+
                                              \\-tap-- [viosB: trk ctl | en0 | ent0] --+-- br0 (ext)
 
-A stream of sequence-numbered UDP datagrams (1000 a second) goes from the
-client to an echo server on the external host and back; for each event we
-count datagrams lost, duplicated, and the longest outage."""
-import os
+A stream of sequence-numbered UDP datagrams (1000 a second, stream.py) goes
+from the client to an echo server on the external host and back; for each
+event we count datagrams lost, duplicated, and the longest outage."""
 import signal
 import subprocess
 import tempfile
 import time
 
 from conftest import Daemon, Netns, unique
-
-ECHO = """
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.77.0.2", 9999))
-print("ready", flush=True)
-while True:
-    data, peer = s.recvfrom(64)
-    s.sendto(data, peer)
-"""
-
-# Sends one datagram a millisecond for `seconds`; prints the summary: sent,
-# distinct echoes, duplicate echoes, and the outage: the longest run of
-# datagrams in a row that never came back, as the time between the sending of
-# the first of them and of the next one that did (s). Silence that comes from
-# this process not being scheduled on a busy machine is no outage.
-STREAM = """
-import socket, struct, sys, time
-seconds = float(sys.argv[1])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setblocking(False)
-start = time.monotonic(); seq = 0; echoes = {}; sent_at = []
-def drain():
-    while True:
-        try:
-            data = s.recv(64)
-        except BlockingIOError:
-            return
-        n = struct.unpack("!I", data[:4])[0]
-        echoes[n] = echoes.get(n, 0) + 1
-while time.monotonic() - start < seconds:
-    sent_at.append(time.monotonic())
-    s.sendto(struct.pack("!I", seq), ("10.77.0.2", 9999)); seq += 1
-    deadline = time.monotonic() + 0.001
-    while time.monotonic() < deadline:
-        drain()
-time.sleep(0.3)
-drain()
-dups = sum(c - 1 for c in echoes.values() if c > 1)
-outage, first_lost = 0.0, None
-for n in range(seq):
-    if n not in echoes:
-        if first_lost is None:
-            first_lost = n
-    elif first_lost is not None:
-        outage = max(outage, sent_at[n] - sent_at[first_lost]); first_lost = None
-if first_lost is not None:
-    outage = max(outage, sent_at[-1] - sent_at[first_lost])
-print(seq, len(echoes), dups, outage)
-"""
+from stream import measure, start_echo
 
 FAST = {"hello": 50, "dead": 150, "netaddr-interval": 50, "netaddr-retries": 3,
         "failback-delay": 500}
@@ -154,9 +104,7 @@ class SeaLab:
         self.vios = {}
         for which in "AB":
             self.start_vios(which)
-        self.echo = subprocess.Popen(["ip", "netns", "exec", self.ext_ns, "/usr/bin/python3",
-                                      "-c", ECHO], stdout=subprocess.PIPE, text=True)
-        assert self.echo.stdout.readline().strip() == "ready"
+        self.echo = start_echo(self.ext_ns, "10.77.0.2")
         if self.ha_mode == "sharing":
             self.wait_roles("sharing", "sharing", timeout=10)
         else:
@@ -232,13 +180,6 @@ class SeaLab:
     # ---- measuring ---------------------------------------------------------------
 
     def measure(self, event, seconds=3.0, at=1.0):
-        """Streams for `seconds`, runs `event` `at` seconds in; returns
-        {sent, lost, duplicates, gap_ms}."""
-        proc = subprocess.Popen(["ip", "netns", "exec", self.cl_ns, "/usr/bin/python3", "-c",
-                                 STREAM, str(seconds)], stdout=subprocess.PIPE, text=True)
-        time.sleep(at)
-        event()
-        out, _ = proc.communicate(timeout=60)
-        sent, echoed, dups, gap = out.split()
-        return {"sent": int(sent), "lost": int(sent) - int(echoed), "duplicates": int(dups),
-                "gap_ms": round(float(gap) * 1000)}
+        """Streams from the client for `seconds`, runs `event` `at` seconds
+        in; returns {sent, lost, duplicates, gap_ms} (stream.py)."""
+        return measure(self.cl_ns, "10.77.0.2", event, seconds, at)

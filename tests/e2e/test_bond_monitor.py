@@ -76,9 +76,6 @@ def test_bond_fails_over_when_arp_replies_stop_while_the_carrier_stays_up(workdi
                 status = wait_status(d, "%s up backup arp missed" % m1)
                 assert "last: arp-target %s unreachable on %s" % (TARGET, m1) in status, status
         print("bond ARP failover, arp-interval %s:" % (interval or "default 200"), events)
-        # arp-missed (3) unanswered probes, one more interval at most to see
-        # it, and the announcement's round trip.
-        assert events["path behind active dies"]["gap_ms"] <= 5 * (interval or 200) + 300, events
         status = wait_status(d, "%s up active arp ok" % m1, "%s up backup arp ok" % m2)
         assert "failovers 2, last: primary %s back" % m1 in status, status
         assert "arp-target %s unreachable on %s" % (TARGET, m1) in d.log_text()
@@ -119,7 +116,6 @@ def test_slb_member_failure_and_return_under_a_stream(workdir):
             # The VM's bucket left the dead member and came home with it.
             assert bridge_port_of(n, phys, vm_mac) == port, events
         print("bond balance-slb failure and return:", events)
-        assert events["cut the VM's member"]["gap_ms"] <= 1300, events
         status = bond_status(d)["status"]
         assert "failovers 2, last: %s up" % member in status, status
         # One source is one busy bucket: rebalancing never moves it.

@@ -162,6 +162,9 @@ int show_overview(struct command_context *ctx, int argc, char **argv, char *err,
 					cJSON_AddItemToArray(ports, port_json(ctx, sw->ports[j]));
 			cJSON_AddItemToArray(sws, o);
 		}
+		cJSON *seas = cJSON_AddArrayToObject(doc, "seas");
+		for (size_t i = 0; i < ctx->dp->n_seas; i++)
+			cJSON_AddItemToArray(seas, sea_to_json(ctx->dp->seas[i]));
 		return emit_json(ctx, doc);
 	}
 	if (ctx->dp->n_switches == 0)
@@ -170,6 +173,8 @@ int show_overview(struct command_context *ctx, int argc, char **argv, char *err,
 		print_switch_line(ctx->out, ctx->dp->switches[i]);
 		print_port_table(ctx->out, ctx->dp->switches[i]);
 	}
+	for (size_t i = 0; i < ctx->dp->n_seas; i++)
+		sea_show_line(ctx->dp->seas[i], ctx->out);
 	return 0;
 }
 

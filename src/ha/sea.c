@@ -608,6 +608,12 @@ static unsigned first_event(const struct sea *sea)
 	return sea->n_history > SEA_HISTORY ? sea->n_history - SEA_HISTORY : 0;
 }
 
+void sea_show_line(const struct sea *sea, FILE *out)
+{
+	fprintf(out, "sea %s (switch %s, real %s): %s — %s\n", sea->cfg.name, sea->cfg.sw,
+		sea->cfg.real, sea_role_name(sea->role), sea->why);
+}
+
 void sea_show(const struct sea *sea, FILE *out)
 {
 	const struct sea_config *c = &sea->cfg;

@@ -123,8 +123,9 @@ const char *sea_name(const struct sea *sea);
  * arrived, read the real adapter's carrier now. Returns when it wants to
  * run again (ms, monotonic). */
 uint64_t sea_run(struct sea *sea, uint64_t now_ms, bool links_changed);
-/* `sea show`: text, or one JSON object. */
+/* `sea show`: text, or one JSON object; the one line of `show`. */
 void sea_show(const struct sea *sea, FILE *out);
+void sea_show_line(const struct sea *sea, FILE *out);
 struct cJSON;
 struct cJSON *sea_to_json(const struct sea *sea);
 enum sea_role sea_role(const struct sea *sea);

@@ -297,6 +297,9 @@ static void test_sea_runs_on_pipes(void **state)
 	assert_int_equal(run(f, "sea show s0"), 0);
 	assert_non_null(strstr(f->output, "sea s0 (switch vios): standby — the primary forwards"));
 	assert_non_null(strstr(f->output, "standby -> active: no heartbeat from the peer"));
+	assert_int_equal(run(f, "show"), 0);
+	assert_non_null(
+	    strstr(f->output, "sea s0 (switch vios, real ent0): standby — the primary forwards\n"));
 	assert_int_equal(run(f, "show running-config"), 0);
 	assert_non_null(strstr(
 	    f->output,

@@ -80,7 +80,8 @@ int config_parse_sea_settings(struct sea_config *sea, int argc, char **argv, cha
 		} else if (!strcmp(key, "pvid")) {
 			error = config_parse_uint(what, value, 1, VID_MAX, &v, err, err_size);
 			sea->pvid = (uint16_t)v;
-		} else if (!strcmp(key, "priority")) {
+		} else if (!strcmp(key, "priority") || !strcmp(key, "trunk-priority")) {
+			/* PowerVM calls it the trunk priority (of the trunk adapters). */
 			error = config_parse_uint(what, value, 1, 15, &v, err, err_size);
 			sea->priority = (uint8_t)v;
 		} else if (!strcmp(key, "ha-mode")) {

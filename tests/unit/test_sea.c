@@ -220,6 +220,7 @@ static void test_bad_sea_configuration_is_refused(void **state)
 	refused(f, "sea add s0 vios real ent0 trunks trk,trk ctl ctl", "trunk trk listed twice");
 	refused(f, "sea add s0 vios real ent0 trunks nosuch", "trunk 'nosuch' is not a port");
 	refused(f, "sea add s0 vios real ent0 trunks trk priority 16", "priority '16'");
+	refused(f, "sea add s0 vios real ent0 trunks trk trunk-priority 0", "trunk-priority '0'");
 	refused(f, "sea add s0 vios real ent0 trunks trk hello 100 dead 150",
 		"dead 150 ms must be at least twice hello");
 	refused(f, "sea add s0 vios real ent0 trunks trk ha-mode active",
@@ -312,6 +313,41 @@ static void test_sea_runs_on_pipes(void **state)
 	assert_null(sw->ha_receive);
 }
 
+static void test_real_adapter_carries_only_the_trunks_vlans(void **state)
+{
+	struct control_fixture *f = *state;
+	build_vios(f);
+	/* No control channel: a lone SEA, active at its first run. */
+	assert_int_equal(run(f, "sea add s0 vios real ent0 trunks trk,trk2 pvid 3"), 0);
+	struct vswitch *sw = datapath_find_switch(f->state.dp, "vios");
+	struct port *ent0 = switch_find_port(sw, "ent0"), *trk = switch_find_port(sw, "trk");
+	struct port *trk2 = switch_find_port(sw, "trk2");
+	struct sea *sea = datapath_find_sea(f->state.dp, "s0");
+	sea_run(sea, time_now_ns() / 1000000, true);
+	assert_int_equal(sea_role(sea), SEA_ROLE_ACTIVE);
+	test_clear_all(sw);
+
+	/* Untagged from the LAN is the SEA's pvid, 3: tagged 3 on trk. */
+	test_send(sw, ent0, test_broadcast, test_mac(1), -1);
+	struct test_frame out = test_take(trk);
+	assert_int_equal(test_frame_vid(&out), 3);
+	assert_int_equal(test_count_and_clear(trk2), 0);
+	/* Tagged 1 (trk's pvid) leaves trk untagged; tagged 7 reaches trk2. */
+	test_send(sw, ent0, test_broadcast, test_mac(2), 1);
+	out = test_take(trk);
+	assert_int_equal(test_frame_vid(&out), -1);
+	test_send(sw, ent0, test_broadcast, test_mac(3), 7);
+	assert_int_equal(test_count_and_clear(trk2), 1);
+	/* A VLAN no trunk carries is dropped and counted. */
+	test_send(sw, ent0, test_broadcast, test_mac(4), 9);
+	assert_int_equal(test_count_and_clear(trk) + test_count_and_clear(trk2), 0);
+	assert_int_equal(ent0->counters.drops[DROP_VLAN_NOT_MEMBER], 1);
+	/* And the SEA's pvid leaves the LAN side untagged. */
+	test_send(sw, trk, test_broadcast, test_mac(5), 3);
+	out = test_take(ent0);
+	assert_int_equal(test_frame_vid(&out), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +359,8 @@ int main(void)
 	    cmocka_unit_test(test_equal_priorities_break_the_tie),
 	    cmocka_unit_test(test_sharing_splits_the_trunks),
 	    cmocka_unit_test_setup_teardown(test_bad_sea_configuration_is_refused,
+					    control_fixture_setup, control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_real_adapter_carries_only_the_trunks_vlans,
 					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_sea_runs_on_pipes, control_fixture_setup,
 					    control_fixture_teardown),

@@ -116,4 +116,4 @@ def test_bond_fails_over_and_says_why(env):
     assert bond["active"] == m2 and bond["failovers"] == 1
     assert "%s down" % m1 in d.ctl("bond", "show")
     r = d.run("port", "add", "sw", "bond1", "type", "bond", "members=%s,%s" % (m2, m1))
-    assert r.returncode == 1 and "already a member of bond0" in r.stderr
+    assert r.returncode == 1 and "is already used by port bond0" in r.stderr

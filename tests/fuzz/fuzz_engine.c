@@ -82,7 +82,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Reads back everything the ports sent and checks the egress rules. */
+/* Reads back everything the ports sent and checks the egress rules. `in`
+ * NULL: what housekeeping sent (a failover's announcements), which only an
+ * uplink may send. */
 static void check_output(struct vswitch *sw, const struct port *in)
 {
 	uint8_t buf[2048];
@@ -93,6 +95,8 @@ static void check_output(struct vswitch *sw, const struct port *in)
 			if (len < ETH_HEADER_LEN)
 				abort();
 			if (port == in && !port->config.hairpin)
+				abort();
+			if (!in && !port->config.uplink)
 				abort();
 			if (load_be16(buf + 12) != ETH_TYPE_VLAN)
 				continue;
@@ -113,6 +117,7 @@ static void reset(struct vswitch *sw)
 	for (int i = 0; i < N_PORTS; i++)
 		pipe_set_carrier(sw->ports[i], true);
 	switch_run(sw, 1000);
+	check_output(sw, NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -142,9 +147,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (op == 4) {
 			now += len * 4; /* up to ~1000 s: past the ageing time */
 			switch_run(sw, now);
+			check_output(sw, NULL);
 		} else {
 			pipe_set_carrier(port, !port->class->carrier(port));
 			switch_run(sw, now);
+			check_output(sw, NULL);
 		}
 		at += len;
 	}

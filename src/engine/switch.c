@@ -4,6 +4,8 @@
  * several switches; each owns its ports and MAC table. */
 #include "engine.h"
 
+#include "../lib/log.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,8 +331,17 @@ void switch_announce_pending(struct vswitch *sw)
 	for (unsigned w = 0; w < PORT_SET_WORDS; w++) {
 		for (uint64_t bits = sw->announce_pending[w]; bits; bits &= bits - 1) {
 			uint16_t i = (uint16_t)(w * 64 + (unsigned)__builtin_ctzll(bits));
-			if (i < sw->n_ports && sw->ports[i] && sw->ports[i]->up)
-				switch_announce(sw, sw->ports[i]);
+			struct port *port = i < sw->n_ports ? sw->ports[i] : NULL;
+			if (!port || !port->up)
+				continue;
+			unsigned vlans = 0;
+			for (unsigned vid = 1; vid <= VID_MAX; vid++)
+				vlans += sw->active_uplink[vid] == i;
+			uint32_t sent = switch_announce(sw, port);
+			log_info(
+			    "switch %s: %s is the active uplink of %u VLAN(s) now: announced %u "
+			    "client MAC/VLAN pairs",
+			    sw->name, port->name, vlans, sent);
 		}
 		sw->announce_pending[w] = 0;
 	}

@@ -83,6 +83,29 @@ def test_failover_and_failback_for_every_cause(lab):
     assert drops["uplink-inactive"] > 0  # the split brain's frames from B were refused
 
 
+def bridge_port_of(lab, mac):
+    out = lab.n.run(lab.ext_ns, "bridge", "fdb", "show", "br", "br0").stdout
+    for line in out.splitlines():
+        if line.startswith(mac + " ") and "dev p" in line:
+            return line.split("dev ")[1].split()[0]
+    return None
+
+
+def test_new_active_sea_announces_the_clients(lab):
+    """With no traffic at all, a failover still moves the client's MAC in the
+    external switch's table: only the announcements can teach it that."""
+    mac = lab.n.run(lab.cl_ns, "cat", "/sys/class/net/eth0/address").stdout.strip()
+    assert bridge_port_of(lab, mac) == "pA"
+    lab.vios["A"].ctl("sea", "set", "sea0", "ha-mode", "standby")
+    lab.wait_roles("standby", "active")
+    deadline = time.time() + 3
+    while bridge_port_of(lab, mac) != "pB" and time.time() < deadline:
+        time.sleep(0.05)
+    assert bridge_port_of(lab, mac) == "pB"
+    assert "switch hv: trB is the active uplink of 1 VLAN(s) now: announced 1 client" in \
+        lab.hyp.log_text()
+
+
 def test_operator_forces_standby_and_failback_off(lab):
     events = {}
     check(lab, "forced standby",

@@ -1,11 +1,12 @@
 /* vswitchd.c — the daemon: loads the startup file, opens the control
  * socket, and runs two threads. The data-plane thread owns the datapath: it
  * polls every port, forwards batches, does housekeeping once a second,
- * runs the SEAs' failover timers, sleeps in epoll on the ports' fds and the
- * kernel's link events when idle, and runs control requests between
- * batches. A link event makes every switch read its carriers at once, so a
- * failover does not wait for the once-a-second check. The main thread serves the control socket and
- * signals (SIGTERM/SIGINT: clean shutdown, SIGHUP: reload). systemd Type=notify. */
+ * reads uplink carriers every 10 ms (a failover must not wait for the
+ * once-a-second check), runs the SEAs' failover timers, sleeps in epoll on
+ * the ports' fds and the kernel's link events when idle, and runs control
+ * requests between batches. The main thread serves the control socket and
+ * signals (SIGTERM/SIGINT: clean shutdown, SIGHUP: reload). systemd
+ * Type=notify. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -234,7 +235,7 @@ int main(int argc, char **argv)
 	struct dataplane dataplane = {
 	    .state = &state, .mailbox = mailbox, .epoll_fd = -1, .link_fd = link_monitor_open()};
 	if (dataplane.link_fd < 0)
-		log_error("no link events (%s): carriers are read once a second",
+		log_error("no link events (%s): carriers are only polled",
 			  strerror(-dataplane.link_fd));
 	pthread_t thread;
 	if (pthread_create(&thread, NULL, dataplane_main, &dataplane) != 0) {

@@ -1,6 +1,11 @@
-/* bond.c — several interfaces as one uplink port, in one of two modes. Each
- * member is an existing interface reached through afpacket.c's packet-socket
- * I/O.
+/* bond.c — several interfaces as one uplink port, in one of two modes:
+ * active-backup (below) or balance-slb (bond_slb.c: every live member
+ * carries traffic, each source by one of them). Each member is an existing
+ * interface reached through afpacket.c's packet-socket I/O. This file is the
+ * port class: options, open and close, recv/send (active-backup's here,
+ * balance-slb's in bond_slb.c), the timers, and what `bond show` prints;
+ * bond_arp.c is the ARP target monitor, and bond_private.h holds the state
+ * the three share.
  *
  * active-backup (Linux bonding mode 1, PowerVM Network Interface Backup): one
  * member carries all the traffic, the others wait.
@@ -8,57 +13,17 @@
  * The active member is the primary if one is set and eligible, else the one
  * in use while it stays eligible, else the first eligible member, in the
  * order given. A member is eligible when its carrier is up and, with
- * arp-target= set, ARP replies reach it (below). A member's carrier is
- * checked every miimon from recv(), in update_stats() and at once when a
- * send to the active member fails because its link is down. Frames arriving
- * on a backup are read and dropped
- * (uplink-inactive): a physical switch that floods to every member must not
- * make us forward each frame twice. On every change of active member the
- * physical switches must relearn where our clients live; recv/send run
- * inside the engine's pipeline and cannot call back into it, so a change
- * only marks announcements pending and update_stats() sends them through
- * switch_announce().
- *
- * ARP target monitoring (Linux arp_ip_target, the ping address of PowerVM's
- * Network Interface Backup) proves what the carrier cannot: that the network
- * behind a member still answers. Every arp-interval each member with carrier,
- * the backups too (so a backup is proven before it is used), broadcasts an
- * ARP request for each target from its own MAC, sender IP 0.0.0.0 (an RFC
- * 5227 probe, which Linux answers with a reply unicast to that MAC) unless
- * arp-source= is set. A reply from a target to a member's MAC, on that
- * member, proves it; after arp-missed probes in a row without one the member
- * is "arp missed" and loses the active role. If no member is eligible, one
- * with carrier keeps the traffic (better than nothing), and the log and
- * `bond show` say so. Replies and our own probes flooded back are consumed
- * here: the switch must neither learn our members' MACs nor flood our probes
- * to its clients.
- *
- * balance-slb (source load balancing, as Open vSwitch and XenServer do it,
- * without LACP): each source MAC and VLAN hashes into one of 256 buckets,
- * and each bucket leaves by one live member, so one VM's traffic always
- * takes one member (no reordering) and different VMs spread over the
- * members. A bucket starts on its home member (bucket number modulo the
- * member count). A member going down moves only the buckets it carried, at
- * once (home, if home is live, else spread over the live members); a member
- * coming back takes its home buckets back. Every change of the live set
- * counts as a failover and is announced, so the physical switches relearn.
- * Between those, every rebalance-interval the bytes each bucket sent decide,
- * as in Open vSwitch: busy buckets move from the most to the least loaded
- * live member while that narrows the gap between them
- * (bond_slb_rebalance()), and the counts are halved so old traffic fades. A
- * source thus changes member only at a rebalance or a failure; a rebalance
- * that moved anything is counted and announced too. Frames are accepted from
- * every member, except that
- * broadcast and multicast frames, which the physical switch floods to every
- * member, are accepted only on the designated member (the first live one)
- * and dropped on the others as uplink-inactive, so they are neither
- * delivered twice nor looped back. And a frame whose source (MAC and VLAN)
- * is one we sent within the last few seconds, arriving on a member other
- * than the one that source leaves by, is our own frame flooded back by the
- * physical switch: it is dropped too (uplink-inactive), or the engine would
- * learn our client's MAC on the uplink. The window is short so a client that
- * moved away (a migrated VM) is reachable through any member seconds after
- * we last sent for it. */
+ * arp-target= set, ARP replies reach it (bond_arp.c). If no member is
+ * eligible, one with carrier keeps the traffic (better than nothing), and the
+ * log and `bond show` say so. A member's carrier is checked every miimon
+ * from recv(), in update_stats() and at once when a send to the active
+ * member fails because its link is down. Frames arriving on a backup are
+ * read and dropped (uplink-inactive): a physical switch that floods to every
+ * member must not make us forward each frame twice. On every change of
+ * active member the physical switches must relearn where our clients live;
+ * recv/send run inside the engine's pipeline and cannot call back into it,
+ * so a change only marks announcements pending and update_stats() sends them
+ * through switch_announce(). */
 #include "bond.h"
 
 #include <arpa/inet.h>
@@ -74,115 +39,18 @@
 #include "../lib/log.h"
 #include "../lib/util.h"
 #include "afpacket.h"
+#include "bond_private.h"
 
 #define BOND_MEMBERS_MIN 2
-#define BOND_MEMBERS_MAX 8
 /* Members' links are checked this often unless miimon= says otherwise. */
 #define BOND_DEFAULT_MIIMON_MS 1000
-#define BOND_NONE	       (-1)
-#define VID_MASK	       0x0fff
 #define NS_PER_MS	       1000000ULL
-
-/* ARP target monitoring. */
-#define ARP_TARGETS_MAX		4
+/* ARP target monitoring's defaults. */
 #define ARP_DEFAULT_INTERVAL_MS 200
 #define ARP_DEFAULT_MISSED	3
-#define ETH_TYPE_ARP		0x0806
-#define ETH_TYPE_IPV4		0x0800
-#define ARP_HW_ETHERNET		1
-#define ARP_OP_REQUEST		1
-#define ARP_OP_REPLY		2
-#define ARP_LEN			28 /* the ARP payload for Ethernet and IPv4 */
-#define ETH_MIN_LEN		60 /* a frame is padded to this, without FCS */
-#define IPV4_TEXT_MAX		16 /* "255.255.255.255" and its NUL */
-
-enum bond_mode {
-	BOND_ACTIVE_BACKUP,
-	BOND_BALANCE_SLB,
-};
-
-/* balance-slb: the sources recently sent, to recognise their frames coming
- * back. Direct-mapped: a collision forgets a source (a reflection may then
- * pass, as without the rule), never takes a foreign one for ours. */
-#define SLB_SENT_SLOTS	1024 /* a power of two */
-#define SLB_SENT_EPOCHS 2    /* update_stats() calls (about seconds) a source stays */
-#define SLB_KEY_USED	(1ULL << 63)
-/* Load rebalancing: every rebalance-interval unless set otherwise (0: off).
- * A gap between the busiest and the idlest member smaller than this, or than
- * 1/32 of the idlest member's load, is not worth moving a source for (OVS's
- * thresholds). */
+/* balance-slb: rebalancing by load every rebalance-interval unless set
+ * otherwise (0: off). */
 #define SLB_DEFAULT_REBALANCE_MS 10000
-#define SLB_REBALANCE_MIN_BYTES	 100000
-
-struct slb_sent {
-	uint64_t key; /* slb_key() | SLB_KEY_USED, or 0 */
-	uint32_t epoch;
-};
-
-struct bond_member {
-	char ifname[IFNAMSIZ];
-	struct afpacket_io *io;
-	bool up;	/* carrier at the last check */
-	uint8_t mac[6]; /* the interface's own, as of the last ARP probe */
-	/* ARP monitoring: whether a target answered since the last probe round,
-	 * and how many rounds in a row one did not. */
-	bool arp_replied;
-	uint32_t arp_unanswered;
-};
-
-struct bond_port {
-	char name[PORT_NAME_MAX]; /* the port's, for messages about other bonds */
-	enum bond_mode mode;
-	struct bond_member members[BOND_MEMBERS_MAX];
-	int n_members;
-	int primary; /* index into members, or BOND_NONE */
-	/* Index into members, or BOND_NONE when none is up. active-backup: the
-	 * member carrying the traffic; balance-slb: the designated member, the
-	 * only one whose broadcast and multicast frames are accepted. */
-	int active;
-	int epoll_fd;
-
-	/* balance-slb: the members that are up, in order, as of the last check,
-	 * and the first member the next recv() reads (so one busy member cannot
-	 * starve the others). */
-	int live[BOND_MEMBERS_MAX];
-	int n_live;
-	int rx_next;
-	struct packet_batch tx[BOND_MEMBERS_MAX]; /* send()'s frames per member */
-	uint32_t epoch;				  /* update_stats() calls */
-	struct slb_sent sent[SLB_SENT_SLOTS];
-	/* The member each hash bucket leaves by (live ones only, while any
-	 * is), and the bytes it sent since the last rebalance, plus half of
-	 * what it sent before. */
-	uint8_t bucket_member[BOND_SLB_BUCKETS];
-	uint64_t bucket_bytes[BOND_SLB_BUCKETS];
-	uint64_t rebalance_ns; /* 0: no rebalancing by load */
-	uint64_t next_rebalance_ns;
-	uint64_t rebalances; /* rebalances that moved a bucket */
-
-	uint64_t failovers;
-	char last_cause[128]; /* why the active member last changed */
-	bool announce_pending;
-
-	/* ARP target monitoring (active-backup); off when n_arp_targets is 0. */
-	uint32_t arp_targets[ARP_TARGETS_MAX]; /* network byte order */
-	int n_arp_targets;
-	char arp_targets_text[ARP_TARGETS_MAX * IPV4_TEXT_MAX]; /* "a.b.c.d, ..." */
-	uint32_t arp_source;					/* 0: RFC 5227 probes */
-	uint16_t arp_vlan;					/* 0: untagged */
-	uint32_t arp_missed;
-	uint64_t arp_interval_ns;
-	/* The active member was kept for its carrier alone: none got replies. */
-	bool carrier_only;
-
-	/* Deadlines, checked by recv() against one clock read. */
-	uint64_t miimon_ns;	 /* how often members' links are checked */
-	uint64_t next_miimon_ns; /* when they next are */
-	uint64_t next_arp_ns;	 /* the next round of ARP probes */
-	uint64_t next_run_ns;	 /* the earliest of the above */
-
-	struct bond_port *next; /* on open_bonds */
-};
 
 /* Every open bond, so an interface cannot be a member of two (each would
  * take the other's frames). Ports are opened and closed on the one
@@ -463,86 +331,9 @@ static int check_not_in_other_bond(const struct port *port, const struct bond_po
 
 /* ---- choosing the active member ------------------------------------------- */
 
-/* balance-slb: fills `live` with the members that are up, in order; returns
- * how many. */
-static int slb_live_set(const struct bond_port *bond, int *live)
-{
-	int n_live = 0;
-	for (int i = 0; i < bond->n_members; i++)
-		if (bond->members[i].up)
-			live[n_live++] = i;
-	return n_live;
-}
-
-/* balance-slb: gives every bucket a live member after a change of the live
- * set. A member that came back takes back its home buckets; the buckets of a
- * member that went down go home if home is live, else spread over the live
- * members. Every other bucket stays where it is. */
-static void slb_assign_buckets(struct bond_port *bond, const bool *was_live)
-{
-	if (bond->n_live == 0)
-		return; /* nowhere to go; the buckets move when a member returns */
-	int n = bond->n_members;
-	for (int b = 0; b < BOND_SLB_BUCKETS; b++) {
-		int home = b % n;
-		int owner = bond->bucket_member[b];
-		if (bond->members[home].up && (!was_live[home] || !bond->members[owner].up))
-			bond->bucket_member[b] = (uint8_t)home;
-		else if (!bond->members[owner].up)
-			bond->bucket_member[b] = (uint8_t)bond->live[(b / n) % bond->n_live];
-	}
-}
-
-/* balance-slb: takes the live set from the members' states; a change is a
- * failover (the hashes of a member that went down or came back move), logged
- * with its cause and announced, as active-backup does. The designated member
- * is the first live one. */
-static void slb_reselect(struct bond_port *bond, const char *why)
-{
-	int live[BOND_MEMBERS_MAX];
-	int n_live = slb_live_set(bond, live);
-	bond->active = n_live ? live[0] : BOND_NONE;
-	if (n_live == bond->n_live && memcmp(live, bond->live, sizeof(int) * (size_t)n_live) == 0)
-		return;
-	bool was_live[BOND_MEMBERS_MAX] = {false};
-	for (int k = 0; k < bond->n_live; k++)
-		was_live[bond->live[k]] = true;
-	char cause[sizeof(bond->last_cause)] = "";
-	size_t used = 0;
-	for (int i = 0; i < bond->n_members && used < sizeof(cause); i++) {
-		const struct bond_member *m = &bond->members[i];
-		if (m->up == was_live[i])
-			continue;
-		int n =
-		    snprintf(cause + used, sizeof(cause) - used, "%s%s %s%s%s%s", used ? ", " : "",
-			     m->ifname, m->up ? "up" : "down", why && !m->up ? " (" : "",
-			     why && !m->up ? why : "", why && !m->up ? ")" : "");
-		used += n > 0 ? (size_t)n : 0;
-	}
-	memcpy(bond->live, live, sizeof(live));
-	bond->n_live = n_live;
-	slb_assign_buckets(bond, was_live);
-	copy_name(bond->last_cause, sizeof(bond->last_cause), cause);
-	if (n_live == 0) {
-		bond->announce_pending = false; /* no way out to announce through */
-		log_error("port %s: no member is up, the bond is down (%s)", bond->name, cause);
-		return;
-	}
-	bond->failovers++;
-	bond->announce_pending = true;
-	log_info("port %s: balance-slb over %d live member%s, designated %s: %s", bond->name,
-		 n_live, n_live == 1 ? "" : "s", bond->members[bond->active].ifname, cause);
-}
-
-/* Whether member i got ARP replies lately (always true without arp-target). */
-static bool arp_ok(const struct bond_port *bond, int i)
-{
-	return bond->n_arp_targets == 0 || bond->members[i].arp_unanswered < bond->arp_missed;
-}
-
 static bool eligible(const struct bond_port *bond, int i)
 {
-	return bond->members[i].up && arp_ok(bond, i);
+	return bond->members[i].up && bond_arp_ok(bond, i);
 }
 
 static int choose_active(const struct bond_port *bond)
@@ -592,7 +383,7 @@ static void note_carrier_only(struct bond_port *bond)
 static void reselect(struct bond_port *bond, const char *why)
 {
 	if (bond->mode == BOND_BALANCE_SLB) {
-		slb_reselect(bond, why);
+		bond_slb_reselect(bond, why);
 		return;
 	}
 	int previous = bond->active;
@@ -605,7 +396,7 @@ static void reselect(struct bond_port *bond, const char *why)
 	if (previous != BOND_NONE && !bond->members[previous].up)
 		snprintf(cause, sizeof(cause), "%s down%s%s%s", bond->members[previous].ifname,
 			 why ? " (" : "", why ? why : "", why ? ")" : "");
-	else if (previous != BOND_NONE && !arp_ok(bond, previous))
+	else if (previous != BOND_NONE && !bond_arp_ok(bond, previous))
 		snprintf(cause, sizeof(cause), "arp-target%s %s unreachable on %s",
 			 bond->n_arp_targets > 1 ? "s" : "", bond->arp_targets_text,
 			 bond->members[previous].ifname);
@@ -705,13 +496,7 @@ static int bond_open(struct port *port, const char *const *options, char *err, s
 		}
 	}
 	if (bond->mode == BOND_BALANCE_SLB) {
-		bool none_live[BOND_MEMBERS_MAX] = {false};
-		for (int b = 0; b < BOND_SLB_BUCKETS; b++)
-			bond->bucket_member[b] = (uint8_t)(b % bond->n_members);
-		bond->n_live = slb_live_set(bond, bond->live);
-		slb_assign_buckets(bond, none_live);
-		bond->next_rebalance_ns = time_now_ns() + bond->rebalance_ns;
-		bond->active = bond->n_live ? bond->live[0] : BOND_NONE;
+		bond_slb_init(bond);
 		log_info("port %s: bond balance-slb, %d live member%s, designated %s", port->name,
 			 bond->n_live, bond->n_live == 1 ? "" : "s",
 			 bond->active == BOND_NONE ? "none (no member is up)"
@@ -749,345 +534,6 @@ static void bond_close(struct port *port)
 	port->priv = NULL;
 }
 
-/* ---- balance-slb I/O --------------------------------------------------------- */
-
-/* The VID a frame carries on the wire: its 802.1Q tag's, in metadata or
- * inline, or 0 when untagged. Send and receive both hash this (not p->vid,
- * which a received frame does not have yet), so a frame hashes alike in both
- * directions: an untagged frame, on the uplink's PVID, hashes with VID 0. */
-static uint16_t slb_wire_vid(const struct packet *p)
-{
-	if (p->flags & PACKET_F_META_VLAN)
-		return p->meta_tci & VID_MASK;
-	if (p->len >= ETH_HEADER_LEN + VLAN_TAG_LEN && load_be16(p->data + 12) == ETH_TYPE_VLAN)
-		return load_be16(p->data + 14) & VID_MASK;
-	return 0;
-}
-
-/* (VLAN, source MAC) as one number; its hash_u64() picks the frame's member. */
-static uint64_t slb_key(const struct packet *p)
-{
-	uint64_t mac = 0;
-	if (p->len >= 12)
-		for (int i = 6; i < 12; i++)
-			mac = mac << 8 | p->data[i];
-	return (uint64_t)slb_wire_vid(p) << 48 | mac;
-}
-
-/* The bucket of a source's hash: its high bits (the sent table takes the
- * low ones). */
-static unsigned slb_bucket(uint64_t hash)
-{
-	return hash_reduce(hash, BOND_SLB_BUCKETS);
-}
-
-unsigned bond_slb_bucket(const uint8_t mac[6], uint16_t vid)
-{
-	return slb_bucket(hash_u64((uint64_t)(vid & VID_MASK) << 48 | mac_to_u64(mac)));
-}
-
-/* The member a hash leaves by; needs a live member. */
-static int slb_member(const struct bond_port *bond, uint64_t hash)
-{
-	return bond->bucket_member[slb_bucket(hash)];
-}
-
-static void slb_send(struct port *port, struct bond_port *bond, struct packet_batch *batch)
-{
-	if (UNLIKELY(bond->n_live == 0)) {
-		port_count_drop(port, DROP_TX_ERROR, batch->count);
-		packet_batch_free(batch);
-		return;
-	}
-	for (uint32_t i = 0; i < batch->count; i++) {
-		struct packet *p = batch->packets[i];
-		uint64_t key = slb_key(p);
-		uint64_t hash = hash_u64(key);
-		struct slb_sent *sent = &bond->sent[hash & (SLB_SENT_SLOTS - 1)];
-		sent->key = key | SLB_KEY_USED;
-		sent->epoch = bond->epoch;
-		unsigned bucket = slb_bucket(hash);
-		bond->bucket_bytes[bucket] += p->len;
-		packet_batch_add(&bond->tx[bond->bucket_member[bucket]], p);
-	}
-	batch->count = 0;
-	bool member_down = false;
-	for (int i = 0; i < bond->n_members; i++) {
-		struct bond_member *m = &bond->members[i];
-		if (bond->tx[i].count == 0)
-			continue;
-		uint64_t errors = port->counters.drops[DROP_TX_ERROR];
-		afpacket_io_send(m->io, port, &bond->tx[i]);
-		if (UNLIKELY(port->counters.drops[DROP_TX_ERROR] != errors) &&
-		    !afpacket_io_carrier(m->io)) {
-			m->up = false;
-			member_down = true;
-		}
-	}
-	/* The frames already lost on a dead member are counted; the next ones
-	 * take the live members. */
-	if (UNLIKELY(member_down))
-		reselect(bond, "send failed");
-}
-
-/* Whether `p`, received on `member`, is a frame we sent for one of our
- * clients lately through another member, which the physical switch flooded
- * back to us. */
-static bool slb_reflected(const struct bond_port *bond, const struct packet *p, int member)
-{
-	if (bond->n_live == 0)
-		return false; /* no member to compare with, as of the last check */
-	uint64_t key = slb_key(p);
-	uint64_t hash = hash_u64(key);
-	const struct slb_sent *sent = &bond->sent[hash & (SLB_SENT_SLOTS - 1)];
-	return sent->key == (key | SLB_KEY_USED) && bond->epoch - sent->epoch <= SLB_SENT_EPOCHS &&
-	       slb_member(bond, hash) != member;
-}
-
-/* Reads every member, starting with a different one each call so a busy
- * member cannot starve the others. Broadcast and multicast frames count only
- * from the designated member: the physical switch floods them to every
- * member, and taking them from more than one would deliver duplicates and
- * send our own floods back to us. Our own clients' frames coming back are
- * dropped too (slb_reflected()). */
-static int slb_recv(struct port *port, struct bond_port *bond, struct packet_pool *pool,
-		    struct packet_batch *batch)
-{
-	int received = 0;
-	int error = 0;
-	uint64_t dropped = 0;
-	int start = bond->rx_next;
-	bond->rx_next = (start + 1) % bond->n_members;
-	for (int k = 0; k < bond->n_members; k++) {
-		int i = (start + k) % bond->n_members;
-		uint32_t first = batch->count;
-		int n = afpacket_io_recv(bond->members[i].io, port, pool, batch);
-		if (n < 0 && !error)
-			error = n;
-		uint32_t kept = first;
-		for (uint32_t j = first; j < batch->count; j++) {
-			struct packet *p = batch->packets[j];
-			bool group = p->len > 0 && (p->data[0] & 1);
-			if ((group && i != bond->active) || slb_reflected(bond, p, i)) {
-				packet_free(p);
-				dropped++;
-			} else {
-				batch->packets[kept++] = p;
-			}
-		}
-		batch->count = kept;
-		received += (int)(kept - first);
-	}
-	if (dropped)
-		port_count_drop(port, DROP_UPLINK_INACTIVE, dropped);
-	/* A member's error is the bond's only when nothing came in at all. */
-	return received ? received : error;
-}
-
-/* ---- balance-slb rebalancing ---------------------------------------------- */
-
-int bond_slb_rebalance(const uint64_t *bucket_bytes, uint8_t *bucket_member,
-		       const bool *member_live, int n_members)
-{
-	uint64_t load[BOND_MEMBERS_MAX] = {0};
-	if (n_members < 2 || n_members > BOND_MEMBERS_MAX)
-		return 0;
-	for (int b = 0; b < BOND_SLB_BUCKETS; b++)
-		if (bucket_member[b] < n_members && member_live[bucket_member[b]])
-			load[bucket_member[b]] += bucket_bytes[b];
-	/* Each move takes `bytes` with 0 < bytes < gap from the busiest member
-	 * to the idlest: the sum of the loads' squares falls by 2 bytes (gap -
-	 * bytes) > 0, so this cannot cycle; the bound is only a guard. */
-	int moved = 0;
-	for (int round = 0; round < BOND_SLB_BUCKETS; round++) {
-		int busiest = BOND_NONE, idlest = BOND_NONE;
-		for (int m = 0; m < n_members; m++) {
-			if (!member_live[m])
-				continue;
-			if (busiest == BOND_NONE || load[m] > load[busiest])
-				busiest = m;
-			if (idlest == BOND_NONE || load[m] < load[idlest])
-				idlest = m;
-		}
-		if (busiest == idlest)
-			break; /* fewer than two live members, or all loads equal */
-		uint64_t gap = load[busiest] - load[idlest];
-		if (gap < SLB_REBALANCE_MIN_BYTES || gap < load[idlest] / 32)
-			break;
-		/* The bucket whose move leaves the narrowest gap, |gap - 2 bytes|.
-		 * A member's only busy bucket never qualifies: moving it would
-		 * just swap the loads. */
-		int best = BOND_NONE;
-		uint64_t best_left = gap;
-		for (int b = 0; b < BOND_SLB_BUCKETS; b++) {
-			uint64_t bytes = bucket_bytes[b];
-			if (bucket_member[b] != busiest || bytes == 0 || bytes >= gap)
-				continue;
-			uint64_t rest = gap - bytes;
-			uint64_t left = bytes > rest ? bytes - rest : rest - bytes;
-			if (left < best_left) {
-				best = b;
-				best_left = left;
-			}
-		}
-		if (best == BOND_NONE)
-			break;
-		bucket_member[best] = (uint8_t)idlest;
-		load[busiest] -= bucket_bytes[best];
-		load[idlest] += bucket_bytes[best];
-		moved++;
-	}
-	return moved;
-}
-
-/* Every rebalance-interval: moves busy buckets by load, counts and
- * announces a rebalance that moved any, and halves the byte counts, so the
- * last interval weighs as much as all before it (as in OVS). */
-static void slb_rebalance(struct bond_port *bond)
-{
-	bool live[BOND_MEMBERS_MAX] = {false};
-	for (int i = 0; i < bond->n_members; i++)
-		live[i] = bond->members[i].up;
-	int moved =
-	    bond_slb_rebalance(bond->bucket_bytes, bond->bucket_member, live, bond->n_members);
-	if (moved > 0) {
-		uint64_t load[BOND_MEMBERS_MAX] = {0};
-		for (int b = 0; b < BOND_SLB_BUCKETS; b++)
-			load[bond->bucket_member[b]] += bond->bucket_bytes[b];
-		char loads[BOND_MEMBERS_MAX * (IFNAMSIZ + 24)] = "";
-		size_t used = 0;
-		for (int i = 0; i < bond->n_members && used < sizeof(loads); i++) {
-			int n = snprintf(loads + used, sizeof(loads) - used, "%s%s %llu kB",
-					 used ? ", " : "", bond->members[i].ifname,
-					 (unsigned long long)(load[i] / 1000));
-			used += n > 0 ? (size_t)n : 0;
-		}
-		bond->rebalances++;
-		bond->announce_pending = true;
-		log_info("port %s: rebalanced by load, %d hash bucket%s moved; lately sent: %s",
-			 bond->name, moved, moved == 1 ? "" : "s", loads);
-	}
-	for (int b = 0; b < BOND_SLB_BUCKETS; b++)
-		bond->bucket_bytes[b] /= 2;
-}
-
-/* ---- ARP target monitoring ------------------------------------------------ */
-
-/* Builds into `frame` (room for 64 bytes) the broadcast ARP request member
- * `m` sends for `target` (network order); returns its length. */
-static size_t arp_build_probe(const struct bond_port *bond, const struct bond_member *m,
-			      uint32_t target, uint8_t *frame)
-{
-	size_t header = ETH_HEADER_LEN + (bond->arp_vlan ? VLAN_TAG_LEN : 0);
-	memset(frame, 0, header + ARP_LEN < ETH_MIN_LEN ? ETH_MIN_LEN : header + ARP_LEN);
-	memset(frame, 0xff, 6);
-	memcpy(frame + 6, m->mac, 6);
-	if (bond->arp_vlan) {
-		store_be16(frame + 12, ETH_TYPE_VLAN);
-		store_be16(frame + 14, bond->arp_vlan);
-	}
-	store_be16(frame + header - 2, ETH_TYPE_ARP);
-	uint8_t *arp = frame + header;
-	store_be16(arp, ARP_HW_ETHERNET);
-	store_be16(arp + 2, ETH_TYPE_IPV4);
-	arp[4] = 6;
-	arp[5] = 4;
-	store_be16(arp + 6, ARP_OP_REQUEST);
-	memcpy(arp + 8, m->mac, 6);
-	memcpy(arp + 14, &bond->arp_source, 4);
-	/* Target MAC left zero: unknown, as in any request. */
-	memcpy(arp + 24, &target, 4);
-	size_t len = header + ARP_LEN;
-	return len < ETH_MIN_LEN ? ETH_MIN_LEN : len;
-}
-
-/* One round, every arp-interval: settles each member's count of probes
- * without a reply, then sends the next probes from each member with
- * carrier. A member without carrier gets no replies and counts as missed,
- * so it must prove itself again when its link returns. */
-static void arp_round(struct bond_port *bond)
-{
-	for (int i = 0; i < bond->n_members; i++) {
-		struct bond_member *m = &bond->members[i];
-		if (m->arp_replied)
-			m->arp_unanswered = 0;
-		else if (m->arp_unanswered < UINT32_MAX)
-			m->arp_unanswered++;
-		m->arp_replied = false;
-		if (!m->up) {
-			if (m->arp_unanswered < bond->arp_missed)
-				m->arp_unanswered = bond->arp_missed;
-			continue;
-		}
-		/* The MAC may have been changed since the last round; replies
-		 * will come to the one we send now. On error the old one stays. */
-		(void)afpacket_io_hwaddr(m->io, m->mac);
-		for (int t = 0; t < bond->n_arp_targets; t++) {
-			uint8_t frame[ETH_MIN_LEN + VLAN_TAG_LEN];
-			size_t len = arp_build_probe(bond, m, bond->arp_targets[t], frame);
-			/* A lost probe is a probe without a reply; nothing else to do. */
-			(void)afpacket_io_send_frame(m->io, frame, len);
-		}
-	}
-}
-
-static bool arp_member_mac(const struct bond_port *bond, const uint8_t *mac)
-{
-	for (int i = 0; i < bond->n_members; i++)
-		if (memcmp(bond->members[i].mac, mac, 6) == 0)
-			return true;
-	return false;
-}
-
-static bool arp_target(const struct bond_port *bond, const uint8_t *address)
-{
-	for (int t = 0; t < bond->n_arp_targets; t++)
-		if (memcmp(&bond->arp_targets[t], address, 4) == 0)
-			return true;
-	return false;
-}
-
-/* Whether `p`, received on member i, belongs to ARP monitoring: one of our
- * probes flooded back by the physical switch, or a target's reply to one of
- * our members, which proves member i when it is addressed to i's MAC. */
-static bool arp_consume(struct bond_port *bond, int i, const struct packet *p)
-{
-	const uint8_t *f = p->data;
-	if (LIKELY(p->len < ETH_HEADER_LEN + ARP_LEN || load_be16(f + 12) != ETH_TYPE_ARP))
-		return false;
-	uint16_t vid = (p->flags & PACKET_F_META_VLAN) ? p->meta_tci & VID_MASK : 0;
-	const uint8_t *arp = f + ETH_HEADER_LEN;
-	if (vid != bond->arp_vlan || load_be16(arp) != ARP_HW_ETHERNET ||
-	    load_be16(arp + 2) != ETH_TYPE_IPV4 || arp[4] != 6 || arp[5] != 4)
-		return false;
-	if (arp_member_mac(bond, f + 6))
-		return true; /* our own probe */
-	if (load_be16(arp + 6) != ARP_OP_REPLY || !arp_member_mac(bond, arp + 18) ||
-	    !arp_target(bond, arp + 14))
-		return false;
-	if (memcmp(arp + 18, bond->members[i].mac, 6) == 0)
-		bond->members[i].arp_replied = true;
-	return true;
-}
-
-/* Takes ARP monitoring's frames out of batch->packets[first..] (member i's);
- * returns how many it took. */
-static uint32_t arp_filter(struct bond_port *bond, int i, struct packet_batch *batch,
-			   uint32_t first)
-{
-	uint32_t kept = first;
-	for (uint32_t j = first; j < batch->count; j++) {
-		struct packet *p = batch->packets[j];
-		if (arp_consume(bond, i, p))
-			packet_free(p);
-		else
-			batch->packets[kept++] = p;
-	}
-	uint32_t taken = batch->count - kept;
-	batch->count = kept;
-	return taken;
-}
-
 /* ---- I/O ------------------------------------------------------------------ */
 
 static void bond_run(struct port *port, struct bond_port *bond, uint64_t now, bool read_carriers);
@@ -1099,13 +545,13 @@ static int bond_recv(struct port *port, struct packet_pool *pool, struct packet_
 	if (UNLIKELY(now >= bond->next_run_ns))
 		bond_run(port, bond, now, false);
 	if (bond->mode == BOND_BALANCE_SLB)
-		return slb_recv(port, bond, pool, batch);
+		return bond_slb_recv(port, bond, pool, batch);
 	int received = 0;
 	if (bond->active != BOND_NONE) {
 		uint32_t first = batch->count;
 		received = afpacket_io_recv(bond->members[bond->active].io, port, pool, batch);
 		if (bond->n_arp_targets && received > 0)
-			received -= (int)arp_filter(bond, bond->active, batch, first);
+			received -= (int)bond_arp_filter(bond, bond->active, batch, first);
 	}
 	/* Drain the backups, so their queues neither fill nor deliver stale
 	 * frames after a failover. Their errors are not the bond's. */
@@ -1116,7 +562,7 @@ static int bond_recv(struct port *port, struct packet_pool *pool, struct packet_
 		packet_batch_init(&dropped);
 		int n = afpacket_io_recv(bond->members[i].io, port, pool, &dropped);
 		if (bond->n_arp_targets && n > 0)
-			n -= (int)arp_filter(bond, i, &dropped, 0);
+			n -= (int)bond_arp_filter(bond, i, &dropped, 0);
 		if (n > 0)
 			port_count_drop(port, DROP_UPLINK_INACTIVE, (uint64_t)n);
 		packet_batch_free(&dropped);
@@ -1128,7 +574,7 @@ static void bond_send(struct port *port, struct packet_batch *batch)
 {
 	struct bond_port *bond = port->priv;
 	if (bond->mode == BOND_BALANCE_SLB) {
-		slb_send(port, bond, batch);
+		bond_slb_send(port, bond, batch);
 		return;
 	}
 	if (UNLIKELY(bond->active == BOND_NONE)) {
@@ -1183,7 +629,7 @@ static void bond_run(struct port *port, struct bond_port *bond, uint64_t now, bo
 	bond->next_run_ns = bond->next_miimon_ns;
 	if (bond->n_arp_targets) {
 		if (now >= bond->next_arp_ns) {
-			arp_round(bond);
+			bond_arp_round(bond);
 			bond->next_arp_ns = now + bond->arp_interval_ns;
 		}
 		bond->next_run_ns = earliest(bond->next_run_ns, bond->next_arp_ns);
@@ -1191,7 +637,7 @@ static void bond_run(struct port *port, struct bond_port *bond, uint64_t now, bo
 	reselect(bond, NULL);
 	if (bond->rebalance_ns) {
 		if (now >= bond->next_rebalance_ns) {
-			slb_rebalance(bond);
+			bond_slb_rebalance_by_load(bond);
 			bond->next_rebalance_ns = now + bond->rebalance_ns;
 		}
 		bond->next_run_ns = earliest(bond->next_run_ns, bond->next_rebalance_ns);
@@ -1263,9 +709,9 @@ int bond_describe(const struct port *port, char *buf, size_t size)
 			BOND_PRINT("%s%s %s %s%s", i ? ", " : "", bond->members[i].ifname,
 				   bond->members[i].up ? "up" : "down",
 				   i == bond->active ? "active" : "backup",
-				   !bond->n_arp_targets ? ""
-				   : arp_ok(bond, i)	? " arp ok"
-							: " arp missed");
+				   !bond->n_arp_targets	  ? ""
+				   : bond_arp_ok(bond, i) ? " arp ok"
+							  : " arp missed");
 	}
 	BOND_PRINT("; failovers %llu", (unsigned long long)bond->failovers);
 	if (bond->last_cause[0])

@@ -184,6 +184,9 @@ int config_apply(struct datapath *dp, const struct config *have, const struct co
 			goto out;
 		}
 	}
+	/* A port added may have brought another's link up (a patch port's
+	 * peer): every switch sees it now, not at the next second. */
+	datapath_refresh_links(dp);
 	goto out;
 
 undo:

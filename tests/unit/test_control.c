@@ -293,10 +293,25 @@ static void test_two_ports_on_one_interface_are_refused(void **state)
 	assert_int_equal(check_model(vnics, err, sizeof(err)), 0);
 }
 
+static void test_patch_link_is_up_as_soon_as_both_ends_exist(void **state)
+{
+	struct control_fixture *f = *state;
+	assert_int_equal(run(f, "switch add a"), 0);
+	assert_int_equal(run(f, "switch add b"), 0);
+	assert_int_equal(run(f, "port add a pa type patch peer=pb"), 0);
+	struct port *pa = datapath_find_port(f->state.dp, "pa", NULL);
+	assert_false(pa->up);
+	assert_int_equal(run(f, "port add b pb type patch peer=pa"), 0);
+	assert_true(pa->up);
+	assert_true(datapath_find_port(f->state.dp, "pb", NULL)->up);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_two_ports_on_one_interface_are_refused),
+	    cmocka_unit_test_setup_teardown(test_patch_link_is_up_as_soon_as_both_ends_exist,
+					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_commands_build_the_live_switch,
 					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_port_set_changes_only_what_it_names,

@@ -25,8 +25,8 @@ static void test_netaddr_must_be_a_host_address(void **state)
 		assert_int_equal(ping_parse_address(bad[i], &a, err, sizeof(err)), -EINVAL);
 		assert_non_null(strstr(err, "is not an IPv4 address"));
 	}
-	const char *unpingable[] = {"0.0.0.0", "255.255.255.255", "224.0.0.1", "240.0.0.1",
-				    "0.1.2.3", NULL};
+	const char *unpingable[] = {"0.0.0.0",	 "255.255.255.255", "224.0.0.1",
+				    "240.0.0.1", "0.1.2.3",	    NULL};
 	for (int i = 0; unpingable[i]; i++) {
 		assert_int_equal(ping_parse_address(unpingable[i], &a, err, sizeof(err)), -EINVAL);
 		assert_non_null(strstr(err, "is not a host address one can ping"));

@@ -102,9 +102,9 @@ int afpacket_interfaces(const char *name, const char *const *options, char (*out
 			int max)
 {
 	const char *dev = port_option(options, "dev");
-	if (max < 1)
+	/* A name too long for an interface is open()'s to refuse. */
+	if (max < 1 || !copy_name(out[0], PORT_IFNAME_MAX, dev ? dev : name))
 		return 0;
-	copy_name(out[0], PORT_IFNAME_MAX, dev ? dev : name);
 	return 1;
 }
 

@@ -73,6 +73,10 @@ CONFIGS = [
     b"failback off failback-delay 500 hello 50 dead 150 netaddr 10.1.2.3 "
     b"netaddr-interval 50 netaddr-retries 4 pvid 3\n"
     b"sea set sea0 ha-mode standby\n",
+    # A dev= too long for an interface next to a short one: the
+    # one-port-per-interface check must not compare what it never wrote.
+    b"switch add v\nport add v a type internal dev=" + b"x" * 110 + b"\n"
+    b"port add v b type internal dev=y\n",
 ]
 
 

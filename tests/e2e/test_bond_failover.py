@@ -8,7 +8,6 @@ failover must still move the VM's MAC in the bridge's table: only our
 gratuitous RARP can teach it that."""
 import contextlib
 import os
-import subprocess
 import tempfile
 import time
 

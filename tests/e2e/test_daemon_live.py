@@ -2,7 +2,6 @@
 switches joined by a patch port, and a shutdown that removes the host
 interfaces vswitchd created."""
 import os
-import signal
 import subprocess
 import tempfile
 import time

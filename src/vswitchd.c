@@ -3,10 +3,12 @@
  * polls every port, forwards batches, does housekeeping once a second,
  * reads uplink carriers every 10 ms (a failover must not wait for the
  * once-a-second check), runs the SEAs' failover timers, sleeps in epoll on
- * the ports' fds and the kernel's link events when idle, and runs control
- * requests between batches. The main thread serves the control socket and
- * signals (SIGTERM/SIGINT: clean shutdown, SIGHUP: reload). systemd
- * Type=notify. */
+ * the ports' fds and the kernel's link events when idle, and runs the
+ * control thread's jobs a slice per pass between batches (mailbox.h). The
+ * main thread is the control thread: it serves the control socket and
+ * signals (SIGTERM/SIGINT: clean shutdown, SIGHUP: reload), reads, checks
+ * and prepares every change itself, so forwarding never waits for a file
+ * or a parser. systemd Type=notify. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "control/execute.h"
+#include "control/mailbox.h"
 #include "control/server.h"
 #include "engine/datapath.h"
 #include "ha/monitor.h"
@@ -63,28 +66,6 @@ static void rebuild_epoll(struct dataplane *d)
 				d->must_poll = true;
 		}
 	}
-	d->state->ports_changed = false;
-}
-
-static void run_request(struct dataplane *d, struct control_request *req)
-{
-	char *text = NULL;
-	size_t size = 0;
-	FILE *out = open_memstream(&text, &size);
-	if (!out) {
-		req->status = -ENOMEM;
-		snprintf(req->err, sizeof(req->err), "out of memory");
-		return;
-	}
-	req->status = control_execute(d->state, req->argc, req->argv, req->json, out, req->err,
-				      sizeof(req->err));
-	fclose(out);
-	req->output = text;
-	req->output_len = size;
-	if (req->status == 0 && req->argc > 0 && strcmp(req->argv[0], "show") &&
-	    strcmp(req->argv[0], "counters") && strcmp(req->argv[req->argc > 1 ? 1 : 0], "show"))
-		log_info("control: %s%s%s done", req->argv[0], req->argc > 1 ? " " : "",
-			 req->argc > 1 ? req->argv[1] : "");
 }
 
 static void *dataplane_main(void *arg)
@@ -94,16 +75,17 @@ static void *dataplane_main(void *arg)
 	uint64_t ha_due = 0, links_read_ms = 0, uplinks_due = 0;
 	bool watch_uplinks = true;
 	unsigned idle = 0;
+	struct control_job *job = NULL; /* one slice per pass until finished */
 	rebuild_epoll(d);
 	while (!control_mailbox_closed(d->mailbox)) {
 		uint32_t n = datapath_poll(d->state->dp);
-		if (control_mailbox_pending(d->mailbox)) {
-			struct control_request *req = control_mailbox_take(d->mailbox);
-			if (req) {
-				run_request(d, req);
-				control_mailbox_done(d->mailbox, req);
-			}
-			if (d->state->ports_changed)
+		if (!job && control_mailbox_pending(d->mailbox))
+			job = control_mailbox_take(d->mailbox);
+		if (job && job->step(job, d->state->dp)) {
+			bool rebuild = job->ports_changed; /* the job is gone once done */
+			control_mailbox_done(d->mailbox, job);
+			job = NULL;
+			if (rebuild)
 				rebuild_epoll(d);
 			ha_due = 0; /* an SEA may have come or changed */
 		}
@@ -129,7 +111,7 @@ static void *dataplane_main(void *arg)
 			last_second = now;
 			datapath_run(d->state->dp, now);
 		}
-		if (n) {
+		if (n || job) {
 			idle = 0;
 		} else if (++idle >= IDLE_POLLS_BEFORE_SLEEP) {
 			struct epoll_event events[64];
@@ -228,7 +210,10 @@ int main(int argc, char **argv)
 		log_info("%s does not exist yet: starting empty (vswitchctl save writes it)",
 			 config_path);
 	}
-	if (control_server_open(&server, socket_path, mailbox, err, sizeof(err)) < 0) {
+	/* From here on, datapath work goes to the data-plane thread. */
+	state.mailbox = mailbox;
+	struct control_handler handler = {.execute = control_handle, .arg = &state};
+	if (control_server_open(&server, socket_path, &handler, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		goto out;
 	}

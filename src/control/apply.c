@@ -1,13 +1,61 @@
 /* apply.c — makes the live datapath match a model, given the model it
- * matches now. What can fail (a switch's memory, a port's device) is done
- * first and undone on failure; what cannot fail once the model passed
- * config_check (settings, deletions, static MACs) comes after. */
+ * matches now, as a prepared difference applied in steps (config.h).
+ *
+ * The control thread prepares: which static MACs go and which are
+ * (re)installed, in linear time. The data-plane thread then runs, between
+ * batches: (1) everything that may fail — new switches, tables of another
+ * capacity, new or rebuilt ports' devices, new SEAs — undone whole if one
+ * fails; (2) in the same step, the changes that cannot fail because
+ * config_check() proved the model fits (deletions, settings, additions);
+ * (3) static MACs, a slice per step, so a table of 100 000 entries never
+ * stops forwarding for more than a slice. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
 #include "engine/datapath.h"
+#include "lib/log.h"
+
+/* A slice of static MACs per step: well under a millisecond of work. */
+#define APPLY_MACS_PER_STEP 2048
+
+enum apply_phase { APPLY_OPEN, APPLY_DEL_MACS, APPLY_ADD_MACS, APPLY_DONE };
+
+struct config_apply {
+	const struct config *have, *want;
+	enum apply_phase phase;
+	struct config_mac *del; /* have's static MACs that want lacks */
+	size_t n_del;
+	size_t *add; /* indexes of want->macs to install */
+	size_t n_add;
+	size_t done; /* MACs of the current phase handled */
+	/* Opened in APPLY_OPEN, taken by the datapath right after; indexed
+	 * like want's switches, ports and SEAs. */
+	struct vswitch **new_switches;
+	struct fdb **new_fdbs; /* an existing switch's table of another capacity */
+	struct port **new_ports;
+	struct sea **new_seas;
+	bool ports_changed;
+};
+
+static unsigned fail_at, fallible_count;
+
+void config_apply_fail_at(unsigned nth)
+{
+	fail_at = nth;
+	fallible_count = 0;
+}
+
+/* Every action that may fail asks this first, so a test can fail each. */
+static bool injected_failure(char *err, size_t err_size)
+{
+	if (!fail_at || ++fallible_count != fail_at)
+		return false;
+	fail_at = 0;
+	snprintf(err, err_size, "out of memory (injected failure %u)", fallible_count);
+	return true;
+}
 
 /* Same name but another switch, type or options: the port is rebuilt. */
 static bool same_identity(const struct config_port *a, const struct config_port *b)
@@ -20,199 +68,199 @@ static bool same_identity(const struct config_port *a, const struct config_port 
 	return true;
 }
 
-static const struct config_port *kept_port(const struct config *have, const struct config_port *p)
+static bool kept_port(const struct config *have, const struct config_port *p)
 {
 	const struct config_port *old = config_find_port(have, p->name);
-	return old && same_identity(old, p) ? old : NULL;
+	return old && same_identity(old, p);
 }
 
-static struct port *open_port(const struct config_port *p, char *err, size_t err_size)
+/* The switch exists in both and keeps its table (same capacity). */
+static bool kept_table(const struct config *have, const struct config *want, const char *sw)
+{
+	const struct config_switch *a = config_find_switch(have, sw);
+	const struct config_switch *b = config_find_switch(want, sw);
+	return a && b && a->settings.fdb_capacity == b->settings.fdb_capacity;
+}
+
+/* A static MAC is installed unless it is already there as it should be:
+ * same table, same port, and the port was not rebuilt (which flushes). */
+static bool needs_install(const struct config *have, const struct config *want,
+			  const struct config_mac *m)
+{
+	const struct config_port *port = config_find_port(want, m->port);
+	if (!kept_table(have, want, m->sw) || !port || !kept_port(have, port))
+		return true;
+	const struct config_mac *old = config_find_mac(have, m->sw, m->vid, m->mac);
+	return !old || strcmp(old->port, m->port) != 0;
+}
+
+struct config_apply *config_apply_prepare(const struct config *have, const struct config *want,
+					  char *err, size_t err_size)
+{
+	struct config_apply *a = calloc(1, sizeof(*a));
+	if (!a)
+		goto nomem;
+	a->have = have;
+	a->want = want;
+	a->del = malloc((have->n_macs + 1) * sizeof(*a->del));
+	a->add = malloc((want->n_macs + 1) * sizeof(*a->add));
+	a->new_switches = calloc(want->n_switches + 1, sizeof(*a->new_switches));
+	a->new_fdbs = calloc(want->n_switches + 1, sizeof(*a->new_fdbs));
+	a->new_ports = calloc(want->n_ports + 1, sizeof(*a->new_ports));
+	a->new_seas = calloc(want->n_seas + 1, sizeof(*a->new_seas));
+	if (!a->del || !a->add || !a->new_switches || !a->new_fdbs || !a->new_ports ||
+	    !a->new_seas)
+		goto nomem;
+	for (size_t i = 0; i < have->n_macs; i++) {
+		const struct config_mac *m = &have->macs[i];
+		if (kept_table(have, want, m->sw) && !config_find_mac(want, m->sw, m->vid, m->mac))
+			a->del[a->n_del++] = *m;
+	}
+	for (size_t i = 0; i < want->n_macs; i++)
+		if (needs_install(have, want, &want->macs[i]))
+			a->add[a->n_add++] = i;
+	return a;
+nomem:
+	config_apply_free(a);
+	snprintf(err, err_size, "out of memory");
+	return NULL;
+}
+
+void config_apply_free(struct config_apply *a)
+{
+	if (!a)
+		return;
+	/* Whatever was opened and not taken by the datapath (undo did it). */
+	free(a->del);
+	free(a->add);
+	free(a->new_switches);
+	free(a->new_fdbs);
+	free(a->new_ports);
+	free(a->new_seas);
+	free(a);
+}
+
+bool config_apply_ports_changed(const struct config_apply *a)
+{
+	return a->ports_changed;
+}
+
+/* ---- step 1: what may fail, and its undo -------------------------------- */
+
+static struct port *open_port(const struct config *cfg, const struct config_port *p, char *err,
+			      size_t err_size)
 {
 	const char *options[CONFIG_MAX_OPTIONS + 1];
+	char reason[512], where[300];
 	for (int i = 0; i < p->n_options; i++)
 		options[i] = p->options[i];
 	options[p->n_options] = NULL;
-	return port_create(p->name, p->type, options, err, err_size);
+	if (injected_failure(reason, sizeof(reason)))
+		goto fail;
+	struct port *port = port_create(p->name, p->type, options, reason, sizeof(reason));
+	if (port)
+		return port;
+fail:
+	snprintf(err, err_size, "%s%s", config_where(cfg, p->line, where, sizeof(where)), reason);
+	return NULL;
 }
 
-/* Switches whose fdb capacity changed get a new, empty table. */
-static int resize_fdb(struct vswitch *sw, uint32_t capacity, char *err, size_t err_size)
+static int open_switches(struct config_apply *a, struct datapath *dp, char *err, size_t n)
 {
-	struct fdb *fdb = fdb_create(capacity);
-	if (!fdb) {
-		snprintf(err, err_size, "switch %s: out of memory for %u MAC entries", sw->name,
-			 capacity);
-		return -ENOMEM;
+	for (size_t i = 0; i < a->want->n_switches; i++) {
+		const struct config_switch *s = &a->want->switches[i];
+		const struct config_switch *old = config_find_switch(a->have, s->name);
+		if (old && old->settings.fdb_capacity == s->settings.fdb_capacity)
+			continue;
+		if (injected_failure(err, n))
+			return -ENOMEM;
+		if (!old) {
+			a->new_switches[i] = switch_create(s->name, &s->settings, dp->pool, err, n);
+			if (!a->new_switches[i])
+				return -ENOMEM;
+		} else if (!(a->new_fdbs[i] = fdb_create(s->settings.fdb_capacity))) {
+			snprintf(err, n, "switch %s: out of memory for %u MAC entries", s->name,
+				 s->settings.fdb_capacity);
+			return -ENOMEM;
+		}
 	}
-	fdb_destroy(sw->fdb);
-	sw->fdb = fdb;
 	return 0;
 }
 
-int config_apply(struct datapath *dp, const struct config *have, const struct config *want,
-		 char *err, size_t err_size)
+static int open_ports(struct config_apply *a, struct datapath *dp, char *err, size_t n)
 {
-	int error = 0;
-	struct vswitch **new_switches = calloc(want->n_switches + 1, sizeof(*new_switches));
-	struct port **new_ports = calloc(want->n_ports + 1, sizeof(*new_ports));
-	if (!new_switches || !new_ports) {
-		snprintf(err, err_size, "out of memory");
-		error = -ENOMEM;
-		goto out;
-	}
-
-	/* 1. What may fail: new switches, new or rebuilt ports' devices. */
-	for (size_t i = 0; i < want->n_switches; i++) {
-		const struct config_switch *s = &want->switches[i];
-		if (config_find_switch(have, s->name))
+	for (size_t i = 0; i < a->want->n_ports; i++) {
+		const struct config_port *p = &a->want->ports[i];
+		if (kept_port(a->have, p))
 			continue;
-		new_switches[i] = switch_create(s->name, &s->settings, dp->pool, err, err_size);
-		if (!new_switches[i]) {
-			error = -ENOMEM;
-			goto undo;
-		}
-	}
-	for (size_t i = 0; i < want->n_ports; i++) {
-		if (kept_port(have, &want->ports[i]))
-			continue;
-		const struct config_port *old = config_find_port(have, want->ports[i].name);
-		if (old) {
-			/* A rebuilt port may reopen the same device: close it first. */
-			struct vswitch *sw;
-			struct port *live = datapath_find_port(dp, old->name, &sw);
-			if (live)
-				switch_del_port(sw, live);
-		}
-		new_ports[i] = open_port(&want->ports[i], err, err_size);
-		if (!new_ports[i]) {
-			error = -ENODEV;
-			goto undo;
-		}
+		struct vswitch *sw;
+		struct port *live = datapath_find_port(dp, p->name, &sw);
+		if (live) /* rebuilt: it may reopen the same device, close it first */
+			switch_del_port(sw, live);
+		a->ports_changed = true;
+		a->new_ports[i] = open_port(a->want, p, err, n);
+		if (!a->new_ports[i])
+			return -ENODEV;
 		/* A new SEA trunk starts down, or the hypervisor switch could
 		 * take it for an active trunk before the SEA has been elected. */
-		const struct port_class *class = new_ports[i]->class;
-		if (class->set_link && config_is_sea_trunk(want, want->ports[i].name))
-			class->set_link(new_ports[i], false);
+		const struct port_class *class = a->new_ports[i]->class;
+		if (class->set_link && config_is_sea_trunk(a->want, p->name))
+			class->set_link(a->new_ports[i], false);
 	}
+	return 0;
+}
 
-	/* 2. Cannot fail from here on: deletions first, so names and the
-	 * passthrough role are free for what comes. An SEA goes before its
-	 * switch and ports. */
-	for (size_t i = 0; i < have->n_seas; i++) {
-		const char *name = have->seas[i].name;
-		struct sea *sea = datapath_find_sea(dp, name);
-		const struct sea_config *s = config_find_sea(want, name);
-		if (sea && (!s || strcmp(s->sw, have->seas[i].sw)))
-			datapath_del_sea(dp, sea);
-	}
-	for (size_t i = 0; i < have->n_ports; i++) {
-		const struct config_port *old = &have->ports[i];
-		const struct config_port *p = config_find_port(want, old->name);
-		struct vswitch *sw;
-		struct port *live = datapath_find_port(dp, old->name, &sw);
-		if (live && (!p || !same_identity(old, p)))
-			switch_del_port(sw, live);
-	}
-	for (size_t i = 0; i < have->n_switches; i++) {
-		const char *name = have->switches[i].name;
-		struct vswitch *sw = datapath_find_switch(dp, name);
-		if (sw && !config_find_switch(want, name))
-			datapath_del_switch(dp, sw);
-	}
-	for (size_t i = 0; i < want->n_switches; i++) {
-		const struct config_switch *s = &want->switches[i];
-		if (new_switches[i]) {
-			datapath_add_switch(dp, new_switches[i]);
-			new_switches[i] = NULL;
+static int open_seas(struct config_apply *a, char *err, size_t n)
+{
+	for (size_t i = 0; i < a->want->n_seas; i++) {
+		const struct sea_config *s = &a->want->seas[i];
+		const struct sea_config *old = config_find_sea(a->have, s->name);
+		if (old && !strcmp(old->sw, s->sw))
 			continue;
-		}
-		struct vswitch *sw = datapath_find_switch(dp, s->name);
-		if (s->settings.fdb_capacity != sw->config.fdb_capacity &&
-		    resize_fdb(sw, s->settings.fdb_capacity, err, err_size) < 0)
-			return -ENOMEM; /* the old table is still in place */
-		sw->config = s->settings;
-	}
-	/* Ports leaving passthrough before ports taking it. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < want->n_ports; i++) {
-			const struct config_port *p = &want->ports[i];
-			if ((p->settings.mode == PORT_MODE_PASSTHROUGH) != (pass == 1))
-				continue;
-			struct vswitch *sw = datapath_find_switch(dp, p->sw);
-			struct port_config settings;
-			config_effective_port(want, p, &settings);
-			if (new_ports[i]) {
-				error = switch_add_port(sw, new_ports[i], &settings, err, err_size);
-				if (error)
-					port_destroy(new_ports[i]);
-				new_ports[i] = NULL;
-			} else {
-				error = switch_configure_port(sw, switch_find_port(sw, p->name),
-							      &settings, err, err_size);
-			}
-			if (error)
-				goto out; /* config_check should have caught it */
+		if (injected_failure(err, n))
+			return -ENOMEM;
+		if (!(a->new_seas[i] = sea_alloc(s))) {
+			snprintf(err, n, "sea %s: out of memory", s->name);
+			return -ENOMEM;
 		}
 	}
-	for (size_t i = 0; i < have->n_macs; i++) {
-		const struct config_mac *m = &have->macs[i];
-		struct vswitch *sw = datapath_find_switch(dp, m->sw);
-		if (sw && !config_find_mac(want, m->sw, m->vid, m->mac))
-			switch_del_mac(sw, m->vid, m->mac);
-	}
-	for (size_t i = 0; i < want->n_macs; i++) {
-		const struct config_mac *m = &want->macs[i];
-		struct vswitch *sw = datapath_find_switch(dp, m->sw);
-		error = switch_add_static_mac(sw, switch_find_port(sw, m->port), m->vid, m->mac,
-					      err, err_size);
-		if (error)
-			goto out;
-	}
-	/* Every SEA finds its ports again: some may have been rebuilt. */
-	for (size_t i = 0; i < want->n_seas; i++) {
-		const struct sea_config *s = &want->seas[i];
-		struct sea *sea = datapath_find_sea(dp, s->name);
-		if (sea) {
-			sea_configure(sea, dp, s);
-			continue;
-		}
-		sea = sea_create(dp, s);
-		if (!sea || datapath_add_sea(dp, sea) < 0) {
-			sea_destroy(sea);
-			snprintf(err, err_size, "sea %s: out of memory", s->name);
-			error = -ENOMEM;
-			goto out;
-		}
-	}
-	/* A port added may have brought another's link up (a patch port's
-	 * peer): every switch sees it now, not at the next second. */
-	datapath_refresh_links(dp);
-	goto out;
+	return 0;
+}
 
-undo:
-	for (size_t i = 0; i < want->n_switches; i++)
-		switch_destroy(new_switches[i]);
-	for (size_t i = 0; i < want->n_ports; i++)
-		port_destroy(new_ports[i]);
-	/* Rebuilt ports whose old device was closed come back as they were. */
+/* Back to `have`: what was opened is closed, rebuilt ports come back. */
+static void undo(struct config_apply *a, struct datapath *dp)
+{
+	const struct config *have = a->have;
+	for (size_t i = 0; i < a->want->n_switches; i++) {
+		switch_destroy(a->new_switches[i]);
+		fdb_destroy(a->new_fdbs[i]);
+	}
+	for (size_t i = 0; i < a->want->n_ports; i++)
+		port_destroy(a->new_ports[i]);
+	for (size_t i = 0; i < a->want->n_seas; i++)
+		sea_destroy(a->new_seas[i]);
 	for (size_t i = 0; i < have->n_ports; i++) {
 		const struct config_port *old = &have->ports[i];
 		struct vswitch *sw = datapath_find_switch(dp, old->sw);
-		char ignored[256];
+		char ignored[512];
 		if (!sw || switch_find_port(sw, old->name))
 			continue;
-		struct port *port = open_port(old, ignored, sizeof(ignored));
+		struct port *port = open_port(have, old, ignored, sizeof(ignored));
 		struct port_config settings;
 		config_effective_port(have, old, &settings);
-		if (port && switch_add_port(sw, port, &settings, ignored, sizeof(ignored)) < 0)
+		if (!port || switch_add_port(sw, port, &settings, ignored, sizeof(ignored)) < 0) {
+			log_error("apply undo: port %s could not be reopened: %s", old->name,
+				  ignored);
 			port_destroy(port);
+		}
 	}
 	for (size_t i = 0; i < have->n_macs; i++) {
 		const struct config_mac *m = &have->macs[i];
 		struct vswitch *sw = datapath_find_switch(dp, m->sw);
 		struct port *port = sw ? switch_find_port(sw, m->port) : NULL;
 		char ignored[256];
-		if (port)
+		if (port && !fdb_find(sw->fdb, fdb_key(m->vid, m->mac),
+				      hash_u64(fdb_key(m->vid, m->mac))))
 			switch_add_static_mac(sw, port, m->vid, m->mac, ignored, sizeof(ignored));
 	}
 	for (size_t i = 0; i < have->n_seas; i++) {
@@ -220,8 +268,191 @@ undo:
 		if (sea)
 			sea_configure(sea, dp, &have->seas[i]);
 	}
-out:
-	free(new_switches);
-	free(new_ports);
-	return error;
+}
+
+/* ---- step 2: what cannot fail once step 1 did not ----------------------- */
+
+/* config_check() proved the model fits; if the engine disagrees, that is
+ * a bug to report, not a reason to leave the change half done. */
+static void must(int error, const char *err)
+{
+	if (error)
+		log_error("apply: BUG: the checked model was refused: %s", err);
+}
+
+static void delete_gone(struct config_apply *a, struct datapath *dp)
+{
+	const struct config *have = a->have, *want = a->want;
+	/* An SEA goes before its switch and ports. */
+	for (size_t i = 0; i < have->n_seas; i++) {
+		struct sea *sea = datapath_find_sea(dp, have->seas[i].name);
+		const struct sea_config *s = config_find_sea(want, have->seas[i].name);
+		if (sea && (!s || strcmp(s->sw, have->seas[i].sw)))
+			datapath_del_sea(dp, sea);
+	}
+	for (size_t i = 0; i < have->n_ports; i++) {
+		struct vswitch *sw;
+		struct port *live = datapath_find_port(dp, have->ports[i].name, &sw);
+		if (live && !config_find_port(want, have->ports[i].name)) {
+			switch_del_port(sw, live);
+			a->ports_changed = true;
+		}
+	}
+	for (size_t i = 0; i < have->n_switches; i++) {
+		struct vswitch *sw = datapath_find_switch(dp, have->switches[i].name);
+		if (sw && !config_find_switch(want, have->switches[i].name)) {
+			datapath_del_switch(dp, sw);
+			a->ports_changed = true;
+		}
+	}
+}
+
+static void set_switches(struct config_apply *a, struct datapath *dp)
+{
+	for (size_t i = 0; i < a->want->n_switches; i++) {
+		const struct config_switch *s = &a->want->switches[i];
+		if (a->new_switches[i]) {
+			must(datapath_add_switch(dp, a->new_switches[i]), "too many switches");
+			a->new_switches[i] = NULL;
+			continue;
+		}
+		struct vswitch *sw = datapath_find_switch(dp, s->name);
+		if (a->new_fdbs[i]) { /* learned entries go; statics come back in step 3 */
+			fdb_destroy(sw->fdb);
+			sw->fdb = a->new_fdbs[i];
+			a->new_fdbs[i] = NULL;
+		}
+		sw->config = s->settings;
+	}
+}
+
+static void set_ports(struct config_apply *a, struct datapath *dp)
+{
+	char err[512];
+	/* Ports leaving passthrough before ports taking it. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < a->want->n_ports; i++) {
+			const struct config_port *p = &a->want->ports[i];
+			if ((p->settings.mode == PORT_MODE_PASSTHROUGH) != (pass == 1))
+				continue;
+			struct vswitch *sw = datapath_find_switch(dp, p->sw);
+			struct port_config settings;
+			config_effective_port(a->want, p, &settings);
+			int error;
+			if (a->new_ports[i]) {
+				error = switch_add_port(sw, a->new_ports[i], &settings, err,
+							sizeof(err));
+				if (error)
+					port_destroy(a->new_ports[i]);
+				a->new_ports[i] = NULL;
+			} else {
+				error = switch_configure_port(sw, switch_find_port(sw, p->name),
+							      &settings, err, sizeof(err));
+			}
+			must(error, err);
+		}
+	}
+}
+
+/* Every SEA finds its ports again: some may have been rebuilt. */
+static void set_seas(struct config_apply *a, struct datapath *dp)
+{
+	for (size_t i = 0; i < a->want->n_seas; i++) {
+		const struct sea_config *s = &a->want->seas[i];
+		if (a->new_seas[i]) {
+			sea_start(a->new_seas[i], dp);
+			must(datapath_add_sea(dp, a->new_seas[i]), "too many SEAs");
+			a->new_seas[i] = NULL;
+		} else {
+			sea_configure(datapath_find_sea(dp, s->name), dp, s);
+		}
+	}
+}
+
+static int open_and_change(struct config_apply *a, struct datapath *dp, char *err, size_t n)
+{
+	err[0] = '\0';
+	int error = open_switches(a, dp, err, n);
+	if (!error)
+		error = open_ports(a, dp, err, n);
+	if (!error)
+		error = open_seas(a, err, n);
+	if (error) {
+		undo(a, dp);
+		return error;
+	}
+	delete_gone(a, dp);
+	set_switches(a, dp);
+	set_ports(a, dp);
+	set_seas(a, dp);
+	/* A port added may have brought another's link up (a patch port's
+	 * peer): every switch sees it now, not at the next second. */
+	datapath_refresh_links(dp);
+	return 0;
+}
+
+/* ---- step 3: static MACs, a slice at a time ----------------------------- */
+
+static void del_macs(struct config_apply *a, struct datapath *dp, size_t end)
+{
+	for (; a->done < end; a->done++) {
+		const struct config_mac *m = &a->del[a->done];
+		struct vswitch *sw = datapath_find_switch(dp, m->sw);
+		if (sw) /* already gone with its port or VLAN: fine */
+			switch_del_mac(sw, m->vid, m->mac);
+	}
+}
+
+static void add_macs(struct config_apply *a, struct datapath *dp, size_t end)
+{
+	char err[256];
+	for (; a->done < end; a->done++) {
+		const struct config_mac *m = &a->want->macs[a->add[a->done]];
+		struct vswitch *sw = datapath_find_switch(dp, m->sw);
+		struct port *port = switch_find_port(sw, m->port);
+		must(port ? switch_add_static_mac(sw, port, m->vid, m->mac, err, sizeof(err))
+			  : -ENOENT,
+		     port ? err : m->port);
+	}
+}
+
+int config_apply_step(struct config_apply *a, struct datapath *dp, char *err, size_t err_size)
+{
+	size_t total = a->phase == APPLY_DEL_MACS ? a->n_del : a->n_add;
+	size_t end = a->done + APPLY_MACS_PER_STEP < total ? a->done + APPLY_MACS_PER_STEP : total;
+	switch (a->phase) {
+	case APPLY_OPEN: {
+		int error = open_and_change(a, dp, err, err_size);
+		if (error)
+			return error;
+		a->phase = APPLY_DEL_MACS;
+		return 1;
+	}
+	case APPLY_DEL_MACS:
+		del_macs(a, dp, end);
+		break;
+	case APPLY_ADD_MACS:
+		add_macs(a, dp, end);
+		break;
+	case APPLY_DONE:
+		return 0;
+	}
+	if (a->done == total) {
+		a->phase++;
+		a->done = 0;
+	}
+	return a->phase == APPLY_DONE ? 0 : 1;
+}
+
+int config_apply(struct datapath *dp, const struct config *have, const struct config *want,
+		 char *err, size_t err_size)
+{
+	struct config_apply *a = config_apply_prepare(have, want, err, err_size);
+	if (!a)
+		return -ENOMEM;
+	int rc;
+	while ((rc = config_apply_step(a, dp, err, err_size)) > 0)
+		;
+	config_apply_free(a);
+	return rc;
 }

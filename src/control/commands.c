@@ -16,6 +16,7 @@
 struct command {
 	const char *verb[2]; /* "port", "add" */
 	bool config;	     /* may appear in a startup file */
+	bool live;	     /* reads or acts on the datapath, not the model */
 	int (*run)(struct command_context *ctx, int argc, char **argv, char *err, size_t err_size);
 	const char *usage;
 };
@@ -318,7 +319,11 @@ static int fdb_del(struct command_context *ctx, int argc, char **argv, char *err
 		ctx->changed = true;
 		return 0;
 	}
-	struct vswitch *sw = ctx->dp ? datapath_find_switch(ctx->dp, argv[0]) : NULL;
+	if (!ctx->dp) {
+		ctx->needs_datapath = true; /* a learned entry, maybe */
+		return 0;
+	}
+	struct vswitch *sw = datapath_find_switch(ctx->dp, argv[0]);
 	if (!sw) {
 		snprintf(err, n, "fdb: no switch %s", argv[0]);
 		return -ENOENT;
@@ -443,45 +448,45 @@ static int help(struct command_context *ctx, int argc, char **argv, char *err, s
 
 static const struct command commands[] = {
     {{"switch", "add"},
-     true,
+     true, false,
      switch_add,
      "switch add NAME [mode learning|authoritative] [ageing SECONDS] [fdb-capacity N] [mtu BYTES]"},
-    {{"switch", "set"}, true, switch_set, "switch set NAME SETTING VALUE..."},
-    {{"switch", "del"}, false, switch_del, "switch del NAME"},
-    {{"switch", "show"}, false, show_switches, "switch show [NAME]"},
+    {{"switch", "set"}, true, false, switch_set, "switch set NAME SETTING VALUE..."},
+    {{"switch", "del"}, false, false, switch_del, "switch del NAME"},
+    {{"switch", "show"}, false, true, show_switches, "switch show [NAME]"},
     {{"port", "add"},
-     true,
+     true, false,
      port_add,
      "port add SWITCH NAME type TYPE [key=value...] [pvid VID] [vids LIST] [uplink on|off] "
      "[trunk-priority 1-15] [mode veb|vepa|private|passthrough] [learning on|off] [hairpin on|off] "
      "[mac-limit N]"},
-    {{"port", "set"}, true, port_set, "port set NAME SETTING VALUE..."},
-    {{"port", "del"}, false, port_del, "port del NAME"},
-    {{"port", "show"}, false, show_ports, "port show [NAME]"},
-    {{"port", "announce"}, false, port_announce, "port announce NAME"},
-    {{"fdb", "add"}, true, fdb_add, "fdb add SWITCH vlan VID mac MAC port PORT"},
-    {{"fdb", "del"}, false, fdb_del, "fdb del SWITCH vlan VID mac MAC"},
-    {{"fdb", "flush"}, false, fdb_flush_cmd, "fdb flush SWITCH [port PORT] [vlan VIDS]"},
-    {{"fdb", "show"}, false, show_fdb, "fdb show SWITCH [vlan VID] [port PORT]"},
-    {{"vlan", "show"}, false, show_vlans, "vlan show [SWITCH]"},
-    {{"bond", "show"}, false, show_bonds, "bond show [PORT]"},
+    {{"port", "set"}, true, false, port_set, "port set NAME SETTING VALUE..."},
+    {{"port", "del"}, false, false, port_del, "port del NAME"},
+    {{"port", "show"}, false, true, show_ports, "port show [NAME]"},
+    {{"port", "announce"}, false, true, port_announce, "port announce NAME"},
+    {{"fdb", "add"}, true, false, fdb_add, "fdb add SWITCH vlan VID mac MAC port PORT"},
+    {{"fdb", "del"}, false, false, fdb_del, "fdb del SWITCH vlan VID mac MAC"},
+    {{"fdb", "flush"}, false, true, fdb_flush_cmd, "fdb flush SWITCH [port PORT] [vlan VIDS]"},
+    {{"fdb", "show"}, false, true, show_fdb, "fdb show SWITCH [vlan VID] [port PORT]"},
+    {{"vlan", "show"}, false, true, show_vlans, "vlan show [SWITCH]"},
+    {{"bond", "show"}, false, true, show_bonds, "bond show [PORT]"},
     {{"sea", "add"},
-     true,
+     true, false,
      sea_add,
      "sea add NAME SWITCH real PORT trunks PORT[,PORT...] [ctl PORT] [pvid VID]\n"
      "        [priority 1-15] [ha-mode auto|standby|sharing] [failback on|off]\n"
      "        [failback-delay MS] [hello MS] [dead MS] [netaddr A.B.C.D]\n"
      "        [netaddr-interval MS] [netaddr-retries N]"},
-    {{"sea", "set"}, true, sea_set, "sea set NAME SETTING VALUE..."},
-    {{"sea", "del"}, false, sea_del, "sea del NAME"},
-    {{"sea", "show"}, false, show_seas, "sea show [NAME]"},
-    {{"counters", "clear"}, false, counters_clear, "counters clear [PORT]"},
-    {{"counters", NULL}, false, show_counters, "counters [PORT]"},
-    {{"show", "running-config"}, false, show_running_config, "show running-config"},
-    {{"show", NULL}, false, show_overview, "show"},
-    {{"save", NULL}, false, save, "save [PATH]"},
-    {{"reload", NULL}, false, reload, "reload"},
-    {{"help", NULL}, false, help, "help"},
+    {{"sea", "set"}, true, false, sea_set, "sea set NAME SETTING VALUE..."},
+    {{"sea", "del"}, false, false, sea_del, "sea del NAME"},
+    {{"sea", "show"}, false, true, show_seas, "sea show [NAME]"},
+    {{"counters", "clear"}, false, true, counters_clear, "counters clear [PORT]"},
+    {{"counters", NULL}, false, true, show_counters, "counters [PORT]"},
+    {{"show", "running-config"}, false, false, show_running_config, "show running-config"},
+    {{"show", NULL}, false, true, show_overview, "show"},
+    {{"save", NULL}, false, false, save, "save [PATH]"},
+    {{"reload", NULL}, false, false, reload, "reload"},
+    {{"help", NULL}, false, false, help, "help"},
 };
 
 static const struct command *find_command(int argc, char **argv, int *used)
@@ -531,6 +536,13 @@ bool command_is_config(int argc, char **argv)
 	int used;
 	const struct command *c = find_command(argc, argv, &used);
 	return c && c->config;
+}
+
+bool command_is_live(int argc, char **argv)
+{
+	int used;
+	const struct command *c = find_command(argc, argv, &used);
+	return c && c->live;
 }
 
 int command_run(struct command_context *ctx, int argc, char **argv, char *err, size_t err_size)

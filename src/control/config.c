@@ -4,9 +4,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/datapath.h"
 #include "lib/frame.h"
 
 static const char *const port_mode_names[] = {"veb", "vepa", "private", "passthrough"};
@@ -22,9 +24,24 @@ const char *config_switch_mode_name(enum switch_mode mode)
 	return (unsigned)mode < ARRAY_SIZE(switch_mode_names) ? switch_mode_names[mode] : "?";
 }
 
+/* Open addressing over the macs array: slot = index + 1, 0 = empty. Kept
+ * up to date lazily: entries appended since the last lookup are indexed on
+ * the next one (their key is written after config_add_mac returns), and a
+ * deletion, which moves entries, has the index rebuilt. */
+struct config_mac_index {
+	uint32_t *slots;
+	size_t size;	  /* a power of two, at least twice the entries */
+	size_t n_indexed; /* macs[0 .. n_indexed) are in slots */
+};
+
 struct config *config_new(void)
 {
-	return calloc(1, sizeof(struct config));
+	struct config *cfg = calloc(1, sizeof(struct config));
+	if (cfg && !(cfg->mac_index = calloc(1, sizeof(*cfg->mac_index)))) {
+		free(cfg);
+		return NULL;
+	}
+	return cfg;
 }
 
 void config_free(struct config *cfg)
@@ -35,12 +52,24 @@ void config_free(struct config *cfg)
 	free(cfg->ports);
 	free(cfg->macs);
 	free(cfg->seas);
+	free(cfg->mac_index->slots);
+	free(cfg->mac_index);
 	free(cfg);
+}
+
+/* Arrays grow by doubling: a file of 100 000 lines must not copy its
+ * table once per line. The room allocated for n elements is this. */
+static size_t room_for(size_t n)
+{
+	size_t room = 8;
+	while (room < n)
+		room *= 2;
+	return room;
 }
 
 static void *copy_array(const void *src, size_t n, size_t size)
 {
-	void *dst = malloc(n ? n * size : 1);
+	void *dst = malloc(room_for(n) * size);
 	if (dst && n)
 		memcpy(dst, src, n * size);
 	return dst;
@@ -63,6 +92,7 @@ struct config *config_copy(const struct config *cfg)
 	c->n_ports = cfg->n_ports;
 	c->n_macs = cfg->n_macs;
 	c->n_seas = cfg->n_seas;
+	memcpy(c->source, cfg->source, sizeof(c->source));
 	return c;
 }
 
@@ -82,12 +112,73 @@ struct config_port *config_find_port(const struct config *cfg, const char *name)
 	return NULL;
 }
 
+static uint64_t mac_hash(const char *sw, uint16_t vid, const uint8_t mac[6])
+{
+	uint64_t h = 14695981039346656037ull; /* FNV-1a over the switch name */
+	for (; *sw; sw++)
+		h = (h ^ (uint8_t)*sw) * 1099511628211ull;
+	uint64_t key = (uint64_t)vid << 48;
+	for (int i = 0; i < 6; i++)
+		key |= (uint64_t)mac[i] << (40 - 8 * i);
+	return hash_u64(h ^ key);
+}
+
+static bool mac_matches(const struct config_mac *m, const char *sw, uint16_t vid,
+			const uint8_t mac[6])
+{
+	return m->vid == vid && memcmp(m->mac, mac, 6) == 0 && strcmp(m->sw, sw) == 0;
+}
+
+static void index_insert(struct config_mac_index *ix, const struct config_mac *macs, size_t i)
+{
+	const struct config_mac *m = &macs[i];
+	size_t slot = mac_hash(m->sw, m->vid, m->mac) & (ix->size - 1);
+	while (ix->slots[slot])
+		slot = (slot + 1) & (ix->size - 1);
+	ix->slots[slot] = (uint32_t)i + 1;
+}
+
+/* Brings the index up to date; false when out of memory. */
+static bool index_refresh(const struct config *cfg)
+{
+	struct config_mac_index *ix = cfg->mac_index;
+	if (ix->n_indexed > cfg->n_macs || ix->size < 2 * cfg->n_macs + 2) {
+		size_t size = 64;
+		while (size < 4 * cfg->n_macs)
+			size *= 2;
+		uint32_t *slots = calloc(size, sizeof(*slots));
+		if (!slots)
+			return false;
+		free(ix->slots);
+		ix->slots = slots;
+		ix->size = size;
+		ix->n_indexed = 0;
+	}
+	for (; ix->n_indexed < cfg->n_macs; ix->n_indexed++)
+		index_insert(ix, cfg->macs, ix->n_indexed);
+	return true;
+}
+
+/* Entries move: forget the index, it is rebuilt on the next lookup. */
+static void index_forget(struct config *cfg)
+{
+	cfg->mac_index->n_indexed = SIZE_MAX;
+}
+
 struct config_mac *config_find_mac(const struct config *cfg, const char *sw, uint16_t vid,
 				   const uint8_t mac[6])
 {
-	for (size_t i = 0; i < cfg->n_macs; i++) {
-		struct config_mac *m = &cfg->macs[i];
-		if (m->vid == vid && memcmp(m->mac, mac, 6) == 0 && strcmp(m->sw, sw) == 0)
+	const struct config_mac_index *ix = cfg->mac_index;
+	if (!index_refresh(cfg)) { /* out of memory: still correct, slowly */
+		for (size_t i = 0; i < cfg->n_macs; i++)
+			if (mac_matches(&cfg->macs[i], sw, vid, mac))
+				return &cfg->macs[i];
+		return NULL;
+	}
+	size_t slot = mac_hash(sw, vid, mac) & (ix->size - 1);
+	for (; ix->slots[slot]; slot = (slot + 1) & (ix->size - 1)) {
+		struct config_mac *m = &cfg->macs[ix->slots[slot] - 1];
+		if (mac_matches(m, sw, vid, mac))
 			return m;
 	}
 	return NULL;
@@ -96,12 +187,15 @@ struct config_mac *config_find_mac(const struct config *cfg, const char *sw, uin
 /* Grows *array by one zeroed element of `size` bytes. */
 static void *append(void **array, size_t *n, size_t size)
 {
-	char *grown = realloc(*array, (*n + 1) * size);
-	if (!grown)
-		return NULL;
-	*array = grown;
-	memset(grown + *n * size, 0, size);
-	return grown + (*n)++ * size;
+	if (!*array || *n == room_for(*n)) {
+		char *grown = realloc(*array, room_for(*n + 1) * size);
+		if (!grown)
+			return NULL;
+		*array = grown;
+	}
+	char *base = *array;
+	memset(base + *n * size, 0, size);
+	return base + (*n)++ * size;
 }
 
 struct config_switch *config_add_switch(struct config *cfg)
@@ -147,15 +241,19 @@ void config_del_mac(struct config *cfg, struct config_mac *mac)
 	size_t i = (size_t)(mac - cfg->macs);
 	memmove(mac, mac + 1, (cfg->n_macs - i - 1) * sizeof(*mac));
 	cfg->n_macs--;
+	index_forget(cfg);
 }
 
 void config_del_port(struct config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->n_macs;)
-		if (strcmp(cfg->macs[i].port, name) == 0)
-			config_del_mac(cfg, &cfg->macs[i]);
-		else
-			i++;
+	size_t kept = 0; /* one pass: a port may own 100 000 static MACs */
+	for (size_t i = 0; i < cfg->n_macs; i++)
+		if (strcmp(cfg->macs[i].port, name) != 0)
+			cfg->macs[kept++] = cfg->macs[i];
+	if (kept != cfg->n_macs) {
+		cfg->n_macs = kept;
+		index_forget(cfg);
+	}
 	struct config_port *port = config_find_port(cfg, name);
 	if (!port)
 		return;
@@ -453,52 +551,115 @@ static int check_interfaces(const struct config *cfg, char *err, size_t err_size
 	return error;
 }
 
+const char *config_where(const struct config *cfg, unsigned line, char *buf, size_t size)
+{
+	if (cfg->source[0] && line)
+		snprintf(buf, size, "%s:%u: ", cfg->source, line);
+	else if (size)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* Puts "FILE:LINE: " before err when the object came from a file. */
+static int at_line(const struct config *cfg, unsigned line, int error, char *err, size_t err_size)
+{
+	char where[300], reason[512];
+	config_where(cfg, line, where, sizeof(where));
+	if (error && where[0]) {
+		snprintf(reason, sizeof(reason), "%s", err);
+		snprintf(err, err_size, "%s%s", where, reason);
+	}
+	return error;
+}
+
+static int check_port(const struct config *cfg, size_t i, char *err, size_t err_size)
+{
+	const struct config_port *p = &cfg->ports[i];
+	if (!config_find_switch(cfg, p->sw)) {
+		snprintf(err, err_size, "port %s: no switch %s", p->name, p->sw);
+		return -EINVAL;
+	}
+	struct port_config settings;
+	config_effective_port(cfg, p, &settings);
+	int error = port_config_validate(p->name, &settings, err, err_size);
+	if (error || p->settings.mode != PORT_MODE_PASSTHROUGH)
+		return error;
+	for (size_t j = 0; j < i; j++)
+		if (cfg->ports[j].settings.mode == PORT_MODE_PASSTHROUGH &&
+		    !strcmp(cfg->ports[j].sw, p->sw)) {
+			snprintf(err, err_size,
+				 "port %s: port %s already owns the uplink in passthrough mode",
+				 p->name, cfg->ports[j].name);
+			return -EBUSY;
+		}
+	return 0;
+}
+
+static int check_mac(const struct config *cfg, const struct config_mac *m, char *err,
+		     size_t err_size)
+{
+	const struct config_port *p = config_find_port(cfg, m->port);
+	char text[18];
+	if (!p || strcmp(p->sw, m->sw) != 0) {
+		snprintf(err, err_size, "fdb %s: no port %s on switch %s", mac_format(m->mac, text),
+			 m->port, m->sw);
+		return -EINVAL;
+	}
+	struct port_config settings;
+	config_effective_port(cfg, p, &settings);
+	if (m->vid != settings.pvid && !bitset_test(settings.vids, m->vid)) {
+		snprintf(err, err_size, "fdb %s: port %s is not a member of vlan %u",
+			 mac_format(m->mac, text), m->port, m->vid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* What the datapath has room for is known before anything is applied, so
+ * that applying cannot run out of it halfway. */
+static int check_room(const struct config *cfg, char *err, size_t err_size)
+{
+	if (cfg->n_switches > DATAPATH_MAX_SWITCHES || cfg->n_seas > DATAPATH_MAX_SWITCHES) {
+		snprintf(err, err_size, "at most %d switches and %d SEAs", DATAPATH_MAX_SWITCHES,
+			 DATAPATH_MAX_SWITCHES);
+		return -ENOSPC;
+	}
+	for (size_t s = 0; s < cfg->n_switches; s++) {
+		const struct config_switch *sw = &cfg->switches[s];
+		size_t ports = 0, macs = 0;
+		for (size_t i = 0; i < cfg->n_ports; i++)
+			ports += !strcmp(cfg->ports[i].sw, sw->name);
+		for (size_t i = 0; i < cfg->n_macs; i++)
+			macs += !strcmp(cfg->macs[i].sw, sw->name);
+		if (ports > SWITCH_MAX_PORTS) {
+			snprintf(err, err_size, "switch %s: %zu ports, at most %d", sw->name, ports,
+				 SWITCH_MAX_PORTS);
+			return at_line(cfg, sw->line, -ENOSPC, err, err_size);
+		}
+		if (macs > sw->settings.fdb_capacity) {
+			snprintf(err, err_size,
+				 "switch %s: %zu static MACs do not fit in fdb-capacity %u", sw->name,
+				 macs, sw->settings.fdb_capacity);
+			return at_line(cfg, sw->line, -ENOSPC, err, err_size);
+		}
+	}
+	return 0;
+}
+
 int config_check(const struct config *cfg, char *err, size_t err_size)
 {
-	int used = check_interfaces(cfg, err, err_size);
-	if (used)
-		return used;
-	for (size_t i = 0; i < cfg->n_ports; i++) {
-		const struct config_port *p = &cfg->ports[i];
-		if (!config_find_switch(cfg, p->sw)) {
-			snprintf(err, err_size, "port %s: no switch %s", p->name, p->sw);
-			return -EINVAL;
-		}
-		struct port_config settings;
-		config_effective_port(cfg, p, &settings);
-		int error = port_config_validate(p->name, &settings, err, err_size);
-		if (error)
-			return error;
-		if (p->settings.mode != PORT_MODE_PASSTHROUGH)
-			continue;
-		for (size_t j = 0; j < i; j++)
-			if (cfg->ports[j].settings.mode == PORT_MODE_PASSTHROUGH &&
-			    !strcmp(cfg->ports[j].sw, p->sw)) {
-				snprintf(
-				    err, err_size,
-				    "port %s: port %s already owns the uplink in passthrough mode",
-				    p->name, cfg->ports[j].name);
-				return -EBUSY;
-			}
-	}
-	for (size_t i = 0; i < cfg->n_macs; i++) {
-		const struct config_mac *m = &cfg->macs[i];
-		const struct config_port *p = config_find_port(cfg, m->port);
-		char text[18];
-		if (!p || strcmp(p->sw, m->sw) != 0) {
-			snprintf(err, err_size, "fdb %s: no port %s on switch %s",
-				 mac_format(m->mac, text), m->port, m->sw);
-			return -EINVAL;
-		}
-		struct port_config settings;
-		config_effective_port(cfg, p, &settings);
-		if (m->vid != settings.pvid && !bitset_test(settings.vids, m->vid)) {
-			snprintf(err, err_size, "fdb %s: port %s is not a member of vlan %u",
-				 mac_format(m->mac, text), m->port, m->vid);
-			return -EINVAL;
-		}
-	}
-	return config_check_seas(cfg, err, err_size);
+	int error = check_interfaces(cfg, err, err_size);
+	for (size_t i = 0; i < cfg->n_ports && !error; i++)
+		error = at_line(cfg, cfg->ports[i].line, check_port(cfg, i, err, err_size), err,
+				err_size);
+	for (size_t i = 0; i < cfg->n_macs && !error; i++)
+		error = at_line(cfg, cfg->macs[i].line, check_mac(cfg, &cfg->macs[i], err, err_size),
+				err, err_size);
+	if (!error)
+		error = check_room(cfg, err, err_size);
+	if (!error)
+		error = config_check_seas(cfg, err, err_size);
+	return error;
 }
 
 /* ---- comparing ---------------------------------------------------------- */

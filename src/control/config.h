@@ -23,11 +23,13 @@ struct datapath;
 /* ---- config.c: the model ------------------------------------------------ */
 
 struct config_switch {
+	unsigned line; /* in the startup file it came from, 0 if none */
 	char name[SWITCH_NAME_MAX];
 	struct switch_config settings;
 };
 
 struct config_port {
+	unsigned line;
 	char name[PORT_NAME_MAX];
 	char sw[SWITCH_NAME_MAX];
 	char type[CONFIG_TYPE_MAX];
@@ -37,6 +39,7 @@ struct config_port {
 };
 
 struct config_mac {
+	unsigned line;
 	char sw[SWITCH_NAME_MAX];
 	uint16_t vid;
 	uint8_t mac[6];
@@ -52,6 +55,12 @@ struct config {
 	size_t n_macs;
 	struct sea_config *seas;
 	size_t n_seas;
+	/* The startup file the model was loaded from: errors about an object
+	 * with a line number start "FILE:LINE:". Empty for edits. */
+	char source[256];
+	/* A hash index over macs, so a table of 100 000 static MACs loads and
+	 * compares in linear time; a cache, kept by config.c. */
+	struct config_mac_index *mac_index;
 };
 
 struct config *config_new(void);
@@ -74,7 +83,11 @@ void config_del_switch(struct config *cfg, const char *name);
 void config_del_port(struct config *cfg, const char *name);
 void config_del_mac(struct config *cfg, struct config_mac *mac);
 void config_del_sea(struct config *cfg, const char *name);
-/* Cross-checks the whole model. Returns 0 or -EINVAL with err set. */
+/* "FILE:LINE: " for an object of a loaded file (line != 0), else "". */
+const char *config_where(const struct config *cfg, unsigned line, char *buf, size_t size);
+/* Cross-checks the whole model, also that it fits: static MACs within each
+ * switch's fdb-capacity, ports within a switch, switches and SEAs within
+ * the datapath. Returns 0 or -EINVAL with err set. */
 int config_check(const struct config *cfg, char *err, size_t err_size);
 /* Whether two models describe the same switches, ports and static MACs. */
 bool config_equal(const struct config *a, const struct config *b);
@@ -124,11 +137,31 @@ void config_print_sea(const struct sea_config *sea, FILE *out);
 
 /* ---- apply.c: model to datapath ----------------------------------------- */
 
-/* Makes the datapath match `want`, given that it matches `have` now. On
- * failure (a device that cannot be opened, say) whatever was done is
- * undone, the datapath still matches `have`, and err says why. */
+struct config_apply;
+
+/* Prepares making the datapath match `want`, given that it matches `have`
+ * now: the static MACs to remove and to add are worked out here, on the
+ * control thread, in linear time. Both models must outlive the apply.
+ * NULL when out of memory (err set). */
+struct config_apply *config_apply_prepare(const struct config *have, const struct config *want,
+					  char *err, size_t err_size);
+/* Runs the next slice on the data-plane thread: first what may fail (new
+ * switches and tables, new devices) with its undo, then in one step the
+ * changes that cannot fail, then static MACs a few thousand per call.
+ * Returns 1 while there is more, 0 when done, or a negative errno with err
+ * set, in which case everything was undone: the datapath matches `have`. */
+int config_apply_step(struct config_apply *apply, struct datapath *dp, char *err,
+		      size_t err_size);
+/* Whether ports came or went (the daemon's epoll set changes). */
+bool config_apply_ports_changed(const struct config_apply *apply);
+/* NULL is a no-op. */
+void config_apply_free(struct config_apply *apply);
+/* All the steps at once. */
 int config_apply(struct datapath *dp, const struct config *have, const struct config *want,
 		 char *err, size_t err_size);
+/* For tests: the nth fallible action of the following applies fails as if
+ * out of memory (0: none), to prove that every failure is undone. */
+void config_apply_fail_at(unsigned nth);
 
 /* ---- file.c: startup file ----------------------------------------------- */
 
@@ -148,6 +181,7 @@ struct command_context {
 	FILE *out;		 /* output */
 	bool changed;		 /* set when cfg was edited */
 	bool reload;		 /* set by `reload`: the caller re-reads the file */
+	bool needs_datapath;	 /* set when run without dp: run it again with one */
 };
 
 /* Runs one command (argv as the words of a vswitchctl line). Returns 0, or
@@ -155,6 +189,9 @@ struct command_context {
 int command_run(struct command_context *ctx, int argc, char **argv, char *err, size_t err_size);
 /* True for commands a startup file may hold (they only edit the model). */
 bool command_is_config(int argc, char **argv);
+/* True for commands that read or act on the datapath (show, counters,
+ * fdb flush...): they run on the data-plane thread. */
+bool command_is_live(int argc, char **argv);
 /* Splits a line into words (whitespace; '#' starts a comment). Returns the
  * word count, or -E2BIG. Words point into line, which is modified. */
 int command_split(char *line, char **argv, int max);

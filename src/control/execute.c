@@ -2,29 +2,103 @@
 #include "execute.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/datapath.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "mailbox.h"
+
+static void run_job(struct control_state *state, struct control_job *job)
+{
+	if (state->mailbox)
+		control_mailbox_call(state->mailbox, job);
+	else
+		control_job_run_here(job, state->dp);
+}
+
+/* ---- show and live commands: one step on the data-plane thread ---------- */
+
+struct live_job {
+	struct control_job job;
+	struct command_context ctx;
+	int argc;
+	char **argv;
+	char *err;
+	size_t err_size;
+	int status;
+};
+
+static bool live_step(struct control_job *job, struct datapath *dp)
+{
+	struct live_job *live = CONTAINER_OF(job, struct live_job, job);
+	live->ctx.dp = dp;
+	live->status = command_run(&live->ctx, live->argc, live->argv, live->err, live->err_size);
+	return true;
+}
+
+static int run_live(struct control_state *state, int argc, char **argv, bool json, FILE *out,
+		    char *err, size_t err_size)
+{
+	/* The model is only read: the control thread, its owner, waits. */
+	struct live_job live = {
+	    .job.step = live_step,
+	    .ctx = {.cfg = state->running,
+		    .config_path = state->config_path,
+		    .json = json,
+		    .out = out},
+	    .argc = argc,
+	    .argv = argv,
+	    .err = err,
+	    .err_size = err_size,
+	};
+	run_job(state, &live.job);
+	return live.status;
+}
+
+/* ---- configuration changes: a prepared difference, applied in slices ----- */
+
+struct apply_job {
+	struct control_job job;
+	struct config_apply *apply;
+	char *err;
+	size_t err_size;
+	int status;
+};
+
+static bool apply_step(struct control_job *job, struct datapath *dp)
+{
+	struct apply_job *a = CONTAINER_OF(job, struct apply_job, job);
+	int rc = config_apply_step(a->apply, dp, a->err, a->err_size);
+	if (rc > 0)
+		return false;
+	a->status = rc;
+	job->ports_changed = config_apply_ports_changed(a->apply);
+	return true;
+}
 
 /* Makes `next` the running model if it is valid and the datapath takes it;
  * frees whichever model is not kept. */
 static int commit(struct control_state *state, struct config *next, char *err, size_t err_size)
 {
 	int error = config_check(next, err, err_size);
-	if (!error)
-		error = config_apply(state->dp, state->running, next, err, err_size);
+	struct config_apply *apply = NULL;
+	if (!error) {
+		apply = config_apply_prepare(state->running, next, err, err_size);
+		error = apply ? 0 : -ENOMEM;
+	}
+	if (!error) {
+		struct apply_job job = {
+		    .job.step = apply_step, .apply = apply, .err = err, .err_size = err_size};
+		run_job(state, &job.job);
+		error = job.status;
+	}
+	config_apply_free(apply);
 	if (error) {
 		config_free(next);
 		return error;
 	}
-	if (next->n_ports != state->running->n_ports ||
-	    next->n_switches != state->running->n_switches)
-		state->ports_changed = true;
-	else
-		for (size_t i = 0; i < next->n_ports; i++)
-			if (strcmp(next->ports[i].name, state->running->ports[i].name) ||
-			    strcmp(next->ports[i].type, state->running->ports[i].type))
-				state->ports_changed = true;
 	config_free(state->running);
 	state->running = next;
 	return 0;
@@ -39,32 +113,56 @@ int control_reload(struct control_state *state, char *err, size_t err_size)
 	struct config *next = config_load(state->config_path, err, err_size);
 	if (!next)
 		return -EINVAL;
-	/* Rebuilt ports get new devices: tell the loop even if names match. */
-	state->ports_changed = true;
 	return commit(state, next, err, err_size);
 }
 
 int control_execute(struct control_state *state, int argc, char **argv, bool json, FILE *out,
 		    char *err, size_t err_size)
 {
+	if (command_is_live(argc, argv))
+		return run_live(state, argc, argv, json, out, err, err_size);
 	struct config *next = config_copy(state->running);
 	if (!next) {
 		snprintf(err, err_size, "out of memory");
 		return -ENOMEM;
 	}
+	/* FILE:LINE belongs to errors of a file being loaded, not to edits. */
+	next->source[0] = '\0';
 	struct command_context ctx = {
-	    .dp = state->dp,
 	    .cfg = next,
 	    .config_path = state->config_path,
 	    .json = json,
 	    .out = out,
 	};
 	int error = command_run(&ctx, argc, argv, err, err_size);
+	if (!error && ctx.needs_datapath) {
+		config_free(next);
+		return run_live(state, argc, argv, json, out, err, err_size);
+	}
 	if (error || !ctx.changed) {
 		config_free(next);
 		if (!error && ctx.reload)
 			return control_reload(state, err, err_size);
 		return error;
 	}
-	return commit(state, next, err, err_size);
+	error = commit(state, next, err, err_size);
+	if (!error)
+		log_info("control: %s%s%s done", argv[0], argc > 1 ? " " : "",
+			 argc > 1 ? argv[1] : "");
+	return error;
+}
+
+int control_handle(void *state, int argc, char **argv, bool json, char **output,
+		   size_t *output_len, char *err, size_t err_size)
+{
+	*output = NULL;
+	*output_len = 0;
+	FILE *out = open_memstream(output, output_len);
+	if (!out) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	int status = control_execute(state, argc, argv, json, out, err, err_size);
+	fclose(out);
+	return status;
 }

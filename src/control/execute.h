@@ -1,7 +1,10 @@
-/* execute.h — one command against the daemon's running state: the model is
- * copied, edited by the command, checked whole, applied to the datapath as
- * a difference, and kept only if all of that worked. Runs on the data-plane
- * thread (between batches), so the datapath needs no lock. */
+/* execute.h — one command against the daemon's running state, on the
+ * control thread. A configuration command edits a copy of the model, which
+ * is checked whole and turned into a prepared difference here; only that
+ * difference goes to the data-plane thread, which applies it in slices
+ * (mailbox.h), and the copy becomes the running model only if all of it
+ * worked. Show and live commands (counters, fdb flush...) read or act on
+ * the datapath, so they run on the data-plane thread, between batches. */
 #ifndef VSWITCH_EXECUTE_H
 #define VSWITCH_EXECUTE_H
 
@@ -10,11 +13,15 @@
 
 #include "config.h"
 
+struct control_mailbox;
+
 struct control_state {
 	struct datapath *dp;
 	struct config *running;	 /* what the datapath is configured as */
 	const char *config_path; /* startup file, or NULL */
-	bool ports_changed;	 /* set when ports came or went (the epoll set changes) */
+	/* Where datapath work goes; NULL: run it on this thread (before the
+	 * data-plane thread starts, and in unit tests). */
+	struct control_mailbox *mailbox;
 };
 
 /* Runs argv; output goes to `out`. Returns 0, or a negative errno with err
@@ -23,5 +30,9 @@ int control_execute(struct control_state *state, int argc, char **argv, bool jso
 		    char *err, size_t err_size);
 /* Replaces the running model with the startup file's (SIGHUP, reload). */
 int control_reload(struct control_state *state, char *err, size_t err_size);
+/* control_execute() in the control server's handler shape (server.h);
+ * `state` is a struct control_state. */
+int control_handle(void *state, int argc, char **argv, bool json, char **output,
+		   size_t *output_len, char *err, size_t err_size);
 
 #endif

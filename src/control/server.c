@@ -7,13 +7,11 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -28,103 +26,6 @@
 #define TAG_LISTEN  (1ull << 32)
 #define TAG_SIGNALS (2ull << 32)
 
-struct control_mailbox {
-	pthread_mutex_t lock;
-	pthread_cond_t answered;
-	int wake_fd;
-	atomic_bool pending;
-	atomic_bool closed;
-	struct control_request *request;
-	bool done;
-};
-
-struct control_mailbox *control_mailbox_create(void)
-{
-	struct control_mailbox *mb = calloc(1, sizeof(*mb));
-	if (!mb)
-		return NULL;
-	mb->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (mb->wake_fd < 0) {
-		free(mb);
-		return NULL;
-	}
-	pthread_mutex_init(&mb->lock, NULL);
-	pthread_cond_init(&mb->answered, NULL);
-	return mb;
-}
-
-void control_mailbox_destroy(struct control_mailbox *mb)
-{
-	if (!mb)
-		return;
-	close(mb->wake_fd);
-	pthread_mutex_destroy(&mb->lock);
-	pthread_cond_destroy(&mb->answered);
-	free(mb);
-}
-
-int control_mailbox_wake_fd(const struct control_mailbox *mb)
-{
-	return mb->wake_fd;
-}
-
-bool control_mailbox_pending(const struct control_mailbox *mb)
-{
-	return atomic_load_explicit(&mb->pending, memory_order_acquire);
-}
-
-bool control_mailbox_closed(const struct control_mailbox *mb)
-{
-	return atomic_load_explicit(&mb->closed, memory_order_acquire);
-}
-
-struct control_request *control_mailbox_take(struct control_mailbox *mb)
-{
-	uint64_t drain;
-	if (read(mb->wake_fd, &drain, sizeof(drain)) < 0 && errno != EAGAIN)
-		log_error("control: eventfd read: %s", strerror(errno));
-	if (!atomic_load_explicit(&mb->pending, memory_order_acquire))
-		return NULL;
-	pthread_mutex_lock(&mb->lock);
-	struct control_request *req = mb->request;
-	pthread_mutex_unlock(&mb->lock);
-	return req;
-}
-
-void control_mailbox_done(struct control_mailbox *mb, struct control_request *req)
-{
-	(void)req;
-	pthread_mutex_lock(&mb->lock);
-	atomic_store_explicit(&mb->pending, false, memory_order_release);
-	mb->done = true;
-	pthread_cond_signal(&mb->answered);
-	pthread_mutex_unlock(&mb->lock);
-}
-
-void control_mailbox_close(struct control_mailbox *mb)
-{
-	uint64_t one = 1;
-	atomic_store_explicit(&mb->closed, true, memory_order_release);
-	if (write(mb->wake_fd, &one, sizeof(one)) < 0)
-		log_error("control: eventfd write: %s", strerror(errno));
-}
-
-/* Hands req to the data-plane thread and waits for the answer. */
-static void mailbox_call(struct control_mailbox *mb, struct control_request *req)
-{
-	uint64_t one = 1;
-	pthread_mutex_lock(&mb->lock);
-	mb->request = req;
-	mb->done = false;
-	atomic_store_explicit(&mb->pending, true, memory_order_release);
-	if (write(mb->wake_fd, &one, sizeof(one)) < 0)
-		log_error("control: eventfd write: %s", strerror(errno));
-	while (!mb->done)
-		pthread_cond_wait(&mb->answered, &mb->lock);
-	mb->request = NULL;
-	pthread_mutex_unlock(&mb->lock);
-}
-
 /* ---- the socket --------------------------------------------------------- */
 
 struct client {
@@ -135,12 +36,12 @@ struct client {
 
 static struct client *clients[MAX_CLIENTS];
 
-int control_server_open(struct control_server *srv, const char *path, struct control_mailbox *mb,
-			char *err, size_t err_size)
+int control_server_open(struct control_server *srv, const char *path,
+			const struct control_handler *handler, char *err, size_t err_size)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	srv->listen_fd = srv->epoll_fd = -1;
-	srv->mailbox = mb;
+	srv->handler = *handler;
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		snprintf(err, err_size, "socket path '%s' is too long", path);
 		return -ENAMETOOLONG;
@@ -268,16 +169,18 @@ static void handle_request(struct control_server *srv, int fd, const char *line)
 		argv[argc++] = word->valuestring;
 	}
 	cJSON *json = cJSON_GetObjectItemCaseSensitive(params, "json");
-	struct control_request req = {.argc = argc, .argv = argv, .json = cJSON_IsTrue(json)};
-	mailbox_call(srv->mailbox, &req);
-	if (req.status) {
-		reply(fd, id, NULL, req.status, req.err);
+	char *output = NULL, err[1024];
+	size_t output_len = 0;
+	int status = srv->handler.execute(srv->handler.arg, argc, argv, cJSON_IsTrue(json), &output,
+					  &output_len, err, sizeof(err));
+	if (status) {
+		reply(fd, id, NULL, status, err);
 	} else {
 		cJSON *result = cJSON_CreateObject();
-		cJSON_AddStringToObject(result, "output", req.output ? req.output : "");
+		cJSON_AddStringToObject(result, "output", output ? output : "");
 		reply(fd, id, result, 0, NULL);
 	}
-	free(req.output);
+	free(output);
 out:
 	cJSON_Delete(doc);
 }
@@ -353,16 +256,16 @@ void control_server_run(struct control_server *srv, int signals_fd)
 					log_info("signal %d: shutting down", (int)si.ssi_signo);
 					return;
 				}
-				char *argv[] = {"reload"};
-				struct control_request req = {.argc = 1, .argv = argv};
-				mailbox_call(srv->mailbox, &req);
-				if (req.status)
+				char *argv[] = {"reload"}, *output = NULL, err[1024];
+				size_t len;
+				if (srv->handler.execute(srv->handler.arg, 1, argv, false, &output,
+							 &len, err, sizeof(err)))
 					log_error(
 					    "SIGHUP reload failed, old configuration kept: %s",
-					    req.err);
+					    err);
 				else
 					log_info("SIGHUP: configuration reloaded");
-				free(req.output);
+				free(output);
 			} else {
 				int slot = (int)tag - 1;
 				if (slot >= 0 && slot < MAX_CLIENTS && clients[slot])

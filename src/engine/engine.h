@@ -92,6 +92,9 @@ struct fdb_entry *fdb_insert(struct fdb *fdb, uint64_t key, uint64_t hash, uint1
 /* Moves a dynamic entry to another port, keeping the per-port counts. */
 void fdb_move(struct fdb *fdb, struct fdb_entry *entry, uint16_t port);
 void fdb_remove(struct fdb *fdb, struct fdb_entry *entry);
+/* Removes one learned entry, the first after `hash`'s home slot; false
+ * when every entry is static. */
+bool fdb_evict_dynamic(struct fdb *fdb, uint64_t hash);
 /* Removes entries matching port (PORT_INDEX_NONE = any) whose VID is in `vids`
  * (a VLAN_WORDS bit set; NULL = any), static entries too when with_static.
  * One pass over the table. Returns how many. */

@@ -140,6 +140,19 @@ void fdb_remove(struct fdb *fdb, struct fdb_entry *entry)
 	fdb->slots[hole].key = 0;
 }
 
+bool fdb_evict_dynamic(struct fdb *fdb, uint64_t hash)
+{
+	uint32_t i = fdb_home_slot(fdb, hash);
+	for (uint32_t n = 0; n < fdb->n_slots; n++, i = next_slot(fdb, i)) {
+		struct fdb_entry *e = &fdb->slots[i];
+		if (e->key && !(e->flags & FDB_F_STATIC)) {
+			fdb_remove(fdb, e);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Removal shifts later entries back into slot i, so a sweep re-examines i
  * after removing there; an entry wrapped to the front may be seen twice,
  * which is harmless. */

@@ -245,6 +245,9 @@ int switch_add_static_mac(struct vswitch *sw, struct port *port, uint16_t vid, c
 	struct fdb_entry *e = fdb_find(sw->fdb, key, hash);
 	if (e)
 		fdb_remove(sw->fdb, e);
+	/* A full table makes room: a configured MAC outranks a learned one. */
+	if (sw->fdb->count >= sw->fdb->capacity)
+		fdb_evict_dynamic(sw->fdb, hash);
 	if (!fdb_insert(sw->fdb, key, hash, port->index, FDB_F_STATIC, sw->now)) {
 		snprintf(err, err_size, "fdb: switch %s MAC table is full (%u entries)", sw->name,
 			 sw->fdb->capacity);

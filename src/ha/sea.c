@@ -395,13 +395,12 @@ static void open_ping(struct sea *sea)
 	sea->has_ping = true;
 }
 
-struct sea *sea_create(struct datapath *dp, const struct sea_config *config)
+struct sea *sea_alloc(const struct sea_config *config)
 {
 	struct sea *sea = calloc(1, sizeof(*sea));
 	if (!sea)
 		return NULL;
 	sea->cfg = *config;
-	sea->dp = dp;
 	if (getrandom(sea->id, sizeof(sea->id), 0) != sizeof(sea->id)) {
 		uint64_t t = time_now_ns();
 		memcpy(sea->id, &t, sizeof(sea->id));
@@ -411,12 +410,26 @@ struct sea *sea_create(struct datapath *dp, const struct sea_config *config)
 	sea->health = SEA_HEALTH_DOWN;
 	sea->started_ms = sea->health_since_ms = now_ms();
 	snprintf(sea->why, sizeof(sea->why), "starting");
+	return sea;
+}
+
+void sea_start(struct sea *sea, struct datapath *dp)
+{
+	const struct sea_config *config = &sea->cfg;
+	sea->dp = dp;
 	find_ports(sea);
 	open_ping(sea);
 	/* Down until elected: the hypervisor switch must not use us yet. */
 	set_trunks(sea, 0);
 	log_info("sea %s: created on switch %s, priority %u, ha-mode %s", config->name, config->sw,
 		 config->priority, sea_ha_mode_name(config->ha_mode));
+}
+
+struct sea *sea_create(struct datapath *dp, const struct sea_config *config)
+{
+	struct sea *sea = sea_alloc(config);
+	if (sea)
+		sea_start(sea, dp);
 	return sea;
 }
 

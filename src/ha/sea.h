@@ -112,6 +112,12 @@ struct datapath;
 /* Creates the SEA for a checked configuration and attaches it to its
  * switch. NULL when out of memory. */
 struct sea *sea_create(struct datapath *dp, const struct sea_config *config);
+/* sea_create() in two halves, so that a configuration change can allocate
+ * everything before it changes anything: sea_alloc() only allocates (NULL
+ * when out of memory), sea_start() attaches to the datapath and cannot
+ * fail. sea_destroy() takes an SEA that was never started. */
+struct sea *sea_alloc(const struct sea_config *config);
+void sea_start(struct sea *sea, struct datapath *dp);
 /* Takes a changed configuration, keeping the role and the peer's state;
  * also finds the ports again (the caller may have rebuilt them). */
 void sea_configure(struct sea *sea, struct datapath *dp, const struct sea_config *config);

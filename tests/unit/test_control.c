@@ -3,6 +3,7 @@
  * startup file is loaded and saved, and every refusal leaves the running
  * state exactly as it was. */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "control/execute.h"
@@ -150,6 +151,43 @@ static void test_bad_startup_file_is_rejected_whole_with_file_and_line(void **st
 	assert_int_not_equal(control_reload(&f->state, f->err, sizeof(f->err)), 0);
 	assert_non_null(strstr(f->err, ":2: 'show ' is not a configuration command"));
 	free(before);
+}
+
+static void test_startup_file_line_with_a_nul_byte_is_refused(void **state)
+{
+	struct control_fixture *f = *state;
+	build_seed(f);
+	FILE *out = fopen(f->path, "w");
+	fwrite("switch add s\nswitch add t\0 mode learning\n", 1, 41, out);
+	fclose(out);
+	assert_int_not_equal(control_reload(&f->state, f->err, sizeof(f->err)), 0);
+	assert_non_null(strstr(f->err, ":2: a NUL byte in the line"));
+	assert_null(datapath_find_switch(f->state.dp, "s"));
+}
+
+static void test_startup_file_that_is_not_a_regular_file_is_refused(void **state)
+{
+	struct control_fixture *f = *state;
+	/* A FIFO without a writer: opening it for reading would block. */
+	assert_int_equal(mkfifo(f->path, 0600), 0);
+	assert_int_not_equal(control_reload(&f->state, f->err, sizeof(f->err)), 0);
+	char expect[256];
+	snprintf(expect, sizeof(expect), "%s: not a regular file", f->path);
+	assert_string_equal(f->err, expect);
+}
+
+static void test_error_while_applying_a_file_names_its_line(void **state)
+{
+	struct control_fixture *f = *state;
+	write_file(f->path, "switch add s\n"
+			    "port add s a type pipe\n"
+			    "port add s b type afpacket dev=vsw-no-such0\n");
+	assert_int_not_equal(control_reload(&f->state, f->err, sizeof(f->err)), 0);
+	char expect[256];
+	snprintf(expect, sizeof(expect), "%s:3: port b:", f->path);
+	if (strncmp(f->err, expect, strlen(expect)))
+		fail_msg("'%s' does not start with '%s'", f->err, expect);
+	assert_null(datapath_find_switch(f->state.dp, "s"));
 }
 
 static void test_reload_applies_only_the_difference(void **state)
@@ -329,6 +367,12 @@ int main(void)
 					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_json_output_is_valid_json, control_fixture_setup,
 					    control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_startup_file_line_with_a_nul_byte_is_refused,
+					    control_fixture_setup, control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_startup_file_that_is_not_a_regular_file_is_refused,
+					    control_fixture_setup, control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_error_while_applying_a_file_names_its_line,
+					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_deleting_a_switch_removes_its_ports,
 					    control_fixture_setup, control_fixture_teardown),
 	};

@@ -81,7 +81,7 @@ static void *dataplane_main(void *arg)
 		uint32_t n = datapath_poll(d->state->dp);
 		if (!job && control_mailbox_pending(d->mailbox))
 			job = control_mailbox_take(d->mailbox);
-		if (job && job->step(job, d->state->dp)) {
+		if (job && control_job_step(job, d->state->dp)) {
 			bool rebuild = job->ports_changed; /* the job is gone once done */
 			control_mailbox_done(d->mailbox, job);
 			job = NULL;

@@ -467,7 +467,7 @@ static const struct command commands[] = {
     {{"fdb", "add"}, true, false, fdb_add, "fdb add SWITCH vlan VID mac MAC port PORT"},
     {{"fdb", "del"}, false, false, fdb_del, "fdb del SWITCH vlan VID mac MAC"},
     {{"fdb", "flush"}, false, true, fdb_flush_cmd, "fdb flush SWITCH [port PORT] [vlan VIDS]"},
-    {{"fdb", "show"}, false, true, show_fdb, "fdb show SWITCH [vlan VID] [port PORT]"},
+    {{"fdb", "show"}, false, false, show_fdb, "fdb show SWITCH [vlan VID] [port PORT]"},
     {{"vlan", "show"}, false, true, show_vlans, "vlan show [SWITCH]"},
     {{"bond", "show"}, false, true, show_bonds, "bond show [PORT]"},
     {{"sea", "add"},

@@ -182,6 +182,12 @@ struct command_context {
 	bool changed;		 /* set when cfg was edited */
 	bool reload;		 /* set by `reload`: the caller re-reads the file */
 	bool needs_datapath;	 /* set when run without dp: run it again with one */
+	/* Runs fn(dp, arg) on the data-plane thread and waits, for a command
+	 * that copies live state there and renders it on the control thread;
+	 * NULL where there is no data-plane thread. */
+	void (*datapath_call)(void *executor, void (*fn)(struct datapath *dp, void *arg),
+			      void *arg);
+	void *executor;
 };
 
 /* Runs one command (argv as the words of a vswitchctl line). Returns 0, or

@@ -57,6 +57,27 @@ static int run_live(struct control_state *state, int argc, char **argv, bool jso
 	return live.status;
 }
 
+/* ---- a copy of live state, taken on the data-plane thread ---------------- */
+
+struct call_job {
+	struct control_job job;
+	void (*fn)(struct datapath *dp, void *arg);
+	void *arg;
+};
+
+static bool call_step(struct control_job *job, struct datapath *dp)
+{
+	struct call_job *call = CONTAINER_OF(job, struct call_job, job);
+	call->fn(dp, call->arg);
+	return true;
+}
+
+static void datapath_call(void *executor, void (*fn)(struct datapath *dp, void *arg), void *arg)
+{
+	struct call_job call = {.job.step = call_step, .fn = fn, .arg = arg};
+	run_job(executor, &call.job);
+}
+
 /* ---- configuration changes: a prepared difference, applied in slices ----- */
 
 struct apply_job {
@@ -93,6 +114,10 @@ static int commit(struct control_state *state, struct config *next, char *err, s
 		    .job.step = apply_step, .apply = apply, .err = err, .err_size = err_size};
 		run_job(state, &job.job);
 		error = job.status;
+		/* What an operator asks after a big reload: did traffic stop? */
+		if (job.job.steps > 2 || job.job.longest_step_ns > 1000000)
+			log_info("control: change applied in %u steps, forwarding held at most %.1f ms",
+				 job.job.steps, (double)job.job.longest_step_ns / 1e6);
 	}
 	config_apply_free(apply);
 	if (error) {
@@ -133,6 +158,8 @@ int control_execute(struct control_state *state, int argc, char **argv, bool jso
 	    .config_path = state->config_path,
 	    .json = json,
 	    .out = out,
+	    .datapath_call = datapath_call,
+	    .executor = state,
 	};
 	int error = command_run(&ctx, argc, argv, err, err_size);
 	if (!error && ctx.needs_datapath) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/util.h"
 
 struct control_mailbox {
 	pthread_mutex_t lock;
@@ -115,8 +116,19 @@ void control_mailbox_done(struct control_mailbox *mb, struct control_job *job)
 	pthread_mutex_unlock(&mb->lock);
 }
 
+bool control_job_step(struct control_job *job, struct datapath *dp)
+{
+	uint64_t start = time_now_ns();
+	bool done = job->step(job, dp);
+	uint64_t took = time_now_ns() - start;
+	job->steps++;
+	if (took > job->longest_step_ns)
+		job->longest_step_ns = took;
+	return done;
+}
+
 void control_job_run_here(struct control_job *job, struct datapath *dp)
 {
-	while (!job->step(job, dp))
+	while (!control_job_step(job, dp))
 		;
 }

@@ -7,6 +7,7 @@
 #define VSWITCH_MAILBOX_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct datapath;
 
@@ -18,6 +19,9 @@ struct control_job {
 	/* Set by a step when ports came or went: the data-plane thread
 	 * rebuilds the set of fds it sleeps on. */
 	bool ports_changed;
+	/* Kept by control_job_step(): how long forwarding waited for it. */
+	unsigned steps;
+	uint64_t longest_step_ns;
 };
 
 struct control_mailbox;
@@ -45,6 +49,8 @@ struct control_job *control_mailbox_take(struct control_mailbox *mb);
 /* The job is finished: wakes its poster. */
 void control_mailbox_done(struct control_mailbox *mb, struct control_job *job);
 
+/* Runs the job's next step, timing it; true once the job is finished. */
+bool control_job_step(struct control_job *job, struct datapath *dp);
 /* Runs `job` to its end on this thread: before the data-plane thread runs
  * (the startup file) and in unit tests. */
 void control_job_run_here(struct control_job *job, struct datapath *dp);

@@ -252,77 +252,137 @@ int show_ports(struct command_context *ctx, int argc, char **argv, char *err, si
 	return doc ? emit_json(ctx, doc) : 0;
 }
 
-struct fdb_show {
-	struct command_context *ctx;
-	const struct vswitch *sw;
-	uint16_t vid, port;
-	cJSON *doc;
-	unsigned shown;
+/* fdb show copies the table on the data-plane thread (a few milliseconds
+ * for a million entries) and renders it here, on the control thread, so
+ * listing a large table never holds forwarding for the seconds printing
+ * takes. */
+struct fdb_row {
+	uint64_t key;
+	uint32_t age;
+	uint16_t port;
+	bool is_static;
 };
 
-static void show_fdb_entry(const struct fdb_entry *e, void *arg)
+struct fdb_copy {
+	/* asked */
+	const char *sw, *port;
+	uint16_t vid;
+	/* answered */
+	int status;
+	char err[256];
+	struct fdb_row *rows;
+	size_t n_rows;
+	uint16_t port_index;
+	uint16_t n_ports;
+	char (*port_names)[PORT_NAME_MAX];
+	const struct vswitch *from;
+};
+
+static void copy_fdb_entry(const struct fdb_entry *e, void *arg)
 {
-	struct fdb_show *f = arg;
+	struct fdb_copy *c = arg;
 	uint16_t vid = fdb_key_vid(e->key);
-	if ((f->vid && vid != f->vid) || (f->port != PORT_INDEX_NONE && e->port != f->port))
+	if ((c->vid && vid != c->vid) || (c->port_index != PORT_INDEX_NONE && e->port != c->port_index))
 		return;
-	uint8_t mac[6];
-	char text[18];
-	mac_from_u64(e->key, mac);
-	const struct port *p = f->sw->ports[e->port];
-	bool is_static = e->flags & FDB_F_STATIC;
-	uint32_t age = f->sw->now - e->last_seen;
-	if (f->doc) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "vlan", vid);
-		cJSON_AddStringToObject(o, "mac", mac_format(mac, text));
-		cJSON_AddStringToObject(o, "port", p ? p->name : "?");
-		cJSON_AddStringToObject(o, "type", is_static ? "static" : "dynamic");
-		if (!is_static)
-			cJSON_AddNumberToObject(o, "age", age);
-		cJSON_AddItemToArray(f->doc, o);
-	} else {
-		char age_text[16] = "-";
-		if (!is_static)
-			snprintf(age_text, sizeof(age_text), "%u", age);
-		fprintf(f->ctx->out, "  %-5u %-17s  %-16s %-8s %s\n", vid, mac_format(mac, text),
-			p ? p->name : "?", is_static ? "static" : "dynamic", age_text);
+	c->rows[c->n_rows++] = (struct fdb_row){.key = e->key,
+						.age = c->from->now - e->last_seen,
+						.port = e->port,
+						.is_static = e->flags & FDB_F_STATIC};
+}
+
+static void copy_fdb(struct datapath *dp, void *arg)
+{
+	struct fdb_copy *c = arg;
+	const struct vswitch *sw = datapath_find_switch(dp, c->sw);
+	c->port_index = PORT_INDEX_NONE;
+	if (!sw) {
+		snprintf(c->err, sizeof(c->err), "fdb: no switch %s", c->sw);
+		c->status = -ENOENT;
+		return;
 	}
-	f->shown++;
+	const struct port *p = c->port ? switch_find_port(sw, c->port) : NULL;
+	if (c->port && !p) {
+		snprintf(c->err, sizeof(c->err), "fdb: no port %s on switch %s", c->port, sw->name);
+		c->status = -ENOENT;
+		return;
+	}
+	c->port_index = p ? p->index : PORT_INDEX_NONE;
+	c->rows = malloc((sw->fdb->count + 1) * sizeof(*c->rows));
+	c->port_names = calloc(sw->n_ports + 1u, sizeof(*c->port_names));
+	if (!c->rows || !c->port_names) {
+		snprintf(c->err, sizeof(c->err), "fdb: out of memory for %u entries", sw->fdb->count);
+		c->status = -ENOMEM;
+		return;
+	}
+	c->from = sw;
+	fdb_foreach(sw->fdb, copy_fdb_entry, c);
+	c->from = NULL;
+	c->n_ports = sw->n_ports;
+	for (uint16_t i = 0; i < sw->n_ports; i++)
+		if (sw->ports[i])
+			copy_name(c->port_names[i], PORT_NAME_MAX, sw->ports[i]->name);
+}
+
+static void show_fdb_row(struct command_context *ctx, const struct fdb_copy *c,
+			 const struct fdb_row *r, cJSON *doc)
+{
+	uint8_t mac[6];
+	char text[18], age_text[16] = "-";
+	mac_from_u64(r->key, mac);
+	const char *port = r->port < c->n_ports && c->port_names[r->port][0]
+			       ? c->port_names[r->port]
+			       : "?";
+	if (doc) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "vlan", fdb_key_vid(r->key));
+		cJSON_AddStringToObject(o, "mac", mac_format(mac, text));
+		cJSON_AddStringToObject(o, "port", port);
+		cJSON_AddStringToObject(o, "type", r->is_static ? "static" : "dynamic");
+		if (!r->is_static)
+			cJSON_AddNumberToObject(o, "age", r->age);
+		cJSON_AddItemToArray(doc, o);
+		return;
+	}
+	if (!r->is_static)
+		snprintf(age_text, sizeof(age_text), "%u", r->age);
+	fprintf(ctx->out, "  %-5u %-17s  %-16s %-8s %s\n", fdb_key_vid(r->key),
+		mac_format(mac, text), port, r->is_static ? "static" : "dynamic", age_text);
 }
 
 int show_fdb(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
 {
-	if (!ctx->dp)
-		return no_datapath(err, n);
-	struct fdb_show f = {.ctx = ctx, .port = PORT_INDEX_NONE};
-	if (!(f.sw = datapath_find_switch(ctx->dp, argv[0]))) {
-		snprintf(err, n, "fdb: no switch %s", argv[0]);
-		return -ENOENT;
-	}
+	struct fdb_copy c = {.sw = argv[0]};
 	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "vlan")) {
-			f.vid = (uint16_t)atoi(argv[i + 1]);
-		} else if (!strcmp(argv[i], "port")) {
-			const struct port *p = switch_find_port(f.sw, argv[i + 1]);
-			if (!p) {
-				snprintf(err, n, "fdb: no port %s on switch %s", argv[i + 1],
-					 f.sw->name);
-				return -ENOENT;
-			}
-			f.port = p->index;
-		}
+		if (!strcmp(argv[i], "vlan"))
+			c.vid = (uint16_t)atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "port"))
+			c.port = argv[i + 1];
 	}
-	if (ctx->json)
-		f.doc = cJSON_CreateArray();
+	if (ctx->dp)
+		copy_fdb(ctx->dp, &c);
+	else if (ctx->datapath_call)
+		ctx->datapath_call(ctx->executor, copy_fdb, &c);
 	else
+		return no_datapath(err, n);
+	int status = c.status;
+	if (status) {
+		snprintf(err, n, "%s", c.err);
+		goto out;
+	}
+	cJSON *doc = ctx->json ? cJSON_CreateArray() : NULL;
+	if (!doc)
 		fprintf(ctx->out, "  %-5s %-17s  %-16s %-8s %s\n", "VLAN", "MAC", "PORT", "TYPE",
 			"AGE");
-	fdb_foreach(f.sw->fdb, show_fdb_entry, &f);
-	if (f.doc)
-		return emit_json(ctx, f.doc);
-	fprintf(ctx->out, "%u entries\n", f.shown);
-	return 0;
+	for (size_t i = 0; i < c.n_rows; i++)
+		show_fdb_row(ctx, &c, &c.rows[i], doc);
+	if (doc)
+		status = emit_json(ctx, doc);
+	else
+		fprintf(ctx->out, "%zu entries\n", c.n_rows);
+out:
+	free(c.rows);
+	free(c.port_names);
+	return status;
 }
 
 static void vlan_members(const struct vswitch *sw, unsigned vid, char *untagged, char *tagged,

@@ -232,12 +232,12 @@ def module_strings(tree):
 
 
 def command_lists(node):
-    """The list literals an expression builds a command from: [..] + [..],
-    X if C else Y, a tuple of lists."""
+    """The argument lists (as (elements, line)) an expression builds a
+    command from: [..] + [..], X if C else Y, a tuple of lists."""
     if isinstance(node, (ast.List, ast.Tuple)):
         if node.elts and all(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts):
             return [v for e in node.elts for v in command_lists(e)]
-        return [node]
+        return [(node.elts, node.lineno)]
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return command_lists(node.left) + command_lists(node.right)
     if isinstance(node, ast.IfExp):
@@ -266,11 +266,10 @@ def python_calls(text):
             if name in RUNNERS:
                 for a in args:
                     vectors += command_lists(a)
-                first = [value(a) for a in args[:2]]
-                if name == "sh" and first and first[0]:
-                    found.append((first[0], node.lineno))
-                elif name in ("run", "in_ns") and len(first) == 2 and not first[0] and first[1]:
-                    found.append((first[1], node.lineno))  # run(ns, "ping", ...)
+                if name == "sh":  # sh("ip", "link", ...)
+                    vectors.append((args, node.lineno))
+                elif name in ("run", "in_ns") and len(args) > 1 and value(args[0]) is None:
+                    vectors.append((args[1:], node.lineno))  # run(ns, "ping", ...)
             shell = name in ("system", "popen") or any(
                 k.arg == "shell" and getattr(k.value, "value", False) for k in node.keywords)
             if shell and args:
@@ -290,12 +289,12 @@ def python_calls(text):
             imports += [(a.name.split(".")[0], node.lineno) for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             imports.append((node.module.split(".")[0], node.lineno))
-    for v in vectors:
-        words = [value(e) for e in v.elts]
+    for elements, line in vectors:
+        words = [value(e) for e in elements]
         if words and words[0]:
-            found.append((words[0], v.lineno))
+            found.append((words[0], line))
         if words[:3] == ["ip", "netns", "exec"] and len(words) > 4 and words[4]:
-            found.append((words[4], v.lineno))
+            found.append((words[4], line))
     return found, imports
 
 
@@ -359,11 +358,12 @@ def test_the_scanner_finds_calls_in_each_language():
     """Guards the guard: a scanner that finds nothing would pass every map."""
     py, imports = python_calls(
         'import scapy.all\nimport os\nsubprocess.run(["ip", "link"] + x)\nsh("sysctl", "-w")\n'
+        'sh("ip", "netns", "exec", ns, "ethtool", "-k")\n'
         'n.run(ns, "ping", "-c", "1")\nd.run("port", "show")\ncmd = ["apt-get", "download"]\n'
         'os.system("ip netns exec %s tcpdump -n" % ns)\nshutil.which("perf")\n'
         'Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", "x"])\n')
-    assert sorted(w for w, _ in py) == ["/usr/bin/python3", "apt-get", "ip", "ip", "ip", "perf",
-                                        "ping", "sysctl", "tcpdump"]
+    assert sorted(w for w, _ in py) == ["/usr/bin/python3", "apt-get", "ethtool", "ip", "ip", "ip",
+                                        "ip", "perf", "ping", "sysctl", "tcpdump"]
     assert [m for m, _ in imports] == ["scapy", "os"]
     sh = shell_commands('# comment: ls\nset -eu\nx=$(nproc) # od\nif ! command -v valgrind '
                         '>/dev/null; then\n\tawk \'{ print "meson" }\' f | sort\nfi\n'

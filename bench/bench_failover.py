@@ -28,6 +28,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+import programs  # noqa: E402
 
 EVENTS = [
     # name, what happens, how long to stream, whether it is a failover
@@ -125,6 +127,7 @@ def main():
     if os.geteuid() != 0:
         print("bench-failover: needs root (network namespaces); skipped")
         return 0
+    programs.require("bench-failover")
     os.environ["VSWITCH_BUILD"] = os.path.abspath(args.build)
     from sea_lab import FAST, SeaLab  # after VSWITCH_BUILD is set
 

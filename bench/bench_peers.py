@@ -31,15 +31,14 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import programs  # noqa: E402
+
 OVS_CTL = "/usr/share/openvswitch/scripts/ovs-ctl"
 SUBNET = "10.201.0."  # inside the namespaces only, so runs cannot collide
 IP_A, IP_B = SUBNET + "1", SUBNET + "2"
 OFFLOADS_OFF = ["tx", "off", "tso", "off", "gso", "off", "gro", "off"]
 STALL_GBPS = 0.01  # below this a TCP run counts as stalled
-
-# Debian package for each command the run needs; perf is optional.
-NEEDED = {"ip": "iproute2", "iperf3": "iperf3", "ethtool": "ethtool",
-          "ping": "iputils-ping", "ovs-vsctl": "openvswitch-switch"}
 
 
 def log(*words):
@@ -553,17 +552,11 @@ def summarise(results, systems):
 
 
 def ensure_tools(systems):
-    missing = sorted({pkg for cmd, pkg in NEEDED.items() if not shutil.which(cmd)
-                      and (cmd != "ovs-vsctl" or "ovs" in systems)})
-    if missing and shutil.which("apt-get"):
-        log("installing " + " ".join(missing))
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "install", "-y", "-q"] + missing, env=env,
-                       stdout=subprocess.DEVNULL)
-    still = [cmd for cmd in NEEDED if not shutil.which(cmd)
-             and (cmd != "ovs-vsctl" or "ovs" in systems)]
-    if still:
-        sys.exit("bench-peers: missing commands: %s" % " ".join(still))
+    """Installs what the run needs (tools/programs.tsv, bench-peers) when it
+    is missing, Open vSwitch only if it runs; stops with one line naming
+    whatever still is. perf is optional."""
+    leave_out = [] if "ovs" in systems else ["ovs-vsctl", OVS_CTL]
+    programs.require("bench-peers", leave_out=leave_out, install_missing=True)
 
 
 def main():

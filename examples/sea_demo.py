@@ -14,6 +14,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+import programs  # noqa: E402
 
 
 def main():
@@ -22,6 +24,7 @@ def main():
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("sea_demo: needs root (network namespaces)")
+    programs.require("demo")
     os.environ["VSWITCH_BUILD"] = os.path.abspath(args.build)
     from sea_lab import SeaLab  # after VSWITCH_BUILD is set
 

@@ -9,7 +9,10 @@ import shutil
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+import programs  # noqa: E402
 from seed_lab import ENDPOINTS, SeedLab, expected  # noqa: E402
 
 
@@ -19,6 +22,7 @@ def main():
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("seed_demo: needs root (network namespaces)")
+    programs.require("demo")
     workdir = tempfile.mkdtemp(prefix="vswitch-demo-")
     lab = SeedLab(args.build, workdir)
     try:

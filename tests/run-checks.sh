@@ -1,6 +1,6 @@
 #!/bin/sh
-# Runs every unit test (cmocka), every fuzz target and the end-to-end tests
-# (pytest) of a sanitizer build,
+# Runs every unit test (cmocka), every fuzz target, the tree checks and the
+# end-to-end tests (pytest) of a sanitizer build,
 # prints each runner's summary, and ends with one line "N passed, N failed".
 # Usage: tests/run-checks.sh BUILD_DIR FUZZ_SECONDS
 set -u
@@ -59,25 +59,34 @@ for f in "$build"/tests/fuzz_*; do
 	fi
 done
 
+# Runs pytest on a directory of tests/ with Debian's interpreter
+# (python3-pytest and python3-scapy live there) and adds up its summary.
+run_pytest()
+{
+	VSWITCH_BUILD=$(cd "$build" && pwd) /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		"tests/$1" >"$log/pytest-$1" 2>&1
+	rc=$?
+	summary=$(tail -1 "$log/pytest-$1")
+	p=$(echo "$summary" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p; s/^\([0-9][0-9]*\) passed.*/\1/p' | head -1)
+	f=$(echo "$summary" | grep -o '[0-9]* \(failed\|error\|errors\)' | awk '{s += $1} END {print s + 0}')
+	p=${p:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1 # pytest itself failed (collection error, a missing program, no tests)
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then
+		cat "$log/pytest-$1"
+	else
+		echo "   $summary"
+	fi
+}
+
+echo "== tree checks (pytest: tools/programs.tsv holds everything the tree calls)"
+run_pytest tools
+
 echo "== end-to-end tests (pytest + scapy, real vswitchd, namespaces)"
-# Debian's interpreter: python3-pytest and python3-scapy live there.
-VSWITCH_BUILD=$(cd "$build" && pwd) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e \
-	>"$log/pytest" 2>&1
-rc=$?
-summary=$(tail -1 "$log/pytest")
-p=$(echo "$summary" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p; s/^\([0-9][0-9]*\) passed.*/\1/p' | head -1)
-f=$(echo "$summary" | grep -o '[0-9]* \(failed\|error\|errors\)' | awk '{s += $1} END {print s + 0}')
-p=${p:-0}
-if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-	f=1 # pytest itself failed (collection error, no tests)
-fi
-passed=$((passed + p))
-failed=$((failed + f))
-if [ "$f" -ne 0 ]; then
-	cat "$log/pytest"
-else
-	echo "   $summary"
-fi
+run_pytest e2e
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,12 +1,19 @@
 #!/bin/sh
-# Installs the Debian packages vswitch needs, only those missing.
-# Usage: tools/install-deps.sh   (as root; otherwise it names what to install)
+# Installs the Debian packages vswitch needs, only those missing: every
+# package of tools/programs.tsv that is installed by "deps" (the few a
+# benchmark installs itself, and optional ones, are left to it).
+# Usage: tools/install-deps.sh          (as root; otherwise it names what to install)
+#        tools/install-deps.sh --list   (prints the packages, one a line)
 set -eu
 
-packages="clang libclang-rt-dev meson ninja-build pkg-config libcmocka-dev libpcap-dev
-tcpdump valgrind libcjson-dev libsystemd-dev
-python3 python3-pytest python3-scapy iproute2 iperf3 ethtool
-qemu-system-x86 busybox-static"
+map="$(dirname "$0")/programs.tsv"
+# The package column of "deps" rows, comments and blank lines aside.
+packages=$(awk '{ sub(/#.*/, "") } NF == 4 && $4 == "deps" { print $2 }' "$map" | sort -u)
+
+if [ "${1:-}" = --list ]; then
+	echo "$packages"
+	exit 0
+fi
 
 missing=""
 for p in $packages; do

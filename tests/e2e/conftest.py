@@ -8,11 +8,15 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import programs  # noqa: E402
 
 BUILD = os.environ.get("VSWITCH_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 VSWITCHD = os.path.abspath(os.path.join(BUILD, "vswitchd"))
@@ -118,6 +122,15 @@ class Daemon:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode if self.proc else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def programs_installed():
+    """Stops the whole run with one line when a program the tests call is
+    missing (tools/programs.tsv), rather than letting each test fail on it."""
+    missing = programs.missing("check")
+    if missing:
+        pytest.exit(programs.message(missing), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture

@@ -12,15 +12,20 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import programs  # noqa: E402
+
 CACHE = os.environ.get("VSWITCH_GUEST_CACHE", "/var/cache/vswitch-test-guest")
 QEMU = "qemu-system-x86_64"
 BUSYBOX = "/bin/busybox"  # from busybox-static: no shared libraries to copy in
-# What the host needs for a guest; the test installs them when missing.
-PACKAGES = ["qemu-system-x86", "busybox-static"]
+# What the host needs for a guest (tools/programs.tsv); the test installs
+# them when missing.
+PACKAGES = programs.packages(n for n in programs.load() if n.what in (QEMU, BUSYBOX))
 # Debian builds these as modules (CONFIG_VIRTIO_PCI=m, CONFIG_VIRTIO_NET=m);
 # their dependencies (virtio, virtio_ring, net_failover, failover, ...) are
 # read from the modules themselves and loaded first.

@@ -89,6 +89,30 @@ static char *running_config(struct control_fixture *f)
 	return text;
 }
 
+/* The live state and the model, to compare after a refusal. */
+struct snapshot {
+	char *live, *model;
+};
+
+static struct snapshot take_snapshot(struct control_fixture *f)
+{
+	return (struct snapshot){describe_live(f->state.dp), running_config(f)};
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+	free(s->live);
+	free(s->model);
+}
+
+static void assert_unchanged(struct control_fixture *f, const struct snapshot *before)
+{
+	struct snapshot now = take_snapshot(f);
+	assert_string_equal(now.live, before->live);
+	assert_string_equal(now.model, before->model);
+	snapshot_free(&now);
+}
+
 static void build_base(struct control_fixture *f)
 {
 	assert_int_equal(run(f, "switch add hv fdb-capacity 100"), 0);
@@ -124,8 +148,7 @@ static void test_every_failure_point_of_an_apply_is_undone(void **state)
 	struct control_fixture *f = *state;
 	build_base(f);
 	write_file(f->path, big_change);
-	char *live_before = describe_live(f->state.dp);
-	char *model_before = running_config(f);
+	struct snapshot before = take_snapshot(f);
 	unsigned failures = 0;
 	for (unsigned nth = 1; nth < 100; nth++) {
 		config_apply_fail_at(nth);
@@ -134,43 +157,30 @@ static void test_every_failure_point_of_an_apply_is_undone(void **state)
 			break;
 		failures++;
 		assert_non_null(strstr(f->err, "injected failure"));
-		char *live = describe_live(f->state.dp);
-		char *model = running_config(f);
-		assert_string_equal(live, live_before);
-		assert_string_equal(model, model_before);
-		free(live);
-		free(model);
+		assert_unchanged(f, &before);
 	}
 	config_apply_fail_at(0);
 	/* switch vios, hv's table, ports vm2 (rebuilt), vm4, ent0, trk, ctl, s0 */
 	assert_int_equal(failures, 8);
 	char *live = describe_live(f->state.dp);
-	assert_string_not_equal(live, live_before);
+	assert_string_not_equal(live, before.live);
 	assert_non_null(strstr(live, "switch hv mode 0 capacity 200"));
 	assert_non_null(strstr(live, "sea s0"));
 	assert_null(strstr(live, "port up"));
 	free(live);
-	free(live_before);
-	free(model_before);
+	snapshot_free(&before);
 }
 
 static void test_capacity_below_the_static_macs_is_refused_before_anything_changes(void **state)
 {
 	struct control_fixture *f = *state;
 	build_base(f);
-	char *live_before = describe_live(f->state.dp);
-	char *model_before = running_config(f);
+	struct snapshot before = take_snapshot(f);
 	assert_int_not_equal(run(f, "switch set hv fdb-capacity 5"), 0);
 	assert_string_equal(f->err, "switch hv: 8 static MACs do not fit in fdb-capacity 5");
-	char *live = describe_live(f->state.dp);
-	char *model = running_config(f);
-	assert_string_equal(live, live_before);
-	assert_string_equal(model, model_before);
+	assert_unchanged(f, &before);
+	snapshot_free(&before);
 	assert_int_equal(datapath_find_switch(f->state.dp, "hv")->fdb->capacity, 100);
-	free(live);
-	free(model);
-	free(live_before);
-	free(model_before);
 }
 
 static void test_reload_that_overflows_the_table_changes_nothing(void **state)
@@ -179,8 +189,7 @@ static void test_reload_that_overflows_the_table_changes_nothing(void **state)
 	assert_int_equal(run(f, "switch add hv fdb-capacity 10"), 0);
 	assert_int_equal(run(f, "port add hv vm1 type pipe"), 0);
 	assert_int_equal(run(f, "port add hv vm2 type pipe"), 0);
-	char *live_before = describe_live(f->state.dp);
-	char *model_before = running_config(f);
+	struct snapshot before = take_snapshot(f);
 	/* vm2 goes, 12 static MACs come: a 10-entry table cannot take them. */
 	FILE *out = fopen(f->path, "w");
 	fprintf(out, "switch add hv fdb-capacity 10\nport add hv vm1 type pipe\n");
@@ -192,15 +201,9 @@ static void test_reload_that_overflows_the_table_changes_nothing(void **state)
 	snprintf(expect, sizeof(expect),
 		 "%s:1: switch hv: 12 static MACs do not fit in fdb-capacity 10", f->path);
 	assert_string_equal(f->err, expect);
-	char *live = describe_live(f->state.dp);
-	char *model = running_config(f);
-	assert_string_equal(live, live_before);
-	assert_string_equal(model, model_before);
+	assert_unchanged(f, &before);
+	snapshot_free(&before);
 	assert_non_null(datapath_find_port(f->state.dp, "vm2", NULL));
-	free(live);
-	free(model);
-	free(live_before);
-	free(model_before);
 }
 
 static void test_static_mac_takes_the_place_of_a_learned_one_in_a_full_table(void **state)

@@ -77,11 +77,13 @@ int config_apply(struct datapath *dp, const struct config *have, const struct co
 			continue;
 		const struct config_port *old = config_find_port(have, want->ports[i].name);
 		if (old) {
-			/* A rebuilt port may reopen the same device: close it first. */
+			/* A rebuilt port may reopen the same device: close it first,
+			 * keeping the device if it does, removing it if not. */
 			struct vswitch *sw;
 			struct port *live = datapath_find_port(dp, old->name, &sw);
 			if (live)
-				switch_del_port(sw, live);
+				switch_del_port(sw, live,
+						!config_port_same_device(old, &want->ports[i]));
 		}
 		new_ports[i] = open_port(&want->ports[i], err, err_size);
 		if (!new_ports[i]) {
@@ -111,7 +113,7 @@ int config_apply(struct datapath *dp, const struct config *have, const struct co
 		struct vswitch *sw;
 		struct port *live = datapath_find_port(dp, old->name, &sw);
 		if (live && (!p || !same_identity(old, p)))
-			switch_del_port(sw, live);
+			switch_del_port(sw, live, !p || !config_port_same_device(old, p));
 	}
 	for (size_t i = 0; i < have->n_switches; i++) {
 		const char *name = have->switches[i].name;

@@ -74,6 +74,11 @@ void config_del_switch(struct config *cfg, const char *name);
 void config_del_port(struct config *cfg, const char *name);
 void config_del_mac(struct config *cfg, struct config_mac *mac);
 void config_del_sea(struct config *cfg, const char *name);
+/* A port's type options as the NULL-terminated array port_create() takes. */
+void config_port_options(const struct config_port *p, const char *out[CONFIG_MAX_OPTIONS + 1]);
+/* Whether port b, rebuilt from a, drives the same device, which then keeps
+ * its addresses and routes (port_same_device); else a's device is removed. */
+bool config_port_same_device(const struct config_port *a, const struct config_port *b);
 /* Cross-checks the whole model. Returns 0 or -EINVAL with err set. */
 int config_check(const struct config *cfg, char *err, size_t err_size);
 /* Whether two models describe the same switches, ports and static MACs. */

@@ -26,11 +26,13 @@ $(SAN_BUILD)/build.ninja: | deps
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-# vswitchd and vswitchctl to /usr/local/bin, the systemd unit beside the
-# system's own (enable with: systemctl enable --now vswitchd).
+# vswitchd and vswitchctl to /usr/local/bin, the systemd units beside the
+# system's own (enable with: systemctl enable --now vswitchd, or one instance
+# per daemon: vswitchd@hyp vswitchd@vios1; docs/sea.md orders them).
 install: build
 	meson install -C $(BUILD) --skip-subprojects
 	install -D -m 0644 dist/vswitchd.service /usr/local/lib/systemd/system/vswitchd.service
+	install -D -m 0644 dist/vswitchd@.service /usr/local/lib/systemd/system/vswitchd@.service
 	install -d -m 0755 /etc/vswitch
 
 # The live seed scenario in namespaces needs root; without it the same

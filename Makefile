@@ -9,7 +9,8 @@ BUILD     := $(strip $(BUILD))
 SAN_BUILD := $(strip $(SAN_BUILD))
 FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
 
-.PHONY: all deps build install demo check unit fuzz bench bench-engine bench-peers bench-failover format clean
+.PHONY: all deps build install demo check unit fuzz bench bench-engine bench-peers bench-failover \
+	bench-restart format clean
 
 all: build
 
@@ -63,7 +64,12 @@ bench-peers: build
 bench-failover: build
 	/usr/bin/python3 bench/bench_failover.py --build $(BUILD)
 
-bench: bench-engine bench-peers bench-failover
+# A restart of vswitchd by SIGTERM and by SIGKILL under a 100/s ping to the
+# host's address on an internal port: the outage (needs root: namespaces).
+bench-restart: build
+	/usr/bin/python3 bench/bench_restart.py --build $(BUILD)
+
+bench: bench-engine bench-peers bench-failover bench-restart
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -60,12 +60,12 @@ class RestartLab:
     def host_view(self, ifname="int0"):
         """What the host knows of int0 that a restart must keep: MAC, MTU,
         tun flags, IPv4 addresses and routes ("linkdown" only says the
-        carrier is down)."""
-        return self.sh(self.host, "sh", "-c",
-                       "cat /sys/class/net/{0}/address /sys/class/net/{0}/mtu "
-                       "/sys/class/net/{0}/tun_flags; ip -4 -o addr show dev {0} | "
-                       "cut -d' ' -f7; ip route show dev {0} | sed 's/ linkdown//'"
-                       .format(ifname))
+        carrier is down). Partial when int0 is gone."""
+        return self.n.run(self.host, "sh", "-c",
+                          "cat /sys/class/net/{0}/address /sys/class/net/{0}/mtu "
+                          "/sys/class/net/{0}/tun_flags; ip -4 -o addr show dev {0} | "
+                          "cut -d' ' -f7; ip route show dev {0} | sed 's/ linkdown//'"
+                          .format(ifname)).stdout
 
     def ping(self, ns, address, wait="0.3"):
         return self.n.run(ns, "ping", "-c", "1", "-W", wait, address).returncode == 0

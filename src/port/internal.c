@@ -357,7 +357,7 @@ static void internal_remove(struct port *port)
 {
 	struct internal_port *in = port->priv;
 	/* Not persistent any more: the interface goes with our fd. */
-	int error = tun_set_persist(in->fd, false);
+	int error = in->fd < 0 ? 0 : tun_set_persist(in->fd, false);
 	if (error)
 		log_error("port %s: interface '%s' not removed: %s", port->name, in->ifname,
 			  strerror(-error));
@@ -371,7 +371,8 @@ static int internal_recv(struct port *port, struct packet_pool *pool, struct pac
 	uint8_t spill; /* a byte past the buffer: a frame that reaches it did not fit */
 	int received = 0;
 	if (UNLIKELY(in->fd < 0)) {
-		vnic_retry(port, in);
+		if (in->vnic)
+			vnic_retry(port, in);
 		return 0; /* frames, if attached now, come at the next call */
 	}
 	while (batch->count < BATCH_SIZE) {
@@ -390,10 +391,17 @@ static int internal_recv(struct port *port, struct packet_pool *pool, struct pac
 			packet_free(p);
 			if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
 				break;
-			if (e == EBADFD && in->vnic) {
-				/* The tap was deleted under us: wait for a new one. */
-				log_error("port %s: tap '%s' went away; waiting for it, link down",
-					  port->name, in->ifname);
+			if (e == EBADFD) {
+				/* Deleted under us (ip link del): a vnic waits for a
+				 * new tap; an internal port stays down, not polled. */
+				if (in->vnic)
+					log_error("port %s: tap '%s' went away; waiting for it, "
+						  "link down",
+						  port->name, in->ifname);
+				else
+					log_error("port %s: interface '%s' was deleted; port del "
+						  "and port add make it again",
+						  port->name, in->ifname);
 				internal_detach(in);
 				in->last_error = -ENODEV;
 				break;

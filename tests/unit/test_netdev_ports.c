@@ -965,6 +965,23 @@ static void test_internal_port_carries_the_host_ip_traffic(void **state)
 	free_batch(&got);
 }
 
+static void test_internal_interface_deleted_under_the_port_leaves_it_down(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	f->port = open_port(f, &internal_port_class, "br6", NULL);
+	assert_non_null(f->port);
+	assert_int_equal(sh("ip link del br6"), 0);
+	/* Not an error on every poll (the fd would wake the daemon for ever):
+	 * the port lets go and reports no link. */
+	struct packet_batch batch;
+	packet_batch_init(&batch);
+	assert_int_equal(f->port->class->recv(f->port, f->pool, &batch), 0);
+	assert_int_equal(f->port->class->recv(f->port, f->pool, &batch), 0);
+	assert_false(f->port->class->carrier(f->port));
+	assert_int_equal(f->port->class->wait_fd(f->port), -1);
+}
+
 static void test_internal_port_refuses_an_interface_it_cannot_own(void **state)
 {
 	REQUIRE_NETNS();
@@ -1141,6 +1158,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_internal_interface_keeps_mac_address_route_and_mtu_across_a_close, setup,
 		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_internal_interface_deleted_under_the_port_leaves_it_down, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_internal_port_refuses_an_interface_it_cannot_own,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -7,19 +7,17 @@ namespace whose vswitchd has an internal port with the host's address and a
 route, and a client behind an afpacket port. A `ping -i 0.01` stream runs
 from the client to the host's address; one second in, the daemon is stopped
 and started again on the same startup file. For each restart we report the
-outage (the longest time between two replies in a row, less one interval),
-the echoes lost, and how long the daemon took from the signal to ready
-(READY: its startup file applied, the control socket answering). Goal
-(issue 14): replies within 3 s of ready; the outage itself is what it costs.
+outage (the longest run of echoes lost in a row, times the interval: in
+sending time, so a ping process the machine did not schedule for a while is
+not taken for an outage), the echoes lost, and the time from the signal to
+ready (the startup file applied, the control socket answering; the harness
+polls it every 50 ms). Goal (issue 14): replies within 3 s of ready.
 
 A last row runs the same with --remove-devices, which is what a stop did
 before issue 14: the host's interface comes back without its address, and
 no reply comes at all.
 
 Usage: bench_restart.py --build DIR [--rounds N] [--json FILE]"""
-import argparse
-import json
-import os
 import shutil
 import signal
 import statistics
@@ -27,8 +25,7 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+import e2e_lab
 
 STREAM_SECONDS = 4
 RESTART_AT = 1.0
@@ -43,11 +40,10 @@ def one_restart(lab, sig):
     took, _ = lab.restart(sig)
     ready = time.time()
     output, _ = ping.communicate(timeout=STREAM_SECONDS + 10)
-    sent, replies, gap = parse_ping(output, INTERVAL)
-    after = [float(line[1:line.index("]")]) for line in output.splitlines()
-             if line.startswith("[") and "bytes from" in line]
-    first = min((t for t in after if t > ready), default=None)
-    return {"outage_ms": gap * 1000, "lost": sent - replies, "ready_ms": took * 1000,
+    sent, replies, run = parse_ping(output)
+    first = min((t for t, _ in replies if t > ready), default=None)
+    return {"outage_ms": run * INTERVAL * 1000, "lost": sent - len(replies),
+            "ready_ms": took * 1000,
             "reply_after_ready_ms": None if first is None else (first - ready) * 1000}
 
 
@@ -72,15 +68,9 @@ def spread(values, fmt="%5d (%4d-%4d)"):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--build", required=True)
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--json", help="also write the results here")
-    args = ap.parse_args()
-    if os.geteuid() != 0:
-        print("bench-restart: needs root (network namespaces); skipped")
+    args = e2e_lab.parse_args(__doc__, "bench-restart", 5)
+    if not args:
         return 0
-    os.environ["VSWITCH_BUILD"] = os.path.abspath(args.build)
 
     cases = [("SIGTERM, restart", signal.SIGTERM, args.rounds, ()),
              ("SIGKILL, restart", signal.SIGKILL, args.rounds, ()),
@@ -104,9 +94,7 @@ def main():
             label, spread([r["outage_ms"] for r in results]),
             spread([r["lost"] for r in results], "%3d (%3d-%3d)"),
             spread([r["ready_ms"] for r in results]), "met" if met else "NOT MET"))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
+    e2e_lab.write_json(args, report)
     return 0
 
 

@@ -93,14 +93,18 @@ class RestartLab:
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def parse_ping(output, interval=0.01):
-    """(sent, replies, longest gap between two replies in a row minus one
-    interval, in seconds) from `ping -D` output."""
-    sent, times = 0, []
+def parse_ping(output):
+    """From `ping -D` output: echoes sent, the (time, icmp_seq) of each reply,
+    and the longest run of echoes lost in a row. That run times the interval
+    is the outage in sending time; the time between two replies would count
+    a ping process the machine did not schedule as an outage too."""
+    sent, replies = 0, []
     for line in output.splitlines():
         if "bytes from" in line and line.startswith("["):
-            times.append(float(line[1:line.index("]")]))
+            seq = int(line.split("icmp_seq=")[1].split()[0])
+            replies.append((float(line[1:line.index("]")]), seq))
         elif "packets transmitted" in line:
             sent = int(line.split()[0])
-    gap = max((b - a for a, b in zip(times, times[1:])), default=0.0)
-    return sent, len(times), max(0.0, gap - interval)
+    seqs = sorted(seq for _, seq in replies)
+    run = max((b - a - 1 for a, b in zip([0] + seqs, seqs + [sent + 1])), default=sent)
+    return sent, replies, run

@@ -42,6 +42,17 @@ def wait_until(what, timeout):
     return True
 
 
+def tear_down(vm, d, n, tap):
+    """Whatever a test got to: QEMU killed, vswitchd stopped, the namespace
+    and the tap (which outlives vswitchd) removed."""
+    if vm is not None:
+        vm.kill()
+    d.stop()
+    n.cleanup()
+    if os.path.exists("/sys/class/net/" + tap):
+        subprocess.run(["ip", "link", "del", tap], capture_output=True)
+
+
 def test_guest_and_namespace_ping_each_other_through_a_tap_port(image, workdir):
     n = Netns()
     d = Daemon(tempfile.mkdtemp(dir=workdir), "")
@@ -84,12 +95,7 @@ def test_guest_and_namespace_ping_each_other_through_a_tap_port(image, workdir):
         assert not os.path.exists("/sys/class/net/" + tap)
         print("guest console:\n%s\nnamespace ping:\n%s" % (vm.console(), r.stdout))
     finally:
-        if vm is not None:
-            vm.kill()
-        d.stop()
-        n.cleanup()
-        if os.path.exists("/sys/class/net/" + tap):
-            subprocess.run(["ip", "link", "del", tap], capture_output=True)
+        tear_down(vm, d, n, tap)
 
 
 def tap_view(tap):
@@ -160,9 +166,4 @@ def test_guest_keeps_pinging_through_a_tap_across_a_switch_restart(image, workdi
         d.ctl("port", "del", "vm1")
         assert not os.path.exists("/sys/class/net/" + tap)
     finally:
-        if vm is not None:
-            vm.kill()
-        d.stop()
-        n.cleanup()
-        if os.path.exists("/sys/class/net/" + tap):
-            subprocess.run(["ip", "link", "del", tap], capture_output=True)
+        tear_down(vm, d, n, tap)

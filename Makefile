@@ -9,7 +9,8 @@ BUILD     := $(strip $(BUILD))
 SAN_BUILD := $(strip $(SAN_BUILD))
 FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
 
-.PHONY: all deps build install demo check unit fuzz bench bench-engine bench-peers bench-failover bench-reload format clean
+.PHONY: all deps build install demo check unit fuzz bench bench-engine bench-peers bench-failover \
+	bench-restart bench-reload format clean
 
 all: build
 
@@ -26,11 +27,13 @@ $(SAN_BUILD)/build.ninja: | deps
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-# vswitchd and vswitchctl to /usr/local/bin, the systemd unit beside the
-# system's own (enable with: systemctl enable --now vswitchd).
+# vswitchd and vswitchctl to /usr/local/bin, the systemd units beside the
+# system's own (enable with: systemctl enable --now vswitchd, or one instance
+# per daemon: vswitchd@hyp vswitchd@vios1; docs/sea.md orders them).
 install: build
 	meson install -C $(BUILD) --skip-subprojects
 	install -D -m 0644 dist/vswitchd.service /usr/local/lib/systemd/system/vswitchd.service
+	install -D -m 0644 dist/vswitchd@.service /usr/local/lib/systemd/system/vswitchd@.service
 	install -d -m 0755 /etc/vswitch
 
 # The live seed scenario in namespaces needs root; without it the same
@@ -66,7 +69,12 @@ bench-failover: build
 bench-reload: build
 	/usr/bin/python3 bench/bench_reload.py --build $(BUILD)
 
-bench: bench-engine bench-peers bench-failover bench-reload
+# A restart of vswitchd by SIGTERM and by SIGKILL under a 100/s ping to the
+# host's address on an internal port: the outage (needs root: namespaces).
+bench-restart: build
+	/usr/bin/python3 bench/bench_restart.py --build $(BUILD)
+
+bench: bench-engine bench-peers bench-failover bench-restart bench-reload
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -18,18 +18,12 @@ it dying while its carrier stays up (ARP monitor, default 200 ms interval,
 and 50 ms); then the primary's return.
 
 Usage: bench_failover.py --build DIR [--rounds N] [--json FILE]"""
-import argparse
-import json
-import os
 import shutil
 import statistics
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
-sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-import programs  # noqa: E402
+import e2e_lab
 
 EVENTS = [
     # name, what happens, how long to stream, whether it is a failover
@@ -119,16 +113,9 @@ def run_bonds(rounds):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--build", required=True)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--json", help="also write the results here")
-    args = ap.parse_args()
-    if os.geteuid() != 0:
-        print("bench-failover: needs root (network namespaces); skipped")
+    args = e2e_lab.parse_args(__doc__, "bench-failover", 3)
+    if not args:
         return 0
-    programs.require("bench-failover")
-    os.environ["VSWITCH_BUILD"] = os.path.abspath(args.build)
     from sea_lab import FAST, SeaLab  # after VSWITCH_BUILD is set
 
     report = {}
@@ -160,9 +147,7 @@ def main():
             report[label]["events"][name] = {"outage_ms": outages, "lost": lost,
                                              "duplicates": dups}
     report["bonds"] = run_bonds(args.rounds)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
+    e2e_lab.write_json(args, report)
     return 0
 
 

@@ -26,9 +26,7 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
-
+import e2e_lab  # noqa: F401 (the labs' directory on the import path)
 import stream  # noqa: E402
 from conftest import Daemon, Netns, unique  # noqa: E402
 
@@ -98,7 +96,9 @@ def main():
     ap.add_argument("--sizes", default="10000,30000,50000,100000")
     args = ap.parse_args()
     if os.geteuid() != 0:
-        sys.exit("bench_reload: needs root (network namespaces)")
+        print("bench-reload: needs root (network namespaces); skipped")
+        return
+    e2e_lab.programs.require("bench-reload")
     sizes = [int(s) for s in args.sizes.split(",")]
     builds = [("this build", os.path.abspath(args.build))]
     if args.old:

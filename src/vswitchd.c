@@ -134,10 +134,14 @@ static void *dataplane_main(void *arg)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: vswitchd [--config FILE] [--socket PATH] [--packets N]\n"
+		"usage: vswitchd [--config FILE] [--socket PATH] [--packets N] [--remove-devices]\n"
 		"  --config FILE   startup file of vswitchctl commands (save writes it)\n"
 		"  --socket PATH   control socket (default %s)\n"
-		"  --packets N     packet buffers in the pool (default %d)\n",
+		"  --packets N     packet buffers in the pool (default %d)\n"
+		"  --remove-devices\n"
+		"                  at shutdown, remove the devices vswitchd made (internal ports'\n"
+		"                  interfaces, taps); by default they stay, with their addresses\n"
+		"                  and routes, for the next start to adopt\n",
 		CONTROL_DEFAULT_SOCKET, DEFAULT_PACKETS);
 }
 
@@ -147,11 +151,13 @@ int main(int argc, char **argv)
 	    {"config", required_argument, NULL, 'c'},
 	    {"socket", required_argument, NULL, 's'},
 	    {"packets", required_argument, NULL, 'p'},
+	    {"remove-devices", no_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL, *socket_path = CONTROL_DEFAULT_SOCKET;
 	unsigned long packets = DEFAULT_PACKETS;
+	bool remove_devices = false;
 	int opt;
 	log_set_program("vswitchd");
 	while ((opt = getopt_long(argc, argv, "c:s:p:h", longopts, NULL)) != -1) {
@@ -168,6 +174,9 @@ int main(int argc, char **argv)
 				fprintf(stderr, "vswitchd: --packets must be 1024-1048576\n");
 				return 2;
 			}
+			break;
+		case 'r':
+			remove_devices = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -236,8 +245,8 @@ int main(int argc, char **argv)
 	status = 0;
 out:
 	control_server_close(&server);
-	/* Closing the ports removes the devices vswitchd created. */
-	datapath_destroy(state.dp);
+	/* The devices ports made stay for the next start unless told otherwise. */
+	datapath_destroy(state.dp, remove_devices);
 	config_free(state.running);
 	control_mailbox_destroy(mailbox);
 	if (signals_fd >= 0)

@@ -195,8 +195,14 @@ static int open_ports(struct config_apply *a, struct datapath *dp, char *err, si
 			continue;
 		struct vswitch *sw;
 		struct port *live = datapath_find_port(dp, p->name, &sw);
-		if (live) /* rebuilt: it may reopen the same device, close it first */
-			switch_del_port(sw, live);
+		const struct config_port *old = config_find_port(a->have, p->name);
+		/* Rebuilt on the same device: closed, its device kept for the new
+		 * port (and for an undo) to adopt. On other devices: it runs on
+		 * until step 2 removes it with its device, so an undo finds it
+		 * whole. On a device of another type: removed now, the one case
+		 * an undo cannot give back the device's addresses. */
+		if (live && !config_port_devices_apart(old, p))
+			switch_del_port(sw, live, !config_port_same_device(old, p));
 		a->ports_changed = true;
 		a->new_ports[i] = open_port(a->want, p, err, n);
 		if (!a->new_ports[i])
@@ -290,11 +296,15 @@ static void delete_gone(struct config_apply *a, struct datapath *dp)
 		if (sea && (!s || strcmp(s->sw, have->seas[i].sw)))
 			datapath_del_sea(dp, sea);
 	}
+	/* Ports gone, and rebuilt ones left running by step 1: with their
+	 * devices (a port rebuilt on its own device was closed already). */
 	for (size_t i = 0; i < have->n_ports; i++) {
+		const struct config_port *old = &have->ports[i];
+		const struct config_port *p = config_find_port(want, old->name);
 		struct vswitch *sw;
-		struct port *live = datapath_find_port(dp, have->ports[i].name, &sw);
-		if (live && !config_find_port(want, have->ports[i].name)) {
-			switch_del_port(sw, live);
+		struct port *live = datapath_find_port(dp, old->name, &sw);
+		if (live && (!p || !same_identity(old, p))) {
+			switch_del_port(sw, live, true);
 			a->ports_changed = true;
 		}
 	}

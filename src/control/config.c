@@ -502,6 +502,29 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 	return 0;
 }
 
+void config_port_options(const struct config_port *p, const char *out[CONFIG_MAX_OPTIONS + 1])
+{
+	for (int i = 0; i < p->n_options; i++)
+		out[i] = p->options[i];
+	out[p->n_options] = NULL;
+}
+
+bool config_port_same_device(const struct config_port *a, const struct config_port *b)
+{
+	const char *options_a[CONFIG_MAX_OPTIONS + 1], *options_b[CONFIG_MAX_OPTIONS + 1];
+	config_port_options(a, options_a);
+	config_port_options(b, options_b);
+	return port_same_device(a->name, a->type, options_a, b->type, options_b);
+}
+
+bool config_port_devices_apart(const struct config_port *a, const struct config_port *b)
+{
+	const char *options_a[CONFIG_MAX_OPTIONS + 1], *options_b[CONFIG_MAX_OPTIONS + 1];
+	config_port_options(a, options_a);
+	config_port_options(b, options_b);
+	return port_devices_apart(a->name, a->type, options_a, b->type, options_b);
+}
+
 /* ---- whole-model checks ------------------------------------------------- */
 
 /* Two ports on one interface would each see the other's frames: refused
@@ -520,9 +543,7 @@ static int check_interfaces(const struct config *cfg, char *err, size_t err_size
 		if (!class || !class->interfaces)
 			continue;
 		const char *options[CONFIG_MAX_OPTIONS + 1];
-		for (int o = 0; o < p->n_options; o++)
-			options[o] = p->options[o];
-		options[p->n_options] = NULL;
+		config_port_options(p, options);
 		char names[16][PORT_IFNAME_MAX];
 		int k = class->interfaces(p->name, options, names, 16);
 		struct used *grown = realloc(used, (n_used + (size_t)k + 1) * sizeof(*used));

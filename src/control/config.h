@@ -83,6 +83,13 @@ void config_del_switch(struct config *cfg, const char *name);
 void config_del_port(struct config *cfg, const char *name);
 void config_del_mac(struct config *cfg, struct config_mac *mac);
 void config_del_sea(struct config *cfg, const char *name);
+/* A port's type options as the NULL-terminated array port_create() takes. */
+void config_port_options(const struct config_port *p, const char *out[CONFIG_MAX_OPTIONS + 1]);
+/* Whether port b, rebuilt from a, drives the same device, which then keeps
+ * its addresses and routes (port_same_device); else a's device is removed. */
+bool config_port_same_device(const struct config_port *a, const struct config_port *b);
+/* Whether b can be opened while a still runs: their interfaces differ. */
+bool config_port_devices_apart(const struct config_port *a, const struct config_port *b);
 /* "FILE:LINE: " for an object of a loaded file (line != 0), else "". */
 const char *config_where(const struct config *cfg, unsigned line, char *buf, size_t size);
 /* Cross-checks the whole model, also that it fits: static MACs within each

@@ -19,14 +19,22 @@ struct datapath *datapath_create(uint32_t packets, uint32_t data_room)
 	return dp;
 }
 
-void datapath_destroy(struct datapath *dp)
+void datapath_destroy(struct datapath *dp, bool remove_devices)
 {
 	if (!dp)
 		return;
 	for (size_t i = 0; i < dp->n_seas; i++)
 		sea_destroy(dp->seas[i]);
-	for (size_t i = 0; i < dp->n_switches; i++)
-		switch_destroy(dp->switches[i]);
+	for (size_t i = 0; i < dp->n_switches; i++) {
+		struct vswitch *sw = dp->switches[i];
+		/* Not switch_del_port(): the switch goes, its tables need no
+		 * update. */
+		for (uint16_t p = 0; remove_devices && p < sw->n_ports; p++) {
+			port_remove(sw->ports[p]);
+			sw->ports[p] = NULL;
+		}
+		switch_destroy(sw);
+	}
 	packet_pool_destroy(dp->pool);
 	free(dp);
 }

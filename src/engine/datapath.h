@@ -23,8 +23,10 @@ struct datapath {
 
 /* A datapath with a pool of `packets` buffers of `data_room` bytes. */
 struct datapath *datapath_create(uint32_t packets, uint32_t data_room);
-/* Destroys every SEA, switch and port, then the pool; NULL is a no-op. */
-void datapath_destroy(struct datapath *dp);
+/* Destroys every SEA, switch and port, then the pool; NULL is a no-op. The
+ * devices ports made stay for the next start (port_destroy), unless
+ * `remove_devices` (vswitchd --remove-devices: port_remove). */
+void datapath_destroy(struct datapath *dp, bool remove_devices);
 struct vswitch *datapath_find_switch(const struct datapath *dp, const char *name);
 /* Finds a port by name in any switch; *sw (if not NULL) gets its switch. */
 struct port *datapath_find_port(const struct datapath *dp, const char *name, struct vswitch **sw);

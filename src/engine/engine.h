@@ -175,7 +175,8 @@ void switch_config_init(struct switch_config *config);
 /* Creates an empty switch whose ports use `pool`. NULL with err set. */
 struct vswitch *switch_create(const char *name, const struct switch_config *config,
 			      struct packet_pool *pool, char *err, size_t err_size);
-/* Destroys the switch and every port on it; NULL is a no-op. */
+/* Destroys the switch and every port on it, keeping the ports' persistent
+ * devices (port_destroy); NULL is a no-op. */
 void switch_destroy(struct vswitch *sw);
 /* Checks a port configuration's ranges and combinations. */
 int port_config_validate(const char *name, const struct port_config *config, char *err,
@@ -189,8 +190,10 @@ int switch_add_port(struct vswitch *sw, struct port *port, const struct port_con
 /* Replaces a port's settings; MACs learned on VLANs it leaves are flushed. */
 int switch_configure_port(struct vswitch *sw, struct port *port, const struct port_config *config,
 			  char *err, size_t err_size);
-/* Removes and destroys a port, flushing its MACs. */
-void switch_del_port(struct vswitch *sw, struct port *port);
+/* Removes and destroys a port, flushing its MACs. `remove_device`: the port
+ * leaves the model (or changes type or device), so the devices it made go
+ * too (port_remove); else they stay for a port that reopens them. */
+void switch_del_port(struct vswitch *sw, struct port *port, bool remove_device);
 struct port *switch_find_port(const struct vswitch *sw, const char *name);
 /* Adds a static MAC on a port, which must be a member of vid. */
 int switch_add_static_mac(struct vswitch *sw, struct port *port, uint16_t vid, const uint8_t *mac,

@@ -202,7 +202,7 @@ int switch_configure_port(struct vswitch *sw, struct port *port, const struct po
 	return 0;
 }
 
-void switch_del_port(struct vswitch *sw, struct port *port)
+void switch_del_port(struct vswitch *sw, struct port *port, bool remove_device)
 {
 	fdb_flush(sw->fdb, port->index, NULL, true);
 	sw->ports[port->index] = NULL;
@@ -213,7 +213,10 @@ void switch_del_port(struct vswitch *sw, struct port *port)
 	while (sw->n_ports > 0 && !sw->ports[sw->n_ports - 1])
 		sw->n_ports--;
 	switch_update_vlans(sw);
-	port_destroy(port);
+	if (remove_device)
+		port_remove(port);
+	else
+		port_destroy(port);
 }
 
 struct port *switch_find_port(const struct vswitch *sw, const char *name)

@@ -83,13 +83,59 @@ struct port *port_create(const char *name, const char *type, const char *const *
 	return port;
 }
 
+static void port_free(struct port *port, void (*release)(struct port *port))
+{
+	packet_batch_free(&port->txq);
+	release(port);
+	free(port);
+}
+
 void port_destroy(struct port *port)
 {
-	if (!port)
-		return;
-	packet_batch_free(&port->txq);
-	port->class->close(port);
-	free(port);
+	if (port)
+		port_free(port, port->class->close);
+}
+
+void port_remove(struct port *port)
+{
+	if (port)
+		port_free(port, port->class->remove ? port->class->remove : port->class->close);
+}
+
+#define PORT_MAX_INTERFACES 16 /* a bond's members and then some */
+
+bool port_same_device(const char *name, const char *type_a, const char *const *options_a,
+		      const char *type_b, const char *const *options_b)
+{
+	if (strcmp(type_a, type_b) != 0)
+		return false;
+	const struct port_class *class = port_class_find(type_a);
+	if (!class || !class->interfaces)
+		return true; /* no device to keep or lose */
+	char a[PORT_MAX_INTERFACES][PORT_IFNAME_MAX], b[PORT_MAX_INTERFACES][PORT_IFNAME_MAX];
+	int n = class->interfaces(name, options_a, a, PORT_MAX_INTERFACES);
+	if (n != class->interfaces(name, options_b, b, PORT_MAX_INTERFACES))
+		return false;
+	for (int i = 0; i < n; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+bool port_devices_apart(const char *name, const char *type_a, const char *const *options_a,
+			const char *type_b, const char *const *options_b)
+{
+	const struct port_class *a = port_class_find(type_a), *b = port_class_find(type_b);
+	if (!a || !b || !a->interfaces || !b->interfaces)
+		return false;
+	char ia[PORT_MAX_INTERFACES][PORT_IFNAME_MAX], ib[PORT_MAX_INTERFACES][PORT_IFNAME_MAX];
+	int na = a->interfaces(name, options_a, ia, PORT_MAX_INTERFACES);
+	int nb = b->interfaces(name, options_b, ib, PORT_MAX_INTERFACES);
+	for (int i = 0; i < na; i++)
+		for (int j = 0; j < nb; j++)
+			if (strcmp(ia[i], ib[j]) == 0)
+				return false;
+	return true;
 }
 
 const char *port_option(const char *const *options, const char *key)

@@ -35,8 +35,21 @@ struct port_class {
 	int (*open)(struct port *port, const char *const *options, char *err, size_t err_size);
 
 	/* Releases everything open() took, including packets still queued.
-	 * Required. */
+	 * A device the port made stays: an internal port's interface and a
+	 * VM's tap are persistent, so a restart, a crash or a port rebuilt on
+	 * the same device keeps them with their MAC, addresses, routes and MTU,
+	 * and the next open() of that type and device adopts them. Required. */
 	void (*close)(struct port *port);
+
+	/* What close() does, and then removes the devices close() would keep.
+	 * Called instead of close() when the port leaves for good — gone from
+	 * the model, or rebuilt with another type or device — and at a
+	 * shutdown with --remove-devices: the caller decides, the provider
+	 * never guesses. Devices the port did not make (an afpacket's NIC, a
+	 * tap libvirt made, the tap a vnic attached to) stay; one still in use
+	 * elsewhere (a tap a QEMU holds) stays and is logged. NULL: the type
+	 * makes no device, close() is all. */
+	void (*remove)(struct port *port);
 
 	/* Receives at most BATCH_SIZE - batch->count frames into `batch`,
 	 * buffers taken from `pool`. A frame whose tag the kernel stripped sets
@@ -131,8 +144,22 @@ void port_config_init(struct port_config *config);
 /* Allocates a port and opens its I/O. NULL with a message in err on failure. */
 struct port *port_create(const char *name, const char *type, const char *const *options, char *err,
 			 size_t err_size);
-/* Closes the I/O and frees the port; port_destroy(NULL) is a no-op. */
+/* Closes the I/O and frees the port, keeping its persistent devices (see
+ * close); port_destroy(NULL) is a no-op. */
 void port_destroy(struct port *port);
+/* The same, removing the devices the port made (see remove): for a port
+ * that leaves the model. port_remove(NULL) is a no-op. */
+void port_remove(struct port *port);
+/* Whether a port rebuilt from (type_a, options_a) to (type_b, options_b)
+ * drives the same device, which it then keeps, with its addresses and
+ * routes: the same type and the same interfaces(). Pure. */
+bool port_same_device(const char *name, const char *type_a, const char *const *options_a,
+		      const char *type_b, const char *const *options_b);
+/* Whether ports of these types and options drive interfaces known to be
+ * all different, so the second can be opened while the first still runs
+ * (false when a type cannot say which interfaces it drives). */
+bool port_devices_apart(const char *name, const char *type_a, const char *const *options_a,
+			const char *type_b, const char *const *options_b);
 static inline void port_count_drop(struct port *port, enum drop_reason reason, uint64_t n)
 {
 	port->counters.drops[reason] += n;

@@ -5,13 +5,12 @@
  * We then reach the tap's host side the way the Linux bridge does, through a
  * packet socket carrying the virtio-net header (afpacket.c's I/O), so GSO
  * super-frames from the guest cross the switch whole. The carrier is up while
- * a QEMU has the queue open. A tap this port created is deleted with it. */
+ * a QEMU has the queue open. The tap outlives the daemon (tun.c): a restart
+ * finds it, the guest never sees its vNIC go; a tap vswitchd made is removed
+ * with the port (remove), never by a restart. */
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
-#include <linux/ethtool.h>
 #include <linux/if_tun.h>
-#include <linux/sockios.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,27 +21,13 @@
 #include "../lib/log.h"
 #include "../lib/util.h"
 #include "afpacket.h"
-
-#define TAP_FLAGS (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)
+#include "tun.h"
 
 struct tap_port {
 	struct afpacket_io *io;
 	char ifname[IFNAMSIZ];
-	bool created; /* by us: delete it on close */
+	bool ours; /* vswitchd made it (now, or before a restart): removable */
 };
-
-/* True when `ifname` is a tap (tun driver in TAP mode), not a tun (L3) device
- * or another kind of interface. */
-static bool is_tap(int ctl, const char *ifname)
-{
-	struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
-	struct ifreq ifr = {0};
-	copy_name(ifr.ifr_name, sizeof(ifr.ifr_name), ifname);
-	ifr.ifr_data = (void *)&info;
-	if (ioctl(ctl, SIOCETHTOOL, &ifr) < 0)
-		return false;
-	return strcmp(info.driver, "tun") == 0 && strcmp(info.bus_info, "tap") == 0;
-}
 
 /* Parses owner=USER|UID or group=GROUP|GID; -1 when the option is absent. */
 static int parse_id(const struct port *port, const char *const *options, const char *key, long *out,
@@ -83,54 +68,24 @@ static int parse_id(const struct port *port, const char *const *options, const c
 static int tap_create(const struct port *port, const char *ifname, long owner, long group,
 		      char *err, size_t err_size)
 {
-	int error = 0;
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	int fd = tun_attach(ifname, true);
 	if (fd < 0) {
-		error = -errno;
-		snprintf(err, err_size, "port %s: cannot open /dev/net/tun: %s", port->name,
-			 strerror(errno));
-		goto out;
-	}
-	struct ifreq ifr = {0};
-	copy_name(ifr.ifr_name, sizeof(ifr.ifr_name), ifname);
-	/* IFF_TUN_EXCL: create, never attach to what is there. */
-	ifr.ifr_flags = (short)(TAP_FLAGS | IFF_TUN_EXCL);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		error = errno == EBUSY ? -EEXIST : -errno;
-		if (error != -EEXIST)
+		if (fd != -EEXIST)
 			snprintf(err, err_size, "port %s: cannot create tap '%s': %s", port->name,
-				 ifname, strerror(errno));
-		goto out;
+				 ifname, strerror(-fd));
+		return fd;
 	}
+	int error = 0;
 	if ((owner >= 0 && ioctl(fd, TUNSETOWNER, (unsigned long)owner) < 0) ||
-	    (group >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)group) < 0) ||
-	    ioctl(fd, TUNSETPERSIST, 1UL) < 0) {
+	    (group >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)group) < 0))
 		error = -errno;
+	if (!error)
+		error = tun_keep(fd, ifname, port->name);
+	if (error)
 		snprintf(err, err_size, "port %s: cannot make tap '%s' persistent: %s", port->name,
-			 ifname, strerror(errno));
-		goto out; /* closing the fd removes the non-persistent tap */
-	}
-out:
-	if (fd >= 0)
-		close(fd);
+			 ifname, strerror(-error));
+	close(fd); /* a tap that is not persistent goes with it */
 	return error;
-}
-
-/* Deletes a persistent tap: attach to it, clear the flag, let go. A tap still
- * open elsewhere (a running QEMU) cannot be attached to; it is left in place
- * rather than pulled from under a running guest. */
-static void tap_delete(const char *port_name, const char *ifname)
-{
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	struct ifreq ifr = {0};
-	copy_name(ifr.ifr_name, sizeof(ifr.ifr_name), ifname);
-	ifr.ifr_flags = TAP_FLAGS;
-	if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 0UL) < 0)
-		log_error("port %s: tap '%s' not deleted: %s%s", port_name, ifname, strerror(errno),
-			  errno == EBUSY ? " (still open, by QEMU?); 'ip link del' removes it"
-					 : "");
-	if (fd >= 0)
-		close(fd);
 }
 
 static int tap_open(struct port *port, const char *const *options, char *err, size_t err_size)
@@ -139,6 +94,7 @@ static int tap_open(struct port *port, const char *const *options, char *err, si
 	struct afpacket_io_config config;
 	struct tap_port *tap = NULL;
 	long owner, group;
+	bool created = false;
 	int ctl = -1;
 	int error = port_check_options(port, options, known, err, err_size);
 	if (!error)
@@ -168,18 +124,24 @@ static int tap_open(struct port *port, const char *const *options, char *err, si
 
 	error = tap_create(port, tap->ifname, owner, group, err, err_size);
 	if (error == -EEXIST) {
-		/* Made by libvirt, or by us before a restart: use it as it is. */
-		if (!is_tap(ctl, tap->ifname)) {
+		/* Made by libvirt, or by us before a restart: use it as it is.
+		 * The exclusive create failed without attaching, so the tap's
+		 * flags and vnet header stay as its QEMU set them. */
+		if (!tun_is_tap(ctl, tap->ifname)) {
 			snprintf(err, err_size, "port %s: interface '%s' exists and is not a tap",
 				 port->name, tap->ifname);
-			error = -EEXIST;
 			goto out;
 		}
+		tap->ours = tun_is_marked(tap->ifname);
+		log_info("port %s: adopted tap '%s'%s", port->name, tap->ifname,
+			 tap->ours ? " made before a restart"
+				   : " made by someone else (kept on removal)");
 		error = 0;
 	} else if (error) {
 		goto out;
 	} else {
-		tap->created = true;
+		tap->ours = true;
+		created = true;
 	}
 	/* Up, so the packet socket can send and the carrier follows QEMU. */
 	error = afpacket_netdev_set_up(ctl, tap->ifname);
@@ -197,22 +159,32 @@ out:
 	if (ctl >= 0)
 		close(ctl);
 	if (tap) {
-		if (tap->created)
-			tap_delete(port->name, tap->ifname);
+		if (created)
+			tun_remove(port->name, tap->ifname);
 		free(tap);
 	}
 	return error;
 }
 
-static void tap_close(struct port *port)
+static void tap_release(struct port *port, bool remove)
 {
 	struct tap_port *tap = port->priv;
 	/* The socket goes first: it holds a reference to the device. */
 	afpacket_io_close(tap->io);
-	if (tap->created)
-		tap_delete(port->name, tap->ifname);
+	if (remove && tap->ours)
+		tun_remove(port->name, tap->ifname);
 	free(tap);
 	port->priv = NULL;
+}
+
+static void tap_close(struct port *port)
+{
+	tap_release(port, false);
+}
+
+static void tap_remove(struct port *port)
+{
+	tap_release(port, true);
 }
 
 static int tap_recv(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
@@ -249,6 +221,7 @@ const struct port_class tap_port_class = {
     .type = "tap",
     .open = tap_open,
     .close = tap_close,
+    .remove = tap_remove,
     .recv = tap_recv,
     .send = tap_send,
     .carrier = tap_carrier,

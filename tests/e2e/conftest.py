@@ -30,11 +30,13 @@ def unique(prefix):
 
 class Daemon:
     """One vswitchd process on its own socket and startup file, in network
-    namespace `netns` if given."""
+    namespace `netns` if given, with extra command-line `args`. It can be
+    stopped and started again on the same socket and file (a restart)."""
 
-    def __init__(self, workdir, config_text=None, netns=None):
+    def __init__(self, workdir, config_text=None, netns=None, args=()):
         self.workdir = workdir
         self.netns = netns
+        self.args = list(args)
         self.socket = os.path.join(workdir, "vswitchd.sock")
         self.config = os.path.join(workdir, "vswitch.conf")
         self.log = open(os.path.join(workdir, "vswitchd.log"), "w+")
@@ -48,7 +50,7 @@ class Daemon:
         # `ip netns exec` execs: the PID is vswitchd's own.
         self.proc = subprocess.Popen(
             prefix + [VSWITCHD, "--config", self.config, "--socket", self.socket,
-                      "--packets", "4096"],
+                      "--packets", "4096"] + self.args,
             stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
             deadline = time.time() + 10
@@ -172,8 +174,9 @@ class Netns:
         self.namespaces = []
         self.links = []
 
-    def add(self, prefix="vsn"):
-        name = unique(prefix)
+    def add(self, prefix="vsn", name=None):
+        """A new namespace: unique(prefix), or `name` chosen beforehand."""
+        name = name or unique(prefix)
         sh("ip", "netns", "add", name)
         self.namespaces.append(name)
         sh("ip", "-n", name, "link", "set", "lo", "up")
@@ -198,6 +201,16 @@ class Netns:
         sh("ip", "-n", ns, "link", "set", ns_name, "up")
         sh("ip", "link", "set", host_name, "up")
         return host_name
+
+    def link(self, ns_a, name_a, ns_b, name_b):
+        """A veth between two namespaces of this test, ends named name_a in
+        ns_a and name_b in ns_b, both up."""
+        tmp_a, tmp_b = unique("vla"), unique("vlb")
+        sh("ip", "link", "add", tmp_a, "type", "veth", "peer", "name", tmp_b)
+        for tmp, ns, name in ((tmp_a, ns_a, name_a), (tmp_b, ns_b, name_b)):
+            sh("ip", "link", "set", tmp, "netns", ns)
+            sh("ip", "-n", ns, "link", "set", tmp, "name", name)
+            sh("ip", "-n", ns, "link", "set", name, "up")
 
     def run(self, ns, *cmd, check=False, timeout=60):
         return subprocess.run(["ip", "netns", "exec", ns] + list(cmd), capture_output=True,

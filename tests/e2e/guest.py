@@ -1,9 +1,11 @@
 """A small Linux guest for end-to-end tests under QEMU: Debian's own kernel and
 a busybox initramfs whose /init brings eth0 up, pings a peer, prints marker
-lines on the serial console, answers pings until the host says "done", and
-powers off. Everything comes from Debian packages (the kernel .deb fetched
-once with `apt-get download`); the result is cached and rebuilt only when
-missing or when its inputs (this file's /init, busybox, the modules) change."""
+lines on the serial console, optionally goes on pinging for a while (so a
+test can watch the replies across a restart of the switch), answers pings
+until the host says "done", and powers off. Everything comes from Debian
+packages (the kernel .deb fetched once with `apt-get download`); the result
+is cached and rebuilt only when missing or when its inputs (this file's
+/init, busybox, the modules) change."""
 import ctypes
 import fcntl
 import gzip
@@ -35,8 +37,10 @@ MODULES = ["virtio_pci", "virtio_net"]
 # the kernel does not know is put in init's environment.
 INIT = r"""#!/bin/busybox sh
 # /init of the vswitch test guest. Environment from the kernel command line:
-# guest_addr (CIDR for eth0), guest_peer (address to ping), guest_linger
-# (seconds to stay up answering pings unless a line arrives on the console).
+# guest_addr (CIDR for eth0), guest_peer (address to ping), guest_stream
+# (if set: seconds to go on pinging the peer, 5 a second, each reply on the
+# console), guest_linger (seconds to stay up answering pings unless a line
+# arrives on the console).
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -55,6 +59,11 @@ if ping -c 3 -i 0.5 -w 15 "$guest_peer"; then
     echo "GUEST-PING-OK"
 else
     echo "GUEST-PING-FAIL"
+fi
+if [ -n "$guest_stream" ]; then
+    echo "GUEST-STREAM"
+    ping -i 0.2 -w "$guest_stream" "$guest_peer"
+    echo "GUEST-STREAM-END"
 fi
 echo "GUEST-LISTENING"
 read -t "${guest_linger:-5}" line

@@ -20,6 +20,7 @@ def vios(daemon, netns):
     real = netns.veth(unique("bhr"), ns)
     m1, m2 = netns.veth(unique("bhm"), ns, ns_name="m1"), netns.veth(unique("bhm"), ns, ns_name="m2")
     trk, ctl = unique("bht"), unique("bhc")
+    netns.links += [trk, ctl]  # internal ports' interfaces outlive the daemon
     daemon.ctl("switch", "add", "vios")
     daemon.ctl("port", "add", "vios", "ent0", "type", "afpacket", "dev=" + real)
     daemon.ctl("port", "add", "vios", "trk", "type", "internal", "dev=" + trk, "vids", "3")

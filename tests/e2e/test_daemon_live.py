@@ -1,6 +1,7 @@
 """The daemon at work: configuration changes while traffic flows, two
-switches joined by a patch port, and a shutdown that removes the host
-interfaces vswitchd created."""
+switches joined by a patch port, and a shutdown with --remove-devices that
+removes the host interfaces vswitchd created (without it they stay:
+test_restart.py)."""
 import os
 import subprocess
 import tempfile
@@ -83,17 +84,24 @@ def test_patch_port_joins_two_switches(env):
     assert d.json("port", "show", "up")[0]["carrier"] is False
 
 
-def test_shutdown_removes_the_interfaces_vswitchd_created(env):
-    d, n = env
-    d.ctl("switch", "add", "sw")
+def test_shutdown_with_remove_devices_removes_the_interfaces_vswitchd_created(workdir):
+    n = Netns()
     host_if, vm_if = unique("vsi"), unique("vst")
-    d.ctl("port", "add", "sw", "host", "type", "internal", "dev=" + host_if)
-    d.ctl("port", "add", "sw", "vm", "type", "tap", "dev=" + vm_if)
-    assert os.path.exists("/sys/class/net/" + host_if)
-    assert os.path.exists("/sys/class/net/" + vm_if)
-    assert d.stop() == 0
-    assert not os.path.exists("/sys/class/net/" + host_if)
-    assert not os.path.exists("/sys/class/net/" + vm_if)
+    n.links += [host_if, vm_if]  # removed by the clean-up if the test fails
+    d = Daemon(tempfile.mkdtemp(dir=workdir), "", args=["--remove-devices"])
+    try:
+        d.start()
+        d.ctl("switch", "add", "sw")
+        d.ctl("port", "add", "sw", "host", "type", "internal", "dev=" + host_if)
+        d.ctl("port", "add", "sw", "vm", "type", "tap", "dev=" + vm_if)
+        assert os.path.exists("/sys/class/net/" + host_if)
+        assert os.path.exists("/sys/class/net/" + vm_if)
+        assert d.stop() == 0
+        assert not os.path.exists("/sys/class/net/" + host_if)
+        assert not os.path.exists("/sys/class/net/" + vm_if)
+    finally:
+        d.stop()
+        n.cleanup()
 
 
 def test_bond_fails_over_and_says_why(env):

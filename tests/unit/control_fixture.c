@@ -23,7 +23,7 @@ int control_fixture_setup(void **state)
 int control_fixture_teardown(void **state)
 {
 	struct control_fixture *f = *state;
-	datapath_destroy(f->state.dp);
+	datapath_destroy(f->state.dp, false);
 	config_free(f->state.running);
 	free(f->output);
 	unlink(f->path);

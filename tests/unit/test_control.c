@@ -117,7 +117,7 @@ static void test_saved_config_rebuilds_the_same_state(void **state)
 	assert_false(p->config.learning);
 	free(text);
 	free(before);
-	datapath_destroy(fresh.dp);
+	datapath_destroy(fresh.dp, false);
 	config_free(fresh.running);
 }
 

@@ -1,5 +1,7 @@
 /* test_netdev_ports.c — the ports on real Linux interfaces: afpacket on a
- * veth, tap as QEMU sees it, internal in the host stack. Needs root: the
+ * veth, tap as QEMU sees it, internal in the host stack, vnic on another
+ * port's tap; what each keeps when the port closes and removes when it is
+ * removed. Needs root: the
  * process moves into a private network namespace (and a mount namespace, so
  * /sys/class/net shows that namespace) which disappears with it, so nothing
  * is left behind and parallel runs cannot collide. Without root every test
@@ -94,9 +96,16 @@ static struct port *open_port(struct fixture *f, const struct port_class *class,
 	return port_create(name, class->type, options, f->err, sizeof(f->err));
 }
 
+/* Closes the port as a stopping daemon does: persistent devices stay. */
 static void close_port(struct port *port)
 {
 	port_destroy(port);
+}
+
+/* Closes the port as `port del` does: the devices it made go. */
+static void remove_port(struct port *port)
+{
+	port_remove(port);
 }
 
 static int raw_socket(const char *ifname, bool vnet)
@@ -256,7 +265,7 @@ static int teardown(void **state)
 	/* The peer first: a VM is shut down before its port is deleted. */
 	if (f->peer >= 0)
 		close(f->peer);
-	close_port(f->port);
+	remove_port(f->port);
 	if (!skip_reason)
 		sh("ip link del va 2>/dev/null");
 	int result = f->pool->available == f->pool->size ? 0 : -1;
@@ -668,7 +677,7 @@ static void test_tap_creates_a_device_without_carrier_until_qemu_attaches(void *
 	close(f->peer);
 	f->peer = -1;
 	assert_true(wait_carrier(f->port, false));
-	close_port(f->port);
+	remove_port(f->port);
 	f->port = NULL;
 	assert_false(netdev_exists("vm1"));
 }
@@ -712,15 +721,64 @@ static void test_tap_passes_frames_between_qemu_and_the_switch(void **state)
 	packet_batch_init(&got);
 	assert_int_equal(port_collect(f->port, f->pool, &got, 1, 200, from_test_source), 0);
 
-	/* The guest goes away, then the port: the tap it made goes too. */
+	/* The guest goes away, then the port is removed: the tap it made goes
+	 * too. */
 	close(f->peer);
 	f->peer = -1;
-	close_port(f->port);
+	remove_port(f->port);
 	f->port = NULL;
 	assert_false(netdev_exists("tapvm2"));
 }
 
-static void test_tap_still_open_by_qemu_is_left_in_place_on_close(void **state)
+/* The tap's flags as the kernel reports them through the QEMU fd. */
+static short qemu_flags(int fd)
+{
+	struct ifreq ifr = {0};
+	assert_int_equal(ioctl(fd, TUNGETIFF, &ifr), 0);
+	return ifr.ifr_flags;
+}
+
+static void test_tap_outlives_a_closed_port_and_is_removed_by_the_next(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	f->port = open_port(f, &tap_port_class, "vm6", NULL);
+	assert_non_null(f->port);
+	f->peer = qemu_attach("vm6");
+	short flags = qemu_flags(f->peer);
+	assert_true(flags & IFF_VNET_HDR);
+
+	/* A daemon stops: the guest keeps its vNIC, flags and all. */
+	close_port(f->port);
+	f->port = NULL;
+	assert_true(netdev_exists("vm6"));
+	assert_int_equal(qemu_flags(f->peer), flags);
+
+	/* The next daemon adopts it without touching the guest's queue, and
+	 * frames flow again. */
+	f->port = open_port(f, &tap_port_class, "vm6", NULL);
+	assert_non_null(f->port);
+	assert_int_equal(qemu_flags(f->peer), flags);
+	assert_true(wait_carrier(f->port, true));
+	uint8_t frame[2048];
+	struct virtio_net_hdr h = {0};
+	make_frame(frame, 120, 9);
+	struct iovec iov[2] = {{&h, sizeof(h)}, {frame, 120}};
+	assert_int_equal(writev(f->peer, iov, 2), (ssize_t)(sizeof(h) + 120));
+	struct packet_batch got;
+	packet_batch_init(&got);
+	assert_int_equal(port_collect(f->port, f->pool, &got, 1, 1000, from_test_source), 1);
+	free_batch(&got);
+
+	/* It knows the tap as one vswitchd made: removing the port removes it. */
+	close(f->peer);
+	f->peer = -1;
+	remove_port(f->port);
+	f->port = NULL;
+	assert_false(netdev_exists("vm6"));
+}
+
+static void test_tap_still_open_by_qemu_is_left_in_place_on_removal(void **state)
 {
 	REQUIRE_NETNS();
 	struct fixture *f = *state;
@@ -728,7 +786,7 @@ static void test_tap_still_open_by_qemu_is_left_in_place_on_close(void **state)
 	assert_non_null(f->port);
 	f->peer = qemu_attach("vm5");
 	/* Deleting the port does not pull the vNIC from under a running guest. */
-	close_port(f->port);
+	remove_port(f->port);
 	f->port = NULL;
 	assert_true(netdev_exists("vm5"));
 	close(f->peer);
@@ -736,7 +794,7 @@ static void test_tap_still_open_by_qemu_is_left_in_place_on_close(void **state)
 	assert_int_equal(sh("ip link del vm5"), 0);
 }
 
-static void test_tap_made_by_someone_else_is_kept_on_close(void **state)
+static void test_tap_made_by_someone_else_is_kept_on_removal(void **state)
 {
 	REQUIRE_NETNS();
 	struct fixture *f = *state;
@@ -744,7 +802,7 @@ static void test_tap_made_by_someone_else_is_kept_on_close(void **state)
 	const char *const options[] = {"dev=libvirt0", NULL};
 	f->port = open_port(f, &tap_port_class, "vm3", options);
 	assert_non_null(f->port);
-	close_port(f->port);
+	remove_port(f->port);
 	f->port = NULL;
 	assert_true(netdev_exists("libvirt0"));
 	assert_int_equal(sh("ip link del libvirt0"), 0);
@@ -796,9 +854,70 @@ static void test_internal_port_is_an_interface_of_the_host_stack(void **state)
 	assert_int_equal(raw_recv(f->peer, buf, sizeof(buf), &tci, &tpid), 180);
 	assert_memory_equal(buf, frame, 180);
 
-	close_port(f->port);
+	close(f->peer);
+	f->peer = -1;
+	remove_port(f->port);
 	f->port = NULL;
 	assert_false(netdev_exists("br0"));
+}
+
+/* What the host knows of br4 that a restart must not change (a route's
+ * "linkdown" marks only the carrier). */
+static void host_view(char *out, size_t size)
+{
+	FILE *p = popen("cat /sys/class/net/br4/address /sys/class/net/br4/mtu "
+			"/sys/class/net/br4/tun_flags; ip -4 -o addr show dev br4 | cut -d' ' -f7; "
+			"ip route show dev br4 | sed 's/ linkdown//'",
+			"r");
+	assert_non_null(p);
+	size_t n = fread(out, 1, size - 1, p);
+	out[n] = '\0';
+	pclose(p);
+}
+
+static void test_internal_interface_keeps_mac_address_route_and_mtu_across_a_close(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	f->port = open_port(f, &internal_port_class, "br4", NULL);
+	assert_non_null(f->port);
+	assert_int_equal(sh("ip link set br4 mtu 1400 && ip addr add 10.198.0.1/24 dev br4 && "
+			    "ip route add 10.197.0.0/24 via 10.198.0.2"),
+			 0);
+	char before[1024], during[1024], after[1024];
+	host_view(before, sizeof(before));
+	assert_non_null(strstr(before, "10.198.0.1/24"));
+	assert_non_null(strstr(before, "10.197.0.0/24 via 10.198.0.2"));
+	assert_non_null(strstr(before, "\n1400\n"));
+
+	/* The daemon stops (or dies): the host keeps its interface, carrier
+	 * down. */
+	close_port(f->port);
+	f->port = NULL;
+	host_view(during, sizeof(during));
+	assert_string_equal(during, before);
+	assert_int_equal(sh("ip route show dev br4 | grep -q linkdown"), 0);
+
+	/* The next start adopts it as it is and it carries traffic again. */
+	f->port = open_port(f, &internal_port_class, "br4", NULL);
+	assert_non_null(f->port);
+	assert_true(wait_carrier(f->port, true));
+	host_view(after, sizeof(after));
+	assert_string_equal(after, before);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(s >= 0);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
+	inet_pton(AF_INET, "10.198.0.9", &to.sin_addr);
+	assert_int_equal(sendto(s, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	close(s);
+	struct packet_batch got;
+	packet_batch_init(&got);
+	assert_int_equal(port_collect(f->port, f->pool, &got, 1, 2000, is_arp), 1);
+	free_batch(&got);
+
+	remove_port(f->port);
+	f->port = NULL;
+	assert_false(netdev_exists("br4"));
 }
 
 static void test_internal_frame_larger_than_buffer_is_counted_oversize(void **state)
@@ -846,16 +965,140 @@ static void test_internal_port_carries_the_host_ip_traffic(void **state)
 	free_batch(&got);
 }
 
-static void test_internal_port_refuses_an_existing_interface(void **state)
+static void test_internal_interface_deleted_under_the_port_leaves_it_down(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	f->port = open_port(f, &internal_port_class, "br6", NULL);
+	assert_non_null(f->port);
+	assert_int_equal(sh("ip link del br6"), 0);
+	/* Not an error on every poll (the fd would wake the daemon for ever):
+	 * the port lets go and reports no link. */
+	struct packet_batch batch;
+	packet_batch_init(&batch);
+	assert_int_equal(f->port->class->recv(f->port, f->pool, &batch), 0);
+	assert_int_equal(f->port->class->recv(f->port, f->pool, &batch), 0);
+	assert_false(f->port->class->carrier(f->port));
+	assert_int_equal(f->port->class->wait_fd(f->port), -1);
+}
+
+static void test_internal_port_refuses_an_interface_it_cannot_own(void **state)
 {
 	REQUIRE_NETNS();
 	struct fixture *f = *state;
 	assert_null(open_port(f, &internal_port_class, "va", NULL));
-	assert_string_equal(f->err, "port va: interface 'va' already exists");
+	assert_string_equal(f->err, "port va: interface 'va' exists and is not a tap");
 	assert_true(netdev_exists("va"));
+	/* A tap whose queue someone holds is theirs, not a leftover of ours. */
+	const char *const held[] = {"dev=held0", NULL};
+	f->port = open_port(f, &tap_port_class, "held", held);
+	assert_non_null(f->port);
+	f->peer = qemu_attach("held0");
+	assert_null(open_port(f, &internal_port_class, "br5", held));
+	assert_string_equal(f->err, "port br5: tap 'held0' is in use (another vswitchd or a QEMU "
+				    "holds its queue)");
 	const char *const bogus[] = {"mtu=9000", NULL};
 	assert_null(open_port(f, &internal_port_class, "br2", bogus));
 	assert_non_null(strstr(f->err, "port br2: unknown option 'mtu'"));
+}
+
+/* ---- vnic ------------------------------------------------------------------ */
+
+/* Whether someone holds the queue of tap `ifname`: attaching fails. */
+static bool queue_held(const char *ifname)
+{
+	int fd = open("/dev/net/tun", O_RDWR);
+	assert_true(fd >= 0);
+	struct ifreq ifr = {0};
+	copy_name(ifr.ifr_name, sizeof(ifr.ifr_name), ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	bool held = ioctl(fd, TUNSETIFF, &ifr) < 0 && errno == EBUSY;
+	close(fd);
+	return held;
+}
+
+/* Runs the vnic's recv() as the daemon's loop does, until `done(ifname)`
+ * says so or 2 s pass. */
+static bool run_vnic_until(struct fixture *f, struct port *vnic, bool (*done)(const char *),
+			   const char *ifname)
+{
+	for (int i = 0; i < 200; i++) {
+		struct packet_batch batch;
+		packet_batch_init(&batch);
+		assert_true(vnic->class->recv(vnic, f->pool, &batch) >= 0);
+		packet_batch_free(&batch);
+		if (done(ifname))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+static bool queue_free(const char *ifname)
+{
+	return !queue_held(ifname);
+}
+
+static void test_vnic_waits_for_its_tap_and_attaches_when_it_appears(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	const char *const options[] = {"dev=trq", NULL};
+	/* The VIOS starts first: the port is there, link down, and made no tap. */
+	struct port *vnic = open_port(f, &vnic_port_class, "trk", options);
+	assert_non_null(vnic);
+	assert_false(netdev_exists("trq"));
+	assert_false(vnic->class->carrier(vnic));
+
+	/* The hypervisor switch makes the tap: the vnic takes its queue. */
+	f->port = open_port(f, &tap_port_class, "trA", options);
+	assert_non_null(f->port);
+	assert_true(run_vnic_until(f, vnic, queue_held, "trq"));
+	assert_true(wait_carrier(f->port, true));
+	assert_true(vnic->class->carrier(vnic));
+	uint8_t frame[2048];
+	make_frame(frame, 200, 7);
+	struct packet_batch batch;
+	packet_batch_init(&batch);
+	packet_batch_add(&batch, packet_from_bytes(f->pool, frame, 200));
+	vnic->class->send(vnic, &batch);
+	assert_int_equal(vnic->counters.tx_packets, 1);
+	struct packet_batch got;
+	packet_batch_init(&got);
+	assert_int_equal(port_collect(f->port, f->pool, &got, 1, 1000, from_test_source), 1);
+	free_batch(&got);
+
+	/* The tap is deleted under it: it waits again, for the next one. */
+	assert_int_equal(sh("ip link del trq"), 0);
+	assert_true(run_vnic_until(f, vnic, queue_free, "trq"));
+	assert_false(vnic->class->carrier(vnic));
+	remove_port(f->port);
+	f->port = open_port(f, &tap_port_class, "trA", options);
+	assert_non_null(f->port);
+	assert_true(run_vnic_until(f, vnic, queue_held, "trq"));
+	assert_true(wait_carrier(f->port, true));
+
+	/* The tap is the other switch's: closing the vnic leaves it. */
+	remove_port(vnic);
+	assert_true(netdev_exists("trq"));
+}
+
+static void test_vnic_lowered_before_its_tap_appears_attaches_link_down(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	const char *const options[] = {"dev=trz", NULL};
+	struct port *vnic = open_port(f, &vnic_port_class, "trk", options);
+	assert_non_null(vnic);
+	/* A standby SEA's trunk: the hypervisor switch must not see it up. */
+	assert_int_equal(vnic->class->set_link(vnic, false), 0);
+	f->port = open_port(f, &tap_port_class, "trB", options);
+	assert_non_null(f->port);
+	assert_true(run_vnic_until(f, vnic, queue_held, "trz"));
+	assert_false(f->port->class->carrier(f->port));
+	assert_int_equal(vnic->class->set_link(vnic, true), 0);
+	assert_true(wait_carrier(f->port, true));
+	remove_port(vnic);
 }
 
 int main(void)
@@ -897,9 +1140,11 @@ int main(void)
 		test_tap_creates_a_device_without_carrier_until_qemu_attaches, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tap_passes_frames_between_qemu_and_the_switch,
 					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tap_still_open_by_qemu_is_left_in_place_on_close,
+	    cmocka_unit_test_setup_teardown(
+		test_tap_outlives_a_closed_port_and_is_removed_by_the_next, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tap_still_open_by_qemu_is_left_in_place_on_removal,
 					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tap_made_by_someone_else_is_kept_on_close, setup,
+	    cmocka_unit_test_setup_teardown(test_tap_made_by_someone_else_is_kept_on_removal, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_tap_on_an_interface_that_is_not_a_tap_is_refused,
 					    setup, teardown),
@@ -910,8 +1155,17 @@ int main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_internal_port_carries_the_host_ip_traffic, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(test_internal_port_refuses_an_existing_interface, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_internal_interface_keeps_mac_address_route_and_mtu_across_a_close, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_internal_interface_deleted_under_the_port_leaves_it_down, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_internal_port_refuses_an_interface_it_cannot_own,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_vnic_waits_for_its_tap_and_attaches_when_it_appears, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_vnic_lowered_before_its_tap_appears_attaches_link_down, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,7 +96,7 @@ static void test_patch_link_carries_the_tag(void **state)
 static void test_removing_one_end_takes_the_link_down(void **state)
 {
 	struct two *t = *state;
-	switch_del_port(t->sw2, t->p2);
+	switch_del_port(t->sw2, t->p2, true);
 	switch_run(t->sw1, t->sw1->now + 1);
 	assert_false(t->p1->up);
 	test_send(t->sw1, t->a, test_broadcast, test_mac(1), -1);

@@ -123,7 +123,7 @@ static void test_deleting_a_port_forgets_its_macs(void **state)
 	test_send(sw, a, test_broadcast, test_mac(1), -1);
 	test_clear_all(sw);
 	assert_int_equal(sw->fdb->count, 1);
-	switch_del_port(sw, a);
+	switch_del_port(sw, a, true);
 	assert_int_equal(sw->fdb->count, 0);
 	assert_null(switch_find_port(sw, "a"));
 	struct port *c = test_port(sw, "c", 1, NULL, false); /* reuses the slot */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/utf8.h"
 
 #define MAX_CLIENTS 64
 #define MAX_ARGS    128
@@ -110,17 +111,34 @@ static void send_all(int fd, const char *data, size_t len)
 	}
 }
 
-static void reply(int fd, cJSON *id, cJSON *result, int code, const char *message)
+/* A JSON string of s[0..len) with every byte that is not UTF-8 written as
+ * \xHH: messages echo the caller's words, and a reply must be valid JSON
+ * whatever they were. */
+static cJSON *json_string(const char *s, size_t len)
+{
+	char *escaped = utf8_escape_invalid(s, len, NULL);
+	cJSON *item = cJSON_CreateString(escaped ? escaped : "(out of memory)");
+	free(escaped);
+	return item;
+}
+
+/* The id is echoed if it is a string or a number, the kinds JSON-RPC
+ * allows; otherwise it is null. */
+static void reply(int fd, const cJSON *id, cJSON *result, int code, const char *message)
 {
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "jsonrpc", "2.0");
-	cJSON_AddItemToObject(doc, "id", id ? cJSON_Duplicate(id, true) : cJSON_CreateNull());
+	cJSON_AddItemToObject(doc, "id",
+			      cJSON_IsString(id)
+				  ? json_string(id->valuestring, strlen(id->valuestring))
+			      : cJSON_IsNumber(id) ? cJSON_Duplicate(id, false)
+						   : cJSON_CreateNull());
 	if (result) {
 		cJSON_AddItemToObject(doc, "result", result);
 	} else {
 		cJSON *e = cJSON_AddObjectToObject(doc, "error");
 		cJSON_AddNumberToObject(e, "code", code);
-		cJSON_AddStringToObject(e, "message", message);
+		cJSON_AddItemToObject(e, "message", json_string(message, strlen(message)));
 	}
 	char *text = cJSON_PrintUnformatted(doc);
 	if (text) {
@@ -177,7 +195,8 @@ static void handle_request(struct control_server *srv, int fd, const char *line)
 		reply(fd, id, NULL, status, err);
 	} else {
 		cJSON *result = cJSON_CreateObject();
-		cJSON_AddStringToObject(result, "output", output ? output : "");
+		cJSON_AddItemToObject(result, "output",
+				      json_string(output ? output : "", output ? output_len : 0));
 		reply(fd, id, result, 0, NULL);
 	}
 	free(output);

@@ -1,7 +1,9 @@
 /* server.c — see server.h. The control thread multiplexes the listening
- * socket, its clients and the signalfd on one epoll; a client's request is
- * read whole (up to CONTROL_MAX_REQUEST), parsed, handed over, and answered
- * on the same line-oriented connection. */
+ * socket, its clients and the signalfd on one epoll. A client's request is
+ * read whole (up to CONTROL_MAX_REQUEST), parsed and handed over; its reply
+ * is queued and streamed as fast as the client reads it, and the client's
+ * next request is not read before then, so a client that sends and does not
+ * read holds one reply, never more (back-pressure). */
 #include "server.h"
 
 #include <cjson/cJSON.h>
@@ -29,10 +31,16 @@
 
 /* ---- the socket --------------------------------------------------------- */
 
+/* A client is reading a request (out == NULL) or waiting for its reply to
+ * be taken. */
 struct client {
 	int fd;
+	uint32_t watching; /* EPOLLIN, or EPOLLOUT while a reply waits */
+	bool closing;	   /* close once the reply is sent */
+	char *out;	   /* the reply line being sent, NULL if none */
+	size_t out_len, out_sent;
 	size_t used;
-	char buf[CONTROL_MAX_REQUEST];
+	char in[CONTROL_MAX_REQUEST];
 };
 
 static struct client *clients[MAX_CLIENTS];
@@ -92,24 +100,23 @@ int control_server_open(struct control_server *srv, const char *path,
 
 static void client_close(struct control_server *srv, int slot)
 {
-	epoll_ctl(srv->epoll_fd, EPOLL_CTL_DEL, clients[slot]->fd, NULL);
-	close(clients[slot]->fd);
-	free(clients[slot]);
+	struct client *c = clients[slot];
+	epoll_ctl(srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->out);
+	free(c);
 	clients[slot] = NULL;
 }
 
-static void send_all(int fd, const char *data, size_t len)
+static void client_watch(struct control_server *srv, int slot, uint32_t events)
 {
-	while (len > 0) {
-		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* the client went away or stopped reading */
-		data += n;
-		len -= (size_t)n;
-	}
+	struct client *c = clients[slot];
+	struct epoll_event ev = {.events = events, .data.u64 = (uint64_t)slot + 1};
+	if (c->watching != events && epoll_ctl(srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->watching = events;
 }
+
+/* ---- replies ------------------------------------------------------------ */
 
 /* A JSON string of s[0..len) with every byte that is not UTF-8 written as
  * \xHH: messages echo the caller's words, and a reply must be valid JSON
@@ -122,9 +129,10 @@ static cJSON *json_string(const char *s, size_t len)
 	return item;
 }
 
-/* The id is echoed if it is a string or a number, the kinds JSON-RPC
- * allows; otherwise it is null. */
-static void reply(int fd, const cJSON *id, cJSON *result, int code, const char *message)
+/* The reply as one malloc'd line, newline included, its length in *len;
+ * NULL if out of memory. Takes `result`. The id is echoed if it is a string
+ * or a number, the kinds JSON-RPC allows; otherwise it is null. */
+static char *reply_line(const cJSON *id, cJSON *result, int code, const char *message, size_t *len)
 {
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "jsonrpc", "2.0");
@@ -141,20 +149,31 @@ static void reply(int fd, const cJSON *id, cJSON *result, int code, const char *
 		cJSON_AddItemToObject(e, "message", json_string(message, strlen(message)));
 	}
 	char *text = cJSON_PrintUnformatted(doc);
-	if (text) {
-		send_all(fd, text, strlen(text));
-		send_all(fd, "\n", 1);
-	}
-	free(text);
 	cJSON_Delete(doc);
+	size_t n = text ? strlen(text) : 0;
+	char *line = text ? realloc(text, n + 2) : NULL;
+	if (!line) {
+		free(text);
+		return NULL;
+	}
+	memcpy(line + n, "\n", 2);
+	*len = n + 1;
+	return line;
+}
+
+/* Queues the client's reply; client_serve() sends it. Takes `result`. */
+static void reply(struct client *c, const cJSON *id, cJSON *result, int code, const char *message)
+{
+	c->out = reply_line(id, result, code, message, &c->out_len);
+	c->out_sent = 0;
 }
 
 /* JSON-RPC: {"method": "execute", "params": {"argv": [...], "json": bool}}. */
-static void handle_request(struct control_server *srv, int fd, const char *line)
+static void handle_request(struct control_server *srv, struct client *c, const char *line)
 {
 	cJSON *doc = cJSON_Parse(line);
 	if (!doc || !cJSON_IsObject(doc)) {
-		reply(fd, NULL, NULL, -32700, "parse error: the request is not a JSON object");
+		reply(c, NULL, NULL, -32700, "parse error: the request is not a JSON object");
 		cJSON_Delete(doc);
 		return;
 	}
@@ -165,22 +184,22 @@ static void handle_request(struct control_server *srv, int fd, const char *line)
 	char *argv[MAX_ARGS];
 	int argc = 0;
 	if (!cJSON_IsString(method)) {
-		reply(fd, id, NULL, -32600, "invalid request: no method");
+		reply(c, id, NULL, -32600, "invalid request: no method");
 		goto out;
 	}
 	if (strcmp(method->valuestring, "execute") != 0) {
-		reply(fd, id, NULL, -32601, "method not found (the method is \"execute\")");
+		reply(c, id, NULL, -32601, "method not found (the method is \"execute\")");
 		goto out;
 	}
 	if (!cJSON_IsArray(argv_json) || cJSON_GetArraySize(argv_json) > MAX_ARGS) {
-		reply(fd, id, NULL, -32602, "invalid params: want {\"argv\": [words...]}");
+		reply(c, id, NULL, -32602, "invalid params: want {\"argv\": [words...]}");
 		goto out;
 	}
 	cJSON *word;
 	cJSON_ArrayForEach(word, argv_json)
 	{
 		if (!cJSON_IsString(word)) {
-			reply(fd, id, NULL, -32602,
+			reply(c, id, NULL, -32602,
 			      "invalid params: every argv word must be a string");
 			goto out;
 		}
@@ -192,47 +211,107 @@ static void handle_request(struct control_server *srv, int fd, const char *line)
 	int status = srv->handler.execute(srv->handler.arg, argc, argv, cJSON_IsTrue(json), &output,
 					  &output_len, err, sizeof(err));
 	if (status) {
-		reply(fd, id, NULL, status, err);
+		reply(c, id, NULL, status, err);
 	} else {
 		cJSON *result = cJSON_CreateObject();
 		cJSON_AddItemToObject(result, "output",
 				      json_string(output ? output : "", output ? output_len : 0));
-		reply(fd, id, result, 0, NULL);
+		reply(c, id, result, 0, NULL);
 	}
 	free(output);
 out:
 	cJSON_Delete(doc);
 }
 
-static void client_readable(struct control_server *srv, int slot)
+/* ---- a client's requests and replies ------------------------------------ */
+
+/* Sends what the client takes of its reply. Returns 0, or -1 if it is gone. */
+static int client_flush(struct client *c)
 {
-	struct client *c = clients[slot];
-	for (;;) {
-		ssize_t n = recv(c->fd, c->buf + c->used, sizeof(c->buf) - 1 - c->used, 0);
+	while (c->out_sent < c->out_len) {
+		ssize_t n =
+		    send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			client_close(srv, slot);
-			return;
-		}
+			return 0;
+		if (n <= 0)
+			return -1;
+		c->out_sent += (size_t)n;
+	}
+	free(c->out);
+	c->out = NULL;
+	return 0;
+}
+
+/* Reads what the client sent. Returns 1 if something came, 0 if nothing is
+ * there yet, -1 if the client is gone. */
+static int client_receive(struct client *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, c->in + c->used, sizeof(c->in) - 1 - c->used, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return -1;
 		c->used += (size_t)n;
-		char *nl;
-		while ((nl = memchr(c->buf, '\n', c->used))) {
-			*nl = '\0';
-			handle_request(srv, c->fd, c->buf);
-			size_t rest = c->used - (size_t)(nl + 1 - c->buf);
-			memmove(c->buf, nl + 1, rest);
-			c->used = rest;
-		}
-		if (c->used == sizeof(c->buf) - 1) {
-			reply(c->fd, NULL, NULL, -32600, "invalid request: larger than 64 KiB");
+		return 1;
+	}
+}
+
+/* Runs the request that ends at nl and drops it from the input. */
+static void client_take_request(struct control_server *srv, struct client *c, char *nl)
+{
+	*nl = '\0';
+	handle_request(srv, c, c->in);
+	size_t rest = c->used - (size_t)(nl + 1 - c->in);
+	memmove(c->in, nl + 1, rest);
+	c->used = rest;
+}
+
+/* Answers the client's requests one at a time until it has sent nothing
+ * more, a reply waits for it to read (then only EPOLLOUT is watched: its
+ * further requests wait in the kernel), or it is closed. */
+static void client_serve(struct control_server *srv, int slot)
+{
+	struct client *c = clients[slot];
+	for (;;) {
+		if (c->out && client_flush(c) < 0) {
 			client_close(srv, slot);
+			return;
+		}
+		if (c->out) {
+			client_watch(srv, slot, EPOLLOUT);
+			return;
+		}
+		if (c->closing) {
+			client_close(srv, slot);
+			return;
+		}
+		char *nl = memchr(c->in, '\n', c->used);
+		int received = 1;
+		if (nl) {
+			client_take_request(srv, c, nl);
+		} else if (c->used == sizeof(c->in) - 1) {
+			reply(c, NULL, NULL, -32600, "invalid request: larger than 64 KiB");
+			c->closing = true;
+		} else {
+			received = client_receive(c);
+		}
+		if (received < 0) {
+			client_close(srv, slot);
+			return;
+		}
+		if (received == 0) {
+			client_watch(srv, slot, EPOLLIN);
 			return;
 		}
 	}
 }
+
+/* ---- the loop ----------------------------------------------------------- */
 
 static void accept_clients(struct control_server *srv)
 {
@@ -245,15 +324,41 @@ static void accept_clients(struct control_server *srv)
 			slot++;
 		struct client *c = slot < MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
 		if (!c) {
-			reply(fd, NULL, NULL, -32000, "too many control clients");
+			size_t len;
+			char *line =
+			    reply_line(NULL, NULL, -32000, "too many control clients", &len);
+			if (line)
+				send(fd, line, len, MSG_NOSIGNAL);
+			free(line);
 			close(fd);
 			continue;
 		}
 		c->fd = fd;
+		c->watching = EPOLLIN;
 		clients[slot] = c;
 		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)slot + 1};
 		epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
 	}
+}
+
+/* Reads a signal; SIGHUP reloads. Returns true for a signal to stop on. */
+static bool handle_signal(struct control_server *srv, int signals_fd)
+{
+	struct signalfd_siginfo si;
+	if (read(signals_fd, &si, sizeof(si)) != sizeof(si))
+		return false;
+	if (si.ssi_signo != SIGHUP) {
+		log_info("signal %d: shutting down", (int)si.ssi_signo);
+		return true;
+	}
+	char *argv[] = {"reload"}, *output = NULL, err[1024];
+	size_t len;
+	if (srv->handler.execute(srv->handler.arg, 1, argv, false, &output, &len, err, sizeof(err)))
+		log_error("SIGHUP reload failed, old configuration kept: %s", err);
+	else
+		log_info("SIGHUP: configuration reloaded");
+	free(output);
+	return false;
 }
 
 void control_server_run(struct control_server *srv, int signals_fd)
@@ -268,27 +373,10 @@ void control_server_run(struct control_server *srv, int signals_fd)
 			if (tag == TAG_LISTEN) {
 				accept_clients(srv);
 			} else if (tag == TAG_SIGNALS) {
-				struct signalfd_siginfo si;
-				if (read(signals_fd, &si, sizeof(si)) != sizeof(si))
-					continue;
-				if (si.ssi_signo != SIGHUP) {
-					log_info("signal %d: shutting down", (int)si.ssi_signo);
+				if (handle_signal(srv, signals_fd))
 					return;
-				}
-				char *argv[] = {"reload"}, *output = NULL, err[1024];
-				size_t len;
-				if (srv->handler.execute(srv->handler.arg, 1, argv, false, &output,
-							 &len, err, sizeof(err)))
-					log_error(
-					    "SIGHUP reload failed, old configuration kept: %s",
-					    err);
-				else
-					log_info("SIGHUP: configuration reloaded");
-				free(output);
-			} else {
-				int slot = (int)tag - 1;
-				if (slot >= 0 && slot < MAX_CLIENTS && clients[slot])
-					client_readable(srv, slot);
+			} else if (tag >= 1 && tag <= MAX_CLIENTS && clients[tag - 1]) {
+				client_serve(srv, (int)tag - 1);
 			}
 		}
 	}

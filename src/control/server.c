@@ -3,12 +3,15 @@
  * read whole (up to CONTROL_MAX_REQUEST), parsed and handed over; its reply
  * is queued and streamed as fast as the client reads it, and the client's
  * next request is not read before then, so a client that sends and does not
- * read holds one reply, never more (back-pressure). */
+ * read holds one reply, never more (back-pressure). Clients that hold a slot
+ * without using it are timed out; a new client finding every slot taken
+ * closes the longest-idle one, so the CLI always gets in. */
 #include "server.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,28 +25,57 @@
 
 #include "lib/log.h"
 #include "lib/utf8.h"
+#include "lib/util.h"
 
-#define MAX_CLIENTS 64
-#define MAX_ARGS    128
-/* epoll tags: clients are 1..MAX_CLIENTS (slot + 1). */
+#define MAX_ARGS 128
+#define NS	 1000000000ull
+/* epoll tags: clients are 1..CONTROL_MAX_CLIENTS (slot + 1). */
 #define TAG_LISTEN  (1ull << 32)
 #define TAG_SIGNALS (2ull << 32)
 
 /* ---- the socket --------------------------------------------------------- */
 
-/* A client is reading a request (out == NULL) or waiting for its reply to
- * be taken. */
+/* A client waits for one of three things, each with its own timeout: its
+ * reply to be read (out != NULL), the rest of a request (used > 0), or
+ * nothing (idle). */
 struct client {
 	int fd;
-	uint32_t watching; /* EPOLLIN, or EPOLLOUT while a reply waits */
-	bool closing;	   /* close once the reply is sent */
-	char *out;	   /* the reply line being sent, NULL if none */
+	pid_t pid;		/* the peer, named in log lines */
+	uint32_t watching;	/* EPOLLIN, or EPOLLOUT while a reply waits */
+	bool closing;		/* close once the reply is sent */
+	uint64_t idle_since;	/* connected, or last request answered */
+	uint64_t request_since; /* first byte of the unfinished request */
+	uint64_t reply_since;	/* reply queued, or last part of it taken */
+	char *out;		/* the reply line being sent, NULL if none */
 	size_t out_len, out_sent;
 	size_t used;
 	char in[CONTROL_MAX_REQUEST];
 };
 
-static struct client *clients[MAX_CLIENTS];
+static struct client *clients[CONTROL_MAX_CLIENTS];
+
+/* $VSWITCH_CONTROL_TIMEOUTS="IDLE,REQUEST,STALL" (seconds): short timeouts
+ * for tests, which cannot wait a minute for an idle client to go. */
+static void set_timeouts(struct control_server *srv)
+{
+	srv->idle_timeout = CONTROL_IDLE_TIMEOUT;
+	srv->request_timeout = CONTROL_REQUEST_TIMEOUT;
+	srv->stall_timeout = CONTROL_STALL_TIMEOUT;
+	const char *text = getenv("VSWITCH_CONTROL_TIMEOUTS");
+	unsigned idle, request, stall;
+	if (!text)
+		return;
+	if (sscanf(text, "%u,%u,%u", &idle, &request, &stall) != 3 || !idle || !request || !stall) {
+		log_error("VSWITCH_CONTROL_TIMEOUTS '%s' is not IDLE,REQUEST,STALL in seconds "
+			  "(each at least 1): the defaults stay",
+			  text);
+		return;
+	}
+	srv->idle_timeout = idle;
+	srv->request_timeout = request;
+	srv->stall_timeout = stall;
+	log_info("control timeouts: idle %u s, request %u s, reply %u s", idle, request, stall);
+}
 
 int control_server_open(struct control_server *srv, const char *path,
 			const struct control_handler *handler, char *err, size_t err_size)
@@ -51,6 +83,7 @@ int control_server_open(struct control_server *srv, const char *path,
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	srv->listen_fd = srv->epoll_fd = -1;
 	srv->handler = *handler;
+	set_timeouts(srv);
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		snprintf(err, err_size, "socket path '%s' is too long", path);
 		return -ENAMETOOLONG;
@@ -98,9 +131,13 @@ int control_server_open(struct control_server *srv, const char *path,
 	return 0;
 }
 
-static void client_close(struct control_server *srv, int slot)
+/* Closes the client; `why`, if not NULL, is logged: a close the client did
+ * not ask for. */
+static void client_close(struct control_server *srv, int slot, const char *why)
 {
 	struct client *c = clients[slot];
+	if (why)
+		log_info("control client (pid %d) closed: %s", (int)c->pid, why);
 	epoll_ctl(srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c->out);
@@ -166,6 +203,7 @@ static void reply(struct client *c, const cJSON *id, cJSON *result, int code, co
 {
 	c->out = reply_line(id, result, code, message, &c->out_len);
 	c->out_sent = 0;
+	c->reply_since = time_now_ns();
 }
 
 /* JSON-RPC: {"method": "execute", "params": {"argv": [...], "json": bool}}. */
@@ -238,9 +276,12 @@ static int client_flush(struct client *c)
 		if (n <= 0)
 			return -1;
 		c->out_sent += (size_t)n;
+		c->reply_since = time_now_ns();
 	}
 	free(c->out);
 	c->out = NULL;
+	/* A request that came behind this one starts its clock now. */
+	c->idle_since = c->request_since = time_now_ns();
 	return 0;
 }
 
@@ -256,6 +297,8 @@ static int client_receive(struct client *c)
 			return 0;
 		if (n <= 0)
 			return -1;
+		if (c->used == 0)
+			c->request_since = time_now_ns();
 		c->used += (size_t)n;
 		return 1;
 	}
@@ -269,6 +312,7 @@ static void client_take_request(struct control_server *srv, struct client *c, ch
 	size_t rest = c->used - (size_t)(nl + 1 - c->in);
 	memmove(c->in, nl + 1, rest);
 	c->used = rest;
+	c->idle_since = c->request_since = time_now_ns();
 }
 
 /* Answers the client's requests one at a time until it has sent nothing
@@ -279,7 +323,7 @@ static void client_serve(struct control_server *srv, int slot)
 	struct client *c = clients[slot];
 	for (;;) {
 		if (c->out && client_flush(c) < 0) {
-			client_close(srv, slot);
+			client_close(srv, slot, NULL);
 			return;
 		}
 		if (c->out) {
@@ -287,7 +331,7 @@ static void client_serve(struct control_server *srv, int slot)
 			return;
 		}
 		if (c->closing) {
-			client_close(srv, slot);
+			client_close(srv, slot, NULL);
 			return;
 		}
 		char *nl = memchr(c->in, '\n', c->used);
@@ -301,7 +345,7 @@ static void client_serve(struct control_server *srv, int slot)
 			received = client_receive(c);
 		}
 		if (received < 0) {
-			client_close(srv, slot);
+			client_close(srv, slot, NULL);
 			return;
 		}
 		if (received == 0) {
@@ -311,7 +355,92 @@ static void client_serve(struct control_server *srv, int slot)
 	}
 }
 
-/* ---- the loop ----------------------------------------------------------- */
+/* ---- timeouts and slots ------------------------------------------------- */
+
+/* When what the client waits for runs out (see struct client). */
+static uint64_t client_deadline(const struct control_server *srv, const struct client *c)
+{
+	if (c->out)
+		return c->reply_since + srv->stall_timeout * NS;
+	if (c->used)
+		return c->request_since + srv->request_timeout * NS;
+	return c->idle_since + srv->idle_timeout * NS;
+}
+
+/* Milliseconds until the first deadline, -1 if there is no client. */
+static int next_deadline_ms(const struct control_server *srv)
+{
+	uint64_t first = UINT64_MAX, now = time_now_ns();
+	for (int slot = 0; slot < CONTROL_MAX_CLIENTS; slot++) {
+		uint64_t d = clients[slot] ? client_deadline(srv, clients[slot]) : UINT64_MAX;
+		first = d < first ? d : first;
+	}
+	if (first == UINT64_MAX)
+		return -1;
+	uint64_t ms = first > now ? (first - now + 999999) / 1000000 : 0;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Closes the clients whose deadline has passed, saying why in the log. A
+ * half-written request is answered with an error first. */
+static void expire_clients(struct control_server *srv)
+{
+	uint64_t now = time_now_ns();
+	char why[128];
+	for (int slot = 0; slot < CONTROL_MAX_CLIENTS; slot++) {
+		struct client *c = clients[slot];
+		if (!c || now < client_deadline(srv, c))
+			continue;
+		if (c->out) {
+			snprintf(why, sizeof(why),
+				 "did not read its reply for %u s (%zu of %zu bytes taken)",
+				 srv->stall_timeout, c->out_sent, c->out_len);
+			client_close(srv, slot, why);
+		} else if (c->used) {
+			snprintf(why, sizeof(why), "invalid request: not finished within %u s",
+				 srv->request_timeout);
+			log_info("control client (pid %d) closed: %s", (int)c->pid, why);
+			reply(c, NULL, NULL, -32600, why);
+			c->closing = true;
+			client_serve(srv, slot);
+		} else {
+			snprintf(why, sizeof(why), "idle for %u s", srv->idle_timeout);
+			client_close(srv, slot, why);
+		}
+	}
+}
+
+/* A slot for a new client: a free one, else the one of the client that has
+ * been idle longest (neither a request in progress nor a reply pending),
+ * which is closed. -1 if every client is busy. */
+static int free_slot(struct control_server *srv)
+{
+	int idlest = -1;
+	for (int slot = 0; slot < CONTROL_MAX_CLIENTS; slot++) {
+		struct client *c = clients[slot];
+		if (!c)
+			return slot;
+		if (!c->out && !c->used &&
+		    (idlest < 0 || c->idle_since < clients[idlest]->idle_since))
+			idlest = slot;
+	}
+	if (idlest >= 0) {
+		char why[128];
+		snprintf(why, sizeof(why),
+			 "idle for %.1f s, its slot taken by a new client (all %d in use)",
+			 (double)(time_now_ns() - clients[idlest]->idle_since) / NS,
+			 CONTROL_MAX_CLIENTS);
+		client_close(srv, idlest, why);
+	}
+	return idlest;
+}
+
+static pid_t peer_pid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : 0;
+}
 
 static void accept_clients(struct control_server *srv)
 {
@@ -319,10 +448,8 @@ static void accept_clients(struct control_server *srv)
 		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		int slot = 0;
-		while (slot < MAX_CLIENTS && clients[slot])
-			slot++;
-		struct client *c = slot < MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
+		int slot = free_slot(srv);
+		struct client *c = slot >= 0 ? calloc(1, sizeof(*c)) : NULL;
 		if (!c) {
 			size_t len;
 			char *line =
@@ -334,12 +461,16 @@ static void accept_clients(struct control_server *srv)
 			continue;
 		}
 		c->fd = fd;
+		c->pid = peer_pid(fd);
 		c->watching = EPOLLIN;
+		c->idle_since = time_now_ns();
 		clients[slot] = c;
 		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)slot + 1};
 		epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
 	}
 }
+
+/* ---- the loop ----------------------------------------------------------- */
 
 /* Reads a signal; SIGHUP reloads. Returns true for a signal to stop on. */
 static bool handle_signal(struct control_server *srv, int signals_fd)
@@ -367,7 +498,7 @@ void control_server_run(struct control_server *srv, int signals_fd)
 	epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, signals_fd, &ev);
 	for (;;) {
 		struct epoll_event events[16];
-		int n = epoll_wait(srv->epoll_fd, events, 16, -1);
+		int n = epoll_wait(srv->epoll_fd, events, 16, next_deadline_ms(srv));
 		for (int i = 0; i < n; i++) {
 			uint64_t tag = events[i].data.u64;
 			if (tag == TAG_LISTEN) {
@@ -375,18 +506,19 @@ void control_server_run(struct control_server *srv, int signals_fd)
 			} else if (tag == TAG_SIGNALS) {
 				if (handle_signal(srv, signals_fd))
 					return;
-			} else if (tag >= 1 && tag <= MAX_CLIENTS && clients[tag - 1]) {
+			} else if (tag >= 1 && tag <= CONTROL_MAX_CLIENTS && clients[tag - 1]) {
 				client_serve(srv, (int)tag - 1);
 			}
 		}
+		expire_clients(srv);
 	}
 }
 
 void control_server_close(struct control_server *srv)
 {
-	for (int i = 0; i < MAX_CLIENTS; i++)
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		if (clients[i])
-			client_close(srv, i);
+			client_close(srv, i, NULL);
 	if (srv->listen_fd >= 0) {
 		close(srv->listen_fd);
 		unlink(srv->path);

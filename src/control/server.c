@@ -263,18 +263,27 @@ out:
 
 /* ---- a client's requests and replies ------------------------------------ */
 
+/* What send() or recv() returning n on a non-blocking socket means: 1 bytes
+ * moved, 0 none for now (EAGAIN), -1 the client is gone (EOF or an error). */
+static int io_status(ssize_t n)
+{
+	if (n > 0)
+		return 1;
+	return n < 0 && errno == EAGAIN ? 0 : -1;
+}
+
 /* Sends what the client takes of its reply. Returns 0, or -1 if it is gone. */
 static int client_flush(struct client *c)
 {
 	while (c->out_sent < c->out_len) {
-		ssize_t n =
-		    send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return 0;
-		if (n <= 0)
-			return -1;
+		ssize_t n;
+		do
+			n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+				 MSG_NOSIGNAL);
+		while (n < 0 && errno == EINTR);
+		int status = io_status(n);
+		if (status <= 0)
+			return status;
 		c->out_sent += (size_t)n;
 		c->reply_since = time_now_ns();
 	}
@@ -289,19 +298,16 @@ static int client_flush(struct client *c)
  * there yet, -1 if the client is gone. */
 static int client_receive(struct client *c)
 {
-	for (;;) {
-		ssize_t n = recv(c->fd, c->in + c->used, sizeof(c->in) - 1 - c->used, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return 0;
-		if (n <= 0)
-			return -1;
+	ssize_t n;
+	do
+		n = recv(c->fd, c->in + c->used, sizeof(c->in) - 1 - c->used, 0);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
 		if (c->used == 0)
 			c->request_since = time_now_ns();
 		c->used += (size_t)n;
-		return 1;
 	}
+	return io_status(n);
 }
 
 /* Runs the request that ends at nl and drops it from the input. */

@@ -2,8 +2,8 @@
  * text passes byte for byte, every other byte becomes \xHH, and the result
  * is always well-formed. The table-driven checker is compared on every
  * input of up to two bytes, and on longer ones made of every byte pair and
- * bytes at the table's boundaries, with a reference written independently
- * here, which decodes the code point and checks its range. */
+ * bytes at the table's boundaries, with the reference of utf8_reference.h,
+ * which decodes the code point and checks its range. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,33 +16,11 @@
 #include <string.h>
 
 #include "lib/utf8.h"
+#include "utf8_reference.h"
 
-/* RFC 3629 by arithmetic: decode, then refuse overlong forms, surrogates
- * and anything above U+10FFFF. */
 static bool ref_valid(const uint8_t *s, size_t len)
 {
-	size_t i = 0;
-	while (i < len) {
-		uint8_t b = s[i];
-		size_t n = b < 0x80	    ? 1
-			   : (b >> 5) == 6  ? 2
-			   : (b >> 4) == 14 ? 3
-			   : (b >> 3) == 30 ? 4
-					    : 0;
-		if (n == 0 || i + n > len)
-			return false;
-		uint32_t cp = n == 1 ? b : b & (0x7f >> n);
-		for (size_t k = 1; k < n; k++) {
-			if ((s[i + k] >> 6) != 2)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		static const uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
-		if (cp < smallest[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-		i += n;
-	}
-	return true;
+	return utf8_reference_invalid_bytes(s, len) == 0;
 }
 
 static void assert_escapes_to(const char *in, const char *want)

@@ -28,9 +28,10 @@ class Daemon:
     """One vswitchd process on its own socket and startup file, in network
     namespace `netns` if given."""
 
-    def __init__(self, workdir, config_text=None, netns=None):
+    def __init__(self, workdir, config_text=None, netns=None, env=None):
         self.workdir = workdir
         self.netns = netns
+        self.env = dict(os.environ, **(env or {}))
         self.socket = os.path.join(workdir, "vswitchd.sock")
         self.config = os.path.join(workdir, "vswitch.conf")
         self.log = open(os.path.join(workdir, "vswitchd.log"), "w+")
@@ -45,7 +46,7 @@ class Daemon:
         self.proc = subprocess.Popen(
             prefix + [VSWITCHD, "--config", self.config, "--socket", self.socket,
                       "--packets", "4096"],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         if wait:
             deadline = time.time() + 10
             while time.time() < deadline:
@@ -131,8 +132,8 @@ def workdir():
 def daemon_factory(workdir):
     daemons = []
 
-    def make(config_text=None, start=True):
-        d = Daemon(tempfile.mkdtemp(dir=workdir), config_text)
+    def make(config_text=None, start=True, env=None):
+        d = Daemon(tempfile.mkdtemp(dir=workdir), config_text, env=env)
         daemons.append(d)
         return d.start() if start else d
 

@@ -391,11 +391,16 @@ static int next_deadline_ms(const struct control_server *srv)
  * half-written request is answered with an error first. */
 static void expire_clients(struct control_server *srv)
 {
-	uint64_t now = time_now_ns();
 	char why[128];
 	for (int slot = 0; slot < CONTROL_MAX_CLIENTS; slot++) {
 		struct client *c = clients[slot];
-		if (!c || now < client_deadline(srv, c))
+		if (!c || time_now_ns() < client_deadline(srv, c))
+			continue;
+		/* What the client did while a handler held this thread counts:
+		 * the rest of its request, or reading its reply. */
+		client_serve(srv, slot);
+		c = clients[slot];
+		if (!c || time_now_ns() < client_deadline(srv, c))
 			continue;
 		if (c->out) {
 			snprintf(why, sizeof(why),

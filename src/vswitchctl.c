@@ -39,30 +39,39 @@ static int connect_to(const char *path)
 			close(fd);
 		return -1;
 	}
+	/* SO_RCVTIMEO bounds each recv(), not the whole reply: a long reply
+	 * keeps arriving in parts and is never cut; 60 s without a byte is a
+	 * daemon that hangs. */
 	struct timeval timeout = {.tv_sec = 60};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
 	return fd;
 }
 
+/* Reads one reply line of any size; NULL if the daemon hung up or went
+ * silent before its newline. */
 static char *read_line(int fd)
 {
-	size_t cap = 4096, used = 0;
+	size_t cap = 65536, used = 0;
 	char *buf = malloc(cap);
 	while (buf) {
 		if (used + 1 == cap) {
-			char *grown = realloc(buf, cap *= 2);
+			char *grown = realloc(buf, cap * 2);
 			if (!grown)
 				break;
 			buf = grown;
+			cap *= 2;
 		}
 		ssize_t n = recv(fd, buf + used, cap - 1 - used, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
+		/* Only the new bytes are searched: a reply of megabytes
+		 * arrives in hundreds of parts. */
+		bool done = memchr(buf + used, '\n', (size_t)n) != NULL;
 		used += (size_t)n;
 		buf[used] = '\0';
-		if (memchr(buf, '\n', used))
+		if (done)
 			return buf;
 	}
 	free(buf);

@@ -1,6 +1,7 @@
 /* server.h — the control socket: a UNIX stream socket speaking JSON-RPC 2.0,
  * one request per line, served by the daemon's control thread, which hands
- * each request to a handler (execute.c) and answers on the same connection. */
+ * each request to a handler (execute.c) and answers on the same connection.
+ * Replies may be of any size; they are valid UTF-8 whatever the request. */
 #ifndef VSWITCH_SERVER_H
 #define VSWITCH_SERVER_H
 
@@ -9,6 +10,15 @@
 
 #define CONTROL_DEFAULT_SOCKET "/run/vswitch/vswitchd.sock"
 #define CONTROL_MAX_REQUEST    65536
+#define CONTROL_MAX_CLIENTS    64
+/* A client is closed after this long without a request (idle), between the
+ * first byte of a request and its newline (half-written), or without taking
+ * any of a pending reply (not reading). When all CONTROL_MAX_CLIENTS slots
+ * are taken, a new client closes the longest-idle one instead. For tests,
+ * $VSWITCH_CONTROL_TIMEOUTS="IDLE,REQUEST,STALL" in seconds overrides them. */
+#define CONTROL_IDLE_TIMEOUT	60
+#define CONTROL_REQUEST_TIMEOUT 5
+#define CONTROL_STALL_TIMEOUT	30
 
 /* What the server does with a request, on the control thread (it may
  * block there): runs argv and returns 0 with *output (malloc'd, NULL for
@@ -24,6 +34,7 @@ struct control_server {
 	int epoll_fd;
 	char path[108];
 	struct control_handler handler;
+	unsigned idle_timeout, request_timeout, stall_timeout; /* seconds */
 };
 
 /* Listens on path (directory created 0700, socket 0600; a stale socket is

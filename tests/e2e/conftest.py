@@ -33,10 +33,11 @@ class Daemon:
     namespace `netns` if given, with extra command-line `args`. It can be
     stopped and started again on the same socket and file (a restart)."""
 
-    def __init__(self, workdir, config_text=None, netns=None, args=()):
+    def __init__(self, workdir, config_text=None, netns=None, args=(), env=None):
         self.workdir = workdir
         self.netns = netns
         self.args = list(args)
+        self.env = dict(os.environ, **(env or {}))
         self.socket = os.path.join(workdir, "vswitchd.sock")
         self.config = os.path.join(workdir, "vswitch.conf")
         self.log = open(os.path.join(workdir, "vswitchd.log"), "w+")
@@ -51,7 +52,7 @@ class Daemon:
         self.proc = subprocess.Popen(
             prefix + [VSWITCHD, "--config", self.config, "--socket", self.socket,
                       "--packets", "4096"] + self.args,
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         if wait:
             deadline = time.time() + 10
             while time.time() < deadline:
@@ -146,8 +147,8 @@ def workdir():
 def daemon_factory(workdir):
     daemons = []
 
-    def make(config_text=None, start=True):
-        d = Daemon(tempfile.mkdtemp(dir=workdir), config_text)
+    def make(config_text=None, start=True, env=None):
+        d = Daemon(tempfile.mkdtemp(dir=workdir), config_text, env=env)
         daemons.append(d)
         return d.start() if start else d
 

@@ -318,7 +318,14 @@ static int internal_set_link(struct port *port, bool up)
 {
 	struct internal_port *in = port->priv;
 	int on = up;
-	return ioctl(in->fd, TUNSETCARRIER, &on) < 0 ? -errno : 0;
+	if (ioctl(in->fd, TUNSETCARRIER, &on) < 0)
+		return -errno;
+	/* The kernel reports a lowered carrier to rtnetlink through its link
+	 * watch, up to a second late; reading it with ETHTOOL_GLINK makes it
+	 * report it now (Linux 6.18: ethtool_op_get_link syncs the link watch).
+	 * The switch that owns the tap sleeps until it hears. */
+	afpacket_netdev_running(in->ctl, in->ifindex);
+	return 0;
 }
 
 static int internal_wait_fd(const struct port *port)

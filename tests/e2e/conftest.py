@@ -24,6 +24,19 @@ def unique(prefix):
     return prefix + uuid.uuid4().hex[:6]
 
 
+def voluntary_switches(pid):
+    """Voluntary context switches of all of a process's threads so far: each
+    is a sleep that ended in a wake-up."""
+    total = 0
+    task_dir = "/proc/%d/task" % pid
+    for tid in os.listdir(task_dir):
+        with open(os.path.join(task_dir, tid, "status")) as f:
+            for line in f:
+                if line.startswith("voluntary_ctxt_switches:"):
+                    total += int(line.split()[1])
+    return total
+
+
 class Daemon:
     """One vswitchd process on its own socket and startup file, in network
     namespace `netns` if given."""
@@ -109,6 +122,13 @@ class Daemon:
         finally:
             s.close()
 
+    def wakeups(self, seconds):
+        """How many times a second its threads slept and woke over `seconds`
+        (voluntary context switches, /proc): the idle cost."""
+        before = voluntary_switches(self.proc.pid)
+        time.sleep(seconds)
+        return (voluntary_switches(self.proc.pid) - before) / seconds
+
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
@@ -185,6 +205,16 @@ class Netns:
         sh("ip", "-n", ns, "link", "set", ns_name, "up")
         sh("ip", "link", "set", host_name, "up")
         return host_name
+
+    def veth_between(self, ns_a, name_a, ns_b, name_b):
+        """A veth from namespace ns_a (as name_a) to ns_b (as name_b), both
+        ends up; it goes with the namespaces."""
+        tmp_a, tmp_b = unique("vta"), unique("vtb")
+        sh("ip", "link", "add", tmp_a, "type", "veth", "peer", "name", tmp_b)
+        for tmp, ns, name in ((tmp_a, ns_a, name_a), (tmp_b, ns_b, name_b)):
+            sh("ip", "link", "set", tmp, "netns", ns)
+            sh("ip", "-n", ns, "link", "set", tmp, "name", name)
+            sh("ip", "-n", ns, "link", "set", name, "up")
 
     def run(self, ns, *cmd, check=False, timeout=60):
         return subprocess.run(["ip", "netns", "exec", ns] + list(cmd), capture_output=True,

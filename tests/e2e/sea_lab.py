@@ -17,11 +17,10 @@ A stream of sequence-numbered UDP datagrams (1000 a second, stream.py) goes
 from the client to an echo server on the external host and back; for each
 event we count datagrams lost, duplicated, and the longest outage."""
 import signal
-import subprocess
 import tempfile
 import time
 
-from conftest import Daemon, Netns, unique
+from conftest import Daemon, Netns
 from stream import measure, start_echo
 
 FAST = {"hello": 50, "dead": 150, "netaddr-interval": 50, "netaddr-retries": 3,
@@ -45,15 +44,6 @@ class SeaLab:
         r = self.n.run(ns, *cmd)
         assert r.returncode == 0, (cmd, r.stderr)
         return r
-
-    def _veth(self, ns_a, name_a, ns_b, name_b):
-        tmp_a, tmp_b = unique("sla"), unique("slb")
-        subprocess.run(["ip", "link", "add", tmp_a, "type", "veth", "peer", "name", tmp_b],
-                       check=True)
-        for tmp, ns, name in ((tmp_a, ns_a, name_a), (tmp_b, ns_b, name_b)):
-            subprocess.run(["ip", "link", "set", tmp, "netns", ns], check=True)
-            self._run(ns, "ip", "link", "set", tmp, "name", name)
-            self._run(ns, "ip", "link", "set", name, "up")
 
     def vios_config(self, which):
         priority = 1 if which == "A" else 2
@@ -90,11 +80,11 @@ class SeaLab:
         n = self.n
         self.hyp_ns, self.ext_ns, self.cl_ns = n.add("slh"), n.add("sle"), n.add("slc")
         self.vios_ns = {"A": n.add("sla"), "B": n.add("slb")}
-        self._veth(self.cl_ns, "eth0", self.hyp_ns, "c1")
+        self.n.veth_between(self.cl_ns, "eth0", self.hyp_ns, "c1")
         self._run(self.cl_ns, "ip", "addr", "add", "10.77.0.1/24", "dev", "eth0")
         self._run(self.ext_ns, "ip", "link", "add", "br0", "type", "bridge")
         for which in "AB":
-            self._veth(self.vios_ns[which], "ent0", self.ext_ns, "p" + which)
+            self.n.veth_between(self.vios_ns[which], "ent0", self.ext_ns, "p" + which)
             self._run(self.ext_ns, "ip", "link", "set", "p" + which, "master", "br0")
         for addr in ("10.77.0.2/24", "10.77.0.201/24", "10.77.0.202/24"):
             self._run(self.ext_ns, "ip", "addr", "add", addr, "dev", "br0")

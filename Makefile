@@ -9,7 +9,8 @@ BUILD     := $(strip $(BUILD))
 SAN_BUILD := $(strip $(SAN_BUILD))
 FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
 
-.PHONY: all deps build install demo check unit fuzz bench bench-engine bench-peers bench-failover format clean
+.PHONY: all deps build install demo check unit fuzz bench bench-engine bench-peers bench-failover \
+	bench-idle format clean
 
 all: build
 
@@ -61,7 +62,11 @@ bench-peers: build
 bench-failover: build
 	/usr/bin/python3 bench/bench_failover.py --build $(BUILD)
 
-bench: bench-engine bench-peers bench-failover
+# Idle cost: wake-ups a second of idle daemons (needs root: namespaces).
+bench-idle: build
+	/usr/bin/python3 bench/bench_idle.py --build $(BUILD)
+
+bench: bench-engine bench-peers bench-failover bench-idle
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -18,13 +18,14 @@ it dying while its carrier stays up (ARP monitor, default 200 ms interval,
 and 50 ms); then the primary's return.
 
 Usage: bench_failover.py --build DIR [--rounds N] [--json FILE]"""
-import argparse
 import json
 import os
 import shutil
 import statistics
 import sys
 import tempfile
+
+from root_bench import parse_args
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
@@ -117,15 +118,9 @@ def run_bonds(rounds):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--build", required=True)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--json", help="also write the results here")
-    args = ap.parse_args()
-    if os.geteuid() != 0:
-        print("bench-failover: needs root (network namespaces); skipped")
+    args = parse_args(__doc__, "bench-failover", ("--rounds", {"type": int, "default": 3}))
+    if args is None:
         return 0
-    os.environ["VSWITCH_BUILD"] = os.path.abspath(args.build)
     from sea_lab import FAST, SeaLab  # after VSWITCH_BUILD is set
 
     report = {}

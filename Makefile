@@ -9,8 +9,8 @@ BUILD     := $(strip $(BUILD))
 SAN_BUILD := $(strip $(SAN_BUILD))
 FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
 
-.PHONY: all deps build install demo check unit fuzz bench bench-engine bench-peers bench-failover \
-	bench-restart bench-reload format clean
+.PHONY: all deps build install demo check unit fuzz format clean
+.PHONY: bench bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
 
 all: build
 
@@ -74,7 +74,12 @@ bench-reload: build
 bench-restart: build
 	/usr/bin/python3 bench/bench_restart.py --build $(BUILD)
 
-bench: bench-engine bench-peers bench-failover bench-restart bench-reload
+
+# Idle cost: wake-ups a second of idle daemons (needs root: namespaces).
+bench-idle: build
+	/usr/bin/python3 bench/bench_idle.py --build $(BUILD)
+
+bench: bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -113,8 +113,8 @@ def run_bonds(rounds):
 
 
 def main():
-    args = e2e_lab.parse_args(__doc__, "bench-failover", 3)
-    if not args:
+    args = e2e_lab.parse_args(__doc__, "bench-failover", ("--rounds", {"type": int, "default": 3}))
+    if args is None:
         return 0
     from sea_lab import FAST, SeaLab  # after VSWITCH_BUILD is set
 

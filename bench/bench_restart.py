@@ -68,7 +68,7 @@ def spread(values, fmt="%5d (%4d-%4d)"):
 
 
 def main():
-    args = e2e_lab.parse_args(__doc__, "bench-restart", 5)
+    args = e2e_lab.parse_args(__doc__, "bench-restart", ("--rounds", {"type": int, "default": 5}))
     if not args:
         return 0
 

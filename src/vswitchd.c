@@ -1,14 +1,16 @@
 /* vswitchd.c — the daemon: loads the startup file, opens the control
  * socket, and runs two threads. The data-plane thread owns the datapath: it
- * polls every port, forwards batches, does housekeeping once a second,
- * reads uplink carriers every 10 ms (a failover must not wait for the
- * once-a-second check), runs the SEAs' failover timers, sleeps in epoll on
- * the ports' fds and the kernel's link events when idle, and runs the
- * control thread's jobs a slice per pass between batches (mailbox.h). The
- * main thread is the control thread: it serves the control socket and
- * signals (SIGTERM/SIGINT: clean shutdown, SIGHUP: reload), reads, checks
- * and prepares every change itself, so forwarding never waits for a file
- * or a parser. systemd Type=notify. */
+ * polls every port, forwards batches, does housekeeping once a second and
+ * runs the SEAs' failover timers. When idle it sleeps in epoll on the ports' fds and the kernel's link events until a
+ * timer is due, and wakes for nothing else (ha/schedule.c): the kernel
+ * reports at once a tap losing its queue, a veth its peer, a trunk an SEA
+ * lowers; a carrier loss it reports late is read when the thread wakes,
+ * before it forwards anything, and every 10 ms while frames flow. The control
+ * thread's jobs run a slice per pass between batches (mailbox.h). The main
+ * thread is the control thread: it serves the control socket and signals
+ * (SIGTERM/SIGINT: clean shutdown, SIGHUP: reload), reads, checks and
+ * prepares every change itself, so forwarding never waits for a file or a
+ * parser. systemd Type=notify. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -26,15 +28,13 @@
 #include "control/server.h"
 #include "engine/datapath.h"
 #include "ha/monitor.h"
+#include "ha/schedule.h"
 #include "lib/log.h"
 
 #define DEFAULT_PACKETS 8192
 /* Room for a whole GSO super-frame: tap and afpacket carry 64 KB frames. */
 #define DEFAULT_DATA_ROOM	65535
 #define IDLE_POLLS_BEFORE_SLEEP 16
-/* Uplink carriers are read this often: the failover reaction time of a
- * switch whose uplinks are SEA trunks or plain NICs into one LAN. */
-#define UPLINK_CHECK_MS 10
 
 struct dataplane {
 	struct control_state *state;
@@ -71,11 +71,11 @@ static void rebuild_epoll(struct dataplane *d)
 static void *dataplane_main(void *arg)
 {
 	struct dataplane *d = arg;
-	uint32_t last_second = 0;
-	uint64_t ha_due = 0, links_read_ms = 0, uplinks_due = 0;
-	bool watch_uplinks = true;
+	struct schedule schedule;
+	uint64_t ha_due = 0;
 	unsigned idle = 0;
 	struct control_job *job = NULL; /* one slice per pass until finished */
+	schedule_init(&schedule, d->link_fd);
 	rebuild_epoll(d);
 	while (!control_mailbox_closed(d->mailbox)) {
 		uint32_t n = datapath_poll(d->state->dp);
@@ -93,35 +93,16 @@ static void *dataplane_main(void *arg)
 		 * per pass would tax the busy loop. They are news for the
 		 * switches and the SEAs at once. */
 		uint64_t now_ms = time_now_ns() / 1000000;
-		bool links = false;
-		if (now_ms != links_read_ms && d->link_fd >= 0) {
-			links_read_ms = now_ms;
-			links = link_monitor_drain(d->link_fd);
-			if (links)
-				datapath_refresh_links(d->state->dp);
-		}
-		if (now_ms >= uplinks_due) {
-			watch_uplinks = datapath_refresh_uplinks(d->state->dp) > 0;
-			uplinks_due = now_ms + UPLINK_CHECK_MS;
-		}
+		bool links = schedule_run(&schedule, d->state->dp, now_ms);
 		if (links || d->state->dp->ha_news || now_ms >= ha_due)
 			ha_due = datapath_run_ha(d->state->dp, now_ms, links);
-		uint32_t now = time_now_seconds();
-		if (now != last_second) {
-			last_second = now;
-			datapath_run(d->state->dp, now);
-		}
 		if (n || job) {
 			idle = 0;
 		} else if (++idle >= IDLE_POLLS_BEFORE_SLEEP) {
 			struct epoll_event events[64];
-			int timeout = d->must_poll ? 1 : watch_uplinks ? UPLINK_CHECK_MS : 200;
-			if (ha_due != UINT64_MAX) {
-				uint64_t wait = ha_due > now_ms ? ha_due - now_ms : 0;
-				if (wait < (uint64_t)timeout)
-					timeout = (int)wait;
-			}
-			epoll_wait(d->epoll_fd, events, 64, timeout);
+			epoll_wait(d->epoll_fd, events, 64,
+				   schedule_timeout_ms(&schedule, now_ms, ha_due, d->must_poll));
+			schedule_woke(&schedule, d->state->dp, time_now_ns() / 1000000);
 			idle = 0;
 		}
 	}

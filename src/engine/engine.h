@@ -208,10 +208,10 @@ void switch_run(struct vswitch *sw, uint32_t now);
  * Returns true if some port's link changed. */
 bool switch_refresh_links(struct vswitch *sw);
 /* The same for uplinks only, which decide failovers: cheap enough to run
- * every few milliseconds. The kernel reports a carrier change to rtnetlink
- * through its link watch, up to a second late (a tap losing its QEMU, a
- * trunk lowered by a standby SEA); the carrier itself is read at once.
- * Returns how many uplinks have a carrier to read. */
+ * every few milliseconds. The kernel reports some carrier changes to
+ * rtnetlink through its link watch, up to a second late (a NIC driver's, a
+ * tap's TUNSETCARRIER until someone reads it); the carrier itself is read at
+ * once. Returns how many uplinks have a carrier to read. */
 uint32_t switch_refresh_uplinks(struct vswitch *sw);
 /* Sends the announcements pending since an uplink became active. */
 void switch_announce_pending(struct vswitch *sw);

@@ -23,7 +23,9 @@
  * active member the physical switches must relearn where our clients live;
  * recv/send run inside the engine's pipeline and cannot call back into it,
  * so a change only marks announcements pending and update_stats() sends them
- * through switch_announce(). */
+ * through switch_announce(). The timers run from recv(); a timerfd in the
+ * bond's wait set, armed for the earliest deadline, wakes an idle daemon for
+ * them. */
 #include "bond.h"
 
 #include <arpa/inet.h>
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "../engine/engine.h"
@@ -428,6 +431,8 @@ static void bond_free(struct bond_port *bond)
 		afpacket_io_close(bond->members[i].io);
 	if (bond->epoll_fd >= 0)
 		close(bond->epoll_fd);
+	if (bond->timer_fd >= 0)
+		close(bond->timer_fd);
 	free(bond);
 }
 
@@ -445,7 +450,7 @@ static int bond_open(struct port *port, const char *const *options, char *err, s
 		error = -ENOMEM;
 		goto out;
 	}
-	bond->epoll_fd = -1;
+	bond->epoll_fd = bond->timer_fd = -1;
 	bond->active = BOND_NONE;
 	copy_name(bond->name, sizeof(bond->name), port->name);
 	error = port_check_options(port, options, known, err, err_size);
@@ -469,10 +474,13 @@ static int bond_open(struct port *port, const char *const *options, char *err, s
 		goto out;
 
 	bond->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (bond->epoll_fd < 0) {
+	bond->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	struct epoll_event timer = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
+	if (bond->epoll_fd < 0 || bond->timer_fd < 0 ||
+	    epoll_ctl(bond->epoll_fd, EPOLL_CTL_ADD, bond->timer_fd, &timer) < 0) {
 		error = -errno;
-		snprintf(err, err_size, "port %s: cannot create an epoll fd: %s", port->name,
-			 strerror(errno));
+		snprintf(err, err_size, "port %s: cannot create an epoll fd and a timer: %s",
+			 port->name, strerror(errno));
 		goto out;
 	}
 	for (int i = 0; i < bond->n_members; i++) {
@@ -642,6 +650,10 @@ static void bond_run(struct port *port, struct bond_port *bond, uint64_t now, bo
 		}
 		bond->next_run_ns = earliest(bond->next_run_ns, bond->next_rebalance_ns);
 	}
+	/* Arming it also clears an expiry that woke us. */
+	struct itimerspec due = {.it_value = {.tv_sec = (time_t)(bond->next_run_ns / 1000000000),
+					      .tv_nsec = (long)(bond->next_run_ns % 1000000000)}};
+	timerfd_settime(bond->timer_fd, TFD_TIMER_ABSTIME, &due, NULL);
 	if (!bond->announce_pending || bond->active == BOND_NONE)
 		return;
 	bond->announce_pending = false;

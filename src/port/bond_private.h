@@ -61,7 +61,8 @@ struct bond_port {
 	 * member carrying the traffic; balance-slb: the designated member, the
 	 * only one whose broadcast and multicast frames are accepted. */
 	int active;
-	int epoll_fd;
+	int epoll_fd; /* the members' sockets and timer_fd: the bond's wait_fd */
+	int timer_fd; /* expires at next_run_ns (CLOCK_MONOTONIC, as time_now_ns) */
 
 	/* balance-slb: the members that are up, in order, as of the last check,
 	 * and the first member the next recv() reads (so one busy member cannot

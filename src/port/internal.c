@@ -494,7 +494,14 @@ static int internal_set_link(struct port *port, bool up)
 	in->link_up = up;
 	if (in->fd < 0)
 		return 0; /* applied when the tap is there */
-	return ioctl(in->fd, TUNSETCARRIER, &on) < 0 ? -errno : 0;
+	if (ioctl(in->fd, TUNSETCARRIER, &on) < 0)
+		return -errno;
+	/* The kernel reports a lowered carrier to rtnetlink through its link
+	 * watch, up to a second late; reading it with ETHTOOL_GLINK makes it
+	 * report it now (Linux 6.18: ethtool_op_get_link syncs the link watch).
+	 * The switch that owns the tap sleeps until it hears. */
+	afpacket_netdev_running(in->ctl, in->ifindex);
+	return 0;
 }
 
 /* A vnic's fd changes as its tap comes and goes; its epoll fd does not. */

@@ -28,6 +28,19 @@ def unique(prefix):
     return prefix + uuid.uuid4().hex[:6]
 
 
+def voluntary_switches(pid):
+    """Voluntary context switches of all of a process's threads so far: each
+    is a sleep that ended in a wake-up."""
+    total = 0
+    task_dir = "/proc/%d/task" % pid
+    for tid in os.listdir(task_dir):
+        with open(os.path.join(task_dir, tid, "status")) as f:
+            for line in f:
+                if line.startswith("voluntary_ctxt_switches:"):
+                    total += int(line.split()[1])
+    return total
+
+
 class Daemon:
     """One vswitchd process on its own socket and startup file, in network
     namespace `netns` if given, with extra command-line `args`. It can be
@@ -115,6 +128,13 @@ class Daemon:
             return data
         finally:
             s.close()
+
+    def wakeups(self, seconds):
+        """How many times a second its threads slept and woke over `seconds`
+        (voluntary context switches, /proc): the idle cost."""
+        before = voluntary_switches(self.proc.pid)
+        time.sleep(seconds)
+        return (voluntary_switches(self.proc.pid) - before) / seconds
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc and self.proc.poll() is None:

@@ -379,6 +379,35 @@ static void test_bond_wait_fd_is_readable_when_any_member_has_frames(void **stat
 	assert_int_equal(bond_collect(f, 1, 0, 1000, NULL), 1);
 }
 
+/* One recv() call, frames discarded: it runs the bond's timers when due. */
+static void recv_once(struct fixture *f)
+{
+	struct packet_batch batch;
+	packet_batch_init(&batch);
+	assert_true(f->port->class->recv(f->port, f->pool, &batch) >= 0);
+	packet_batch_free(&batch);
+}
+
+static void test_bond_wait_fd_wakes_an_idle_daemon_for_the_link_check(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	static const char *const fast[] = {"members=m1,m2", "miimon=50", NULL};
+	f->port = open_bond(f, "bond0", fast);
+	assert_non_null(f->port);
+	struct pollfd pfd = {.fd = f->port->class->wait_fd(f->port), .events = POLLIN};
+	recv_once(f); /* the first link check */
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	/* No frame comes: only the next link check can make it readable. */
+	assert_int_equal(poll(&pfd, 1, 2000), 1);
+	recv_once(f);
+	assert_int_equal(poll(&pfd, 1, 0), 0); /* done, and due again later */
+	assert_int_equal(sh("ip link set p1 down"), 0);
+	assert_int_equal(poll(&pfd, 1, 2000), 1);
+	recv_once(f);
+	assert_string_equal(bond_active_member(f->port), "m2");
+}
+
 /* ---- failover ------------------------------------------------------------------ */
 
 static void test_bond_fails_over_when_the_active_member_loses_carrier(void **state)
@@ -1554,6 +1583,7 @@ int main(void)
 	    BOND_TEST(test_bond_sends_only_through_the_active_member),
 	    BOND_TEST(test_bond_delivers_the_active_member_frames_and_drops_the_backup_ones),
 	    BOND_TEST(test_bond_wait_fd_is_readable_when_any_member_has_frames),
+	    BOND_TEST(test_bond_wait_fd_wakes_an_idle_daemon_for_the_link_check),
 	    BOND_TEST(test_bond_fails_over_when_the_active_member_loses_carrier),
 	    BOND_TEST(test_bond_without_primary_stays_on_the_new_member_when_the_old_is_back),
 	    BOND_TEST(test_bond_returns_to_the_primary_when_it_is_back),

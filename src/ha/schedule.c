@@ -1,0 +1,62 @@
+/* schedule.c — when the data-plane thread reads carriers and does its
+ * housekeeping, and how long it may sleep (schedule.h).
+ *
+ * An idle daemon sleeps until something happens rather than polling
+ * carriers: the kernel reports at once, on rtnetlink, a tap losing or getting
+ * its queue, a veth losing its peer, and a carrier an SEA lowers on purpose
+ * (internal.c reads it back, which makes the kernel report it). What it may
+ * report up to a second late (a NIC driver's carrier loss goes through the
+ * kernel's rate-limited link watch) is read when the thread wakes, before it
+ * forwards anything; while frames flow, uplinks are read every
+ * SCHEDULE_UPLINK_MS as before. */
+#include "schedule.h"
+
+#include "engine/datapath.h"
+#include "monitor.h"
+
+void schedule_init(struct schedule *s, int link_fd)
+{
+	*s = (struct schedule){.link_fd = link_fd};
+}
+
+static void read_uplinks(struct schedule *s, struct datapath *dp, uint64_t now_ms)
+{
+	s->has_uplinks = datapath_refresh_uplinks(dp) > 0;
+	s->uplinks_due_ms = now_ms + SCHEDULE_UPLINK_MS;
+}
+
+bool schedule_run(struct schedule *s, struct datapath *dp, uint64_t now_ms)
+{
+	bool links = false;
+	if (now_ms != s->links_read_ms && s->link_fd >= 0) {
+		s->links_read_ms = now_ms;
+		links = link_monitor_drain(s->link_fd);
+		if (links)
+			datapath_refresh_links(dp);
+	}
+	if (now_ms >= s->uplinks_due_ms)
+		read_uplinks(s, dp, now_ms);
+	if (now_ms >= s->housekeeping_due_ms) {
+		s->housekeeping_due_ms = now_ms + SCHEDULE_HOUSEKEEPING_MS;
+		datapath_run(dp, time_now_seconds());
+	}
+	return links;
+}
+
+int schedule_timeout_ms(const struct schedule *s, uint64_t now_ms, uint64_t due_ms, bool must_poll)
+{
+	if (must_poll)
+		return 1;
+	uint64_t until = s->housekeeping_due_ms;
+	if (s->link_fd < 0 && s->has_uplinks && s->uplinks_due_ms < until)
+		until = s->uplinks_due_ms;
+	if (due_ms < until)
+		until = due_ms;
+	return until > now_ms ? (int)(until - now_ms) : 0;
+}
+
+void schedule_woke(struct schedule *s, struct datapath *dp, uint64_t now_ms)
+{
+	if (now_ms >= s->uplinks_due_ms)
+		read_uplinks(s, dp, now_ms);
+}

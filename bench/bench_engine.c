@@ -64,7 +64,7 @@ struct bench {
 	const struct bench_case *c;
 	struct packet_pool *pool;
 	struct vswitch *sw;
-	struct port *ports[BENCH_MAX_PORTS];
+	struct bridge_port *ports[BENCH_MAX_PORTS];
 	/* Frames each port must have sent by now: the proof that the engine
 	 * forwarded what was measured. */
 	uint64_t expected_tx[BENCH_MAX_PORTS];
@@ -303,7 +303,7 @@ static int bench_setup(struct bench *b, const struct bench_case *c)
 			port_destroy(port);
 			goto fail;
 		}
-		b->ports[i] = port;
+		b->ports[i] = switch_find_port(b->sw, port->name);
 	}
 	return 0;
 fail:
@@ -389,7 +389,7 @@ static int bench_measure(struct bench *b, uint64_t packets, double seconds, stru
 		unsigned in = b->c->fill(b, &batch);
 		if (batch.count < BATCH_SIZE)
 			return -1;
-		struct port *port = b->ports[in];
+		struct bridge_port *port = b->ports[in];
 		uint32_t count = batch.count;
 
 		uint64_t t0 = time_now_ns();

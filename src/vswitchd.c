@@ -58,10 +58,10 @@ static void rebuild_epoll(struct dataplane *d)
 	for (size_t s = 0; s < dp->n_switches; s++) {
 		struct vswitch *sw = dp->switches[s];
 		for (uint16_t i = 0; i < sw->n_ports; i++) {
-			struct port *p = sw->ports[i];
-			if (!p || !p->class->recv)
+			struct bridge_port *p = sw->ports[i];
+			if (!p || !p->dev->class->recv)
 				continue;
-			int fd = p->class->wait_fd ? p->class->wait_fd(p) : -1;
+			int fd = p->dev->class->wait_fd ? p->dev->class->wait_fd(p->dev) : -1;
 			if (fd < 0 || epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
 				d->must_poll = true;
 		}

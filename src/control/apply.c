@@ -194,7 +194,7 @@ static int open_ports(struct config_apply *a, struct datapath *dp, char *err, si
 		if (kept_port(a->have, p))
 			continue;
 		struct vswitch *sw;
-		struct port *live = datapath_find_port(dp, p->name, &sw);
+		struct bridge_port *live = datapath_find_port(dp, p->name, &sw);
 		const struct config_port *old = config_find_port(a->have, p->name);
 		/* Rebuilt on the same device: closed, its device kept for the new
 		 * port (and for an undo) to adopt. On other devices: it runs on
@@ -263,7 +263,7 @@ static void undo(struct config_apply *a, struct datapath *dp)
 	for (size_t i = 0; i < have->n_macs; i++) {
 		const struct config_mac *m = &have->macs[i];
 		struct vswitch *sw = datapath_find_switch(dp, m->sw);
-		struct port *port = sw ? switch_find_port(sw, m->port) : NULL;
+		struct bridge_port *port = sw ? switch_find_port(sw, m->port) : NULL;
 		char ignored[256];
 		if (port && !fdb_find(sw->fdb, fdb_key(m->vid, m->mac),
 				      hash_u64(fdb_key(m->vid, m->mac))))
@@ -302,7 +302,7 @@ static void delete_gone(struct config_apply *a, struct datapath *dp)
 		const struct config_port *old = &have->ports[i];
 		const struct config_port *p = config_find_port(want, old->name);
 		struct vswitch *sw;
-		struct port *live = datapath_find_port(dp, old->name, &sw);
+		struct bridge_port *live = datapath_find_port(dp, old->name, &sw);
 		if (live && (!p || !same_identity(old, p))) {
 			switch_del_port(sw, live, true);
 			a->ports_changed = true;
@@ -419,7 +419,7 @@ static void add_macs(struct config_apply *a, struct datapath *dp, size_t end)
 	for (; a->done < end; a->done++) {
 		const struct config_mac *m = &a->want->macs[a->add[a->done]];
 		struct vswitch *sw = datapath_find_switch(dp, m->sw);
-		struct port *port = switch_find_port(sw, m->port);
+		struct bridge_port *port = switch_find_port(sw, m->port);
 		must(port ? switch_add_static_mac(sw, port, m->vid, m->mac, err, sizeof(err))
 			  : -ENOENT,
 		     port ? err : m->port);

@@ -348,7 +348,7 @@ static int fdb_flush_cmd(struct command_context *ctx, int argc, char **argv, cha
 	bool by_vid = false;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "port")) {
-			struct port *p = switch_find_port(sw, argv[i + 1]);
+			struct bridge_port *p = switch_find_port(sw, argv[i + 1]);
 			if (!p) {
 				snprintf(err, n, "fdb: no port %s on switch %s", argv[i + 1],
 					 sw->name);
@@ -378,7 +378,7 @@ static int port_announce(struct command_context *ctx, int argc, char **argv, cha
 {
 	(void)argc;
 	struct vswitch *sw;
-	struct port *port = ctx->dp ? datapath_find_port(ctx->dp, argv[0], &sw) : NULL;
+	struct bridge_port *port = ctx->dp ? datapath_find_port(ctx->dp, argv[0], &sw) : NULL;
 	if (!port) {
 		snprintf(err, n, "port %s: no such port", argv[0]);
 		return -ENOENT;
@@ -396,7 +396,7 @@ static int counters_clear(struct command_context *ctx, int argc, char **argv, ch
 {
 	if (!ctx->dp)
 		return 0;
-	struct port *port = NULL;
+	struct bridge_port *port = NULL;
 	if (argc > 0 && !(port = datapath_find_port(ctx->dp, argv[0], NULL))) {
 		snprintf(err, n, "port %s: no such port", argv[0]);
 		return -ENOENT;
@@ -405,7 +405,7 @@ static int counters_clear(struct command_context *ctx, int argc, char **argv, ch
 		struct vswitch *sw = ctx->dp->switches[s];
 		for (uint16_t i = 0; i < sw->n_ports; i++)
 			if (sw->ports[i] && (!port || port == sw->ports[i]))
-				memset(&sw->ports[i]->counters, 0, sizeof(sw->ports[i]->counters));
+				switch_clear_counters(sw->ports[i]);
 	}
 	return 0;
 }

@@ -40,7 +40,7 @@ static int switch_arg(const struct command_context *ctx, int argc, char **argv,
 }
 
 static int port_arg(const struct command_context *ctx, int argc, char **argv,
-		    const struct port **only, char *err, size_t n)
+		    const struct bridge_port **only, char *err, size_t n)
 {
 	*only = NULL;
 	if (argc > 0 && !(*only = datapath_find_port(ctx->dp, argv[0], NULL))) {
@@ -55,7 +55,7 @@ static const struct config_port *model_port(const struct command_context *ctx, c
 	return config_find_port(ctx->cfg, name);
 }
 
-static cJSON *port_json(const struct command_context *ctx, const struct port *p)
+static cJSON *port_json(const struct command_context *ctx, const struct bridge_port *p)
 {
 	const struct config_port *m = model_port(ctx, p->name);
 	char vids[1024];
@@ -63,7 +63,7 @@ static cJSON *port_json(const struct command_context *ctx, const struct port *p)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", p->name);
 	cJSON_AddStringToObject(o, "switch", p->sw->name);
-	cJSON_AddStringToObject(o, "type", p->class->type);
+	cJSON_AddStringToObject(o, "type", p->dev->class->type);
 	cJSON *opts = cJSON_AddArrayToObject(o, "options");
 	for (int i = 0; m && i < m->n_options; i++)
 		cJSON_AddItemToArray(opts, cJSON_CreateString(m->options[i]));
@@ -79,7 +79,9 @@ static cJSON *port_json(const struct command_context *ctx, const struct port *p)
 	cJSON_AddBoolToObject(o, "hairpin", p->config.hairpin);
 	cJSON_AddNumberToObject(o, "mac_limit", p->config.mac_limit);
 	cJSON_AddNumberToObject(o, "macs_learned", p->sw->fdb->port_dynamic[p->index]);
-	const struct port_counters *c = &p->counters;
+	struct port_counters counters;
+	const struct port_counters *c = &counters;
+	bridge_port_counters(p, &counters);
 	cJSON *cs = cJSON_AddObjectToObject(o, "counters");
 	cJSON_AddNumberToObject(cs, "rx_packets", (double)c->rx_packets);
 	cJSON_AddNumberToObject(cs, "rx_bytes", (double)c->rx_bytes);
@@ -125,7 +127,7 @@ static void print_port_table(FILE *out, const struct vswitch *sw)
 	fprintf(out, "  %-16s %-9s %-5s %-5s %-12s %-8s %-7s %12s %12s %10s\n", "PORT", "TYPE",
 		"LINK", "PVID", "VIDS", "UPLINK", "MODE", "RX", "TX", "DROPS");
 	for (uint16_t i = 0; i < sw->n_ports; i++) {
-		const struct port *p = sw->ports[i];
+		const struct bridge_port *p = sw->ports[i];
 		if (!p)
 			continue;
 		char vids[64], uplink[16] = "-";
@@ -135,12 +137,13 @@ static void print_port_table(FILE *out, const struct vswitch *sw)
 				 sw->active_uplink[p->config.pvid] == p->index ? "active/"
 									       : "prio ",
 				 p->config.trunk_priority);
+		struct port_counters c;
+		bridge_port_counters(p, &c);
 		fprintf(out, "  %-16s %-9s %-5s %-5u %-12s %-8s %-7s %12llu %12llu %10llu\n",
-			p->name, p->class->type, p->up ? "up" : "down", p->config.pvid,
+			p->name, p->dev->class->type, p->up ? "up" : "down", p->config.pvid,
 			vids[0] ? vids : "-", uplink, config_port_mode_name(p->config.mode),
-			(unsigned long long)p->counters.rx_packets,
-			(unsigned long long)p->counters.tx_packets,
-			(unsigned long long)port_counters_total_drops(&p->counters));
+			(unsigned long long)c.rx_packets, (unsigned long long)c.tx_packets,
+			(unsigned long long)port_counters_total_drops(&c));
 	}
 }
 
@@ -198,13 +201,13 @@ int show_switches(struct command_context *ctx, int argc, char **argv, char *err,
 	return doc ? emit_json(ctx, doc) : 0;
 }
 
-static void print_port_detail(struct command_context *ctx, const struct port *p)
+static void print_port_detail(struct command_context *ctx, const struct bridge_port *p)
 {
 	FILE *out = ctx->out;
 	const struct config_port *m = model_port(ctx, p->name);
 	char vids[1024];
 	config_format_vids(p->config.vids, vids, sizeof(vids));
-	fprintf(out, "port %s (switch %s, type %s", p->name, p->sw->name, p->class->type);
+	fprintf(out, "port %s (switch %s, type %s", p->name, p->sw->name, p->dev->class->type);
 	for (int i = 0; m && i < m->n_options; i++)
 		fprintf(out, " %s", m->options[i]);
 	fprintf(out, ")\n  link %s, pvid %u, vids %s, mode %s, learning %s, hairpin %s\n",
@@ -217,7 +220,9 @@ static void print_port_detail(struct command_context *ctx, const struct port *p)
 			p->sw->active_uplink[p->config.pvid] == p->index ? "yes" : "no");
 	fprintf(out, "  MACs learned %u (limit %s%u)\n", p->sw->fdb->port_dynamic[p->index],
 		p->config.mac_limit ? "" : "none, ", p->config.mac_limit);
-	const struct port_counters *c = &p->counters;
+	struct port_counters counters;
+	const struct port_counters *c = &counters;
+	bridge_port_counters(p, &counters);
 	fprintf(out, "  rx %llu packets %llu bytes, tx %llu packets %llu bytes, mac moves %llu\n",
 		(unsigned long long)c->rx_packets, (unsigned long long)c->rx_bytes,
 		(unsigned long long)c->tx_packets, (unsigned long long)c->tx_bytes,
@@ -233,14 +238,14 @@ int show_ports(struct command_context *ctx, int argc, char **argv, char *err, si
 {
 	if (!ctx->dp)
 		return no_datapath(err, n);
-	const struct port *only;
+	const struct bridge_port *only;
 	if (port_arg(ctx, argc, argv, &only, err, n))
 		return -ENOENT;
 	cJSON *doc = ctx->json ? cJSON_CreateArray() : NULL;
 	for (size_t s = 0; s < ctx->dp->n_switches; s++) {
 		const struct vswitch *sw = ctx->dp->switches[s];
 		for (uint16_t i = 0; i < sw->n_ports; i++) {
-			const struct port *p = sw->ports[i];
+			const struct bridge_port *p = sw->ports[i];
 			if (!p || (only && p != only))
 				continue;
 			if (doc)
@@ -300,7 +305,7 @@ static void copy_fdb(struct datapath *dp, void *arg)
 		c->status = -ENOENT;
 		return;
 	}
-	const struct port *p = c->port ? switch_find_port(sw, c->port) : NULL;
+	const struct bridge_port *p = c->port ? switch_find_port(sw, c->port) : NULL;
 	if (c->port && !p) {
 		snprintf(c->err, sizeof(c->err), "fdb: no port %s on switch %s", c->port, sw->name);
 		c->status = -ENOENT;
@@ -391,7 +396,7 @@ static void vlan_members(const struct vswitch *sw, unsigned vid, char *untagged,
 	size_t nu = 0, nt = 0;
 	untagged[0] = tagged[0] = '\0';
 	for (uint16_t i = 0; i < sw->n_ports; i++) {
-		const struct port *p = sw->ports[i];
+		const struct bridge_port *p = sw->ports[i];
 		if (!p || !bitset_test(p->vlans, vid))
 			continue;
 		bool is_untagged = p->config.pvid == vid;
@@ -452,7 +457,7 @@ int show_counters(struct command_context *ctx, int argc, char **argv, char *err,
 {
 	if (!ctx->dp)
 		return no_datapath(err, n);
-	const struct port *only;
+	const struct bridge_port *only;
 	if (port_arg(ctx, argc, argv, &only, err, n))
 		return -ENOENT;
 	cJSON *doc = ctx->json ? cJSON_CreateObject() : NULL;
@@ -462,7 +467,7 @@ int show_counters(struct command_context *ctx, int argc, char **argv, char *err,
 	for (size_t s = 0; s < ctx->dp->n_switches; s++) {
 		const struct vswitch *sw = ctx->dp->switches[s];
 		for (uint16_t i = 0; i < sw->n_ports; i++) {
-			const struct port *p = sw->ports[i];
+			const struct bridge_port *p = sw->ports[i];
 			if (!p || (only && p != only))
 				continue;
 			if (doc) {
@@ -472,7 +477,9 @@ int show_counters(struct command_context *ctx, int argc, char **argv, char *err,
 				cJSON_Delete(o);
 				continue;
 			}
-			const struct port_counters *c = &p->counters;
+			struct port_counters counters;
+	const struct port_counters *c = &counters;
+	bridge_port_counters(p, &counters);
 			fprintf(ctx->out, "%-16s %14llu %16llu %14llu %16llu ", p->name,
 				(unsigned long long)c->rx_packets, (unsigned long long)c->rx_bytes,
 				(unsigned long long)c->tx_packets, (unsigned long long)c->tx_bytes);
@@ -543,7 +550,7 @@ int show_bonds(struct command_context *ctx, int argc, char **argv, char *err, si
 {
 	if (!ctx->dp)
 		return no_datapath(err, n);
-	const struct port *only;
+	const struct bridge_port *only;
 	if (port_arg(ctx, argc, argv, &only, err, n))
 		return -ENOENT;
 	cJSON *doc = ctx->json ? cJSON_CreateArray() : NULL;
@@ -551,12 +558,12 @@ int show_bonds(struct command_context *ctx, int argc, char **argv, char *err, si
 	for (size_t s = 0; s < ctx->dp->n_switches; s++) {
 		const struct vswitch *sw = ctx->dp->switches[s];
 		for (uint16_t i = 0; i < sw->n_ports; i++) {
-			const struct port *p = sw->ports[i];
+			const struct bridge_port *p = sw->ports[i];
 			char text[1536];
 			if (!p || (only && p != only) ||
-			    bond_describe(p, text, sizeof(text)) == -EINVAL)
+			    bond_describe(p->dev, text, sizeof(text)) == -EINVAL)
 				continue;
-			const char *active = bond_active_member(p);
+			const char *active = bond_active_member(p->dev);
 			shown++;
 			if (doc) {
 				cJSON *o = cJSON_CreateObject();
@@ -566,7 +573,7 @@ int show_bonds(struct command_context *ctx, int argc, char **argv, char *err, si
 					cJSON_AddStringToObject(o, "active", active);
 				else
 					cJSON_AddNullToObject(o, "active");
-				cJSON_AddNumberToObject(o, "failovers", (double)bond_failovers(p));
+				cJSON_AddNumberToObject(o, "failovers", (double)bond_failovers(p->dev));
 				cJSON_AddStringToObject(o, "status", text);
 				cJSON_AddItemToArray(doc, o);
 			} else {

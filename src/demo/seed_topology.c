@@ -65,7 +65,7 @@ void seed_drain(struct vswitch *sw)
 {
 	uint8_t buf[2048];
 	for (uint16_t i = 0; i < sw->n_ports; i++)
-		while (pipe_take(sw->ports[i], buf, sizeof(buf)) >= 0)
+		while (pipe_take(sw->ports[i]->dev, buf, sizeof(buf)) >= 0)
 			;
 }
 
@@ -76,7 +76,7 @@ static void send_from(struct vswitch *sw, const struct seed_endpoint *from, cons
 	size_t len =
 	    frame_build(frame, sizeof(frame), dst, from->mac, from->tagged ? from->vid : -1,
 			PROBE_ETHERTYPE, &marker, sizeof(marker));
-	pipe_inject(switch_find_port(sw, from->port), frame, (uint32_t)len, -1);
+	pipe_inject(switch_find_port(sw, from->port)->dev, sw->pool, frame, (uint32_t)len, -1);
 	switch_poll(sw);
 }
 
@@ -107,10 +107,10 @@ void seed_probe(struct vswitch *sw, const struct seed_endpoint *from,
 	seed_drain(sw);
 	send_from(sw, from, to->mac, ++marker);
 	for (uint16_t i = 0; i < sw->n_ports; i++) {
-		struct port *port = sw->ports[i];
+		struct bridge_port *port = sw->ports[i];
 		uint8_t buf[2048];
 		int len;
-		while ((len = pipe_take(port, buf, sizeof(buf))) >= ETH_HEADER_LEN) {
+		while ((len = pipe_take(port->dev, buf, sizeof(buf))) >= ETH_HEADER_LEN) {
 			bool tagged = load_be16(buf + 12) == ETH_TYPE_VLAN;
 			uint16_t vid = tagged ? (load_be16(buf + 14) & 0xfff) : port->config.pvid;
 			const struct seed_endpoint *heard =

@@ -48,7 +48,7 @@ static int print_matrix(struct vswitch *sw, const char *title)
 
 static void inject(struct vswitch *sw, const char *port, const uint8_t *frame, size_t len)
 {
-	pipe_inject(switch_find_port(sw, port), frame, (uint32_t)len, -1);
+	pipe_inject(switch_find_port(sw, port)->dev, sw->pool, frame, (uint32_t)len, -1);
 	switch_poll(sw);
 	seed_drain(sw);
 }
@@ -57,13 +57,14 @@ static void print_counters(const struct vswitch *sw)
 {
 	printf("\n  port    rx     tx     drops by reason\n");
 	for (uint16_t i = 0; i < sw->n_ports; i++) {
-		const struct port *p = sw->ports[i];
-		printf("  %-6s %5llu  %5llu  ", p->name, (unsigned long long)p->counters.rx_packets,
-		       (unsigned long long)p->counters.tx_packets);
+		struct port_counters c;
+		bridge_port_counters(sw->ports[i], &c);
+		printf("  %-6s %5llu  %5llu  ", sw->ports[i]->name, (unsigned long long)c.rx_packets,
+		       (unsigned long long)c.tx_packets);
 		for (int r = 1; r < DROP_MAX; r++)
-			if (p->counters.drops[r])
+			if (c.drops[r])
 				printf("%s=%llu ", drop_reason_name((enum drop_reason)r),
-				       (unsigned long long)p->counters.drops[r]);
+				       (unsigned long long)c.drops[r]);
 		printf("\n");
 	}
 }

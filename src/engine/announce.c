@@ -6,12 +6,14 @@
  * that MAC, tagged as the uplink carries the VLAN. */
 #include "engine.h"
 
+#include "lib/log.h"
+
 #define ETH_TYPE_RARP	     0x8035
 #define RARP_REQUEST_REVERSE 3
 
 struct announce {
 	struct vswitch *sw;
-	struct port *out;
+	struct bridge_port *out;
 	uint32_t queued;
 };
 
@@ -37,7 +39,7 @@ static void announce_entry(const struct fdb_entry *e, void *arg)
 {
 	struct announce *a = arg;
 	uint16_t vid = fdb_key_vid(e->key);
-	const struct port *owner = a->sw->ports[e->port];
+	const struct bridge_port *owner = a->sw->ports[e->port];
 	/* Only clients: what lives behind an uplink is the outside's own. */
 	if (!owner || owner->config.uplink || !bitset_test(a->out->vlans, vid))
 		return;
@@ -55,10 +57,21 @@ static void announce_entry(const struct fdb_entry *e, void *arg)
 	a->queued++;
 }
 
-uint32_t switch_announce(struct vswitch *sw, struct port *out)
+uint32_t switch_announce(struct vswitch *sw, struct bridge_port *out)
 {
 	struct announce a = {.sw = sw, .out = out};
 	fdb_foreach(sw->fdb, announce_entry, &a);
 	egress_flush(sw);
 	return a.queued;
+}
+
+void switch_port_events(struct vswitch *sw, struct bridge_port *port)
+{
+	uint32_t events = port->dev->events;
+	port->dev->events = 0;
+	if (events & PORT_EVENT_ANNOUNCE) {
+		uint32_t sent = switch_announce(sw, port);
+		log_info("port %s: announced %u client MAC/VLAN pairs %s", port->name, sent,
+			 port->dev->event_note);
+	}
 }

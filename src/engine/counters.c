@@ -1,6 +1,8 @@
 /* counters.c — names and descriptions of the drop reasons, generated from
- * the list in counters.h. */
+ * the list in counters.h, and a port's counters as the CLI shows them. */
 #include "counters.h"
+
+#include "engine.h"
 
 #include <string.h>
 
@@ -32,4 +34,23 @@ enum drop_reason drop_reason_from_name(const char *name)
 		if (strcmp(names[i], name) == 0)
 			return (enum drop_reason)i;
 	return DROP_NONE;
+}
+
+void bridge_port_counters(const struct bridge_port *port, struct port_counters *out)
+{
+	const struct port_stats *s = &port->dev->stats;
+	*out = port->counters;
+	out->tx_packets += s->tx_packets;
+	out->tx_bytes += s->tx_bytes;
+	out->drops[DROP_TX_ERROR] += s->tx_errors;
+	out->drops[DROP_TX_FULL] += s->tx_full;
+	out->drops[DROP_OVERSIZE] += s->rx_oversize;
+	out->drops[DROP_RX_OVERFLOW] += s->rx_overflow;
+	out->drops[DROP_UPLINK_INACTIVE] += s->rx_inactive;
+}
+
+void switch_clear_counters(struct bridge_port *port)
+{
+	memset(&port->counters, 0, sizeof(port->counters));
+	memset(&port->dev->stats, 0, sizeof(port->dev->stats));
 }

@@ -26,14 +26,7 @@ void datapath_destroy(struct datapath *dp, bool remove_devices)
 	for (size_t i = 0; i < dp->n_seas; i++)
 		sea_destroy(dp->seas[i]);
 	for (size_t i = 0; i < dp->n_switches; i++) {
-		struct vswitch *sw = dp->switches[i];
-		/* Not switch_del_port(): the switch goes, its tables need no
-		 * update. */
-		for (uint16_t p = 0; remove_devices && p < sw->n_ports; p++) {
-			port_remove(sw->ports[p]);
-			sw->ports[p] = NULL;
-		}
-		switch_destroy(sw);
+		switch_destroy_removing(dp->switches[i], remove_devices);
 	}
 	packet_pool_destroy(dp->pool);
 	free(dp);
@@ -47,10 +40,10 @@ struct vswitch *datapath_find_switch(const struct datapath *dp, const char *name
 	return NULL;
 }
 
-struct port *datapath_find_port(const struct datapath *dp, const char *name, struct vswitch **sw)
+struct bridge_port *datapath_find_port(const struct datapath *dp, const char *name, struct vswitch **sw)
 {
 	for (size_t i = 0; i < dp->n_switches; i++) {
-		struct port *port = switch_find_port(dp->switches[i], name);
+		struct bridge_port *port = switch_find_port(dp->switches[i], name);
 		if (port) {
 			if (sw)
 				*sw = dp->switches[i];

@@ -29,7 +29,7 @@ struct datapath *datapath_create(uint32_t packets, uint32_t data_room);
 void datapath_destroy(struct datapath *dp, bool remove_devices);
 struct vswitch *datapath_find_switch(const struct datapath *dp, const char *name);
 /* Finds a port by name in any switch; *sw (if not NULL) gets its switch. */
-struct port *datapath_find_port(const struct datapath *dp, const char *name, struct vswitch **sw);
+struct bridge_port *datapath_find_port(const struct datapath *dp, const char *name, struct vswitch **sw);
 int datapath_add_switch(struct datapath *dp, struct vswitch *sw);
 /* Removes and destroys a switch with its ports. */
 void datapath_del_switch(struct datapath *dp, struct vswitch *sw);

@@ -9,15 +9,15 @@
 #include "engine.h"
 #include "lib/gso.h"
 
-static void flush(struct port *port, struct packet_batch *out)
+static void flush(struct bridge_port *port, struct packet_batch *out)
 {
 	if (out->count)
-		port->class->send(port, out);
+		port->dev->class->send(port->dev, out);
 	out->count = 0;
 }
 
 /* Cuts p into segments on `out`, sending `out` first if they do not fit. */
-static void segment(struct port *port, struct packet *p, struct packet_batch *out)
+static void segment(struct bridge_port *port, struct packet *p, struct packet_batch *out)
 {
 	int error = packet_gso_segment(p, out);
 	if (error == -ENOSPC) {
@@ -30,7 +30,7 @@ static void segment(struct port *port, struct packet *p, struct packet_batch *ou
 	}
 }
 
-static void send_queue(struct port *port)
+static void send_queue(struct bridge_port *port)
 {
 	struct packet_batch *q = &port->txq;
 	struct packet_batch out;
@@ -42,7 +42,7 @@ static void send_queue(struct port *port)
 			packet_free(p);
 			continue;
 		}
-		if (UNLIKELY((p->flags & PACKET_F_OFFLOAD) && !(port->features & PORT_F_OFFLOAD))) {
+		if (UNLIKELY((p->flags & PACKET_F_OFFLOAD) && !(port->dev->features & PORT_F_OFFLOAD))) {
 			segment(port, p, &out);
 			continue;
 		}
@@ -52,7 +52,7 @@ static void send_queue(struct port *port)
 	flush(port, &out);
 }
 
-void egress_enqueue(struct vswitch *sw, struct port *out, struct packet *packet)
+void egress_enqueue(struct vswitch *sw, struct bridge_port *out, struct packet *packet)
 {
 	if (!out->tx_pending) {
 		out->tx_pending = true;
@@ -66,7 +66,7 @@ void egress_enqueue(struct vswitch *sw, struct port *out, struct packet *packet)
 void egress_flush(struct vswitch *sw)
 {
 	for (uint16_t i = 0; i < sw->n_pending; i++) {
-		struct port *port = sw->ports[sw->pending[i]];
+		struct bridge_port *port = sw->ports[sw->pending[i]];
 		port->tx_pending = false;
 		if (port->txq.count)
 			send_queue(port);

@@ -15,6 +15,9 @@
 #include "counters.h"
 
 #define SWITCH_NAME_MAX	       32
+#define PORT_INDEX_NONE	       0xffff
+#define VLAN_COUNT	       4096
+#define VLAN_WORDS	       (VLAN_COUNT / 64)
 #define SWITCH_MAX_PORTS       1024
 #define PORT_SET_WORDS	       (SWITCH_MAX_PORTS / 64)
 #define VID_MAX		       4094
@@ -122,6 +125,48 @@ enum drop_reason parse_frame(const uint8_t *data, uint32_t len, bool meta_valid,
 
 /* ---- switch.c: switches, ports and their VLAN tables -------------------- */
 
+enum port_mode {
+	PORT_MODE_VEB,	       /* switch locally (default) */
+	PORT_MODE_VEPA,	       /* everything from this port goes to the uplink */
+	PORT_MODE_PRIVATE,     /* talks only to uplinks, never to other ports */
+	PORT_MODE_PASSTHROUGH, /* owns the uplink: all uplink traffic is its own */
+};
+
+/* A port's forwarding settings; see DESIGN §3. */
+struct port_config {
+	uint16_t pvid;		   /* 1-4094 */
+	uint64_t vids[VLAN_WORDS]; /* extra tagged VLANs (the PVID need not be set here) */
+	bool uplink;		   /* reaches the physical network */
+	uint8_t trunk_priority;	   /* 1-15, lower wins among uplinks; 0 = not set */
+	enum port_mode mode;
+	bool learning;	    /* learn source MACs from this port */
+	bool hairpin;	    /* frames may leave by the port they came in on */
+	uint32_t mac_limit; /* dynamic MACs learned on this port; 0 = no limit */
+};
+
+/* A port as the switch sees it, around the provider's handle `dev`
+ * (port.h): what forwarding keeps per port. */
+struct bridge_port {
+	struct port *dev;
+	const char *name; /* dev->name */
+
+	struct vswitch *sw;
+	uint16_t index;	 /* position in sw->ports */
+	bool up;	 /* cached carrier, refreshed by switch_run() */
+	bool tx_pending; /* on the switch's list of queues to send */
+
+	struct port_config config;
+	uint64_t vlans[VLAN_WORDS]; /* membership: PVID plus vids */
+
+	struct port_counters counters; /* the engine's; dev->stats the provider's */
+	struct packet_batch txq;       /* frames the pipeline queued for send() */
+};
+
+static inline void port_count_drop(struct bridge_port *port, enum drop_reason reason, uint64_t n)
+{
+	port->counters.drops[reason] += n;
+}
+
 enum switch_mode {
 	SWITCH_MODE_LEARNING,	   /* unknown unicast is flooded (classic bridge) */
 	SWITCH_MODE_AUTHORITATIVE, /* unknown unicast goes to the VID's uplink */
@@ -141,7 +186,7 @@ struct vswitch {
 	struct fdb *fdb;
 	uint32_t now; /* seconds, set by switch_run() */
 
-	struct port *ports[SWITCH_MAX_PORTS];
+	struct bridge_port *ports[SWITCH_MAX_PORTS];
 	uint16_t n_ports; /* highest index in use + 1 */
 	uint16_t passthrough_port;
 
@@ -167,36 +212,46 @@ struct vswitch {
 	 * here; NULL: they are only counted (ha-control) and dropped. Takes
 	 * ownership of the packet. Runs inside the pipeline: it must not call
 	 * back into the engine. */
-	void (*ha_receive)(void *ctx, struct port *in, struct packet *packet);
+	void (*ha_receive)(void *ctx, struct bridge_port *in, struct packet *packet);
 	void *ha_ctx;
 };
 
 void switch_config_init(struct switch_config *config);
+/* Defaults: pvid 1, no vids, learning on, veb, no limit. */
+void port_config_init(struct port_config *config);
+/* A port's counters as the CLI shows them: the engine's plus what its
+ * provider counted (transmits, and drops the provider saw). */
+void bridge_port_counters(const struct bridge_port *port, struct port_counters *out);
+/* Zeroes both (counters clear). */
+void switch_clear_counters(struct bridge_port *port);
 /* Creates an empty switch whose ports use `pool`. NULL with err set. */
 struct vswitch *switch_create(const char *name, const struct switch_config *config,
 			      struct packet_pool *pool, char *err, size_t err_size);
 /* Destroys the switch and every port on it, keeping the ports' persistent
  * devices (port_destroy); NULL is a no-op. */
 void switch_destroy(struct vswitch *sw);
+/* The same, removing the devices too when `remove_devices` (port_remove). */
+void switch_destroy_removing(struct vswitch *sw, bool remove_devices);
 /* Checks a port configuration's ranges and combinations. */
 int port_config_validate(const char *name, const struct port_config *config, char *err,
 			 size_t err_size);
 /* Checks a port configuration: ranges, and that it fits this switch. */
-int switch_check_port_config(const struct vswitch *sw, const struct port *port,
+int switch_check_port_config(const struct vswitch *sw, const struct bridge_port *port,
 			     const struct port_config *config, char *err, size_t err_size);
-/* Adds a created port with its settings; the switch owns it on success. */
-int switch_add_port(struct vswitch *sw, struct port *port, const struct port_config *config,
+/* Adds a created port with its settings; the switch owns it on success
+ * (and wraps it in a bridge port), the caller still does on failure. */
+int switch_add_port(struct vswitch *sw, struct port *dev, const struct port_config *config,
 		    char *err, size_t err_size);
 /* Replaces a port's settings; MACs learned on VLANs it leaves are flushed. */
-int switch_configure_port(struct vswitch *sw, struct port *port, const struct port_config *config,
+int switch_configure_port(struct vswitch *sw, struct bridge_port *port, const struct port_config *config,
 			  char *err, size_t err_size);
 /* Removes and destroys a port, flushing its MACs. `remove_device`: the port
  * leaves the model (or changes type or device), so the devices it made go
  * too (port_remove); else they stay for a port that reopens them. */
-void switch_del_port(struct vswitch *sw, struct port *port, bool remove_device);
-struct port *switch_find_port(const struct vswitch *sw, const char *name);
+void switch_del_port(struct vswitch *sw, struct bridge_port *port, bool remove_device);
+struct bridge_port *switch_find_port(const struct vswitch *sw, const char *name);
 /* Adds a static MAC on a port, which must be a member of vid. */
-int switch_add_static_mac(struct vswitch *sw, struct port *port, uint16_t vid, const uint8_t *mac,
+int switch_add_static_mac(struct vswitch *sw, struct bridge_port *port, uint16_t vid, const uint8_t *mac,
 			  char *err, size_t err_size);
 int switch_del_mac(struct vswitch *sw, uint16_t vid, const uint8_t *mac);
 /* Housekeeping, called at least once a second: advances the clock, ages a
@@ -213,6 +268,8 @@ bool switch_refresh_links(struct vswitch *sw);
  * tap's TUNSETCARRIER until someone reads it); the carrier itself is read at
  * once. Returns how many uplinks have a carrier to read. */
 uint32_t switch_refresh_uplinks(struct vswitch *sw);
+/* Acts on the events a port's provider raised (port.h) and clears them. */
+void switch_port_events(struct vswitch *sw, struct bridge_port *port);
 /* Sends the announcements pending since an uplink became active. */
 void switch_announce_pending(struct vswitch *sw);
 /* Recomputes flood sets and active uplinks after a configuration or
@@ -223,43 +280,43 @@ void switch_update_vlans(struct vswitch *sw);
 
 /* Classifies a frame on ingress: sets *vid and returns DROP_NONE, or the
  * reason it is dropped (not a member, VID 4095, inactive uplink). */
-enum drop_reason vlan_ingress(const struct vswitch *sw, const struct port *in,
+enum drop_reason vlan_ingress(const struct vswitch *sw, const struct bridge_port *in,
 			      const struct frame_header *header, uint16_t *vid);
 /* Gives the packet the form it leaves `out` in: untagged iff its VID is the
  * port's PVID. Returns false if a tag cannot be pushed. */
-bool vlan_egress(struct packet *packet, const struct port *out);
+bool vlan_egress(struct packet *packet, const struct bridge_port *out);
 
 /* ---- learn.c: source MAC learning --------------------------------------- */
 
 /* Learns (VID, source MAC) of every packet of the batch on `in` (src_hash
  * set); marks frames that break a learning rule (MAC limit, static
  * conflict) dropped. */
-void learn_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch);
+void learn_batch(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch);
 
 /* ---- forward.c: the per-packet decision --------------------------------- */
 
 /* Where a frame from `in` on `vid` to `dst` goes, given the MAC table's
  * answer (NULL when unknown): a port index, FORWARD_FLOOD, or FORWARD_DROP
  * with *why set. Pure. */
-uint16_t forward_decide(const struct vswitch *sw, const struct port *in, uint16_t vid,
+uint16_t forward_decide(const struct vswitch *sw, const struct bridge_port *in, uint16_t vid,
 			const uint8_t *dst, const struct fdb_entry *known, enum drop_reason *why);
 /* Looks up (dst_hash set for unicast) and decides for the whole batch:
  * sets out_port, or drop. */
-void forward_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch);
+void forward_batch(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch);
 
 /* ---- flood.c: broadcast, multicast and unknown unicast ------------------ */
 
 /* The ports a flooded frame from `in` on `vid` reaches. */
-void flood_ports(const struct vswitch *sw, const struct port *in, uint16_t vid,
+void flood_ports(const struct vswitch *sw, const struct bridge_port *in, uint16_t vid,
 		 uint64_t out[PORT_SET_WORDS]);
 /* Queues a copy of the packet on each of those ports; frees it if none. */
-void flood_packet(struct vswitch *sw, struct port *in, struct packet *packet);
+void flood_packet(struct vswitch *sw, struct bridge_port *in, struct packet *packet);
 
 /* ---- egress.c: per-port transmit queues --------------------------------- */
 
 /* Queues the packet for `out` (ownership passes), sending the queue at once
  * if it is full. */
-void egress_enqueue(struct vswitch *sw, struct port *out, struct packet *packet);
+void egress_enqueue(struct vswitch *sw, struct bridge_port *out, struct packet *packet);
 /* Tags each queued frame for its port and hands the queues to the ports. */
 void egress_flush(struct vswitch *sw);
 
@@ -268,13 +325,13 @@ void egress_flush(struct vswitch *sw);
 /* Sends one gratuitous RARP out of `out` for every client MAC (learned or
  * static on a port that is not an uplink) in each VLAN `out` carries.
  * Returns how many were sent. */
-uint32_t switch_announce(struct vswitch *sw, struct port *out);
+uint32_t switch_announce(struct vswitch *sw, struct bridge_port *out);
 
 /* ---- pipeline.c: the stages, in order ----------------------------------- */
 
 /* Runs one batch received on `in` through parse, VLAN ingress, learning,
  * lookup and egress. Takes ownership of every packet. */
-void pipeline_run(struct vswitch *sw, struct port *in, struct packet_batch *batch);
+void pipeline_run(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch);
 /* Receives one batch from every port of the switch and forwards it.
  * Returns the number of frames received. */
 uint32_t switch_poll(struct vswitch *sw);

@@ -6,7 +6,7 @@
  * from it. */
 #include "engine.h"
 
-void flood_ports(const struct vswitch *sw, const struct port *in, uint16_t vid,
+void flood_ports(const struct vswitch *sw, const struct bridge_port *in, uint16_t vid,
 		 uint64_t out[PORT_SET_WORDS])
 {
 	const bool back = in->config.hairpin && bitset_test(sw->flood_set[vid], in->index);
@@ -40,7 +40,7 @@ void flood_ports(const struct vswitch *sw, const struct port *in, uint16_t vid,
 		bitset_set(out, in->index);
 }
 
-void flood_packet(struct vswitch *sw, struct port *in, struct packet *packet)
+void flood_packet(struct vswitch *sw, struct bridge_port *in, struct packet *packet)
 {
 	uint64_t set[PORT_SET_WORDS];
 	flood_ports(sw, in, packet->vid, set);

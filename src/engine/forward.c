@@ -7,7 +7,7 @@
  * passthrough) restrict who may talk to whom. */
 #include "engine.h"
 
-static uint16_t to_uplink(const struct vswitch *sw, const struct port *in, uint16_t vid,
+static uint16_t to_uplink(const struct vswitch *sw, const struct bridge_port *in, uint16_t vid,
 			  enum drop_reason *why)
 {
 	uint16_t uplink = sw->active_uplink[vid];
@@ -19,19 +19,19 @@ static uint16_t to_uplink(const struct vswitch *sw, const struct port *in, uint1
 }
 
 /* Passthrough: the owner and the uplink talk only to each other. */
-static uint16_t decide_passthrough(const struct vswitch *sw, const struct port *in, uint16_t vid,
+static uint16_t decide_passthrough(const struct vswitch *sw, const struct bridge_port *in, uint16_t vid,
 				   enum drop_reason *why)
 {
 	if (in->index == sw->passthrough_port)
 		return to_uplink(sw, in, vid, why);
-	const struct port *owner = sw->ports[sw->passthrough_port];
+	const struct bridge_port *owner = sw->ports[sw->passthrough_port];
 	if (owner->up && bitset_test(owner->vlans, vid))
 		return owner->index;
 	*why = DROP_NO_ROUTE;
 	return FORWARD_DROP;
 }
 
-uint16_t forward_decide(const struct vswitch *sw, const struct port *in, uint16_t vid,
+uint16_t forward_decide(const struct vswitch *sw, const struct bridge_port *in, uint16_t vid,
 			const uint8_t *dst, const struct fdb_entry *known, enum drop_reason *why)
 {
 	const bool passthrough = sw->passthrough_port != PORT_INDEX_NONE;
@@ -46,7 +46,7 @@ uint16_t forward_decide(const struct vswitch *sw, const struct port *in, uint16_
 								    : FORWARD_FLOOD;
 
 	uint16_t out = known->port;
-	const struct port *port = sw->ports[out];
+	const struct bridge_port *port = sw->ports[out];
 	if (out == in->index && !in->config.hairpin) {
 		*why = DROP_SAME_PORT;
 		return FORWARD_DROP;
@@ -75,7 +75,7 @@ isolated:
 	return FORWARD_DROP;
 }
 
-void forward_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch)
+void forward_batch(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch)
 {
 	struct fdb *fdb = sw->fdb;
 	for (uint32_t i = 0; i < batch->count && i < FDB_PREFETCH_AHEAD; i++)

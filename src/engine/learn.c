@@ -9,14 +9,14 @@
 
 /* A VEPA port's frames come back through the uplink when the external
  * switch reflects them; that must not steal the MAC from the VEPA port. */
-static bool is_vepa_reflection(const struct vswitch *sw, const struct port *in,
+static bool is_vepa_reflection(const struct vswitch *sw, const struct bridge_port *in,
 			       const struct fdb_entry *e)
 {
-	const struct port *owner = sw->ports[e->port];
+	const struct bridge_port *owner = sw->ports[e->port];
 	return in->config.uplink && owner && owner->config.mode == PORT_MODE_VEPA;
 }
 
-void learn_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch)
+void learn_batch(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch)
 {
 	if (!in->config.learning)
 		return;

@@ -6,7 +6,7 @@
 
 /* Parse + VLAN ingress; compacts the batch to the frames that pass and
  * computes the MAC-table hashes that learning and lookup will use. */
-static void ingress_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch)
+static void ingress_batch(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch)
 {
 	const uint16_t mtu = sw->config.mtu;
 	uint64_t bytes = 0;
@@ -50,7 +50,7 @@ static void ingress_batch(struct vswitch *sw, struct port *in, struct packet_bat
 	batch->count = kept;
 }
 
-static void dispatch_batch(struct vswitch *sw, struct port *in, struct packet_batch *batch)
+static void dispatch_batch(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch)
 {
 	for (uint32_t i = 0; i < batch->count; i++) {
 		struct packet *p = batch->packets[i];
@@ -66,7 +66,7 @@ static void dispatch_batch(struct vswitch *sw, struct port *in, struct packet_ba
 	batch->count = 0;
 }
 
-void pipeline_run(struct vswitch *sw, struct port *in, struct packet_batch *batch)
+void pipeline_run(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch)
 {
 	ingress_batch(sw, in, batch);
 	learn_batch(sw, in, batch);
@@ -80,11 +80,13 @@ uint32_t switch_poll(struct vswitch *sw)
 	struct packet_batch batch;
 	uint32_t total = 0;
 	for (uint16_t i = 0; i < sw->n_ports; i++) {
-		struct port *port = sw->ports[i];
-		if (!port || !port->class->recv)
+		struct bridge_port *port = sw->ports[i];
+		if (!port || !port->dev->class->recv)
 			continue;
 		batch.count = 0;
-		int n = port->class->recv(port, sw->pool, &batch);
+		int n = port->dev->class->recv(port->dev, sw->pool, &batch);
+		if (UNLIKELY(port->dev->events))
+			switch_port_events(sw, port);
 		if (n > 0) {
 			total += batch.count;
 			pipeline_run(sw, port, &batch);

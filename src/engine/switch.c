@@ -63,14 +63,30 @@ struct vswitch *switch_create(const char *name, const struct switch_config *conf
 	return sw;
 }
 
+static void bridge_port_free(struct bridge_port *port, bool remove_device);
+
 void switch_destroy(struct vswitch *sw)
+{
+	switch_destroy_removing(sw, false);
+}
+
+void switch_destroy_removing(struct vswitch *sw, bool remove_devices)
 {
 	if (!sw)
 		return;
 	for (uint16_t i = 0; i < sw->n_ports; i++)
-		port_destroy(sw->ports[i]);
+		if (sw->ports[i])
+			bridge_port_free(sw->ports[i], remove_devices);
 	fdb_destroy(sw->fdb);
 	free(sw);
+}
+
+void port_config_init(struct port_config *config)
+{
+	memset(config, 0, sizeof(*config));
+	config->pvid = 1;
+	config->mode = PORT_MODE_VEB;
+	config->learning = true;
 }
 
 int port_config_validate(const char *name, const struct port_config *config, char *err,
@@ -108,7 +124,7 @@ int port_config_validate(const char *name, const struct port_config *config, cha
 	return 0;
 }
 
-int switch_check_port_config(const struct vswitch *sw, const struct port *port,
+int switch_check_port_config(const struct vswitch *sw, const struct bridge_port *port,
 			     const struct port_config *config, char *err, size_t err_size)
 {
 	int error = port_config_validate(port->name, config, err, err_size);
@@ -124,7 +140,7 @@ int switch_check_port_config(const struct vswitch *sw, const struct port *port,
 	return 0;
 }
 
-static void apply_port_config(struct vswitch *sw, struct port *port,
+static void apply_port_config(struct vswitch *sw, struct bridge_port *port,
 			      const struct port_config *config)
 {
 	uint64_t left[VLAN_WORDS];
@@ -159,12 +175,11 @@ static void apply_port_config(struct vswitch *sw, struct port *port,
 	switch_update_vlans(sw);
 }
 
-int switch_add_port(struct vswitch *sw, struct port *port, const struct port_config *config,
+int switch_add_port(struct vswitch *sw, struct port *dev, const struct port_config *config,
 		    char *err, size_t err_size)
 {
-	if (switch_find_port(sw, port->name)) {
-		snprintf(err, err_size, "port %s: already exists on switch %s", port->name,
-			 sw->name);
+	if (switch_find_port(sw, dev->name)) {
+		snprintf(err, err_size, "port %s: already exists on switch %s", dev->name, sw->name);
 		return -EEXIST;
 	}
 	uint16_t index = 0;
@@ -172,27 +187,44 @@ int switch_add_port(struct vswitch *sw, struct port *port, const struct port_con
 		index++;
 	if (index == SWITCH_MAX_PORTS) {
 		snprintf(err, err_size, "switch %s: no room for port %s (at most %d ports)",
-			 sw->name, port->name, SWITCH_MAX_PORTS);
+			 sw->name, dev->name, SWITCH_MAX_PORTS);
 		return -ENOSPC;
 	}
+	struct bridge_port *port = calloc(1, sizeof(*port));
+	if (!port) {
+		snprintf(err, err_size, "port %s: out of memory", dev->name);
+		return -ENOMEM;
+	}
+	port->dev = dev;
+	port->name = dev->name;
 	port->index = index;
 	int error = switch_check_port_config(sw, port, config, err, err_size);
 	if (error) {
-		port->index = PORT_INDEX_NONE;
+		free(port);
 		return error;
 	}
 	port->sw = sw;
-	memset(&port->config, 0, sizeof(port->config));
-	memset(port->vlans, 0, sizeof(port->vlans));
 	sw->ports[index] = port;
 	if (index == sw->n_ports)
 		sw->n_ports++;
-	port->up = port->class->carrier ? port->class->carrier(port) : true;
+	port->up = dev->class->carrier ? dev->class->carrier(dev) : true;
 	apply_port_config(sw, port, config);
 	return 0;
 }
 
-int switch_configure_port(struct vswitch *sw, struct port *port, const struct port_config *config,
+/* Frees the bridge port and closes its provider, keeping or removing the
+ * devices it made. */
+static void bridge_port_free(struct bridge_port *port, bool remove_device)
+{
+	packet_batch_free(&port->txq);
+	if (remove_device)
+		port_remove(port->dev);
+	else
+		port_destroy(port->dev);
+	free(port);
+}
+
+int switch_configure_port(struct vswitch *sw, struct bridge_port *port, const struct port_config *config,
 			  char *err, size_t err_size)
 {
 	int error = switch_check_port_config(sw, port, config, err, err_size);
@@ -202,7 +234,7 @@ int switch_configure_port(struct vswitch *sw, struct port *port, const struct po
 	return 0;
 }
 
-void switch_del_port(struct vswitch *sw, struct port *port, bool remove_device)
+void switch_del_port(struct vswitch *sw, struct bridge_port *port, bool remove_device)
 {
 	fdb_flush(sw->fdb, port->index, NULL, true);
 	sw->ports[port->index] = NULL;
@@ -213,13 +245,10 @@ void switch_del_port(struct vswitch *sw, struct port *port, bool remove_device)
 	while (sw->n_ports > 0 && !sw->ports[sw->n_ports - 1])
 		sw->n_ports--;
 	switch_update_vlans(sw);
-	if (remove_device)
-		port_remove(port);
-	else
-		port_destroy(port);
+	bridge_port_free(port, remove_device);
 }
 
-struct port *switch_find_port(const struct vswitch *sw, const char *name)
+struct bridge_port *switch_find_port(const struct vswitch *sw, const char *name)
 {
 	for (uint16_t i = 0; i < sw->n_ports; i++)
 		if (sw->ports[i] && strcmp(sw->ports[i]->name, name) == 0)
@@ -227,7 +256,7 @@ struct port *switch_find_port(const struct vswitch *sw, const char *name)
 	return NULL;
 }
 
-int switch_add_static_mac(struct vswitch *sw, struct port *port, uint16_t vid, const uint8_t *mac,
+int switch_add_static_mac(struct vswitch *sw, struct bridge_port *port, uint16_t vid, const uint8_t *mac,
 			  char *err, size_t err_size)
 {
 	if (vid < 1 || vid > VID_MAX) {
@@ -271,9 +300,9 @@ int switch_del_mac(struct vswitch *sw, uint16_t vid, const uint8_t *mac)
 
 /* Reads one port's carrier; on a change, flushes the MACs behind a dead
  * link. Returns true when the carrier changed. */
-static bool read_carrier(struct vswitch *sw, struct port *port)
+static bool read_carrier(struct vswitch *sw, struct bridge_port *port)
 {
-	bool up = port->class->carrier(port);
+	bool up = port->dev->class->carrier(port->dev);
 	if (up == port->up)
 		return false;
 	port->up = up;
@@ -303,8 +332,8 @@ bool switch_refresh_links(struct vswitch *sw)
 {
 	bool changed = false;
 	for (uint16_t i = 0; i < sw->n_ports; i++) {
-		struct port *port = sw->ports[i];
-		if (port && port->class->carrier)
+		struct bridge_port *port = sw->ports[i];
+		if (port && port->dev->class->carrier)
 			changed |= read_carrier(sw, port);
 	}
 	if (changed)
@@ -320,8 +349,8 @@ uint32_t switch_refresh_uplinks(struct vswitch *sw)
 	uint32_t checked = 0;
 	for (unsigned w = 0; w < PORT_SET_WORDS; w++) {
 		for (uint64_t bits = sw->uplinks[w]; bits; bits &= bits - 1) {
-			struct port *port = sw->ports[w * 64 + (unsigned)__builtin_ctzll(bits)];
-			if (!port || !port->class->carrier)
+			struct bridge_port *port = sw->ports[w * 64 + (unsigned)__builtin_ctzll(bits)];
+			if (!port || !port->dev->class->carrier)
 				continue;
 			changed |= read_carrier(sw, port);
 			checked++;
@@ -337,7 +366,7 @@ void switch_announce_pending(struct vswitch *sw)
 	for (unsigned w = 0; w < PORT_SET_WORDS; w++) {
 		for (uint64_t bits = sw->announce_pending[w]; bits; bits &= bits - 1) {
 			uint16_t i = (uint16_t)(w * 64 + (unsigned)__builtin_ctzll(bits));
-			struct port *port = i < sw->n_ports ? sw->ports[i] : NULL;
+			struct bridge_port *port = i < sw->n_ports ? sw->ports[i] : NULL;
 			if (!port || !port->up)
 				continue;
 			unsigned vlans = 0;
@@ -359,9 +388,11 @@ void switch_run(struct vswitch *sw, uint32_t now)
 	if (sw->config.ageing_seconds)
 		fdb_age(sw->fdb, now, sw->config.ageing_seconds, AGE_BUDGET);
 	for (uint16_t i = 0; i < sw->n_ports; i++) {
-		struct port *port = sw->ports[i];
-		if (port && port->class->update_stats)
-			port->class->update_stats(port);
+		struct bridge_port *port = sw->ports[i];
+		if (port && port->dev->class->update_stats)
+			port->dev->class->update_stats(port->dev);
+		if (port && port->dev->events)
+			switch_port_events(sw, port);
 	}
 	switch_refresh_links(sw);
 }
@@ -378,7 +409,7 @@ static void update_vlan(struct vswitch *sw, unsigned vid)
 	uint16_t best = PORT_INDEX_NONE;
 	unsigned best_priority = 99;
 	for (uint16_t i = 0; i < sw->n_ports; i++) {
-		const struct port *port = sw->ports[i];
+		const struct bridge_port *port = sw->ports[i];
 		if (!port || !port->up || !bitset_test(port->vlans, vid))
 			continue;
 		if (!port->config.uplink) {

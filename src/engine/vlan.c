@@ -8,7 +8,7 @@
 
 #define VID_MASK 0x0fff
 
-enum drop_reason vlan_ingress(const struct vswitch *sw, const struct port *in,
+enum drop_reason vlan_ingress(const struct vswitch *sw, const struct bridge_port *in,
 			      const struct frame_header *header, uint16_t *vid)
 {
 	uint16_t v = header->tagged ? (header->tci & VID_MASK) : 0;
@@ -24,7 +24,7 @@ enum drop_reason vlan_ingress(const struct vswitch *sw, const struct port *in,
 	return DROP_NONE;
 }
 
-bool vlan_egress(struct packet *packet, const struct port *out)
+bool vlan_egress(struct packet *packet, const struct bridge_port *out)
 {
 	if (packet->vid == out->config.pvid) {
 		if (packet->flags & PACKET_F_INLINE_TAG)

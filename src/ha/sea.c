@@ -60,8 +60,8 @@ struct sea {
 	struct sea_config cfg;
 	struct datapath *dp;
 	struct vswitch *sw;
-	struct port *real, *ctl;
-	struct port *trunks[SEA_TRUNKS_MAX];
+	struct bridge_port *real, *ctl;
+	struct bridge_port *trunks[SEA_TRUNKS_MAX];
 	uint8_t id[6]; /* heartbeat source, and the tie-break between equals */
 
 	enum sea_role role;
@@ -283,7 +283,7 @@ static uint64_t now_ms(void)
 }
 
 /* Called by the switch inside the pipeline: record only. */
-static void receive_hello(void *ctx, struct port *in, struct packet *p)
+static void receive_hello(void *ctx, struct bridge_port *in, struct packet *p)
 {
 	struct sea *sea = ctx;
 	const uint8_t *f = p->data;
@@ -366,9 +366,9 @@ static void find_ports(struct sea *sea)
 static void set_trunks(struct sea *sea, uint32_t mask)
 {
 	for (int i = 0; i < sea->cfg.n_trunks; i++) {
-		struct port *t = sea->trunks[i];
-		if (t && t->class->set_link) {
-			int error = t->class->set_link(t, mask & (1u << i));
+		struct bridge_port *t = sea->trunks[i];
+		if (t && t->dev->class->set_link) {
+			int error = t->dev->class->set_link(t->dev, mask & (1u << i));
 			if (error)
 				log_error("sea %s: cannot set the link of trunk %s: %s",
 					  sea->cfg.name, t->name, strerror(-error));
@@ -493,7 +493,7 @@ static void update_health(struct sea *sea, uint64_t now, bool links_changed, uin
 {
 	if (links_changed || now >= sea->next_link_check_ms) {
 		bool up = sea->real &&
-			  (!sea->real->class->carrier || sea->real->class->carrier(sea->real));
+			  (!sea->real->dev->class->carrier || sea->real->dev->class->carrier(sea->real->dev));
 		if (up != sea->link_up)
 			log_info("sea %s: real adapter %s link %s", sea->cfg.name, sea->cfg.real,
 				 up ? "up" : "down");

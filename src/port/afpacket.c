@@ -340,7 +340,7 @@ void afpacket_io_update_stats(struct afpacket_io *io, struct port *port)
 	struct tpacket_stats stats;
 	socklen_t len = sizeof(stats);
 	if (getsockopt(io->fd, SOL_PACKET, PACKET_STATISTICS, &stats, &len) == 0 && stats.tp_drops)
-		port_count_drop(port, DROP_RX_OVERFLOW, stats.tp_drops);
+		port->stats.rx_overflow += stats.tp_drops;
 }
 
 int afpacket_io_fd(const struct afpacket_io *io)
@@ -461,14 +461,14 @@ int afpacket_io_recv(struct afpacket_io *io, struct port *port, struct packet_po
 		}
 		if (UNLIKELY(m->msg_flags & MSG_TRUNC)) {
 			/* Larger than a pool buffer: a cut frame must never pass. */
-			port_count_drop(port, DROP_OVERSIZE, 1);
+			port->stats.rx_oversize += 1;
 			packet_free(p);
 			continue;
 		}
 		p->len = (uint16_t)(len - sizeof(struct virtio_net_hdr));
 		offload_from_vnet(p, &io->rx_vnet[i]);
 		if (UNLIKELY(!vlan_from_auxdata(p, m))) {
-			port_count_drop(port, DROP_OVERSIZE, 1);
+			port->stats.rx_oversize += 1;
 			packet_free(p);
 			continue;
 		}
@@ -510,7 +510,7 @@ void afpacket_io_send(struct afpacket_io *io, struct port *port, struct packet_b
 		 * metadata goes inline, as the wire has it. */
 		if (UNLIKELY(p->flags & PACKET_F_META_VLAN)) {
 			if (!packet_push_vlan(p, p->meta_tci)) {
-				port_count_drop(port, DROP_TX_ERROR, 1);
+				port->stats.tx_errors += 1;
 				packet_free(p);
 				continue;
 			}
@@ -530,8 +530,8 @@ void afpacket_io_send(struct afpacket_io *io, struct port *port, struct packet_b
 		int sent = sendmmsg(io->fd, &io->tx_msgs[done], n - done, MSG_DONTWAIT);
 		if (sent > 0) {
 			for (uint32_t i = done; i < done + (uint32_t)sent; i++) {
-				port->counters.tx_packets++;
-				port->counters.tx_bytes += io->tx_packets[i]->len;
+				port->stats.tx_packets++;
+				port->stats.tx_bytes += io->tx_packets[i]->len;
 			}
 			done += (uint32_t)sent;
 			continue;
@@ -541,17 +541,17 @@ void afpacket_io_send(struct afpacket_io *io, struct port *port, struct packet_b
 		if (sent == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
 			/* The socket's send buffer is full: waiting would stall the
 			 * data plane, so the rest of the batch is dropped. */
-			port_count_drop(port, DROP_TX_FULL, n - done);
+			port->stats.tx_full += n - done;
 			break;
 		}
 		if (errno == ENETDOWN || errno == ENXIO || errno == ENODEV) {
 			/* The interface is down or gone: so is the rest. */
-			port_count_drop(port, DROP_TX_ERROR, n - done);
+			port->stats.tx_errors += n - done;
 			break;
 		}
 		/* ENOBUFS (the device queue dropped it), EMSGSIZE, EINVAL (an
 		 * offload header the kernel refused): this frame only. */
-		port_count_drop(port, DROP_TX_ERROR, 1);
+		port->stats.tx_errors += 1;
 		done++;
 	}
 	for (uint32_t i = 0; i < n; i++)

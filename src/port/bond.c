@@ -21,11 +21,11 @@
  * read and dropped (uplink-inactive): a physical switch that floods to every
  * member must not make us forward each frame twice. On every change of
  * active member the physical switches must relearn where our clients live;
- * recv/send run inside the engine's pipeline and cannot call back into it,
- * so a change only marks announcements pending and update_stats() sends them
- * through switch_announce(). The timers run from recv(); a timerfd in the
- * bond's wait set, armed for the earliest deadline, wakes an idle daemon for
- * them. */
+ * a provider never calls the switch, so a change raises PORT_EVENT_ANNOUNCE
+ * and the switch announces its clients through the bond when it reads the
+ * event after recv() or update_stats(). The timers run from recv(); a
+ * timerfd in the bond's wait set, armed for the earliest deadline, wakes an
+ * idle daemon for them. */
 #include "bond.h"
 
 #include <arpa/inet.h>
@@ -38,7 +38,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "../engine/engine.h"
 #include "../lib/log.h"
 #include "../lib/util.h"
 #include "afpacket.h"
@@ -572,7 +571,7 @@ static int bond_recv(struct port *port, struct packet_pool *pool, struct packet_
 		if (bond->n_arp_targets && n > 0)
 			n -= (int)bond_arp_filter(bond, i, &dropped, 0);
 		if (n > 0)
-			port_count_drop(port, DROP_UPLINK_INACTIVE, (uint64_t)n);
+			port->stats.rx_inactive += (uint64_t)n;
 		packet_batch_free(&dropped);
 	}
 	return received;
@@ -586,16 +585,16 @@ static void bond_send(struct port *port, struct packet_batch *batch)
 		return;
 	}
 	if (UNLIKELY(bond->active == BOND_NONE)) {
-		port_count_drop(port, DROP_TX_ERROR, batch->count);
+		port->stats.tx_errors += batch->count;
 		packet_batch_free(batch);
 		return;
 	}
 	struct bond_member *m = &bond->members[bond->active];
-	uint64_t errors = port->counters.drops[DROP_TX_ERROR];
+	uint64_t errors = port->stats.tx_errors;
 	afpacket_io_send(m->io, port, batch);
 	/* A failed send is the first sign of a dead link; asking the carrier
 	 * costs a system call, so only then. */
-	if (UNLIKELY(port->counters.drops[DROP_TX_ERROR] != errors) &&
+	if (UNLIKELY(port->stats.tx_errors != errors) &&
 	    !afpacket_io_carrier(m->io)) {
 		m->up = false;
 		reselect(bond, "send failed");
@@ -657,15 +656,14 @@ static void bond_run(struct port *port, struct bond_port *bond, uint64_t now, bo
 	if (!bond->announce_pending || bond->active == BOND_NONE)
 		return;
 	bond->announce_pending = false;
-	if (port->sw) {
-		uint32_t sent = switch_announce(port->sw, port);
-		if (bond->mode == BOND_BALANCE_SLB)
-			log_info("port %s: announced %u client MAC/VLAN pairs over %d live members",
-				 port->name, sent, bond->n_live);
-		else
-			log_info("port %s: announced %u client MAC/VLAN pairs through %s",
-				 port->name, sent, bond->members[bond->active].ifname);
-	}
+	/* The switch announces the clients it knows through us (port.h). */
+	port->events |= PORT_EVENT_ANNOUNCE;
+	if (bond->mode == BOND_BALANCE_SLB)
+		snprintf(port->event_note, sizeof(port->event_note), "over %d live members",
+			 bond->n_live);
+	else
+		snprintf(port->event_note, sizeof(port->event_note), "through %s",
+			 bond->members[bond->active].ifname);
 }
 
 static void bond_update_stats(struct port *port)

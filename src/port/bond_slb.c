@@ -166,7 +166,7 @@ static int slb_member(const struct bond_port *bond, uint64_t hash)
 void bond_slb_send(struct port *port, struct bond_port *bond, struct packet_batch *batch)
 {
 	if (UNLIKELY(bond->n_live == 0)) {
-		port_count_drop(port, DROP_TX_ERROR, batch->count);
+		port->stats.tx_errors += batch->count;
 		packet_batch_free(batch);
 		return;
 	}
@@ -187,9 +187,9 @@ void bond_slb_send(struct port *port, struct bond_port *bond, struct packet_batc
 		struct bond_member *m = &bond->members[i];
 		if (bond->tx[i].count == 0)
 			continue;
-		uint64_t errors = port->counters.drops[DROP_TX_ERROR];
+		uint64_t errors = port->stats.tx_errors;
 		afpacket_io_send(m->io, port, &bond->tx[i]);
-		if (UNLIKELY(port->counters.drops[DROP_TX_ERROR] != errors) &&
+		if (UNLIKELY(port->stats.tx_errors != errors) &&
 		    !afpacket_io_carrier(m->io)) {
 			m->up = false;
 			member_down = true;
@@ -250,7 +250,7 @@ int bond_slb_recv(struct port *port, struct bond_port *bond, struct packet_pool 
 		received += (int)(kept - first);
 	}
 	if (dropped)
-		port_count_drop(port, DROP_UPLINK_INACTIVE, dropped);
+		port->stats.rx_inactive += dropped;
 	/* A member's error is the bond's only when nothing came in at all. */
 	return received ? received : error;
 }

@@ -410,7 +410,7 @@ static int internal_recv(struct port *port, struct packet_pool *pool, struct pac
 		}
 		if (UNLIKELY((size_t)n > sizeof(h) + room)) {
 			/* The tun cut it to our buffer: never pass a cut frame. */
-			port_count_drop(port, DROP_OVERSIZE, 1);
+			port->stats.rx_oversize += 1;
 			packet_free(p);
 			continue;
 		}
@@ -440,7 +440,7 @@ static void internal_send(struct port *port, struct packet_batch *batch)
 {
 	struct internal_port *in = port->priv;
 	if (UNLIKELY(in->fd < 0)) {
-		port_count_drop(port, DROP_TX_ERROR, batch->count);
+		port->stats.tx_errors += batch->count;
 		packet_batch_free(batch);
 		return;
 	}
@@ -450,7 +450,7 @@ static void internal_send(struct port *port, struct packet_batch *batch)
 		if (UNLIKELY(p->flags & PACKET_F_META_VLAN)) {
 			/* The wire form: a tag still in metadata goes inline. */
 			if (!packet_push_vlan(p, p->meta_tci)) {
-				port_count_drop(port, DROP_TX_ERROR, 1);
+				port->stats.tx_errors += 1;
 				continue;
 			}
 		}
@@ -469,13 +469,13 @@ static void internal_send(struct port *port, struct packet_batch *batch)
 		};
 		ssize_t n = writev(in->fd, iov, 2);
 		if (LIKELY(n >= 0)) {
-			port->counters.tx_packets++;
-			port->counters.tx_bytes += p->len;
+			port->stats.tx_packets++;
+			port->stats.tx_bytes += p->len;
 		} else {
-			port_count_drop(port,
-					errno == EAGAIN || errno == EWOULDBLOCK ? DROP_TX_FULL
-										: DROP_TX_ERROR,
-					1);
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				port->stats.tx_full++;
+			else
+				port->stats.tx_errors++;
 		}
 	}
 	packet_batch_free(batch);

@@ -113,14 +113,14 @@ static void patch_send(struct port *port, struct packet_batch *batch)
 	for (uint32_t i = 0; i < batch->count; i++) {
 		struct packet *pkt = batch->packets[i];
 		if (!peer) {
-			port_count_drop(port, DROP_TX_ERROR, 1);
+			port->stats.tx_errors += 1;
 			packet_free(pkt);
 		} else if (peer->tail - peer->head == PATCH_RING) {
-			port_count_drop(port, DROP_TX_FULL, 1);
+			port->stats.tx_full += 1;
 			packet_free(pkt);
 		} else {
-			port->counters.tx_packets++;
-			port->counters.tx_bytes += pkt->len;
+			port->stats.tx_packets++;
+			port->stats.tx_bytes += pkt->len;
 			peer->ring[peer->tail++ % PATCH_RING] = pkt;
 		}
 	}

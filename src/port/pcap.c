@@ -281,7 +281,7 @@ static int pcap_port_recv(struct port *port, struct packet_pool *pool, struct pa
 		 * of each frame; that is all there is to replay. */
 		uint32_t len = cap->pending_header.caplen;
 		if (len > pool->data_room) {
-			port_count_drop(port, DROP_OVERSIZE, 1);
+			port->stats.rx_oversize += 1;
 			cap->has_pending = false;
 			continue;
 		}
@@ -324,7 +324,7 @@ static void pcap_port_send(struct port *port, struct packet_batch *batch)
 	uint64_t written = 0, bytes = 0;
 	if (!cap->dumper) {
 		/* An rx-only port has nowhere to put frames. */
-		port_count_drop(port, DROP_TX_ERROR, batch->count);
+		port->stats.tx_errors += batch->count;
 		goto out;
 	}
 	/* One clock read per batch: the frames of a batch leave together. */
@@ -340,11 +340,11 @@ static void pcap_port_send(struct port *port, struct packet_batch *batch)
 	FILE *file = pcap_dump_file(cap->dumper);
 	if (pcap_dump_flush(cap->dumper) < 0 || ferror(file)) {
 		clearerr(file);
-		port_count_drop(port, DROP_TX_ERROR, written);
+		port->stats.tx_errors += written;
 		goto out;
 	}
-	port->counters.tx_packets += written;
-	port->counters.tx_bytes += bytes;
+	port->stats.tx_packets += written;
+	port->stats.tx_bytes += bytes;
 out:
 	packet_batch_free(batch);
 }

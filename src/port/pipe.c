@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "../lib/util.h"
-#include "../engine/engine.h"
 #include "port.h"
 
 #define PIPE_DEFAULT_DEPTH 4096
@@ -124,14 +123,14 @@ static void pipe_send(struct port *port, struct packet_batch *batch)
 	struct pipe_port *pipe = port->priv;
 	for (uint32_t i = 0; i < batch->count; i++) {
 		struct packet *p = batch->packets[i];
-		port->counters.tx_packets++;
-		port->counters.tx_bytes += p->len;
+		port->stats.tx_packets++;
+		port->stats.tx_bytes += p->len;
 		if (pipe->sink) {
 			packet_free(p);
 		} else if (!ring_put(&pipe->tx, p)) {
-			port->counters.tx_packets--;
-			port->counters.tx_bytes -= p->len;
-			port_count_drop(port, DROP_TX_FULL, 1);
+			port->stats.tx_packets--;
+			port->stats.tx_bytes -= p->len;
+			port->stats.tx_full += 1;
 			packet_free(p);
 		}
 	}
@@ -171,11 +170,9 @@ int pipe_inject_packet(struct port *port, struct packet *packet)
 	return 0;
 }
 
-int pipe_inject(struct port *port, const void *frame, uint32_t len, int tci)
+int pipe_inject(struct port *port, struct packet_pool *pool, const void *frame, uint32_t len,
+		int tci)
 {
-	struct packet_pool *pool = port->sw ? port->sw->pool : NULL;
-	if (!pool)
-		return -ENODEV;
 	struct packet *p = packet_from_bytes(pool, frame, len);
 	if (!p)
 		return -ENOBUFS;

@@ -44,14 +44,6 @@ const char *port_class_list(void)
 	return list;
 }
 
-void port_config_init(struct port_config *config)
-{
-	memset(config, 0, sizeof(*config));
-	config->pvid = 1;
-	config->mode = PORT_MODE_VEB;
-	config->learning = true;
-}
-
 struct port *port_create(const char *name, const char *type, const char *const *options, char *err,
 			 size_t err_size)
 {
@@ -73,9 +65,6 @@ struct port *port_create(const char *name, const char *type, const char *const *
 	}
 	copy_name(port->name, sizeof(port->name), name);
 	port->class = class;
-	port->index = PORT_INDEX_NONE;
-	port->up = true;
-	port_config_init(&port->config);
 	if (class->open(port, options, err, err_size) < 0) {
 		free(port);
 		return NULL;
@@ -85,7 +74,6 @@ struct port *port_create(const char *name, const char *type, const char *const *
 
 static void port_free(struct port *port, void (*release)(struct port *port))
 {
-	packet_batch_free(&port->txq);
 	release(port);
 	free(port);
 }

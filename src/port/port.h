@@ -1,10 +1,14 @@
-/* port.h — a switch port and the provider interface behind it.
+/* port.h — the provider interface: what a port type owns (I/O, carrier,
+ * features, its own statistics) and nothing of forwarding.
  *
- * Every port type (pipe, pcap, and later tap, afpacket, afxdp, internal,
- * patch, vxlan) implements one `struct port_class`; port.c is the only place
- * that knows the list of types, and nothing else asks which type a port is.
- * The forwarding settings and counters of a port live here too, because the
- * engine reads them for every packet. */
+ * Every port type (pipe, pcap, tap, afpacket, internal, vnic, patch, bond,
+ * and later afxdp, vxlan, vhost-user) implements one `struct port_class`;
+ * port.c is the only place that knows the list of types, and nothing else
+ * asks which type a port is. The switch wraps each `struct port` in its own
+ * `struct bridge_port` (engine.h: VLANs, learning, counters, transmit queue)
+ * as Open vSwitch keeps `struct netdev` apart from `dp_netdev_port` and Linux
+ * `net_device` apart from `net_bridge_port`: a provider never sees the
+ * switch, and tells it about events through `port->events`. */
 #ifndef VSWITCH_PORT_H
 #define VSWITCH_PORT_H
 
@@ -12,17 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../engine/counters.h"
 #include "../lib/packet.h"
 
 #define PORT_NAME_MAX	32
 #define PORT_IFNAME_MAX 96 /* "NETNS/IFNAME" */
-#define PORT_INDEX_NONE 0xffff
-#define VLAN_COUNT	4096
-#define VLAN_WORDS	(VLAN_COUNT / 64)
 
 struct port;
-struct vswitch;
 
 /* The provider interface. Operations run on the data-plane thread. */
 struct port_class {
@@ -59,7 +58,7 @@ struct port_class {
 
 	/* Transmits every packet of `batch`. The caller transfers ownership of
 	 * all the packets: the provider frees each one, sent or not, counts
-	 * tx_packets/tx_bytes for those sent and a TX_ERROR or TX_FULL drop for
+	 * stats.tx_packets/tx_bytes for those sent and tx_errors or tx_full for
 	 * the others, and leaves batch->count at 0. Required. */
 	void (*send)(struct port *port, struct packet_batch *batch);
 
@@ -84,9 +83,9 @@ struct port_class {
 	int (*interfaces)(const char *name, const char *const *options,
 			  char (*out)[PORT_IFNAME_MAX], int max);
 
-	/* Adds to the port's counters what the kernel counted for it (frames
-	 * dropped before the switch saw them). Called about once a second.
-	 * NULL: nothing to collect. */
+	/* Adds to the port's stats what the kernel counted for it (frames
+	 * dropped before the switch saw them: rx_overflow). Called about once
+	 * a second. NULL: nothing to collect. */
 	void (*update_stats)(struct port *port);
 };
 
@@ -97,41 +96,43 @@ enum port_features {
 	PORT_F_OFFLOAD = 1 << 0, /* takes a virtio-net header: GSO and partial checksums */
 };
 
-enum port_mode {
-	PORT_MODE_VEB,	       /* switch locally (default) */
-	PORT_MODE_VEPA,	       /* everything from this port goes to the uplink */
-	PORT_MODE_PRIVATE,     /* talks only to uplinks, never to other ports */
-	PORT_MODE_PASSTHROUGH, /* owns the uplink: all uplink traffic is its own */
+/* What a provider counts itself; the switch shows them with its own
+ * counters (drop reasons tx-error, tx-full, oversize, uplink-inactive and
+ * rx-overflow in counters.h). */
+struct port_stats {
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t tx_errors;   /* the device failed to transmit */
+	uint64_t tx_full;     /* the transmit queue was full */
+	uint64_t rx_oversize; /* received frames longer than a buffer */
+	uint64_t rx_overflow; /* frames the kernel dropped before we read them */
+	uint64_t rx_inactive; /* received on a bond member not in use */
 };
 
-/* Forwarding settings; see DESIGN §3. */
-struct port_config {
-	uint16_t pvid;		   /* 1-4094 */
-	uint64_t vids[VLAN_WORDS]; /* extra tagged VLANs (the PVID need not be set here) */
-	bool uplink;		   /* reaches the physical network */
-	uint8_t trunk_priority;	   /* 1-15, lower wins among uplinks; 0 = not set */
-	enum port_mode mode;
-	bool learning;	    /* learn source MACs from this port */
-	bool hairpin;	    /* frames may leave by the port they came in on */
-	uint32_t mac_limit; /* dynamic MACs learned on this port; 0 = no limit */
+/* Frames the provider lost, whatever the reason. */
+static inline uint64_t port_stats_lost(const struct port_stats *s)
+{
+	return s->tx_errors + s->tx_full + s->rx_oversize + s->rx_overflow + s->rx_inactive;
+}
+
+/* Events a provider raises for the switch, which reads and clears them
+ * after each receive pass (a provider never calls the engine). */
+enum port_events {
+	/* The path behind the port changed (a bond's new active member): the
+	 * switch announces the clients it knows through it, so the LAN
+	 * relearns them. */
+	PORT_EVENT_ANNOUNCE = 1 << 0,
 };
 
+/* A provider's handle. */
 struct port {
 	char name[PORT_NAME_MAX];
 	const struct port_class *class;
-	void *priv; /* the provider's state */
-
-	struct vswitch *sw;
-	uint16_t index;	   /* position in sw->ports */
-	bool up;	   /* cached carrier, refreshed by switch_run() */
-	bool tx_pending;   /* on the switch's list of queues to send */
-	uint32_t features; /* enum port_features */
-
-	struct port_config config;
-	uint64_t vlans[VLAN_WORDS]; /* membership: PVID plus vids */
-
-	struct port_counters counters;
-	struct packet_batch txq; /* frames the pipeline queued for send() */
+	void *priv;	   /* the provider's state */
+	uint32_t features; /* enum port_features, set by open() */
+	uint32_t events;   /* enum port_events, raised by the provider */
+	char event_note[48]; /* what the switch adds when it logs the event */
+	struct port_stats stats;
 };
 
 /* port.c */
@@ -139,8 +140,6 @@ struct port {
 const struct port_class *port_class_find(const char *type);
 /* "pipe, pcap": the known types, for error messages. */
 const char *port_class_list(void);
-/* Defaults: pvid 1, no vids, learning on, veb, no limit. */
-void port_config_init(struct port_config *config);
 /* Allocates a port and opens its I/O. NULL with a message in err on failure. */
 struct port *port_create(const char *name, const char *type, const char *const *options, char *err,
 			 size_t err_size);
@@ -160,10 +159,6 @@ bool port_same_device(const char *name, const char *type_a, const char *const *o
  * (false when a type cannot say which interfaces it drives). */
 bool port_devices_apart(const char *name, const char *type_a, const char *const *options_a,
 			const char *type_b, const char *const *options_b);
-static inline void port_count_drop(struct port *port, enum drop_reason reason, uint64_t n)
-{
-	port->counters.drops[reason] += n;
-}
 /* Finds "key=value" in options and returns value, or NULL. */
 const char *port_option(const char *const *options, const char *key);
 /* Returns 0 when every option's key is in `known` (NULL-terminated), else
@@ -173,9 +168,11 @@ int port_check_options(const struct port *port, const char *const *options,
 
 /* pipe.c: an in-process port for tests and benchmarks. */
 extern const struct port_class pipe_port_class;
-/* Queues a copy of `frame` for the next recv(); `tci` >= 0 delivers it with
- * the tag in metadata, as a packet socket does. Returns 0 or -ENOBUFS. */
-int pipe_inject(struct port *port, const void *frame, uint32_t len, int tci);
+/* Queues a copy of `frame`, in a buffer from `pool`, for the next recv();
+ * `tci` >= 0 delivers it with the tag in metadata, as a packet socket does.
+ * Returns 0 or -ENOBUFS. */
+int pipe_inject(struct port *port, struct packet_pool *pool, const void *frame, uint32_t len,
+		int tci);
 /* Queues an already built packet for the next recv() (ownership passes). */
 int pipe_inject_packet(struct port *port, struct packet *packet);
 /* Takes the oldest transmitted frame: copies at most `size` bytes into buf,

@@ -85,13 +85,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* Reads back everything the ports sent and checks the egress rules. `in`
  * NULL: what housekeeping sent (a failover's announcements), which only an
  * uplink may send. */
-static void check_output(struct vswitch *sw, const struct port *in)
+static void check_output(struct vswitch *sw, const struct bridge_port *in)
 {
 	uint8_t buf[2048];
 	for (int i = 0; i < N_PORTS; i++) {
-		struct port *port = sw->ports[i];
+		struct bridge_port *port = sw->ports[i];
 		int len;
-		while ((len = pipe_take(port, buf, sizeof(buf))) >= 0) {
+		while ((len = pipe_take(port->dev, buf, sizeof(buf))) >= 0) {
 			if (len < ETH_HEADER_LEN)
 				abort();
 			if (port == in && !port->config.hairpin)
@@ -115,7 +115,7 @@ static void reset(struct vswitch *sw)
 {
 	fdb_flush(sw->fdb, PORT_INDEX_NONE, NULL, true);
 	for (int i = 0; i < N_PORTS; i++)
-		pipe_set_carrier(sw->ports[i], true);
+		pipe_set_carrier(sw->ports[i]->dev, true);
 	switch_run(sw, 1000);
 	check_output(sw, NULL);
 }
@@ -129,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t now = 1000;
 	size_t at = 1;
 	while (at + 3 <= size) {
-		struct port *port = sw->ports[data[at] % N_PORTS];
+		struct bridge_port *port = sw->ports[data[at] % N_PORTS];
 		uint8_t op = data[at + 1] % 6;
 		size_t len = data[at + 2];
 		at += 3;
@@ -141,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				at += 2;
 				len -= 2;
 			}
-			pipe_inject(port, data + at, (uint32_t)len, tci);
+			pipe_inject(port->dev, port->sw->pool, data + at, (uint32_t)len, tci);
 			switch_poll(sw);
 			check_output(sw, port);
 		} else if (op == 4) {
@@ -149,7 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			switch_run(sw, now);
 			check_output(sw, NULL);
 		} else {
-			pipe_set_carrier(port, !port->class->carrier(port));
+			pipe_set_carrier(port->dev, !port->dev->class->carrier(port->dev));
 			switch_run(sw, now);
 			check_output(sw, NULL);
 		}

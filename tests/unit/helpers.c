@@ -30,7 +30,7 @@ void test_switch_destroy(struct vswitch *sw)
 	packet_pool_destroy(pool);
 }
 
-struct port *test_port(struct vswitch *sw, const char *name, uint16_t pvid, const uint16_t *vids,
+struct bridge_port *test_port(struct vswitch *sw, const char *name, uint16_t pvid, const uint16_t *vids,
 		       bool uplink)
 {
 	char err[256];
@@ -45,7 +45,7 @@ struct port *test_port(struct vswitch *sw, const char *name, uint16_t pvid, cons
 	config.uplink = uplink;
 	if (switch_add_port(sw, port, &config, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
-	return port;
+	return switch_find_port(sw, name);
 }
 
 const uint8_t *test_mac(unsigned n)
@@ -60,7 +60,7 @@ const uint8_t *test_mac(unsigned n)
 	return m;
 }
 
-void test_send(struct vswitch *sw, struct port *port, const uint8_t *dst, const uint8_t *src,
+void test_send(struct vswitch *sw, struct bridge_port *port, const uint8_t *dst, const uint8_t *src,
 	       int tci)
 {
 	uint8_t frame[128];
@@ -68,22 +68,22 @@ void test_send(struct vswitch *sw, struct port *port, const uint8_t *dst, const 
 	test_send_raw(sw, port, frame, (uint32_t)len);
 }
 
-void test_send_raw(struct vswitch *sw, struct port *port, const void *frame, uint32_t len)
+void test_send_raw(struct vswitch *sw, struct bridge_port *port, const void *frame, uint32_t len)
 {
-	assert_int_equal(pipe_inject(port, frame, len, -1), 0);
+	assert_int_equal(pipe_inject(port->dev, port->sw->pool, frame, len, -1), 0);
 	switch_poll(sw);
 }
 
-struct test_frame test_take(struct port *port)
+struct test_frame test_take(struct bridge_port *port)
 {
 	struct test_frame f;
-	f.len = pipe_take(port, f.data, sizeof(f.data));
+	f.len = pipe_take(port->dev, f.data, sizeof(f.data));
 	if (f.len < 0)
 		f.len = -1;
 	return f;
 }
 
-uint32_t test_count_and_clear(struct port *port)
+uint32_t test_count_and_clear(struct bridge_port *port)
 {
 	uint32_t n = 0;
 	while (test_take(port).len >= 0)

@@ -20,25 +20,25 @@
 struct vswitch *test_switch(enum switch_mode mode);
 void test_switch_destroy(struct vswitch *sw);
 /* Adds a pipe port; vids is a 0-terminated list of extra tagged VLANs. */
-struct port *test_port(struct vswitch *sw, const char *name, uint16_t pvid, const uint16_t *vids,
+struct bridge_port *test_port(struct vswitch *sw, const char *name, uint16_t pvid, const uint16_t *vids,
 		       bool uplink);
 /* 02:00:00:00:HH:LL, a locally administered unicast address. */
 const uint8_t *test_mac(unsigned n);
 extern const uint8_t test_broadcast[6];
 /* Sends one frame (tagged with tci when tci >= 0) into port and runs the
  * switch. */
-void test_send(struct vswitch *sw, struct port *port, const uint8_t *dst, const uint8_t *src,
+void test_send(struct vswitch *sw, struct bridge_port *port, const uint8_t *dst, const uint8_t *src,
 	       int tci);
 /* Sends raw bytes into port and runs the switch. */
-void test_send_raw(struct vswitch *sw, struct port *port, const void *frame, uint32_t len);
+void test_send_raw(struct vswitch *sw, struct bridge_port *port, const void *frame, uint32_t len);
 /* What left a port: the next frame, or len -1. */
 struct test_frame {
 	int len;
 	uint8_t data[2048];
 };
-struct test_frame test_take(struct port *port);
+struct test_frame test_take(struct bridge_port *port);
 /* Frames waiting on the port, after which they are discarded. */
-uint32_t test_count_and_clear(struct port *port);
+uint32_t test_count_and_clear(struct bridge_port *port);
 /* Discards what every port has sent. */
 void test_clear_all(struct vswitch *sw);
 /* -1 if the frame is untagged, else its VID. */

@@ -18,16 +18,16 @@ static void test_uplink_announces_each_client_mac_per_vlan(void **state)
 {
 	struct vswitch *sw = *state;
 	char err[256];
-	struct port *vm1 = test_port(sw, "vm1", 1, (const uint16_t[]){3, 0}, false);
-	struct port *vm2 = test_port(sw, "vm2", 5, NULL, false); /* VLAN 5: not on the uplink */
-	struct port *up = test_port(sw, "up", 1, (const uint16_t[]){3, 0}, true);
+	struct bridge_port *vm1 = test_port(sw, "vm1", 1, (const uint16_t[]){3, 0}, false);
+	struct bridge_port *vm2 = test_port(sw, "vm2", 5, NULL, false); /* VLAN 5: not on the uplink */
+	struct bridge_port *up = test_port(sw, "up", 1, (const uint16_t[]){3, 0}, true);
 	test_send(sw, vm1, test_broadcast, test_mac(1), -1); /* VLAN 1 */
 	test_send(sw, vm1, test_broadcast, test_mac(2), 3);  /* VLAN 3 */
 	test_send(sw, vm2, test_broadcast, test_mac(3), -1); /* VLAN 5 */
 	test_send(sw, up, test_broadcast, test_mac(9), -1);  /* an outside host */
 	assert_int_equal(switch_add_static_mac(sw, vm1, 3, test_mac(4), err, sizeof(err)), 0);
 	test_clear_all(sw);
-	uint64_t sent_before = up->counters.tx_packets;
+	uint64_t sent_before = up->dev->stats.tx_packets;
 
 	assert_int_equal(switch_announce(sw, up), 3);
 	bool seen[5] = {false};
@@ -47,14 +47,14 @@ static void test_uplink_announces_each_client_mac_per_vlan(void **state)
 	}
 	assert_true(seen[1] && seen[2] && seen[4]);
 	assert_false(seen[3]);
-	assert_int_equal(up->counters.tx_packets - sent_before, 3);
+	assert_int_equal(up->dev->stats.tx_packets - sent_before, 3);
 	assert_int_equal(test_count_and_clear(vm1) + test_count_and_clear(vm2), 0);
 }
 
 static void test_announce_with_nothing_learned_sends_nothing(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *up = test_port(sw, "up", 1, NULL, true);
+	struct bridge_port *up = test_port(sw, "up", 1, NULL, true);
 	test_port(sw, "vm", 1, NULL, false);
 	assert_int_equal(switch_announce(sw, up), 0);
 	assert_int_equal(test_count_and_clear(up), 0);

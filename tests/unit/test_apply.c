@@ -61,10 +61,10 @@ static char *describe_live(const struct datapath *dp)
 		fprintf(out, "switch %s mode %d capacity %u ageing %u\n", sw->name,
 			(int)sw->config.mode, sw->fdb->capacity, sw->config.ageing_seconds);
 		for (uint16_t i = 0; i < sw->n_ports; i++) {
-			const struct port *p = sw->ports[i];
+			const struct bridge_port *p = sw->ports[i];
 			if (!p)
 				continue;
-			fprintf(out, "  port %s %s pvid %u uplink %d vlans", p->name, p->class->type,
+			fprintf(out, "  port %s %s pvid %u uplink %d vlans", p->name, p->dev->class->type,
 				p->config.pvid, (int)p->config.uplink);
 			for (unsigned w = 0; w < VLAN_WORDS; w++)
 				if (p->vlans[w])
@@ -213,7 +213,7 @@ static void test_static_mac_takes_the_place_of_a_learned_one_in_a_full_table(voi
 	assert_int_equal(run(f, "port add hv vm1 type pipe"), 0);
 	assert_int_equal(run(f, "port add hv vm2 type pipe"), 0);
 	struct vswitch *sw = datapath_find_switch(f->state.dp, "hv");
-	struct port *vm2 = switch_find_port(sw, "vm2");
+	struct bridge_port *vm2 = switch_find_port(sw, "vm2");
 	for (int i = 0; i < 4; i++)
 		test_send(sw, vm2, test_broadcast, test_mac(10 + i), -1);
 	assert_int_equal(sw->fdb->count, 4);

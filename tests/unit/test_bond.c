@@ -133,7 +133,7 @@ static uint32_t bond_collect(struct fixture *f, uint32_t want, uint64_t want_dro
 	uint32_t got = 0;
 	uint64_t deadline = time_now_ns() + (uint64_t)ms * 1000000ULL;
 	while (time_now_ns() < deadline &&
-	       (got < want || f->port->counters.drops[DROP_UPLINK_INACTIVE] < want_dropped)) {
+	       (got < want || f->port->stats.rx_inactive < want_dropped)) {
 		struct pollfd pfd = {.fd = f->port->class->wait_fd(f->port), .events = POLLIN};
 		poll(&pfd, 1, 20);
 		struct packet_batch batch;
@@ -338,7 +338,7 @@ static void test_bond_sends_only_through_the_active_member(void **state)
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(raw_recv(f->p1, buf, sizeof(buf), 1000), 100);
 	assert_int_equal(raw_recv(f->p2, buf, sizeof(buf), 200), -1);
-	assert_int_equal(f->port->counters.tx_packets, 3);
+	assert_int_equal(f->port->stats.tx_packets, 3);
 }
 
 static void test_bond_delivers_the_active_member_frames_and_drops_the_backup_ones(void **state)
@@ -356,7 +356,7 @@ static void test_bond_delivers_the_active_member_frames_and_drops_the_backup_one
 	assert_int_equal(bond_collect(f, 2, 3, 1000, seqs), 2);
 	assert_int_equal(seqs[0], 1);
 	assert_int_equal(seqs[1], 2);
-	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 3);
+	assert_int_equal(f->port->stats.rx_inactive, 3);
 }
 
 static void test_bond_wait_fd_is_readable_when_any_member_has_frames(void **state)
@@ -429,7 +429,7 @@ static void test_bond_fails_over_when_the_active_member_loses_carrier(void **sta
 	uint8_t seqs[4];
 	assert_int_equal(bond_collect(f, 1, 0, 1000, seqs), 1);
 	assert_int_equal(seqs[0], 7);
-	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 0);
+	assert_int_equal(f->port->stats.rx_inactive, 0);
 }
 
 static void test_bond_without_primary_stays_on_the_new_member_when_the_old_is_back(void **state)
@@ -490,7 +490,7 @@ static void test_bond_send_failure_on_the_active_member_fails_over_at_once(void 
 	assert_non_null(f->port);
 	assert_int_equal(sh("ip link set m1 down"), 0); /* sending on it: ENETDOWN */
 	bond_send_frame(f, 1);
-	assert_int_equal(f->port->counters.drops[DROP_TX_ERROR], 1);
+	assert_int_equal(f->port->stats.tx_errors, 1);
 	/* No update_stats() in between: the failed send moved the traffic. */
 	assert_string_equal(bond_active_member(f->port), "m2");
 	assert_int_equal(bond_failovers(f->port), 1);
@@ -524,7 +524,7 @@ static void test_bond_carrier_is_down_only_when_every_member_is_down(void **stat
 	assert_int_equal(bond_describe(f->port, text, sizeof(text)), 0);
 	assert_non_null(strstr(text, "active none, members: m1 down backup, m2 down backup"));
 	bond_send_frame(f, 1); /* nowhere to go: counted, freed */
-	assert_int_equal(f->port->counters.drops[DROP_TX_ERROR], 1);
+	assert_int_equal(f->port->stats.tx_errors, 1);
 
 	assert_int_equal(sh("ip link set p2 up"), 0);
 	assert_true(wait_active(f->port, "m2"));
@@ -539,7 +539,7 @@ static void test_bond_failover_announces_client_macs_through_the_new_member(void
 	REQUIRE_NETNS();
 	struct fixture *f = *state;
 	struct vswitch *sw = test_switch(SWITCH_MODE_AUTHORITATIVE);
-	struct port *vm = test_port(sw, "vm1", 1, NULL, false);
+	struct bridge_port *vm = test_port(sw, "vm1", 1, NULL, false);
 	struct port *bond = open_bond(f, "bond0", two_members);
 	assert_non_null(bond);
 	struct port_config config;
@@ -670,7 +670,7 @@ static void test_slb_spreads_sources_over_members_and_keeps_each_on_one(void **s
 	slb_send_and_map(f, 3, member);
 	assert_true(slb_count_on(member, 1) > 0);
 	assert_true(slb_count_on(member, 2) > 0);
-	assert_int_equal(f->port->counters.tx_packets, 3 * SLB_SOURCES);
+	assert_int_equal(f->port->stats.tx_packets, 3 * SLB_SOURCES);
 	/* The mapping is a function of the source alone: again, the same. */
 	int again[SLB_SOURCES];
 	slb_send_and_map(f, 1, again);
@@ -701,7 +701,7 @@ static void test_slb_moves_every_source_to_the_live_member_and_back(void **state
 	int during[SLB_SOURCES];
 	slb_send_and_map(f, 2, during);
 	assert_int_equal(slb_count_on(during, 2), SLB_SOURCES);
-	assert_int_equal(f->port->counters.drops[DROP_TX_ERROR], 0);
+	assert_int_equal(f->port->stats.tx_errors, 0);
 
 	assert_int_equal(sh("ip link set p1 up"), 0);
 	assert_true(wait_active(f->port, "m1"));
@@ -726,7 +726,7 @@ static void test_slb_send_failure_moves_the_member_sources_at_once(void **state)
 
 	assert_int_equal(sh("ip link set m1 down"), 0); /* sending on it: ENETDOWN */
 	slb_send_from_every_source(f);
-	assert_int_equal(f->port->counters.drops[DROP_TX_ERROR], on_m1);
+	assert_int_equal(f->port->stats.tx_errors, on_m1);
 	/* No update_stats() in between: the failed send moved m1's sources. */
 	assert_string_equal(bond_active_member(f->port), "m2");
 	assert_int_equal(bond_failovers(f->port), 1);
@@ -745,7 +745,7 @@ static void test_slb_send_failure_moves_the_member_sources_at_once(void **state)
 	assert_true(wait_active(f->port, NULL));
 	assert_false(f->port->class->carrier(f->port));
 	slb_send_from_every_source(f); /* nowhere to go: counted, freed */
-	assert_int_equal(f->port->counters.drops[DROP_TX_ERROR], on_m1 + SLB_SOURCES);
+	assert_int_equal(f->port->stats.tx_errors, on_m1 + SLB_SOURCES);
 }
 
 /* ---- balance-slb rebalancing ------------------------------------------------------ */
@@ -1015,7 +1015,7 @@ static void test_slb_accepts_broadcast_only_on_the_designated_member(void **stat
 	assert_int_equal(bond_collect(f, 2, 2, 1000, seqs), 2);
 	assert_int_equal(seqs[0], 1);
 	assert_int_equal(seqs[1], 2);
-	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 2);
+	assert_int_equal(f->port->stats.rx_inactive, 2);
 
 	/* With m1 down, m2 is the designated member. */
 	assert_int_equal(sh("ip link set p1 down"), 0);
@@ -1023,7 +1023,7 @@ static void test_slb_accepts_broadcast_only_on_the_designated_member(void **stat
 	raw_send_to(f->p2, broadcast_mac, 12);
 	assert_int_equal(bond_collect(f, 1, 0, 1000, seqs), 1);
 	assert_int_equal(seqs[0], 12);
-	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 2);
+	assert_int_equal(f->port->stats.rx_inactive, 2);
 }
 
 /* Sends a test frame from VM `vm` to `dst` from the physical switch, as
@@ -1046,7 +1046,7 @@ static int slb_collect(struct fixture *f, int want, uint64_t want_dropped, int *
 	int got = 0;
 	uint64_t deadline = time_now_ns() + 1000000000ULL;
 	while (time_now_ns() < deadline &&
-	       (got < want || f->port->counters.drops[DROP_UPLINK_INACTIVE] < want_dropped)) {
+	       (got < want || f->port->stats.rx_inactive < want_dropped)) {
 		struct pollfd pfd = {.fd = f->port->class->wait_fd(f->port), .events = POLLIN};
 		poll(&pfd, 1, 20);
 		struct packet_batch batch;
@@ -1088,7 +1088,7 @@ static void test_slb_drops_our_own_frames_flooded_back_by_another_member(void **
 	assert_int_equal(slb_collect(f, 2, 3, from), 2);
 	assert_int_equal(from[a], 1);
 	assert_int_equal(from[b], 1);
-	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 3);
+	assert_int_equal(f->port->stats.rx_inactive, 3);
 
 	/* Seconds after we last sent for it, a source is no longer ours (a VM
 	 * that moved away): its frames pass on any member. */
@@ -1098,7 +1098,7 @@ static void test_slb_drops_our_own_frames_flooded_back_by_another_member(void **
 	memset(from, 0, sizeof(from));
 	assert_int_equal(slb_collect(f, 1, 0, from), 1);
 	assert_int_equal(from[a], 1);
-	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 3);
+	assert_int_equal(f->port->stats.rx_inactive, 3);
 }
 
 static void test_slb_accepts_unicast_on_every_member(void **state)
@@ -1117,7 +1117,7 @@ static void test_slb_accepts_unicast_on_every_member(void **state)
 	for (int i = 0; i < 4; i++)
 		seen |= 1 << seqs[i];
 	assert_int_equal(seen, 0x1e);
-	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 0);
+	assert_int_equal(f->port->stats.rx_inactive, 0);
 }
 
 /* ---- ARP target monitoring ------------------------------------------------------- */
@@ -1231,7 +1231,7 @@ static void test_arp_member_whose_replies_stop_loses_the_active_role_with_carrie
 	/* Replies and probes are the bond's own: none reached the switch, and
 	 * none on the backup counted as a drop. */
 	assert_int_equal(delivered, 0);
-	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 0);
+	assert_int_equal(f->port->stats.rx_inactive, 0);
 
 	/* The target is gone behind m1; m1's cable stays in. */
 	assert_int_equal(sh("ip addr del " ARP_TARGET "/32 dev p1"), 0);
@@ -1326,7 +1326,7 @@ test_arp_frames_of_the_monitor_never_reach_the_switch_nor_prove_another_member(v
 		bond_pump(f, NULL, 20, &delivered, NULL);
 	}
 	assert_int_equal(delivered, 0);
-	assert_int_equal(f->port->counters.drops[DROP_UPLINK_INACTIVE], 0);
+	assert_int_equal(f->port->stats.rx_inactive, 0);
 	assert_describes(f, "members: m1 up active arp missed, m2 up backup arp missed");
 	/* The same reply on m1's own link proves m1. */
 	for (int i = 0; i < 10; i++) {

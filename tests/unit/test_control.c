@@ -40,7 +40,7 @@ static void test_commands_build_the_live_switch(void **state)
 	assert_non_null(sw);
 	assert_int_equal(sw->config.mode, SWITCH_MODE_AUTHORITATIVE);
 	assert_int_equal(sw->config.ageing_seconds, 120);
-	struct port *lpar3 = switch_find_port(sw, "lpar3");
+	struct bridge_port *lpar3 = switch_find_port(sw, "lpar3");
 	assert_int_equal(lpar3->config.pvid, 2);
 	assert_true(bitset_test(lpar3->vlans, 3));
 	assert_int_equal(sw->active_uplink[3], switch_find_port(sw, "vios")->index);
@@ -56,7 +56,7 @@ static void test_port_set_changes_only_what_it_names(void **state)
 	struct control_fixture *f = *state;
 	build_seed(f);
 	assert_int_equal(run(f, "port set lpar1 pvid 7 mac-limit 10"), 0);
-	struct port *p = datapath_find_port(f->state.dp, "lpar1", NULL);
+	struct bridge_port *p = datapath_find_port(f->state.dp, "lpar1", NULL);
 	assert_int_equal(p->config.pvid, 7);
 	assert_int_equal(p->config.mac_limit, 10);
 	assert_true(bitset_test(p->vlans, 3)); /* vids kept */
@@ -112,7 +112,7 @@ static void test_saved_config_rebuilds_the_same_state(void **state)
 	config_print(fresh.running, out);
 	fclose(out);
 	assert_string_equal(before, text);
-	struct port *p = datapath_find_port(fresh.dp, "lpar3", NULL);
+	struct bridge_port *p = datapath_find_port(fresh.dp, "lpar3", NULL);
 	assert_int_equal(p->config.mode, PORT_MODE_PRIVATE);
 	assert_false(p->config.learning);
 	free(text);
@@ -194,7 +194,7 @@ static void test_reload_applies_only_the_difference(void **state)
 {
 	struct control_fixture *f = *state;
 	build_seed(f);
-	struct port *vios = datapath_find_port(f->state.dp, "vios", NULL);
+	struct bridge_port *vios = datapath_find_port(f->state.dp, "vios", NULL);
 	struct vswitch *sw = datapath_find_switch(f->state.dp, "hv");
 	test_send(sw, vios, test_broadcast, test_mac(77), -1); /* a learned MAC */
 	assert_int_equal(sw->fdb->count, 2);
@@ -337,7 +337,7 @@ static void test_patch_link_is_up_as_soon_as_both_ends_exist(void **state)
 	assert_int_equal(run(f, "switch add a"), 0);
 	assert_int_equal(run(f, "switch add b"), 0);
 	assert_int_equal(run(f, "port add a pa type patch peer=pb"), 0);
-	struct port *pa = datapath_find_port(f->state.dp, "pa", NULL);
+	struct bridge_port *pa = datapath_find_port(f->state.dp, "pa", NULL);
 	assert_false(pa->up);
 	assert_int_equal(run(f, "port add b pb type patch peer=pa"), 0);
 	assert_true(pa->up);

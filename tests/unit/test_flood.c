@@ -21,7 +21,7 @@ static int teardown(void **state)
 static void test_broadcast_reaches_every_member_but_the_ingress_port(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *p[5];
+	struct bridge_port *p[5];
 	for (int i = 0; i < 5; i++) {
 		char name[8];
 		snprintf(name, sizeof(name), "p%d", i);
@@ -37,9 +37,9 @@ static void test_broadcast_reaches_every_member_but_the_ingress_port(void **stat
 static void test_multicast_is_flooded_like_broadcast(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
-	struct port *up = test_port(sw, "up", 1, NULL, true);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *up = test_port(sw, "up", 1, NULL, true);
 	const uint8_t mdns[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb};
 	test_send(sw, a, mdns, test_mac(1), -1);
 	assert_int_equal(test_count_and_clear(b), 1);
@@ -49,9 +49,9 @@ static void test_multicast_is_flooded_like_broadcast(void **state)
 static void test_each_flooded_copy_is_tagged_for_its_port(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *trunk = test_port(sw, "trunk", 1, vid3, false);
-	struct port *access = test_port(sw, "access", 3, NULL, false);
-	struct port *trunk2 = test_port(sw, "trunk2", 2, vid3, false);
+	struct bridge_port *trunk = test_port(sw, "trunk", 1, vid3, false);
+	struct bridge_port *access = test_port(sw, "access", 3, NULL, false);
+	struct bridge_port *trunk2 = test_port(sw, "trunk2", 2, vid3, false);
 	test_send(sw, trunk, test_broadcast, test_mac(1), 3);
 	struct test_frame f = test_take(access);
 	assert_int_equal(test_frame_vid(&f), -1);
@@ -63,10 +63,10 @@ static void test_each_flooded_copy_is_tagged_for_its_port(void **state)
 static void test_port_without_carrier_is_not_flooded(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
-	struct port *c = test_port(sw, "c", 1, NULL, false);
-	pipe_set_carrier(b, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *c = test_port(sw, "c", 1, NULL, false);
+	pipe_set_carrier(b->dev, false);
 	switch_run(sw, sw->now + 1);
 	test_send(sw, a, test_broadcast, test_mac(1), -1);
 	assert_int_equal(test_count_and_clear(b), 0);
@@ -76,9 +76,9 @@ static void test_port_without_carrier_is_not_flooded(void **state)
 static void test_flood_from_uplink_stays_inside(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *up = test_port(sw, "up", 1, vid3, true);
-	struct port *vm1 = test_port(sw, "vm1", 1, NULL, false);
-	struct port *vm3 = test_port(sw, "vm3", 3, NULL, false);
+	struct bridge_port *up = test_port(sw, "up", 1, vid3, true);
+	struct bridge_port *vm1 = test_port(sw, "vm1", 1, NULL, false);
+	struct bridge_port *vm3 = test_port(sw, "vm3", 3, NULL, false);
 	test_send(sw, up, test_broadcast, test_mac(1), 3);
 	assert_int_equal(test_count_and_clear(up), 0);
 	assert_int_equal(test_count_and_clear(vm1), 0);
@@ -88,7 +88,7 @@ static void test_flood_from_uplink_stays_inside(void **state)
 static void test_broadcast_alone_in_its_vlan_is_counted(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 9, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 9, NULL, false);
 	test_port(sw, "b", 1, NULL, false);
 	test_send(sw, a, test_broadcast, test_mac(1), -1);
 	assert_int_equal(a->counters.drops[DROP_NO_ROUTE], 1);
@@ -104,7 +104,7 @@ static void test_exhausted_pool_is_a_counted_drop(void **state)
 	switch_config_init(&config);
 	struct vswitch *sw = switch_create("small", &config, pool, err, sizeof(err));
 	assert_non_null(sw);
-	struct port *ports[64];
+	struct bridge_port *ports[64];
 	for (int i = 0; i < 64; i++) {
 		char name[8];
 		snprintf(name, sizeof(name), "p%d", i);

@@ -22,7 +22,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void set_mode(struct vswitch *sw, struct port *port, enum port_mode mode)
+static void set_mode(struct vswitch *sw, struct bridge_port *port, enum port_mode mode)
 {
 	char err[256];
 	struct port_config config = port->config;
@@ -33,9 +33,9 @@ static void set_mode(struct vswitch *sw, struct port *port, enum port_mode mode)
 static void test_known_unicast_goes_only_to_its_port(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
-	struct port *c = test_port(sw, "c", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *c = test_port(sw, "c", 1, NULL, false);
 	test_send(sw, b, test_broadcast, test_mac(2), -1);
 	test_clear_all(sw);
 	test_send(sw, a, test_mac(2), test_mac(1), -1);
@@ -46,8 +46,8 @@ static void test_known_unicast_goes_only_to_its_port(void **state)
 static void test_known_unicast_in_other_vlan_is_not_delivered(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 2, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 2, NULL, false);
 	test_send(sw, b, test_broadcast, test_mac(2), -1); /* learned in VLAN 2 */
 	test_send(sw, a, test_mac(2), test_mac(1), -1);	   /* unknown in VLAN 1 */
 	assert_int_equal(test_count_and_clear(b), 0);
@@ -56,10 +56,10 @@ static void test_known_unicast_in_other_vlan_is_not_delivered(void **state)
 static void test_unknown_unicast_floods_in_learning_mode(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
-	struct port *up = test_port(sw, "up", 1, NULL, true);
-	struct port *other = test_port(sw, "other", 2, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *up = test_port(sw, "up", 1, NULL, true);
+	struct bridge_port *other = test_port(sw, "other", 2, NULL, false);
 	test_send(sw, a, test_mac(7), test_mac(1), -1);
 	assert_int_equal(test_count_and_clear(b), 1);
 	assert_int_equal(test_count_and_clear(up), 1);
@@ -70,9 +70,9 @@ static void test_unknown_unicast_floods_in_learning_mode(void **state)
 static void test_unknown_unicast_goes_to_uplink_in_authoritative_mode(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
-	struct port *up = test_port(sw, "up", 1, NULL, true);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *up = test_port(sw, "up", 1, NULL, true);
 	test_send(sw, a, test_mac(7), test_mac(1), -1);
 	assert_int_equal(test_count_and_clear(up), 1);
 	assert_int_equal(test_count_and_clear(b), 0);
@@ -81,8 +81,8 @@ static void test_unknown_unicast_goes_to_uplink_in_authoritative_mode(void **sta
 static void test_unknown_unicast_without_uplink_is_dropped_in_authoritative_mode(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
 	test_send(sw, a, test_mac(7), test_mac(1), -1);
 	assert_int_equal(test_count_and_clear(b), 0);
 	assert_int_equal(a->counters.drops[DROP_NO_ROUTE], 1);
@@ -91,8 +91,8 @@ static void test_unknown_unicast_without_uplink_is_dropped_in_authoritative_mode
 static void test_unknown_unicast_from_uplink_is_dropped_in_authoritative_mode(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *up = test_port(sw, "up", 1, NULL, true);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *up = test_port(sw, "up", 1, NULL, true);
 	test_send(sw, up, test_mac(7), test_mac(1), -1);
 	assert_int_equal(test_count_and_clear(a), 0);
 	assert_int_equal(up->counters.drops[DROP_NO_ROUTE], 1);
@@ -101,8 +101,8 @@ static void test_unknown_unicast_from_uplink_is_dropped_in_authoritative_mode(vo
 static void test_frame_never_goes_back_out_of_its_ingress_port(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
 	test_send(sw, a, test_broadcast, test_mac(1), -1);
 	test_send(sw, a, test_broadcast, test_mac(2), -1);
 	test_clear_all(sw);
@@ -116,7 +116,7 @@ static void test_hairpin_port_receives_its_own_frames(void **state)
 {
 	struct vswitch *sw = *state;
 	char err[256];
-	struct port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
 	test_port(sw, "b", 1, NULL, false);
 	struct port_config config = a->config;
 	config.hairpin = true;
@@ -130,9 +130,9 @@ static void test_hairpin_port_receives_its_own_frames(void **state)
 static void test_never_uplink_to_uplink(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *up1 = test_port(sw, "up1", 1, NULL, true);
-	struct port *up2 = test_port(sw, "up2", 1, NULL, true);
-	struct port *vm = test_port(sw, "vm", 1, NULL, false);
+	struct bridge_port *up1 = test_port(sw, "up1", 1, NULL, true);
+	struct bridge_port *up2 = test_port(sw, "up2", 1, NULL, true);
+	struct bridge_port *vm = test_port(sw, "vm", 1, NULL, false);
 	/* Two uplinks into the same LAN: a broadcast from outside must not be
 	 * sent back outside through the other one (a loop without STP). */
 	test_send(sw, up1, test_broadcast, test_mac(2), -1);
@@ -147,8 +147,8 @@ static void test_known_unicast_from_uplink_to_mac_behind_uplink_is_dropped(void 
 {
 	struct vswitch *sw = *state;
 	char err[256];
-	struct port *up1 = test_port(sw, "up1", 1, NULL, true);
-	struct port *up2 = test_port(sw, "up2", 1, NULL, true);
+	struct bridge_port *up1 = test_port(sw, "up1", 1, NULL, true);
+	struct bridge_port *up2 = test_port(sw, "up2", 1, NULL, true);
 	test_port(sw, "vm", 1, NULL, false);
 	struct port_config config = up2->config;
 	config.trunk_priority = 1; /* up2 becomes the active uplink of VLAN 1 */
@@ -166,9 +166,9 @@ static void test_standby_uplink_neither_receives_nor_sends(void **state)
 {
 	struct vswitch *sw = *state;
 	char err[256];
-	struct port *primary = test_port(sw, "primary", 1, NULL, true);
-	struct port *standby = test_port(sw, "standby", 1, NULL, true);
-	struct port *vm = test_port(sw, "vm", 1, NULL, false);
+	struct bridge_port *primary = test_port(sw, "primary", 1, NULL, true);
+	struct bridge_port *standby = test_port(sw, "standby", 1, NULL, true);
+	struct bridge_port *vm = test_port(sw, "vm", 1, NULL, false);
 	struct port_config config = primary->config;
 	config.trunk_priority = 1;
 	assert_int_equal(switch_configure_port(sw, primary, &config, err, sizeof(err)), 0);
@@ -187,21 +187,21 @@ static void test_uplink_fails_over_when_primary_loses_carrier(void **state)
 {
 	struct vswitch *sw = *state;
 	char err[256];
-	struct port *primary = test_port(sw, "primary", 1, NULL, true);
-	struct port *standby = test_port(sw, "standby", 1, NULL, true);
-	struct port *vm = test_port(sw, "vm", 1, NULL, false);
+	struct bridge_port *primary = test_port(sw, "primary", 1, NULL, true);
+	struct bridge_port *standby = test_port(sw, "standby", 1, NULL, true);
+	struct bridge_port *vm = test_port(sw, "vm", 1, NULL, false);
 	struct port_config config = primary->config;
 	config.trunk_priority = 1;
 	assert_int_equal(switch_configure_port(sw, primary, &config, err, sizeof(err)), 0);
 	test_send(sw, primary, test_broadcast, test_mac(9), -1); /* external host learned */
 	test_clear_all(sw);
-	pipe_set_carrier(primary, false);
+	pipe_set_carrier(primary->dev, false);
 	switch_run(sw, sw->now + 1);
 	assert_int_equal(sw->active_uplink[1], standby->index);
 	test_send(sw, vm, test_mac(9), test_mac(1), -1);
 	assert_int_equal(test_count_and_clear(standby), 1);
 	assert_int_equal(test_count_and_clear(primary), 0);
-	pipe_set_carrier(primary, true);
+	pipe_set_carrier(primary->dev, true);
 	switch_run(sw, sw->now + 1);
 	assert_int_equal(sw->active_uplink[1], primary->index);
 }
@@ -209,9 +209,9 @@ static void test_uplink_fails_over_when_primary_loses_carrier(void **state)
 static void test_private_port_talks_only_to_uplink(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *p = test_port(sw, "p", 1, NULL, false);
-	struct port *q = test_port(sw, "q", 1, NULL, false);
-	struct port *up = test_port(sw, "up", 1, NULL, true);
+	struct bridge_port *p = test_port(sw, "p", 1, NULL, false);
+	struct bridge_port *q = test_port(sw, "q", 1, NULL, false);
+	struct bridge_port *up = test_port(sw, "up", 1, NULL, true);
 	set_mode(sw, p, PORT_MODE_PRIVATE);
 	test_send(sw, q, test_broadcast, test_mac(2), -1);
 	assert_int_equal(test_count_and_clear(p), 0); /* no flood from a neighbour */
@@ -229,9 +229,9 @@ static void test_private_port_talks_only_to_uplink(void **state)
 static void test_vepa_port_sends_everything_to_uplink_and_keeps_its_mac(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *v1 = test_port(sw, "v1", 1, NULL, false);
-	struct port *v2 = test_port(sw, "v2", 1, NULL, false);
-	struct port *up = test_port(sw, "up", 1, NULL, true);
+	struct bridge_port *v1 = test_port(sw, "v1", 1, NULL, false);
+	struct bridge_port *v2 = test_port(sw, "v2", 1, NULL, false);
+	struct bridge_port *up = test_port(sw, "up", 1, NULL, true);
 	set_mode(sw, v1, PORT_MODE_VEPA);
 	set_mode(sw, v2, PORT_MODE_VEPA);
 	test_send(sw, v2, test_broadcast, test_mac(2), -1);
@@ -249,9 +249,9 @@ static void test_vepa_port_sends_everything_to_uplink_and_keeps_its_mac(void **s
 static void test_passthrough_port_owns_the_uplink(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *owner = test_port(sw, "owner", 1, NULL, false);
-	struct port *other = test_port(sw, "other", 1, NULL, false);
-	struct port *up = test_port(sw, "up", 1, NULL, true);
+	struct bridge_port *owner = test_port(sw, "owner", 1, NULL, false);
+	struct bridge_port *other = test_port(sw, "other", 1, NULL, false);
+	struct bridge_port *up = test_port(sw, "up", 1, NULL, true);
 	set_mode(sw, owner, PORT_MODE_PASSTHROUGH);
 	test_send(sw, up, test_mac(77), test_mac(1), -1); /* any destination */
 	assert_int_equal(test_count_and_clear(owner), 1);
@@ -266,8 +266,8 @@ static void test_passthrough_port_owns_the_uplink(void **state)
 static void test_forward_decide_is_pure(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, vid3, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, vid3, false);
 	struct fdb_entry known = {.key = fdb_key(3, test_mac(2)), .port = b->index};
 	enum drop_reason why = DROP_NONE;
 	assert_int_equal(forward_decide(sw, a, 1, test_broadcast, NULL, &why), FORWARD_FLOOD);

@@ -23,15 +23,15 @@ static const struct fdb_entry *lookup(struct vswitch *sw, uint16_t vid, const ui
 static void test_source_is_learned_on_ingress_port_and_vid(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
 	test_send(sw, a, test_broadcast, test_mac(1), -1);
 	const struct fdb_entry *e = lookup(sw, 1, test_mac(1));
 	assert_non_null(e);
 	assert_int_equal(e->port, a->index);
 	assert_null(lookup(sw, 2, test_mac(1)));
 	/* and it is used: b's reply goes to a only */
-	struct port *c = test_port(sw, "c", 1, NULL, false);
+	struct bridge_port *c = test_port(sw, "c", 1, NULL, false);
 	test_clear_all(sw);
 	test_send(sw, b, test_mac(1), test_mac(2), -1);
 	assert_int_equal(test_count_and_clear(a), 1);
@@ -41,7 +41,7 @@ static void test_source_is_learned_on_ingress_port_and_vid(void **state)
 static void test_learned_mac_ages_out_after_ageing_time(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
 	test_port(sw, "b", 1, NULL, false);
 	uint32_t t0 = sw->now;
 	test_send(sw, a, test_broadcast, test_mac(1), -1);
@@ -55,7 +55,7 @@ static void test_learned_mac_ages_out_after_ageing_time(void **state)
 static void test_traffic_refreshes_a_learned_mac(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
 	test_port(sw, "b", 1, NULL, false);
 	uint32_t t0 = sw->now;
 	test_send(sw, a, test_broadcast, test_mac(1), -1);
@@ -69,7 +69,7 @@ static void test_static_entry_never_ages(void **state)
 {
 	struct vswitch *sw = *state;
 	char err[256];
-	struct port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
 	assert_int_equal(switch_add_static_mac(sw, a, 1, test_mac(9), err, sizeof(err)), 0);
 	switch_run(sw, sw->now + 100000);
 	const struct fdb_entry *e = lookup(sw, 1, test_mac(9));
@@ -81,8 +81,8 @@ static void test_static_entry_is_not_moved_and_spoofer_is_dropped(void **state)
 {
 	struct vswitch *sw = *state;
 	char err[256];
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
 	assert_int_equal(switch_add_static_mac(sw, a, 1, test_mac(9), err, sizeof(err)), 0);
 	test_send(sw, b, test_broadcast, test_mac(9), -1);
 	assert_int_equal(lookup(sw, 1, test_mac(9))->port, a->index);
@@ -93,9 +93,9 @@ static void test_static_entry_is_not_moved_and_spoofer_is_dropped(void **state)
 static void test_mac_moves_to_the_port_it_appears_on(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
-	struct port *c = test_port(sw, "c", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *c = test_port(sw, "c", 1, NULL, false);
 	test_send(sw, a, test_broadcast, test_mac(1), -1);
 	test_send(sw, b, test_broadcast, test_mac(1), -1); /* the VM migrated */
 	assert_int_equal(lookup(sw, 1, test_mac(1))->port, b->index);
@@ -112,8 +112,8 @@ static void test_mac_limit_drops_frames_from_new_sources(void **state)
 {
 	struct vswitch *sw = *state;
 	char err[256];
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
 	struct port_config config = a->config;
 	config.mac_limit = 2;
 	assert_int_equal(switch_configure_port(sw, a, &config, err, sizeof(err)), 0);
@@ -135,7 +135,7 @@ static void test_learning_off_learns_nothing(void **state)
 {
 	struct vswitch *sw = *state;
 	char err[256];
-	struct port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
 	test_port(sw, "b", 1, NULL, false);
 	struct port_config config = a->config;
 	config.learning = false;
@@ -148,8 +148,8 @@ static void test_learning_off_learns_nothing(void **state)
 static void test_multicast_source_is_dropped(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
 	const uint8_t group[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
 	test_send(sw, a, test_broadcast, group, -1);
 	assert_int_equal(a->counters.drops[DROP_MULTICAST_SOURCE], 1);
@@ -167,8 +167,8 @@ static void test_full_table_still_forwards(void **state)
 	config.fdb_capacity = 4;
 	struct vswitch *sw = switch_create("tiny", &config, pool, err, sizeof(err));
 	assert_non_null(sw);
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
 	for (unsigned i = 1; i <= 10; i++)
 		test_send(sw, a, test_broadcast, test_mac(i), -1);
 	assert_int_equal(sw->fdb->count, 4);

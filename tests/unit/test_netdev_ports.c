@@ -375,7 +375,7 @@ static void test_afpacket_frame_larger_than_buffer_is_counted_oversize(void **st
 	assert_int_equal(port_collect(f->port, f->pool, &got, 2, 300, from_test_source), 1);
 	assert_int_equal(got.packets[0]->len, 256);
 	assert_memory_equal(got.packets[0]->data, frame, 256);
-	assert_int_equal(f->port->counters.drops[DROP_OVERSIZE], 1);
+	assert_int_equal(f->port->stats.rx_oversize, 1);
 	free_batch(&got);
 }
 
@@ -395,10 +395,10 @@ static void test_afpacket_kernel_queue_overflow_is_counted(void **state)
 	for (int i = 0; i < 2000; i++)
 		raw_send(f->peer, frame, sizeof(frame));
 	f->port->class->update_stats(f->port);
-	uint64_t dropped = f->port->counters.drops[DROP_RX_OVERFLOW];
+	uint64_t dropped = f->port->stats.rx_overflow;
 	assert_true(dropped > 1000);
 	f->port->class->update_stats(f->port); /* the kernel's count restarts */
-	assert_int_equal(f->port->counters.drops[DROP_RX_OVERFLOW], dropped);
+	assert_int_equal(f->port->stats.rx_overflow, dropped);
 }
 
 static void test_afpacket_send_delivers_untagged_and_tagged_frames(void **state)
@@ -418,9 +418,9 @@ static void test_afpacket_send_delivers_untagged_and_tagged_frames(void **state)
 	packet_batch_add(&batch, packet_from_bytes(f->pool, tagged, 204));
 	f->port->class->send(f->port, &batch);
 	assert_int_equal(batch.count, 0);
-	assert_int_equal(f->port->counters.tx_packets, 2);
-	assert_int_equal(f->port->counters.tx_bytes, 404);
-	assert_int_equal(port_counters_total_drops(&f->port->counters), 0);
+	assert_int_equal(f->port->stats.tx_packets, 2);
+	assert_int_equal(f->port->stats.tx_bytes, 404);
+	assert_int_equal(port_stats_lost(&f->port->stats), 0);
 
 	int tci, tpid;
 	assert_int_equal(raw_recv(f->peer, buf, sizeof(buf), &tci, &tpid), 200);
@@ -483,8 +483,8 @@ static void test_afpacket_send_to_down_link_counts_tx_error_and_frees(void **sta
 		packet_batch_add(&batch, packet_from_bytes(f->pool, frame, 100));
 	f->port->class->send(f->port, &batch);
 	assert_int_equal(batch.count, 0);
-	assert_int_equal(f->port->counters.tx_packets, 0);
-	assert_int_equal(f->port->counters.drops[DROP_TX_ERROR], 3);
+	assert_int_equal(f->port->stats.tx_packets, 0);
+	assert_int_equal(f->port->stats.tx_errors, 3);
 }
 
 /* ---- afpacket: carrier, offload, errors ------------------------------------ */
@@ -575,7 +575,7 @@ static void test_afpacket_sends_gso_super_frame_with_its_vnet_header(void **stat
 	p->offload = o;
 	packet_batch_add(&batch, p);
 	f->port->class->send(f->port, &batch);
-	assert_int_equal(f->port->counters.tx_packets, 1);
+	assert_int_equal(f->port->stats.tx_packets, 1);
 
 	/* The veth passes the super-frame on unsegmented, header and all. */
 	int tci, tpid;
@@ -708,7 +708,7 @@ static void test_tap_passes_frames_between_qemu_and_the_switch(void **state)
 	/* Switch to guest, behind a vnet header. */
 	make_frame(frame, 400, 6);
 	port_send_bytes(f, frame, 400);
-	assert_int_equal(f->port->counters.tx_packets, 1);
+	assert_int_equal(f->port->stats.tx_packets, 1);
 	ssize_t n = -1;
 	for (int i = 0; i < 100 && n < 0; i++) {
 		struct pollfd pfd = {.fd = f->peer, .events = POLLIN};
@@ -849,7 +849,7 @@ static void test_internal_port_is_an_interface_of_the_host_stack(void **state)
 	/* What the switch sends, the host receives on br0. */
 	make_frame(frame, 180, 4);
 	port_send_bytes(f, frame, 180);
-	assert_int_equal(f->port->counters.tx_packets, 1);
+	assert_int_equal(f->port->stats.tx_packets, 1);
 	int tci, tpid;
 	assert_int_equal(raw_recv(f->peer, buf, sizeof(buf), &tci, &tpid), 180);
 	assert_memory_equal(buf, frame, 180);
@@ -937,7 +937,7 @@ static void test_internal_frame_larger_than_buffer_is_counted_oversize(void **st
 	assert_int_equal(port_collect(f->port, f->pool, &got, 2, 300, from_test_source), 1);
 	assert_int_equal(got.packets[0]->len, 256);
 	assert_memory_equal(got.packets[0]->data, frame, 256);
-	assert_int_equal(f->port->counters.drops[DROP_OVERSIZE], 1);
+	assert_int_equal(f->port->stats.rx_oversize, 1);
 	free_batch(&got);
 }
 
@@ -1062,7 +1062,7 @@ static void test_vnic_waits_for_its_tap_and_attaches_when_it_appears(void **stat
 	packet_batch_init(&batch);
 	packet_batch_add(&batch, packet_from_bytes(f->pool, frame, 200));
 	vnic->class->send(vnic, &batch);
-	assert_int_equal(vnic->counters.tx_packets, 1);
+	assert_int_equal(vnic->stats.tx_packets, 1);
 	struct packet_batch got;
 	packet_batch_init(&got);
 	assert_int_equal(port_collect(f->port, f->pool, &got, 1, 1000, from_test_source), 1);

@@ -6,10 +6,10 @@
 
 struct two {
 	struct vswitch *sw1, *sw2;
-	struct port *a, *b, *p1, *p2;
+	struct bridge_port *a, *b, *p1, *p2;
 };
 
-static struct port *patch(struct vswitch *sw, const char *name, const char *peer, uint16_t pvid,
+static struct bridge_port *patch(struct vswitch *sw, const char *name, const char *peer, uint16_t pvid,
 			  const uint16_t *vids)
 {
 	char err[256], option[64];
@@ -25,7 +25,7 @@ static struct port *patch(struct vswitch *sw, const char *name, const char *peer
 		bitset_set(config.vids, *vids);
 	if (switch_add_port(sw, port, &config, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
-	return port;
+	return switch_find_port(sw, name);
 }
 
 static int setup(void **state)
@@ -72,7 +72,7 @@ static void test_frame_crosses_the_patch_between_switches(void **state)
 	struct test_frame f = test_take(t->b);
 	assert_true(f.len > 0);
 	assert_int_equal(test_frame_vid(&f), -1); /* untagged again on b's PVID */
-	assert_int_equal(t->p1->counters.tx_packets, 1);
+	assert_int_equal(t->p1->dev->stats.tx_packets, 1);
 	assert_int_equal(t->p2->counters.rx_packets, 1);
 	/* learned on the far side behind the patch, and the reply comes back */
 	test_send(t->sw2, t->b, test_mac(1), test_mac(2), -1);
@@ -87,7 +87,7 @@ static void test_patch_link_carries_the_tag(void **state)
 	/* The frame waits in p2's ring, tagged as it left p1 (VLAN 2 is not
 	 * p1's PVID). */
 	struct packet_batch batch = {.count = 0};
-	assert_int_equal(t->p2->class->recv(t->p2, t->sw2->pool, &batch), 1);
+	assert_int_equal(t->p2->dev->class->recv(t->p2->dev, t->sw2->pool, &batch), 1);
 	assert_int_equal(load_be16(batch.packets[0]->data + 12), ETH_TYPE_VLAN);
 	assert_int_equal(load_be16(batch.packets[0]->data + 14) & 0xfff, 2);
 	packet_batch_free(&batch);

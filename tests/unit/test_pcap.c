@@ -167,9 +167,9 @@ static void test_frames_sent_are_readable_by_libpcap(void **state)
 	send_frame(port, f->pool, 60, 0);
 	send_frame(port, f->pool, 1514, 1);
 	send_frame(port, f->pool, 14, 2);
-	assert_int_equal(port->counters.tx_packets, 3);
-	assert_int_equal(port->counters.tx_bytes, 60 + 1514 + 14);
-	assert_int_equal(port->counters.drops[DROP_TX_ERROR], 0);
+	assert_int_equal(port->stats.tx_packets, 3);
+	assert_int_equal(port->stats.tx_bytes, 60 + 1514 + 14);
+	assert_int_equal(port->stats.tx_errors, 0);
 
 	/* Read while the port is still open: each batch must already be flushed. */
 	char pcap_err[PCAP_ERRBUF_SIZE];
@@ -235,8 +235,8 @@ static void test_metadata_vlan_tag_is_written_inline(void **state)
 	p->meta_tci = (5 << 13) | 42; /* PCP 5, VID 42 */
 	packet_batch_add(&batch, p);
 	port->class->send(port, &batch);
-	assert_int_equal(port->counters.tx_packets, 1);
-	assert_int_equal(port->counters.tx_bytes, sizeof(frame) + 4);
+	assert_int_equal(port->stats.tx_packets, 1);
+	assert_int_equal(port->stats.tx_bytes, sizeof(frame) + 4);
 
 	char pcap_err[PCAP_ERRBUF_SIZE];
 	pcap_t *rx = pcap_open_offline(path, pcap_err);
@@ -342,7 +342,7 @@ static void test_empty_pool_keeps_the_pending_frame_for_the_next_call(void **sta
 	assert_frame_is(batch.packets[0]->data, batch.packets[0]->len, 80, 2);
 	packet_batch_free(&batch);
 	assert_int_equal(port->class->recv(port, small, &batch), 0);
-	assert_int_equal(port->counters.drops[DROP_NO_BUFFER], 0);
+	assert_int_equal(port_stats_lost(&port->stats), 0);
 	assert_int_equal(small->available, small->size);
 	packet_pool_destroy(small);
 	port_destroy(port);
@@ -411,7 +411,7 @@ static void test_oversize_frame_in_file_is_counted_and_skipped(void **state)
 	assert_int_equal(port->class->recv(port, small, &batch), 2);
 	assert_frame_is(batch.packets[0]->data, batch.packets[0]->len, 60, 0);
 	assert_frame_is(batch.packets[1]->data, batch.packets[1]->len, 256, 2);
-	assert_int_equal(port->counters.drops[DROP_OVERSIZE], 2);
+	assert_int_equal(port->stats.rx_oversize, 2);
 	packet_batch_free(&batch);
 	assert_int_equal(small->available, small->size);
 	packet_pool_destroy(small);
@@ -568,7 +568,7 @@ static void test_rx_and_tx_on_one_port_work_together(void **state)
 	assert_int_equal(port->class->recv(port, f->pool, &batch), 2);
 	port->class->send(port, &batch);
 	assert_int_equal(batch.count, 0);
-	assert_int_equal(port->counters.tx_packets, 2);
+	assert_int_equal(port->stats.tx_packets, 2);
 	port_destroy(port);
 
 	char pcap_err[PCAP_ERRBUF_SIZE];
@@ -597,8 +597,8 @@ static void test_send_on_rx_only_port_frees_and_counts_tx_error(void **state)
 
 	send_frame(port, f->pool, 60, 0);
 	send_frame(port, f->pool, 60, 1);
-	assert_int_equal(port->counters.tx_packets, 0);
-	assert_int_equal(port->counters.drops[DROP_TX_ERROR], 2);
+	assert_int_equal(port->stats.tx_packets, 0);
+	assert_int_equal(port->stats.tx_errors, 2);
 	assert_int_equal(f->pool->available, f->pool->size);
 	port_destroy(port);
 }
@@ -626,9 +626,9 @@ static void test_write_failure_is_counted_as_tx_error(void **state)
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
 	signal(SIGXFSZ, old_handler);
 
-	assert_int_equal(port->counters.tx_packets, 0);
-	assert_int_equal(port->counters.tx_bytes, 0);
-	assert_int_equal(port->counters.drops[DROP_TX_ERROR], 1);
+	assert_int_equal(port->stats.tx_packets, 0);
+	assert_int_equal(port->stats.tx_bytes, 0);
+	assert_int_equal(port->stats.tx_errors, 1);
 	assert_int_equal(f->pool->available, f->pool->size);
 	port_destroy(port);
 }

@@ -13,7 +13,7 @@
 struct fixture {
 	struct datapath *dp;
 	struct vswitch *sw;
-	struct port *primary, *standby, *vm;
+	struct bridge_port *primary, *standby, *vm;
 };
 
 static int setup(void **state)
@@ -52,7 +52,7 @@ static void test_woken_thread_reads_stale_uplink_carriers_before_forwarding(void
 	schedule_init(&s, -1);
 	schedule_run(&s, f->dp, 1000);
 	assert_int_equal(f->sw->active_uplink[1], f->primary->index);
-	pipe_set_carrier(f->primary, false);
+	pipe_set_carrier(f->primary->dev, false);
 	/* Read less than SCHEDULE_UPLINK_MS ago: still good enough. */
 	schedule_woke(&s, f->dp, 1000 + SCHEDULE_UPLINK_MS - 1);
 	assert_int_equal(f->sw->active_uplink[1], f->primary->index);
@@ -100,7 +100,7 @@ static void test_housekeeping_reads_every_carrier_once_a_second(void **state)
 	struct schedule s;
 	schedule_init(&s, -1);
 	schedule_run(&s, f->dp, 1000);
-	pipe_set_carrier(f->vm, false);
+	pipe_set_carrier(f->vm->dev, false);
 	schedule_run(&s, f->dp, 1999); /* uplinks only */
 	assert_true(f->vm->up);
 	schedule_run(&s, f->dp, 2000);

@@ -243,8 +243,8 @@ static void test_sea_runs_on_pipes(void **state)
 	    run(f, "sea add s0 vios real ent0 trunks trk,trk2 ctl ctl priority 2 hello 20 dead 60"),
 	    0);
 	struct vswitch *sw = datapath_find_switch(f->state.dp, "vios");
-	struct port *ent0 = switch_find_port(sw, "ent0"), *trk = switch_find_port(sw, "trk");
-	struct port *trk2 = switch_find_port(sw, "trk2"), *ctl = switch_find_port(sw, "ctl");
+	struct bridge_port *ent0 = switch_find_port(sw, "ent0"), *trk = switch_find_port(sw, "trk");
+	struct bridge_port *trk2 = switch_find_port(sw, "trk2"), *ctl = switch_find_port(sw, "ctl");
 	/* The real adapter: an uplink, pvid 1, tagged for what the trunks carry. */
 	assert_true(ent0->config.uplink);
 	assert_int_equal(ent0->config.pvid, 1);
@@ -320,8 +320,8 @@ static void test_real_adapter_carries_only_the_trunks_vlans(void **state)
 	/* No control channel: a lone SEA, active at its first run. */
 	assert_int_equal(run(f, "sea add s0 vios real ent0 trunks trk,trk2 pvid 3"), 0);
 	struct vswitch *sw = datapath_find_switch(f->state.dp, "vios");
-	struct port *ent0 = switch_find_port(sw, "ent0"), *trk = switch_find_port(sw, "trk");
-	struct port *trk2 = switch_find_port(sw, "trk2");
+	struct bridge_port *ent0 = switch_find_port(sw, "ent0"), *trk = switch_find_port(sw, "trk");
+	struct bridge_port *trk2 = switch_find_port(sw, "trk2");
 	struct sea *sea = datapath_find_sea(f->state.dp, "s0");
 	sea_run(sea, time_now_ns() / 1000000, true);
 	assert_int_equal(sea_role(sea), SEA_ROLE_ACTIVE);

@@ -90,8 +90,8 @@ static void test_seed_vlan2_never_reaches_the_vios(void **state)
 	struct packet_pool *pool = packet_pool_create(1024, 0);
 	struct vswitch *sw = seed_build(pool, SWITCH_MODE_LEARNING, err, sizeof(err));
 	assert_non_null(sw);
-	struct port *lpar3 = switch_find_port(sw, "lpar3");
-	struct port *vios = switch_find_port(sw, "vios");
+	struct bridge_port *lpar3 = switch_find_port(sw, "lpar3");
+	struct bridge_port *vios = switch_find_port(sw, "vios");
 	test_send(sw, lpar3, test_broadcast, endpoint("LPAR3")->mac, -1);
 	assert_int_equal(test_count_and_clear(vios), 0);
 	assert_int_equal(test_count_and_clear(switch_find_port(sw, "lpar4")), 1);

@@ -16,7 +16,7 @@ static int teardown(void **state)
 }
 
 /* Applies config to port and returns the error text ("" on success). */
-static const char *try_config(struct vswitch *sw, struct port *port, const struct port_config *c)
+static const char *try_config(struct vswitch *sw, struct bridge_port *port, const struct port_config *c)
 {
 	static char err[256];
 	err[0] = '\0';
@@ -28,7 +28,7 @@ static const char *try_config(struct vswitch *sw, struct port *port, const struc
 static void test_bad_port_settings_are_rejected_with_reason(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *vm = test_port(sw, "vm1", 1, NULL, false);
+	struct bridge_port *vm = test_port(sw, "vm1", 1, NULL, false);
 	struct port_config c = vm->config;
 	c.pvid = 5000;
 	assert_string_equal(try_config(sw, vm, &c), "port vm1: pvid 5000 out of range 1-4094");
@@ -55,8 +55,8 @@ static void test_bad_port_settings_are_rejected_with_reason(void **state)
 static void test_second_passthrough_port_is_rejected(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
 	struct port_config c = a->config;
 	c.mode = PORT_MODE_PASSTHROUGH;
 	assert_string_equal(try_config(sw, a, &c), "");
@@ -101,10 +101,10 @@ static void test_switches_are_independent(void **state)
 {
 	struct vswitch *sw = *state;
 	struct vswitch *sw2 = test_switch(SWITCH_MODE_LEARNING);
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
-	struct port *c = test_port(sw2, "a", 1, NULL, false); /* same name, other switch */
-	struct port *d = test_port(sw2, "d", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *c = test_port(sw2, "a", 1, NULL, false); /* same name, other switch */
+	struct bridge_port *d = test_port(sw2, "d", 1, NULL, false);
 	test_send(sw, a, test_broadcast, test_mac(1), -1);
 	assert_int_equal(test_count_and_clear(b), 1);
 	assert_int_equal(test_count_and_clear(d), 0);
@@ -118,15 +118,15 @@ static void test_switches_are_independent(void **state)
 static void test_deleting_a_port_forgets_its_macs(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *a = test_port(sw, "a", 1, NULL, false);
-	struct port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
 	test_send(sw, a, test_broadcast, test_mac(1), -1);
 	test_clear_all(sw);
 	assert_int_equal(sw->fdb->count, 1);
 	switch_del_port(sw, a, true);
 	assert_int_equal(sw->fdb->count, 0);
 	assert_null(switch_find_port(sw, "a"));
-	struct port *c = test_port(sw, "c", 1, NULL, false); /* reuses the slot */
+	struct bridge_port *c = test_port(sw, "c", 1, NULL, false); /* reuses the slot */
 	test_send(sw, b, test_mac(1), test_mac(2), -1);
 	assert_int_equal(test_count_and_clear(c), 1); /* flooded, not sent to a dead port */
 }
@@ -134,7 +134,7 @@ static void test_deleting_a_port_forgets_its_macs(void **state)
 static void test_leaving_a_vlan_forgets_macs_learned_in_it(void **state)
 {
 	struct vswitch *sw = *state;
-	struct port *t = test_port(sw, "t", 1, (const uint16_t[]){3, 0}, false);
+	struct bridge_port *t = test_port(sw, "t", 1, (const uint16_t[]){3, 0}, false);
 	test_port(sw, "u", 1, (const uint16_t[]){3, 0}, false);
 	test_send(sw, t, test_broadcast, test_mac(1), 3);
 	test_send(sw, t, test_broadcast, test_mac(2), -1);
@@ -151,7 +151,7 @@ static void test_static_mac_needs_membership_and_unicast(void **state)
 {
 	struct vswitch *sw = *state;
 	char err[256];
-	struct port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
 	assert_int_equal(switch_add_static_mac(sw, a, 3, test_mac(1), err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "fdb: port a is not a member of vlan 3");
 	assert_int_equal(switch_add_static_mac(sw, a, 1, test_broadcast, err, sizeof(err)),

@@ -28,6 +28,7 @@
 #include "control/server.h"
 #include "engine/datapath.h"
 #include "ha/monitor.h"
+#include "ha/sea.h"
 #include "ha/schedule.h"
 #include "lib/log.h"
 
@@ -94,8 +95,8 @@ static void *dataplane_main(void *arg)
 		 * switches and the SEAs at once. */
 		uint64_t now_ms = time_now_ns() / 1000000;
 		bool links = schedule_run(&schedule, d->state->dp, now_ms);
-		if (links || d->state->dp->ha_news || now_ms >= ha_due)
-			ha_due = datapath_run_ha(d->state->dp, now_ms, links);
+		if (links || d->state->seas->news || now_ms >= ha_due)
+			ha_due = sea_set_run(d->state->seas, now_ms, links);
 		if (n || job) {
 			idle = 0;
 		} else if (++idle >= IDLE_POLLS_BEFORE_SLEEP) {
@@ -180,7 +181,8 @@ int main(int argc, char **argv)
 
 	char err[1024];
 	int status = 1;
-	struct control_state state = {.config_path = config_path};
+	struct sea_set seas = {.n = 0};
+	struct control_state state = {.config_path = config_path, .seas = &seas};
 	struct control_mailbox *mailbox = control_mailbox_create();
 	struct control_server server = {.listen_fd = -1, .epoll_fd = -1};
 	state.dp = datapath_create((uint32_t)packets, DEFAULT_DATA_ROOM);
@@ -227,6 +229,7 @@ int main(int argc, char **argv)
 out:
 	control_server_close(&server);
 	/* The devices ports made stay for the next start unless told otherwise. */
+	sea_set_clear(&seas); /* before the ports they use */
 	datapath_destroy(state.dp, remove_devices);
 	config_free(state.running);
 	control_mailbox_destroy(mailbox);

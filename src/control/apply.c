@@ -24,6 +24,7 @@ enum apply_phase { APPLY_OPEN, APPLY_DEL_MACS, APPLY_ADD_MACS, APPLY_DONE };
 
 struct config_apply {
 	const struct config *have, *want;
+	struct sea_set *seas; /* the HA layer's, changed on the data-plane thread */
 	enum apply_phase phase;
 	struct config_mac *del; /* have's static MACs that want lacks */
 	size_t n_del;
@@ -95,11 +96,12 @@ static bool needs_install(const struct config *have, const struct config *want,
 }
 
 struct config_apply *config_apply_prepare(const struct config *have, const struct config *want,
-					  char *err, size_t err_size)
+					  struct sea_set *seas, char *err, size_t err_size)
 {
 	struct config_apply *a = calloc(1, sizeof(*a));
 	if (!a)
 		goto nomem;
+	a->seas = seas;
 	a->have = have;
 	a->want = want;
 	a->del = malloc((have->n_macs + 1) * sizeof(*a->del));
@@ -270,7 +272,7 @@ static void undo(struct config_apply *a, struct datapath *dp)
 			switch_add_static_mac(sw, port, m->vid, m->mac, ignored, sizeof(ignored));
 	}
 	for (size_t i = 0; i < have->n_seas; i++) {
-		struct sea *sea = datapath_find_sea(dp, have->seas[i].name);
+		struct sea *sea = sea_set_find(a->seas, have->seas[i].name);
 		if (sea)
 			sea_configure(sea, dp, &have->seas[i]);
 	}
@@ -291,10 +293,10 @@ static void delete_gone(struct config_apply *a, struct datapath *dp)
 	const struct config *have = a->have, *want = a->want;
 	/* An SEA goes before its switch and ports. */
 	for (size_t i = 0; i < have->n_seas; i++) {
-		struct sea *sea = datapath_find_sea(dp, have->seas[i].name);
+		struct sea *sea = sea_set_find(a->seas, have->seas[i].name);
 		const struct sea_config *s = config_find_sea(want, have->seas[i].name);
 		if (sea && (!s || strcmp(s->sw, have->seas[i].sw)))
-			datapath_del_sea(dp, sea);
+			sea_set_del(a->seas, sea);
 	}
 	/* Ports gone, and rebuilt ones left running by step 1: with their
 	 * devices (a port rebuilt on its own device was closed already). */
@@ -371,10 +373,10 @@ static void set_seas(struct config_apply *a, struct datapath *dp)
 		const struct sea_config *s = &a->want->seas[i];
 		if (a->new_seas[i]) {
 			sea_start(a->new_seas[i], dp);
-			must(datapath_add_sea(dp, a->new_seas[i]), "too many SEAs");
+			must(sea_set_add(a->seas, a->new_seas[i]), "too many SEAs");
 			a->new_seas[i] = NULL;
 		} else {
-			sea_configure(datapath_find_sea(dp, s->name), dp, s);
+			sea_configure(sea_set_find(a->seas, s->name), dp, s);
 		}
 	}
 }
@@ -454,10 +456,10 @@ int config_apply_step(struct config_apply *a, struct datapath *dp, char *err, si
 	return a->phase == APPLY_DONE ? 0 : 1;
 }
 
-int config_apply(struct datapath *dp, const struct config *have, const struct config *want,
-		 char *err, size_t err_size)
+int config_apply(struct datapath *dp, struct sea_set *seas, const struct config *have,
+		 const struct config *want, char *err, size_t err_size)
 {
-	struct config_apply *a = config_apply_prepare(have, want, err, err_size);
+	struct config_apply *a = config_apply_prepare(have, want, seas, err, err_size);
 	if (!a)
 		return -ENOMEM;
 	int rc;

@@ -146,12 +146,12 @@ void config_print_sea(const struct sea_config *sea, FILE *out);
 
 struct config_apply;
 
-/* Prepares making the datapath match `want`, given that it matches `have`
- * now: the static MACs to remove and to add are worked out here, on the
+/* Prepares making the datapath and the SEAs in `seas` match `want`, given
+ * that they match `have` now: the static MACs to remove and to add are worked out here, on the
  * control thread, in linear time. Both models must outlive the apply.
  * NULL when out of memory (err set). */
 struct config_apply *config_apply_prepare(const struct config *have, const struct config *want,
-					  char *err, size_t err_size);
+					  struct sea_set *seas, char *err, size_t err_size);
 /* Runs the next slice on the data-plane thread: first what may fail (new
  * switches and tables, new devices) with its undo, then in one step the
  * changes that cannot fail, then static MACs a few thousand per call.
@@ -164,8 +164,8 @@ bool config_apply_ports_changed(const struct config_apply *apply);
 /* NULL is a no-op. */
 void config_apply_free(struct config_apply *apply);
 /* All the steps at once. */
-int config_apply(struct datapath *dp, const struct config *have, const struct config *want,
-		 char *err, size_t err_size);
+int config_apply(struct datapath *dp, struct sea_set *seas, const struct config *have,
+		 const struct config *want, char *err, size_t err_size);
 /* For tests: the nth fallible action of the following applies fails as if
  * out of memory (0: none), to prove that every failure is undone. */
 void config_apply_fail_at(unsigned nth);
@@ -195,6 +195,7 @@ struct command_context {
 	void (*datapath_call)(void *executor, void (*fn)(struct datapath *dp, void *arg),
 			      void *arg);
 	void *executor;
+	struct sea_set *seas; /* live SEAs, for show commands; may be NULL */
 };
 
 /* Runs one command (argv as the words of a vswitchctl line). Returns 0, or

@@ -45,6 +45,7 @@ static int run_live(struct control_state *state, int argc, char **argv, bool jso
 	struct live_job live = {
 	    .job.step = live_step,
 	    .ctx = {.cfg = state->running,
+		    .seas = state->seas,
 		    .config_path = state->config_path,
 		    .json = json,
 		    .out = out},
@@ -106,7 +107,7 @@ static int commit(struct control_state *state, struct config *next, char *err, s
 	int error = config_check(next, err, err_size);
 	struct config_apply *apply = NULL;
 	if (!error) {
-		apply = config_apply_prepare(state->running, next, err, err_size);
+		apply = config_apply_prepare(state->running, next, state->seas, err, err_size);
 		error = apply ? 0 : -ENOMEM;
 	}
 	if (!error) {

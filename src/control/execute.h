@@ -17,6 +17,7 @@ struct control_mailbox;
 
 struct control_state {
 	struct datapath *dp;
+	struct sea_set *seas;	 /* the SEAs; owned, like dp, by the data-plane thread */
 	struct config *running;	 /* what the datapath is configured as */
 	const char *config_path; /* startup file, or NULL */
 	/* Where datapath work goes; NULL: run it on this thread (before the

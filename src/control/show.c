@@ -88,6 +88,7 @@ static cJSON *port_json(const struct command_context *ctx, const struct bridge_p
 	cJSON_AddNumberToObject(cs, "tx_packets", (double)c->tx_packets);
 	cJSON_AddNumberToObject(cs, "tx_bytes", (double)c->tx_bytes);
 	cJSON_AddNumberToObject(cs, "mac_moves", (double)c->mac_moves);
+	cJSON_AddNumberToObject(cs, "consumed", (double)c->consumed);
 	cJSON *drops = cJSON_AddObjectToObject(cs, "drops");
 	for (int r = 1; r < DROP_MAX; r++)
 		cJSON_AddNumberToObject(drops, drop_reason_name((enum drop_reason)r),
@@ -166,8 +167,8 @@ int show_overview(struct command_context *ctx, int argc, char **argv, char *err,
 			cJSON_AddItemToArray(sws, o);
 		}
 		cJSON *seas = cJSON_AddArrayToObject(doc, "seas");
-		for (size_t i = 0; i < ctx->dp->n_seas; i++)
-			cJSON_AddItemToArray(seas, sea_to_json(ctx->dp->seas[i]));
+		for (size_t i = 0; ctx->seas && i < ctx->seas->n; i++)
+			cJSON_AddItemToArray(seas, sea_to_json(ctx->seas->seas[i]));
 		return emit_json(ctx, doc);
 	}
 	if (ctx->dp->n_switches == 0)
@@ -176,8 +177,8 @@ int show_overview(struct command_context *ctx, int argc, char **argv, char *err,
 		print_switch_line(ctx->out, ctx->dp->switches[i]);
 		print_port_table(ctx->out, ctx->dp->switches[i]);
 	}
-	for (size_t i = 0; i < ctx->dp->n_seas; i++)
-		sea_show_line(ctx->dp->seas[i], ctx->out);
+	for (size_t i = 0; ctx->seas && i < ctx->seas->n; i++)
+		sea_show_line(ctx->seas->seas[i], ctx->out);
 	return 0;
 }
 
@@ -223,10 +224,12 @@ static void print_port_detail(struct command_context *ctx, const struct bridge_p
 	struct port_counters counters;
 	const struct port_counters *c = &counters;
 	bridge_port_counters(p, &counters);
-	fprintf(out, "  rx %llu packets %llu bytes, tx %llu packets %llu bytes, mac moves %llu\n",
+	fprintf(out,
+		"  rx %llu packets %llu bytes, tx %llu packets %llu bytes, mac moves %llu, "
+		"consumed %llu\n",
 		(unsigned long long)c->rx_packets, (unsigned long long)c->rx_bytes,
 		(unsigned long long)c->tx_packets, (unsigned long long)c->tx_bytes,
-		(unsigned long long)c->mac_moves);
+		(unsigned long long)c->mac_moves, (unsigned long long)c->consumed);
 	for (int r = 1; r < DROP_MAX; r++)
 		if (c->drops[r])
 			fprintf(
@@ -499,19 +502,19 @@ int show_counters(struct command_context *ctx, int argc, char **argv, char *err,
 
 int show_seas(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
 {
-	if (!ctx->dp)
+	if (!ctx->seas)
 		return no_datapath(err, n);
 	const struct sea *only = NULL;
 	if (argc > 0) {
-		only = datapath_find_sea(ctx->dp, argv[0]);
+		only = sea_set_find(ctx->seas, argv[0]);
 		if (!only) {
 			snprintf(err, n, "sea %s: no such sea", argv[0]);
 			return -ENOENT;
 		}
 	}
 	cJSON *doc = ctx->json ? cJSON_CreateArray() : NULL;
-	for (size_t i = 0; i < ctx->dp->n_seas; i++) {
-		const struct sea *sea = ctx->dp->seas[i];
+	for (size_t i = 0; i < ctx->seas->n; i++) {
+		const struct sea *sea = ctx->seas->seas[i];
 		if (only && sea != only)
 			continue;
 		if (doc)

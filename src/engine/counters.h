@@ -16,7 +16,6 @@
 	X(VLAN_NOT_MEMBER, "vlan-not-member", "tagged with a VID the port is not a member of")     \
 	X(UPLINK_INACTIVE, "uplink-inactive",                                                      \
 	  "received on an uplink or bond member that is not the active one")                       \
-	X(HA_CONTROL, "ha-control", "SEA failover heartbeat: read by the SEA, never forwarded")    \
 	X(BPDU, "bpdu", "spanning-tree BPDU (not forwarded, no STP)")                              \
 	X(LINK_LOCAL, "link-local", "IEEE reserved 01:80:c2:00:00:0x destination")                 \
 	X(MULTICAST_SOURCE, "multicast-source", "group bit set in the source MAC")                 \
@@ -49,6 +48,7 @@ struct port_counters {
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
 	uint64_t mac_moves; /* a learned MAC moved to this port */
+	uint64_t consumed;  /* taken by a protocol of the switch (an SEA's heartbeats) */
 	uint64_t drops[DROP_MAX];
 };
 

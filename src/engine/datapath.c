@@ -1,8 +1,6 @@
 /* datapath.c — the set of switches a daemon runs and their shared pool. */
 #include "datapath.h"
 
-#include "ha/sea.h"
-
 #include <errno.h>
 #include <stdlib.h>
 
@@ -23,8 +21,6 @@ void datapath_destroy(struct datapath *dp, bool remove_devices)
 {
 	if (!dp)
 		return;
-	for (size_t i = 0; i < dp->n_seas; i++)
-		sea_destroy(dp->seas[i]);
 	for (size_t i = 0; i < dp->n_switches; i++) {
 		switch_destroy_removing(dp->switches[i], remove_devices);
 	}
@@ -100,44 +96,4 @@ uint32_t datapath_refresh_uplinks(struct datapath *dp)
 	for (size_t i = 0; i < dp->n_switches; i++)
 		n += switch_refresh_uplinks(dp->switches[i]);
 	return n;
-}
-
-struct sea *datapath_find_sea(const struct datapath *dp, const char *name)
-{
-	for (size_t i = 0; i < dp->n_seas; i++)
-		if (!strcmp(sea_name(dp->seas[i]), name))
-			return dp->seas[i];
-	return NULL;
-}
-
-int datapath_add_sea(struct datapath *dp, struct sea *sea)
-{
-	if (dp->n_seas == DATAPATH_MAX_SWITCHES)
-		return -ENOSPC;
-	dp->seas[dp->n_seas++] = sea;
-	return 0;
-}
-
-void datapath_del_sea(struct datapath *dp, struct sea *sea)
-{
-	for (size_t i = 0; i < dp->n_seas; i++) {
-		if (dp->seas[i] != sea)
-			continue;
-		memmove(&dp->seas[i], &dp->seas[i + 1], (dp->n_seas - i - 1) * sizeof(dp->seas[0]));
-		dp->n_seas--;
-		sea_destroy(sea);
-		return;
-	}
-}
-
-uint64_t datapath_run_ha(struct datapath *dp, uint64_t now_ms, bool links_changed)
-{
-	uint64_t next = UINT64_MAX;
-	dp->ha_news = false;
-	for (size_t i = 0; i < dp->n_seas; i++) {
-		uint64_t t = sea_run(dp->seas[i], now_ms, links_changed);
-		if (t < next)
-			next = t;
-	}
-	return next;
 }

@@ -7,23 +7,15 @@
 
 #define DATAPATH_MAX_SWITCHES 64
 
-struct sea;
-
 struct datapath {
 	struct packet_pool *pool;
 	struct vswitch *switches[DATAPATH_MAX_SWITCHES];
 	size_t n_switches;
-	/* Shared Ethernet Adapters (src/ha/sea.c), one per switch at most. */
-	struct sea *seas[DATAPATH_MAX_SWITCHES];
-	size_t n_seas;
-	/* A heartbeat brought news (a peer's role or health changed): run
-	 * the SEAs now rather than at their next timer. */
-	bool ha_news;
 };
 
 /* A datapath with a pool of `packets` buffers of `data_room` bytes. */
 struct datapath *datapath_create(uint32_t packets, uint32_t data_room);
-/* Destroys every SEA, switch and port, then the pool; NULL is a no-op. The
+/* Destroys every switch and port, then the pool; NULL is a no-op. The
  * devices ports made stay for the next start (port_destroy), unless
  * `remove_devices` (vswitchd --remove-devices: port_remove). */
 void datapath_destroy(struct datapath *dp, bool remove_devices);
@@ -41,12 +33,5 @@ void datapath_run(struct datapath *dp, uint32_t now);
 void datapath_refresh_links(struct datapath *dp);
 /* switch_refresh_uplinks() on every switch; returns the uplinks read. */
 uint32_t datapath_refresh_uplinks(struct datapath *dp);
-struct sea *datapath_find_sea(const struct datapath *dp, const char *name);
-int datapath_add_sea(struct datapath *dp, struct sea *sea);
-/* Removes and destroys an SEA. */
-void datapath_del_sea(struct datapath *dp, struct sea *sea);
-/* Runs every SEA's timers and election; returns when to run again (ms,
- * monotonic), UINT64_MAX when there is no SEA. */
-uint64_t datapath_run_ha(struct datapath *dp, uint64_t now_ms, bool links_changed);
 
 #endif

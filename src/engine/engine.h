@@ -179,6 +179,21 @@ struct switch_config {
 	uint16_t mtu;		 /* payload bytes a frame may carry, 68-65535 */
 };
 
+/* A protocol that consumes frames of its own EtherType on a switch (an
+ * SEA's heartbeats; later LLDP, LACP, IGMP snooping) registers here, as
+ * Linux's MRP registers with br_add_frame(): the pipeline hands it those
+ * frames after VLAN ingress, counted as consumed, never forwarded. Its
+ * timers run from its own layer, never from the engine. */
+#define SWITCH_MAX_FRAME_HANDLERS 4
+
+struct switch_frame_handler {
+	uint16_t ethertype;
+	/* Takes ownership of the packet. Runs inside the pipeline: it must
+	 * record what it needs and return, never call back into the engine. */
+	void (*receive)(void *ctx, struct bridge_port *in, struct packet *packet);
+	void *ctx;
+};
+
 struct vswitch {
 	char name[SWITCH_NAME_MAX];
 	struct switch_config config;
@@ -208,12 +223,9 @@ struct vswitch {
 	 * announcement: the outside must relearn our clients through them. */
 	uint64_t announce_pending[PORT_SET_WORDS];
 
-	/* The SEA bridging this switch (src/ha/sea.c) reads its heartbeats
-	 * here; NULL: they are only counted (ha-control) and dropped. Takes
-	 * ownership of the packet. Runs inside the pipeline: it must not call
-	 * back into the engine. */
-	void (*ha_receive)(void *ctx, struct bridge_port *in, struct packet *packet);
-	void *ha_ctx;
+	/* Protocols that consume frames of their own (switch_add_frame_handler). */
+	struct switch_frame_handler handlers[SWITCH_MAX_FRAME_HANDLERS];
+	uint8_t n_handlers;
 };
 
 void switch_config_init(struct switch_config *config);
@@ -268,6 +280,22 @@ bool switch_refresh_links(struct vswitch *sw);
  * tap's TUNSETCARRIER until someone reads it); the carrier itself is read at
  * once. Returns how many uplinks have a carrier to read. */
 uint32_t switch_refresh_uplinks(struct vswitch *sw);
+/* Registers a consumer of `ethertype` frames. -EEXIST if one is there,
+ * -ENOSPC when SWITCH_MAX_FRAME_HANDLERS are. */
+int switch_add_frame_handler(struct vswitch *sw, uint16_t ethertype,
+			     void (*receive)(void *ctx, struct bridge_port *in, struct packet *packet),
+			     void *ctx);
+/* Removes the handler of `ethertype` registered with `ctx`, if any. */
+void switch_del_frame_handler(struct vswitch *sw, uint16_t ethertype, const void *ctx);
+/* The handler of `ethertype`, or NULL. */
+static inline const struct switch_frame_handler *switch_frame_handler(const struct vswitch *sw,
+								      uint16_t ethertype)
+{
+	for (unsigned i = 0; i < sw->n_handlers; i++)
+		if (sw->handlers[i].ethertype == ethertype)
+			return &sw->handlers[i];
+	return NULL;
+}
 /* Acts on the events a port's provider raised (port.h) and clears them. */
 void switch_port_events(struct vswitch *sw, struct bridge_port *port);
 /* Sends the announcements pending since an uplink became active. */

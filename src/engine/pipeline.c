@@ -26,14 +26,16 @@ static void ingress_batch(struct vswitch *sw, struct bridge_port *in, struct pac
 			packet_free(p);
 			continue;
 		}
-		/* An SEA's switch keeps SEA heartbeats to itself: relayed, they
-		 * would reach other SEA pairs and confuse their elections. Any
-		 * other switch (the hypervisor switch between two SEAs' control
-		 * ports) forwards them like any frame. */
-		if (UNLIKELY(h.type == ETH_TYPE_HA) && sw->ha_receive) {
-			port_count_drop(in, DROP_HA_CONTROL, 1);
-			sw->ha_receive(sw->ha_ctx, in, p);
-			continue;
+		/* A protocol registered on this switch takes its frames (an
+		 * SEA's heartbeats: relayed, they would reach other SEA pairs);
+		 * any other switch forwards them like any frame. */
+		if (UNLIKELY(sw->n_handlers)) {
+			const struct switch_frame_handler *fh = switch_frame_handler(sw, h.type);
+			if (fh) {
+				in->counters.consumed++;
+				fh->receive(fh->ctx, in, p);
+				continue;
+			}
 		}
 		/* The tag's VID now lives in p->vid; only its place in the
 		 * buffer matters from here on. */

@@ -248,6 +248,29 @@ void switch_del_port(struct vswitch *sw, struct bridge_port *port, bool remove_d
 	bridge_port_free(port, remove_device);
 }
 
+int switch_add_frame_handler(struct vswitch *sw, uint16_t ethertype,
+			     void (*receive)(void *ctx, struct bridge_port *in, struct packet *packet),
+			     void *ctx)
+{
+	if (switch_frame_handler(sw, ethertype))
+		return -EEXIST;
+	if (sw->n_handlers == SWITCH_MAX_FRAME_HANDLERS)
+		return -ENOSPC;
+	sw->handlers[sw->n_handlers++] =
+	    (struct switch_frame_handler){.ethertype = ethertype, .receive = receive, .ctx = ctx};
+	return 0;
+}
+
+void switch_del_frame_handler(struct vswitch *sw, uint16_t ethertype, const void *ctx)
+{
+	for (unsigned i = 0; i < sw->n_handlers; i++) {
+		if (sw->handlers[i].ethertype != ethertype || sw->handlers[i].ctx != ctx)
+			continue;
+		sw->handlers[i] = sw->handlers[--sw->n_handlers];
+		return;
+	}
+}
+
 struct bridge_port *switch_find_port(const struct vswitch *sw, const char *name)
 {
 	for (uint16_t i = 0; i < sw->n_ports; i++)

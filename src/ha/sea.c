@@ -59,6 +59,7 @@ struct sea_event {
 struct sea {
 	struct sea_config cfg;
 	struct datapath *dp;
+	bool *news; /* the set's flag: a peer's news wants a run now */
 	struct vswitch *sw;
 	struct bridge_port *real, *ctl;
 	struct bridge_port *trunks[SEA_TRUNKS_MAX];
@@ -305,7 +306,8 @@ static void receive_hello(void *ctx, struct bridge_port *in, struct packet *p)
 	if (!sea->peer.heard || v->role != before.role || v->health != before.health ||
 	    v->mode != before.mode || v->waiting != before.waiting ||
 	    v->priority != before.priority || memcmp(sea->peer.id, f + 6, 6))
-		sea->dp->ha_news = true;
+		if (sea->news)
+			*sea->news = true;
 	memcpy(sea->peer.id, f + 6, 6);
 	sea->peer.heard = true;
 	sea->peer.last_ms = now_ms();
@@ -326,7 +328,7 @@ static void send_hello(struct sea *sea)
 	memset(f, 0, 60);
 	memcpy(f, hello_dst, 6);
 	memcpy(f + 6, sea->id, 6);
-	store_be16(f + 12, ETH_TYPE_HA);
+	store_be16(f + 12, SEA_ETH_TYPE);
 	uint8_t *h = f + 14;
 	memcpy(h, "VSHA", 4);
 	h[4] = HELLO_VERSION;
@@ -348,9 +350,20 @@ static void send_hello(struct sea *sea)
 
 /* ---- the live SEA ----------------------------------------------------------------- */
 
+/* Its switch hands it the heartbeats (switch_add_frame_handler). */
+static void attach(struct sea *sea, struct vswitch *sw)
+{
+	if (sea->sw)
+		switch_del_frame_handler(sea->sw, SEA_ETH_TYPE, sea);
+	sea->sw = sw;
+	if (sw && switch_add_frame_handler(sw, SEA_ETH_TYPE, receive_hello, sea) < 0)
+		log_error("sea %s: switch %s already has a consumer of its heartbeats",
+			  sea->cfg.name, sw->name);
+}
+
 static void find_ports(struct sea *sea)
 {
-	sea->sw = datapath_find_switch(sea->dp, sea->cfg.sw);
+	attach(sea, datapath_find_switch(sea->dp, sea->cfg.sw));
 	sea->real = sea->ctl = NULL;
 	memset(sea->trunks, 0, sizeof(sea->trunks));
 	if (!sea->sw)
@@ -359,8 +372,6 @@ static void find_ports(struct sea *sea)
 	sea->ctl = sea->cfg.ctl[0] ? switch_find_port(sea->sw, sea->cfg.ctl) : NULL;
 	for (int i = 0; i < sea->cfg.n_trunks; i++)
 		sea->trunks[i] = switch_find_port(sea->sw, sea->cfg.trunks[i]);
-	sea->sw->ha_receive = receive_hello;
-	sea->sw->ha_ctx = sea;
 }
 
 static void set_trunks(struct sea *sea, uint32_t mask)
@@ -438,10 +449,6 @@ void sea_configure(struct sea *sea, struct datapath *dp, const struct sea_config
 	bool ping_changed = strcmp(sea->cfg.netaddr, config->netaddr) ||
 			    sea->cfg.netaddr_interval_ms != config->netaddr_interval_ms ||
 			    sea->cfg.netaddr_retries != config->netaddr_retries;
-	if (sea->sw && strcmp(sea->cfg.sw, config->sw)) {
-		sea->sw->ha_receive = NULL;
-		sea->sw->ha_ctx = NULL;
-	}
 	sea->cfg = *config;
 	sea->dp = dp;
 	find_ports(sea);
@@ -460,14 +467,16 @@ void sea_destroy(struct sea *sea)
 	if (!sea)
 		return;
 	set_trunks(sea, 0);
-	if (sea->sw) {
-		sea->sw->ha_receive = NULL;
-		sea->sw->ha_ctx = NULL;
-	}
+	attach(sea, NULL);
 	if (sea->has_ping)
 		ping_monitor_close(&sea->ping);
 	log_info("sea %s: deleted", sea->cfg.name);
 	free(sea);
+}
+
+void sea_set_news_flag(struct sea *sea, bool *news)
+{
+	sea->news = news;
 }
 
 const char *sea_name(const struct sea *sea)

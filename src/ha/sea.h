@@ -14,6 +14,9 @@
 
 #include "engine/engine.h"
 
+/* The SEA's heartbeats (IEEE 802 local experimental EtherType 1). */
+#define SEA_ETH_TYPE 0x88b5
+
 #define SEA_NAME_MAX   32
 #define SEA_TRUNKS_MAX 8
 #define SEA_ADDR_MAX   16 /* "255.255.255.255" */
@@ -135,5 +138,30 @@ void sea_show_line(const struct sea *sea, FILE *out);
 struct cJSON;
 struct cJSON *sea_to_json(const struct sea *sea);
 enum sea_role sea_role(const struct sea *sea);
+
+/* ---- sea_set.c: the daemon's SEAs ------------------------------------------ */
+
+#define SEA_SET_MAX 64
+
+struct sea_set {
+	struct sea *seas[SEA_SET_MAX];
+	size_t n;
+	/* A heartbeat brought news (a peer's role or health changed): run the
+	 * SEAs now rather than at their next timer. */
+	bool news;
+};
+
+struct sea *sea_set_find(const struct sea_set *set, const char *name);
+/* Takes a started SEA; -ENOSPC when SEA_SET_MAX are there. */
+int sea_set_add(struct sea_set *set, struct sea *sea);
+/* Removes and destroys an SEA. */
+void sea_set_del(struct sea_set *set, struct sea *sea);
+/* Destroys every SEA: before the datapath whose ports they use. */
+void sea_set_clear(struct sea_set *set);
+/* Runs every SEA's timers and election; returns when to run again (ms,
+ * monotonic), UINT64_MAX when there is no SEA. */
+uint64_t sea_set_run(struct sea_set *set, uint64_t now_ms, bool links_changed);
+/* Where the SEA raises news (sea_set.c sets it to its set's flag). */
+void sea_set_news_flag(struct sea *sea, bool *news);
 
 #endif

@@ -20,8 +20,6 @@
 #define ETH_TYPE_VLAN	  0x8100
 #define ETH_TYPE_QINQ	  0x88a8
 #define ETH_TYPE_QINQ_OLD 0x9100
-/* IEEE 802 local experimental EtherType 1: our SEA failover heartbeats. */
-#define ETH_TYPE_HA 0x88b5
 
 enum packet_flags {
 	/* The kernel stripped the 802.1Q tag into meta_tci (PACKET_AUXDATA). */

@@ -11,6 +11,7 @@ int control_fixture_setup(void **state)
 {
 	struct control_fixture *f = calloc(1, sizeof(*f));
 	f->state.dp = datapath_create(2048, 0);
+	f->state.seas = &f->seas;
 	f->state.running = config_new();
 	strcpy(f->dir, "/tmp/vswitch-control-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
@@ -23,6 +24,7 @@ int control_fixture_setup(void **state)
 int control_fixture_teardown(void **state)
 {
 	struct control_fixture *f = *state;
+	sea_set_clear(&f->seas);
 	datapath_destroy(f->state.dp, false);
 	config_free(f->state.running);
 	free(f->output);

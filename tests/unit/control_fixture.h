@@ -5,9 +5,11 @@
 #define VSWITCH_TEST_CONTROL_FIXTURE_H
 
 #include "control/execute.h"
+#include "ha/sea.h"
 
 struct control_fixture {
 	struct control_state state;
+	struct sea_set seas;
 	char dir[64];
 	char path[128]; /* the startup file (not created) */
 	char err[1024];

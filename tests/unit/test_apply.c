@@ -51,7 +51,7 @@ static void describe_statics(FILE *out, const struct vswitch *sw)
 }
 
 /* Everything of the live datapath a configuration sets, as text. */
-static char *describe_live(const struct datapath *dp)
+static char *describe_live(const struct datapath *dp, const struct sea_set *seas)
 {
 	char *text = NULL;
 	size_t size = 0;
@@ -73,8 +73,8 @@ static char *describe_live(const struct datapath *dp)
 		}
 		describe_statics(out, sw);
 	}
-	for (size_t i = 0; i < dp->n_seas; i++)
-		fprintf(out, "sea %s\n", sea_name(dp->seas[i]));
+	for (size_t i = 0; i < seas->n; i++)
+		fprintf(out, "sea %s\n", sea_name(seas->seas[i]));
 	fclose(out);
 	return text;
 }
@@ -96,7 +96,7 @@ struct snapshot {
 
 static struct snapshot take_snapshot(struct control_fixture *f)
 {
-	return (struct snapshot){describe_live(f->state.dp), running_config(f)};
+	return (struct snapshot){describe_live(f->state.dp, &f->seas), running_config(f)};
 }
 
 static void snapshot_free(struct snapshot *s)
@@ -162,7 +162,7 @@ static void test_every_failure_point_of_an_apply_is_undone(void **state)
 	config_apply_fail_at(0);
 	/* switch vios, hv's table, ports vm2 (rebuilt), vm4, ent0, trk, ctl, s0 */
 	assert_int_equal(failures, 8);
-	char *live = describe_live(f->state.dp);
+	char *live = describe_live(f->state.dp, &f->seas);
 	assert_string_not_equal(live, before.live);
 	assert_non_null(strstr(live, "switch hv mode 0 capacity 200"));
 	assert_non_null(strstr(live, "sea s0"));
@@ -241,7 +241,7 @@ static void test_static_macs_are_installed_in_slices(void **state)
 	fclose(out);
 	want = config_load(f->path, f->err, sizeof(f->err));
 	assert_non_null(want);
-	struct config_apply *a = config_apply_prepare(have, want, f->err, sizeof(f->err));
+	struct config_apply *a = config_apply_prepare(have, want, &f->seas, f->err, sizeof(f->err));
 	assert_non_null(a);
 	int steps = 0, rc;
 	while ((rc = config_apply_step(a, f->state.dp, f->err, sizeof(f->err))) > 0) {
@@ -255,7 +255,7 @@ static void test_static_macs_are_installed_in_slices(void **state)
 	assert_int_equal(datapath_find_switch(f->state.dp, "hv")->fdb->count, 10000);
 	config_apply_free(a);
 	/* The fixture's running model is empty: leave the datapath as it was. */
-	assert_int_equal(config_apply(f->state.dp, want, have, f->err, sizeof(f->err)), 0);
+	assert_int_equal(config_apply(f->state.dp, &f->seas, want, have, f->err, sizeof(f->err)), 0);
 	config_free(want);
 	config_free(have);
 }

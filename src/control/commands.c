@@ -492,8 +492,11 @@ static int port_take(struct command_context *ctx, int argc, char **argv, char *e
 		if (ctx->json)
 			fprintf(ctx->out, "%s{\"len\": %d, \"hex\": \"", taken ? ",\n  " : "[\n  ",
 				len);
-		for (int i = 0; i < len; i++)
-			fprintf(ctx->out, "%02x", buf[i]);
+		/* This runs on the data-plane thread: no format parsing per byte. */
+		for (int i = 0; i < len; i++) {
+			putc("0123456789abcdef"[buf[i] >> 4], ctx -> out);
+			putc("0123456789abcdef"[buf[i] & 15], ctx -> out);
+		}
 		fputs(ctx->json ? "\"}" : "\n", ctx->out);
 	}
 	free(buf);

@@ -166,21 +166,29 @@ const char *port_option(const char *const *options, const char *key);
 int port_check_options(const struct port *port, const char *const *options,
 		       const char *const *known, char *err, size_t err_size);
 
-/* pipe.c: an in-process port for tests and benchmarks. */
+/* pipe.c: an in-process port for tests and benchmarks. The functions below
+ * may be given a port of any type: they act only on a pipe port and return
+ * -EOPNOTSUPP (or 0, or nothing) for another, so no caller asks the type. */
 extern const struct port_class pipe_port_class;
 /* Queues a copy of `frame`, in a buffer from `pool`, for the next recv();
  * `tci` >= 0 delivers it with the tag in metadata, as a packet socket does.
- * Returns 0 or -ENOBUFS. */
+ * Any length up to pipe_frame_max() is taken, runts included, so tests can
+ * feed the parser what a NIC never would. Returns 0, -EOPNOTSUPP (not a
+ * pipe), -EMSGSIZE (too long) or -ENOBUFS (queue full or no buffer). */
 int pipe_inject(struct port *port, struct packet_pool *pool, const void *frame, uint32_t len,
 		int tci);
-/* Queues an already built packet for the next recv() (ownership passes). */
+/* Queues an already built packet for the next recv() (ownership passes:
+ * freed on failure). Returns 0, -EOPNOTSUPP or -ENOBUFS. */
 int pipe_inject_packet(struct port *port, struct packet *packet);
+/* The longest frame pipe_inject() takes from `pool` (its buffer size), or
+ * 0 when it takes none: another type. */
+uint32_t pipe_frame_max(const struct port *port, const struct packet_pool *pool);
 /* Takes the oldest transmitted frame: copies at most `size` bytes into buf,
- * returns its length, or -EAGAIN when nothing was sent. */
+ * returns its length, -EAGAIN when nothing was sent, or -EOPNOTSUPP. */
 int pipe_take(struct port *port, void *buf, uint32_t size);
-/* Frames waiting in the transmit log. */
+/* Frames waiting in the transmit log (0 for another type). */
 uint32_t pipe_pending(const struct port *port);
-/* Sets the carrier the port reports. */
+/* Sets the carrier the port reports (nothing for another type). */
 void pipe_set_carrier(struct port *port, bool up);
 
 /* pcap.c: reads frames from / writes frames to pcap files. */

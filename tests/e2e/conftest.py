@@ -51,6 +51,7 @@ class Daemon:
         self.netns = netns
         self.args = list(args)
         self.env = dict(os.environ, **(env or {}))
+        self.prefix = []  # a command that execs vswitchd: setpriv to drop root
         self.socket = os.path.join(workdir, "vswitchd.sock")
         self.config = os.path.join(workdir, "vswitch.conf")
         self.log = open(os.path.join(workdir, "vswitchd.log"), "w+")
@@ -60,7 +61,7 @@ class Daemon:
                 f.write(config_text)
 
     def start(self, wait=True):
-        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
+        prefix = (["ip", "netns", "exec", self.netns] if self.netns else []) + self.prefix
         # `ip netns exec` execs: the PID is vswitchd's own.
         self.proc = subprocess.Popen(
             prefix + [VSWITCHD, "--config", self.config, "--socket", self.socket,

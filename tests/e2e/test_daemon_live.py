@@ -1,7 +1,8 @@
-"""The daemon at work: configuration changes while traffic flows, two
-switches joined by a patch port, and a shutdown with --remove-devices that
+"""The daemon at work on real interfaces: configuration changes while
+traffic flows through the kernel, a shutdown with --remove-devices that
 removes the host interfaces vswitchd created (without it they stay:
-test_restart.py)."""
+test_restart.py), and a bond failing over. Two switches joined by a patch
+port are in test_pipe_forwarding.py."""
 import os
 import subprocess
 import tempfile
@@ -26,13 +27,13 @@ def env(workdir):
         n.cleanup()
 
 
-def pair(d, n, sw_a="sw", sw_b="sw"):
-    """Namespaces a (10.80.0.1) and b (10.80.0.2) on ports pa, pb."""
+def pair(d, n):
+    """Namespaces a (10.80.0.1) and b (10.80.0.2) on ports pa, pb of sw."""
     a, b = n.add("lva"), n.add("lvb")
     la = n.veth(unique("vla"), a, address="10.80.0.1/24")
     lb = n.veth(unique("vlb"), b, address="10.80.0.2/24")
-    d.ctl("port", "add", sw_a, "pa", "type", "afpacket", "dev=" + la)
-    d.ctl("port", "add", sw_b, "pb", "type", "afpacket", "dev=" + lb)
+    d.ctl("port", "add", "sw", "pa", "type", "afpacket", "dev=" + la)
+    d.ctl("port", "add", "sw", "pb", "type", "afpacket", "dev=" + lb)
     return a, b
 
 
@@ -59,29 +60,6 @@ def test_config_changes_do_not_interrupt_traffic(env):
     out, _ = ping.communicate(timeout=60)
     assert "600 packets transmitted" in out, out
     assert " 0% packet loss" in out, (out, d.ctl("counters"))
-
-
-def test_patch_port_joins_two_switches(env):
-    d, n = env
-    d.ctl("switch", "add", "edge")
-    d.ctl("switch", "add", "core")
-    # a two-level bridge: VLAN 7 untagged on the edge ports, tagged on the patch
-    d.ctl("port", "add", "edge", "up", "type", "patch", "peer=down", "vids", "7")
-    d.ctl("port", "add", "core", "down", "type", "patch", "peer=up", "vids", "7")
-    a, b = pair(d, n, "edge", "core")
-    d.ctl("port", "set", "pa", "pvid", "7")
-    d.ctl("port", "set", "pb", "pvid", "7")
-    time.sleep(1.2)  # the first end sees its peer's carrier at the next housekeeping
-    r = n.run(a, "ping", "-c", "3", "-W", "1", "10.80.0.2")
-    assert r.returncode == 0, r.stdout
-    c = d.json("counters")
-    assert c["up"]["tx_packets"] >= 3 and c["down"]["rx_packets"] >= 3
-    vlans = {(v["switch"], v["vlan"]): v for v in d.json("vlan", "show")}
-    assert vlans[("edge", 7)]["tagged"] == ["up"] and vlans[("edge", 7)]["untagged"] == ["pa"]
-    d.ctl("port", "del", "down")
-    time.sleep(1.2)
-    assert n.run(a, "ping", "-c", "1", "-W", "1", "10.80.0.2").returncode != 0
-    assert d.json("port", "show", "up")[0]["carrier"] is False
 
 
 def test_shutdown_with_remove_devices_removes_the_interfaces_vswitchd_created(workdir):

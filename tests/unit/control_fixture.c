@@ -36,7 +36,8 @@ int control_fixture_teardown(void **state)
 
 int control_fixture_run(struct control_fixture *f, const char *line)
 {
-	char copy[1024], *argv[64];
+	char copy[8192], *argv[64]; /* room for a 2049-byte frame in hex */
+	assert_true(strlen(line) < sizeof(copy));
 	strcpy(copy, line);
 	int argc = command_split(copy, argv, 64);
 	size_t size = 0;

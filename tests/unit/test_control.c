@@ -254,8 +254,9 @@ static void test_json_output_is_valid_json(void **state)
 {
 	struct control_fixture *f = *state;
 	build_seed(f);
-	const char *commands[] = {"show",     "port show",   "vlan show",	   "fdb show hv",
-				  "counters", "switch show", "show running-config"};
+	const char *commands[] = {
+	    "show",	"port show",   "vlan show",	      "fdb show hv",
+	    "counters", "switch show", "show running-config", "port take lpar1"};
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		char copy[128], *argv[8];
 		strcpy(copy, commands[i]);
@@ -344,6 +345,69 @@ static void test_patch_link_is_up_as_soon_as_both_ends_exist(void **state)
 	assert_true(datapath_find_port(f->state.dp, "pb", NULL)->up);
 }
 
+/* A broadcast from 02:00:00:00:00:03 in hex, untagged, 60 bytes. */
+#define ADDRESSES_HEX "ffffffffffff020000000003"
+#define PAYLOAD_HEX                                                                                \
+	"080045"                                                                                   \
+	"000000000000000000000000000000000000000000000000000000000000"                             \
+	"000000000000000000000000000000"
+#define BROADCAST_HEX ADDRESSES_HEX PAYLOAD_HEX
+
+static void test_port_inject_and_take_carry_a_frame_through_the_switch(void **state)
+{
+	struct control_fixture *f = *state;
+	build_seed(f);
+	assert_int_equal(run(f, "port inject lpar3 " BROADCAST_HEX " vlan 3"), 0);
+	assert_string_equal(f->output, "");
+	datapath_poll(f->state.dp);
+	/* lpar1 carries VLAN 3 tagged: the tag from metadata is on the wire. */
+	assert_int_equal(run(f, "port take lpar1 count 1"), 0);
+	assert_string_equal(f->output, ADDRESSES_HEX "81000003" PAYLOAD_HEX "\n");
+	assert_int_equal(run(f, "port take lpar1"), 0);
+	assert_string_equal(f->output, ""); /* taken means gone */
+	assert_int_equal(run(f, "port take vios"), 0);
+	assert_int_equal(strlen(f->output), 2 * 64 + 1);
+	assert_int_equal(datapath_find_port(f->state.dp, "lpar3", NULL)->counters.rx_packets, 1);
+}
+
+static void test_port_inject_and_take_refusals_name_the_port(void **state)
+{
+	struct control_fixture *f = *state;
+	build_seed(f);
+	assert_int_equal(run(f, "port add hv pa type patch peer=pb"), 0);
+	assert_int_equal(run(f, "port inject pa " BROADCAST_HEX), -EOPNOTSUPP);
+	assert_string_equal(f->err,
+			    "port pa: a patch port has no queue to inject into (pipe ports do)");
+	assert_int_equal(run(f, "port take pa"), -EOPNOTSUPP);
+	assert_string_equal(f->err,
+			    "port pa: a patch port keeps no log of what it sent (pipe ports do)");
+	assert_int_equal(run(f, "port inject lpar1 ffffffffffffzz"), -EINVAL);
+	assert_string_equal(f->err, "port lpar1: frame: 'z' at character 13 is not a hex digit");
+	assert_int_equal(run(f, "port inject lpar1 fff"), -EINVAL);
+	assert_string_equal(f->err, "port lpar1: frame: 3 hex digits, not two per byte");
+	assert_int_equal(run(f, "port inject lpar1 ffffffffffff0200000000030800ff"), 0);
+	assert_int_equal(run(f, "port inject lpar1 ffffffffffff02000000000308"), -EMSGSIZE);
+	assert_string_equal(f->err, "port lpar1: a frame of 13 bytes is outside 14-2048");
+	char line[8192] = "port inject lpar1 ";
+	for (int i = 0; i < 2049; i++)
+		strcat(line, "00");
+	assert_int_equal(run(f, line), -EMSGSIZE);
+	assert_string_equal(f->err, "port lpar1: a frame of 2049 bytes is outside 14-2048");
+	assert_int_equal(run(f, "port inject lpar1 " BROADCAST_HEX " vlan 4096"), -EINVAL);
+	assert_string_equal(f->err, "port lpar1: vlan '4096' is not a number in range 0-4095");
+	assert_int_equal(run(f, "port inject lpar1 " BROADCAST_HEX " pcp 3"), -EINVAL);
+	assert_string_equal(f->err, "usage: port inject PORT HEX [vlan VID]");
+	assert_int_equal(run(f, "port inject nosuch " BROADCAST_HEX), -ENOENT);
+	assert_string_equal(f->err, "port nosuch: no such port");
+	assert_int_equal(run(f, "port take lpar1 count 0"), -EINVAL);
+	assert_string_equal(f->err, "port lpar1: count '0' is not a number in range 1-1048576");
+	assert_int_equal(run(f, "port inject lpar1"), -EINVAL);
+	assert_string_equal(f->err, "usage: port inject PORT HEX [vlan VID]");
+	/* Only the one good frame went in. */
+	datapath_poll(f->state.dp);
+	assert_int_equal(datapath_find_port(f->state.dp, "lpar1", NULL)->counters.rx_packets, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +438,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_error_while_applying_a_file_names_its_line,
 					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_deleting_a_switch_removes_its_ports,
+					    control_fixture_setup, control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_port_inject_and_take_carry_a_frame_through_the_switch, control_fixture_setup,
+		control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_port_inject_and_take_refusals_name_the_port,
 					    control_fixture_setup, control_fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

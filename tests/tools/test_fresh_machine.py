@@ -23,9 +23,7 @@ import sys
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import programs  # noqa: E402
+from vswitch_lab import ROOT, programs
 
 # Shell builtins and keywords; nothing to install.
 SHELL_BUILTINS = {"[", "[[", ":", ".", "break", "cd", "continue", "echo", "eval", "exit",

@@ -3,7 +3,7 @@
 the primary SEA fails, or a bond's active member, at the default timers and
 at fast timers.
 
-The lab is the end-to-end tests' (tests/e2e/sea_lab.py): a hypervisor switch
+The lab is the end-to-end tests' (vswitch_lab/sea_lab.py): a hypervisor switch
 with a client, two VIOS daemons each running an SEA, an external LAN with an
 echo server; a 1000/s stream of sequence-numbered UDP datagrams runs from the
 client to the echo server and back. For each event we report the outage (the
@@ -11,19 +11,25 @@ longest run of datagrams in a row that never came back, as sending time),
 datagrams lost, and duplicates. Goals (issue "SEA failover"): outage <= 1 s
 at the defaults, <= 300 ms with fast timers, duplicates 0.
 
-Bonds (the lab of tests/e2e/test_bond_failover.py: a VM behind an
+Bonds (the lab of vswitch_lab/bond_lab.py: a VM behind an
 active-backup bond of two veths into a Linux bridge that echoes): the active
 member's link cut (miimon default 1000 ms, and 50 ms), and the path behind
 it dying while its carrier stays up (ARP monitor, default 200 ms interval,
 and 50 ms); then the primary's return.
 
 Usage: bench_failover.py --build DIR [--rounds N] [--json FILE]"""
+import os
 import shutil
 import statistics
 import sys
 import tempfile
+import time
 
-import e2e_lab
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from vswitch_lab import bench  # noqa: E402
+from vswitch_lab.sea_lab import FAST, SeaLab  # noqa: E402
+from vswitch_lab.stream import measure  # noqa: E402
+from vswitch_lab.bond_lab import bond_lab  # noqa: E402
 
 EVENTS = [
     # name, what happens, how long to stream, whether it is a failover
@@ -80,9 +86,6 @@ def bond_cases():
 
 
 def run_bonds(rounds):
-    import time
-    from stream import measure
-    from test_bond_failover import bond_lab
     report = {}
     print("Bond active-backup failover, %d rounds, 1000 datagrams/s:" % rounds)
     print("  %-40s %12s %12s %6s %6s %14s" % ("case", "outage ms", "lost", "dups", "goal",
@@ -113,11 +116,9 @@ def run_bonds(rounds):
 
 
 def main():
-    args = e2e_lab.parse_args(__doc__, "bench-failover", ("--rounds", {"type": int, "default": 3}))
+    args = bench.parse_args(__doc__, "bench-failover", ("--rounds", {"type": int, "default": 3}))
     if args is None:
         return 0
-    from sea_lab import FAST, SeaLab  # after VSWITCH_BUILD is set
-
     report = {}
     for label, timers, goal_ms in (("default timers", {}, 1000), ("fast timers", FAST, 300)):
         rounds = []
@@ -147,7 +148,7 @@ def main():
             report[label]["events"][name] = {"outage_ms": outages, "lost": lost,
                                              "duplicates": dups}
     report["bonds"] = run_bonds(args.rounds)
-    e2e_lab.write_json(args, report)
+    bench.write_json(args, report)
     return 0
 
 

@@ -20,12 +20,17 @@ seconds (its ports' rx counters), which wake it too.
 
 Usage: bench_idle.py --build DIR [--seconds S] [--json FILE]"""
 import json
+import os
 import shutil
 import sys
 import tempfile
 import time
 
-import e2e_lab  # noqa: F401 (also puts the labs on the import path)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from vswitch_lab import bench  # noqa: E402
+from vswitch_lab.daemon import Daemon, voluntary_switches  # noqa: E402
+from vswitch_lab.netns import Netns  # noqa: E402
+from vswitch_lab.sea_lab import SeaLab  # noqa: E402
 
 
 def frames_received(daemon):
@@ -35,7 +40,6 @@ def frames_received(daemon):
 def measure(daemons, seconds):
     """{label: (wake-ups/s, frames received/s)} over the same `seconds`. The
     counters are read outside the window: a control request wakes a daemon."""
-    from conftest import voluntary_switches
     rx = {label: frames_received(d) for label, d in daemons.items()}
     before = {label: voluntary_switches(d.proc.pid) for label, d in daemons.items()}
     time.sleep(seconds)
@@ -45,7 +49,6 @@ def measure(daemons, seconds):
 
 
 def plain_uplinks(workdir, seconds):
-    from conftest import Daemon, Netns
     n = Netns()
     daemons = {}
     try:
@@ -65,7 +68,6 @@ def plain_uplinks(workdir, seconds):
 
 
 def sea_lab(workdir, seconds):
-    from sea_lab import SeaLab
     lab = SeaLab(workdir, {})
     try:
         lab.up()
@@ -78,7 +80,7 @@ def sea_lab(workdir, seconds):
 
 
 def main():
-    args = e2e_lab.parse_args(__doc__, "bench-idle", ("--seconds", {"type": float, "default": 10.0}))
+    args = bench.parse_args(__doc__, "bench-idle", ("--seconds", {"type": float, "default": 10.0}))
     if args is None:
         return 0
     report = {}

@@ -31,8 +31,8 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-import programs  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from vswitch_lab import programs  # noqa: E402
 
 OVS_CTL = "/usr/share/openvswitch/scripts/ovs-ctl"
 SUBNET = "10.201.0."  # inside the namespaces only, so runs cannot collide

@@ -2,7 +2,7 @@
 """Reload benchmark: how long forwarding stops while vswitchd takes a
 startup file of N static MACs, and how long the reload takes.
 
-A 1000/s stream of sequence-numbered UDP datagrams (tests/e2e/stream.py)
+A 1000/s stream of sequence-numbered UDP datagrams (vswitch_lab/stream.py)
 runs between two namespaces through the switch; mid-stream the startup file
 is rewritten with N static MACs on a third port and `vswitchctl reload` is
 run, then rewritten without them and reloaded again. For each we report the
@@ -21,12 +21,14 @@ import argparse
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 
-import e2e_lab  # noqa: F401 (the labs' directory on the import path)
-import stream  # noqa: E402
-from conftest import Daemon, Netns, unique  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from vswitch_lab import programs, stream  # noqa: E402
+from vswitch_lab.daemon import Daemon, use_build  # noqa: E402
+from vswitch_lab.netns import Netns, unique  # noqa: E402
 
 
 def startup_text(la, lb, statics):
@@ -47,9 +49,7 @@ def held_ms(daemon, before):
 
 
 def measure_build(build, sizes):
-    import conftest
-    conftest.VSWITCHD = os.path.join(build, "vswitchd")
-    conftest.VSWITCHCTL = os.path.join(build, "vswitchctl")
+    use_build(build)
     n = Netns()
     work = tempfile.mkdtemp(prefix="vswitch-bench-reload-")
     d = echo = None
@@ -96,7 +96,7 @@ def main():
     if os.geteuid() != 0:
         print("bench-reload: needs root (network namespaces); skipped")
         return
-    e2e_lab.programs.require("bench-reload")
+    programs.require("bench-reload")
     sizes = [int(s) for s in args.sizes.split(",")]
     builds = [("this build", os.path.abspath(args.build))]
     if args.old:

@@ -2,7 +2,7 @@
 """Restart benchmark: how long the host's traffic stops when vswitchd is
 restarted, by SIGTERM and by SIGKILL, started again at once.
 
-The lab is the end-to-end tests' (tests/e2e/restart_lab.py): a host
+The lab is the end-to-end tests' (vswitch_lab/restart_lab.py): a host
 namespace whose vswitchd has an internal port with the host's address and a
 route, and a client behind an afpacket port. A `ping -i 0.01` stream runs
 from the client to the host's address; one second in, the daemon is stopped
@@ -18,6 +18,7 @@ before issue 14: the host's interface comes back without its address, and
 no reply comes at all.
 
 Usage: bench_restart.py --build DIR [--rounds N] [--json FILE]"""
+import os
 import shutil
 import signal
 import statistics
@@ -25,7 +26,9 @@ import sys
 import tempfile
 import time
 
-import e2e_lab
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from vswitch_lab import bench  # noqa: E402
+from vswitch_lab.restart_lab import RestartLab, parse_ping  # noqa: E402
 
 STREAM_SECONDS = 4
 RESTART_AT = 1.0
@@ -34,7 +37,6 @@ INTERVAL = 0.01
 
 def one_restart(lab, sig):
     """Streams pings across one restart; returns a dict of figures."""
-    from restart_lab import parse_ping
     ping = lab.ping_stream(STREAM_SECONDS, interval=str(INTERVAL))
     time.sleep(RESTART_AT)
     took, _ = lab.restart(sig)
@@ -48,7 +50,6 @@ def one_restart(lab, sig):
 
 
 def run_case(label, sig, rounds, args=()):
-    from restart_lab import RestartLab
     workdir = tempfile.mkdtemp(prefix="vswitch-bench-restart-")
     lab = RestartLab(workdir, args=args)
     results = []
@@ -68,7 +69,7 @@ def spread(values, fmt="%5d (%4d-%4d)"):
 
 
 def main():
-    args = e2e_lab.parse_args(__doc__, "bench-restart", ("--rounds", {"type": int, "default": 5}))
+    args = bench.parse_args(__doc__, "bench-restart", ("--rounds", {"type": int, "default": 5}))
     if not args:
         return 0
 
@@ -94,7 +95,7 @@ def main():
             label, spread([r["outage_ms"] for r in results]),
             spread([r["lost"] for r in results], "%3d (%3d-%3d)"),
             spread([r["ready_ms"] for r in results]), "met" if met else "NOT MET"))
-    e2e_lab.write_json(args, report)
+    bench.write_json(args, report)
     return 0
 
 

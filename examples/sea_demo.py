@@ -5,17 +5,17 @@ behind a third vswitchd (the hypervisor switch); a 1000/s UDP echo stream
 runs to an external host while the primary VIOS is killed with SIGKILL and
 then comes back. Prints the roles, `vswitchctl sea show`, and for each event
 the outage, datagrams lost and duplicates. The lab is the one the end-to-end
-tests and `make bench-failover` use (tests/e2e/sea_lab.py); default timers."""
+tests and `make bench-failover` use (vswitch_lab/sea_lab.py); default timers."""
 import argparse
 import os
 import shutil
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
-sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-import programs  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from vswitch_lab import programs  # noqa: E402
+from vswitch_lab.daemon import use_build  # noqa: E402
+from vswitch_lab.sea_lab import SeaLab  # noqa: E402
 
 
 def main():
@@ -25,9 +25,7 @@ def main():
     if os.geteuid() != 0:
         sys.exit("sea_demo: needs root (network namespaces)")
     programs.require("demo")
-    os.environ["VSWITCH_BUILD"] = os.path.abspath(args.build)
-    from sea_lab import SeaLab  # after VSWITCH_BUILD is set
-
+    use_build(os.path.abspath(args.build))
     workdir = tempfile.mkdtemp(prefix="vswitch-demo-sea-")
     lab = SeaLab(workdir, {})
     try:

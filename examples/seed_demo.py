@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`make demo`: the seed scenario of DESIGN section 3, live. Builds the
-namespaces and starts vswitchd (examples/seed_lab.py), pings every pair of
+namespaces and starts vswitchd (vswitch_lab/seed_lab.py), pings every pair of
 hosts, prints who reached whom next to what DESIGN says, shows the switch's
 VLAN table and counters, and cleans everything up."""
 import argparse
@@ -9,11 +9,9 @@ import shutil
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-import programs  # noqa: E402
-from seed_lab import ENDPOINTS, SeedLab, expected  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from vswitch_lab import programs  # noqa: E402
+from vswitch_lab.seed_lab import ENDPOINTS, SeedLab, expected  # noqa: E402
 
 
 def main():

@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from conftest import VSWITCHD, unique
+from vswitch_lab.daemon import VSWITCHD
+from vswitch_lab.netns import unique
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
 

@@ -1,6 +1,6 @@
 """Bond monitoring under a live stream, end to end (the set-up is
-test_bond_failover.py's: a VM streaming 1000 UDP datagrams/s through the
-bond into a Linux bridge that echoes them).
+vswitch_lab/bond_lab.py's, as in test_bond_failover.py: a VM streaming 1000
+UDP datagrams/s through the bond into a Linux bridge that echoes them).
 
 ARP target monitoring: the bridge's port for the active member stops
 forwarding while both cables stay in, as when an upstream switch port or
@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from test_bond_failover import bond_lab, result, stream
+from vswitch_lab.bond_lab import bond_lab, result, stream
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
 

@@ -8,7 +8,8 @@ import tempfile
 
 import pytest
 
-from conftest import Daemon, Netns, unique
+from vswitch_lab.daemon import Daemon
+from vswitch_lab.netns import Netns, unique
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
 

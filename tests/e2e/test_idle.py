@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from conftest import Daemon, Netns
+from vswitch_lab.daemon import Daemon
+from vswitch_lab.netns import Netns
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
 

@@ -1,5 +1,5 @@
 """A real virtual machine on a tap port: QEMU (TCG, virtio-net) boots Debian's
-kernel with a busybox initramfs (guest.py) on a tap vswitchd created, and the
+kernel with a busybox initramfs (vswitch_lab/guest.py) on a tap vswitchd created, and the
 guest and a namespace on an afpacket port ping each other through the switch;
 and the guest goes on pinging through a SIGKILL and restart of vswitchd,
 QEMU untouched. Skipped without root, or when QEMU is missing and cannot be
@@ -14,8 +14,9 @@ import time
 
 import pytest
 
-import guest
-from conftest import Daemon, Netns, unique
+from vswitch_lab import guest
+from vswitch_lab.daemon import Daemon
+from vswitch_lab.netns import Netns, unique
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for taps and namespaces")
 

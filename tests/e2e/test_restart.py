@@ -4,7 +4,7 @@ crashes (SIGSEGV), and the next start adopts them with their addresses,
 routes, MAC and MTU; traffic flows again as soon as it is ready. Only the
 model removes them: `port del`, `switch del`, a port rebuilt with another
 type or device, or a shutdown with --remove-devices. A vnic started before
-its tap waits for it. The lab is restart_lab.py; the QEMU guest's side is in
+its tap waits for it. The lab is vswitch_lab/restart_lab.py; the QEMU guest's side is in
 test_qemu_tap.py."""
 import os
 import signal
@@ -13,8 +13,9 @@ import time
 
 import pytest
 
-from conftest import Daemon, Netns, unique
-from restart_lab import CONFIG, HOST_ADDR, RestartLab
+from vswitch_lab.daemon import Daemon
+from vswitch_lab.netns import Netns, unique
+from vswitch_lab.restart_lab import CONFIG, HOST_ADDR, RestartLab
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
 

@@ -1,5 +1,5 @@
 """SEA failover between two vswitchd processes (two VIOS) under a live stream
-(the lab is in sea_lab.py). For every event the test records datagrams lost,
+(the lab is in vswitch_lab/sea_lab.py). For every event the test records datagrams lost,
 duplicated and the longest silence, and asserts: no duplicate ever, the
 stream resumes, the roles end as the rules say with the cause in `sea show`,
 and no frame loops (the hypervisor switch's trunk counters stay bounded)."""
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sea_lab import FAST, SeaLab
+from vswitch_lab.sea_lab import FAST, SeaLab
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
 

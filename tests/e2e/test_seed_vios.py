@@ -5,15 +5,13 @@ test_pipe_forwarding.py."""
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
-from seed_lab import SeedLab, expected  # noqa: E402
+from vswitch_lab.seed_lab import SeedLab, expected
 
 BUILD = os.environ.get("VSWITCH_BUILD", "build")
 

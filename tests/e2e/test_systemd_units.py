@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from conftest import VSWITCHD
+from vswitch_lab.daemon import VSWITCHD
 
 DIST = os.path.join(os.path.dirname(__file__), "..", "..", "dist")
 DROP_IN = os.path.join("vswitchd@vios.service.d", "after-hypervisor.conf")

@@ -7,7 +7,7 @@ The scanner reads the tree as a reviewer would, not as an interpreter:
   ...)`, `run(ns, "ping", ...)`, `in_ns(ns, "ss", ...)`), lists bound to a
   name with cmd/command/prefix in it, the program after `ip netns exec NS`,
   os.system strings, shutil.which names, and imports outside the standard
-  library;
+  library and this tree's own modules and packages;
 - shell: every shell script, each Makefile recipe, and the strings C tests
   hand to sh(), system() and popen(): the first word of each command,
   `command -v NAME`, and CC=NAME;
@@ -23,9 +23,7 @@ import sys
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import programs  # noqa: E402
+from vswitch_lab import ROOT, programs
 
 # Shell builtins and keywords; nothing to install.
 SHELL_BUILTINS = {"[", "[[", ":", ".", "break", "cd", "continue", "echo", "eval", "exit",
@@ -312,6 +310,8 @@ def scan(root=ROOT, files=None):
     for f in files:
         if f.endswith(".py"):
             local_modules.add(os.path.basename(f)[:-3])
+        if os.path.basename(f) == "__init__.py":  # a package of this tree
+            local_modules.add(os.path.basename(os.path.dirname(f)))
 
     def add(key, where):
         needs.setdefault(key, []).append(where)

@@ -1,17 +1,15 @@
-"""tools/programs.py: a missing program or module stops the demo, the tests
+"""vswitch_lab/programs.py: a missing program or module stops the demo, the tests
 and the benchmarks with one line naming it and its Debian package."""
 import os
 import subprocess
-import sys
 import textwrap
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import programs  # noqa: E402
+from vswitch_lab import ROOT, programs
 
 PYTHON = "/usr/bin/python3"
+PYTHONPATH = os.path.join(ROOT, "python")
 PING_LINE = "vswitch: 'ping' not found: apt-get install iputils-ping (or run make as root)"
 
 
@@ -38,15 +36,16 @@ def write_map(tmp_path, rows):
 
 
 def test_everything_the_demo_needs_is_here():
-    r = subprocess.run([PYTHON, os.path.join(ROOT, "tools", "programs.py"), "demo"],
-                       capture_output=True, text=True)
+    r = subprocess.run([PYTHON, "-m", "vswitch_lab.programs", "demo"], capture_output=True,
+                       text=True, env=dict(os.environ, PYTHONPATH=PYTHONPATH))
     assert r.returncode == 0 and r.stderr == "", r.stderr
 
 
 def test_missing_ping_stops_the_demo_with_one_line_naming_its_package(path_without_ping):
     """The fresh Debian 12 of issue 14: no iputils-ping."""
-    r = subprocess.run([PYTHON, os.path.join(ROOT, "tools", "programs.py"), "demo"],
-                       capture_output=True, text=True, env=dict(os.environ, PATH=path_without_ping))
+    r = subprocess.run([PYTHON, "-m", "vswitch_lab.programs", "demo"], capture_output=True,
+                       text=True,
+                       env=dict(os.environ, PATH=path_without_ping, PYTHONPATH=PYTHONPATH))
     assert r.returncode == 1
     assert r.stderr == PING_LINE + "\n"
 

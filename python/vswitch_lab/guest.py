@@ -14,13 +14,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
-import programs  # noqa: E402
+from vswitch_lab import programs
 
 CACHE = os.environ.get("VSWITCH_GUEST_CACHE", "/var/cache/vswitch-test-guest")
 QEMU = "qemu-system-x86_64"

@@ -3,10 +3,11 @@ tools/install-deps.sh installs from it too), and the check every entry point
 makes before it starts: the demo, the end-to-end tests and the benchmarks
 stop with one line naming what is missing and its Debian package.
 
-    import programs
+    from vswitch_lab import programs
     programs.require("demo")          # exits with the line when something is missing
 
-As a command: tools/programs.py USE  (exit 1 and the line on stderr)."""
+As a command: PYTHONPATH=python python3 -m vswitch_lab.programs USE  (exit 1
+and the line on stderr)."""
 import collections
 import importlib.util
 import os
@@ -14,7 +15,11 @@ import shutil
 import subprocess
 import sys
 
-MAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs.tsv")
+from vswitch_lab import ROOT
+
+# The map stays in tools/: tools/install-deps.sh, a shell script make runs
+# before anything else, reads it too.
+MAP = os.path.join(ROOT, "tools", "programs.tsv")
 
 # what: a program ("ping", or a path outside PATH), "import:MODULE" (Python),
 # "dependency:NAME" (pkg-config, for Meson) or "sanitizer:NAME" (clang's runtime).
@@ -94,5 +99,5 @@ def require(use, leave_out=(), install_missing=False):
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: tools/programs.py USE   (build, demo, check, bench-engine ...)")
+        sys.exit("usage: python3 -m vswitch_lab.programs USE   (build, demo, check ...)")
     require(sys.argv[1])

@@ -1,4 +1,4 @@
-"""The SEA failover lab, shared by the end-to-end tests and `make bench`.
+"""The SEA failover lab, shared by the end-to-end tests, the demo and `make bench`.
 
 Like a Power server with two VIOS: a hypervisor switch (a vswitchd in
 namespace "hyp") holds a client partition's port and two trunk taps, one per
@@ -20,8 +20,9 @@ import signal
 import tempfile
 import time
 
-from conftest import Daemon, Netns
-from stream import measure, start_echo
+from vswitch_lab.daemon import Daemon
+from vswitch_lab.netns import Netns
+from vswitch_lab.stream import measure, start_echo
 
 FAST = {"hello": 50, "dead": 150, "netaddr-interval": 50, "netaddr-retries": 3,
         "failback-delay": 500}

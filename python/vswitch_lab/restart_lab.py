@@ -15,7 +15,8 @@ import subprocess
 import tempfile
 import time
 
-from conftest import Daemon, Netns
+from vswitch_lab.daemon import Daemon
+from vswitch_lab.netns import Netns
 
 HOST_ADDR, CLIENT_ADDR = "10.91.0.1", "10.91.0.2"
 BEHIND_CLIENT, BEHIND_NET = "10.92.0.1", "10.92.0.0/24"

@@ -18,7 +18,7 @@ import subprocess
 import time
 import uuid
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from vswitch_lab import ROOT
 
 # name, namespace, interface, VLAN, address
 ENDPOINTS = [
@@ -69,7 +69,7 @@ class SeedLab:
             sh("ip", "-n", ns, "link", "set", peer, "name", "eth0")
             sh("ip", "-n", ns, "link", "set", "eth0", "up")
             sh("ip", "link", "set", self.links[p], "up")
-        config = open(os.path.join(HERE, "seed-vios.conf")).read()
+        config = open(os.path.join(ROOT, "examples", "seed-vios.conf")).read()
         for p, dev in SWITCH_PORTS.items():
             config = config.replace("dev=%s " % dev, "dev=%s " % self.links[p])
             config = config.replace("dev=%s\n" % dev, "dev=%s\n" % self.links[p])

@@ -334,7 +334,9 @@ static int check_forwarded(struct bench *b)
 {
 	int error = 0;
 	for (unsigned i = 0; i < b->c->n_ports; i++) {
-		const struct port_counters *pc = &b->ports[i]->counters;
+		struct port_counters counters;
+		const struct port_counters *pc = &counters;
+		bridge_port_counters(b->ports[i], &counters);
 		if (pc->tx_packets != b->expected_tx[i]) {
 			fprintf(stderr,
 				"bench-engine: %s: port %s sent %" PRIu64 ", want %" PRIu64 "\n",

@@ -597,7 +597,6 @@ static const struct command commands[] = {
     {{"fdb", "flush"}, false, true, fdb_flush_cmd, "fdb flush SWITCH [port PORT] [vlan VIDS]"},
     {{"fdb", "show"}, false, false, show_fdb, "fdb show SWITCH [vlan VID] [port PORT]"},
     {{"vlan", "show"}, false, true, show_vlans, "vlan show [SWITCH]"},
-    {{"bond", "show"}, false, true, show_bonds, "bond show [PORT]"},
     {{"sea", "add"},
      true,
      false,
@@ -667,17 +666,28 @@ bool command_is_config(int argc, char **argv)
 	return c && c->config;
 }
 
+/* `TYPE show [PORT]` exists for every port type with a status operation:
+ * a new type's show command needs no line here. */
+static const struct port_class *type_show(int argc, char **argv)
+{
+	const struct port_class *class = argc >= 2 ? port_class_find(argv[0]) : NULL;
+	return class && class->status && !strcmp(argv[1], "show") ? class : NULL;
+}
+
 bool command_is_live(int argc, char **argv)
 {
 	int used;
 	const struct command *c = find_command(argc, argv, &used);
-	return c && c->live;
+	return c ? c->live : type_show(argc, argv) != NULL;
 }
 
 int command_run(struct command_context *ctx, int argc, char **argv, char *err, size_t err_size)
 {
 	int used = 0;
 	const struct command *c = find_command(argc, argv, &used);
+	const struct port_class *typed = c ? NULL : type_show(argc, argv);
+	if (typed)
+		return show_port_type(ctx, typed->type, argc - 2, argv + 2, err, err_size);
 	if (!c) {
 		snprintf(err, err_size, "unknown command '%s%s%s' (try: help)", argc ? argv[0] : "",
 			 argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
@@ -713,4 +723,8 @@ void command_help(FILE *out)
 	fprintf(out, "commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %s\n", commands[i].usage);
+	const struct port_class *class;
+	for (size_t i = 0; (class = port_class_at(i)); i++)
+		if (class->status)
+			fprintf(out, "  %s show [PORT]\n", class->type);
 }

@@ -9,7 +9,6 @@
 
 #include "engine/datapath.h"
 #include "lib/frame.h"
-#include "port/bond.h"
 
 static int no_datapath(char *err, size_t n)
 {
@@ -55,6 +54,27 @@ static const struct config_port *model_port(const struct command_context *ctx, c
 	return config_find_port(ctx->cfg, name);
 }
 
+/* The port type's own status (port_class.status); false when it has none. */
+static bool port_status_of(const struct bridge_port *p, struct port_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	return p->dev->class->status && p->dev->class->status(p->dev, st) >= 0;
+}
+
+static void add_status_fields(cJSON *o, const struct port_status *st)
+{
+	for (int i = 0; i < st->n_fields; i++) {
+		const struct port_status_field *f = &st->fields[i];
+		if (f->type == PORT_STATUS_STRING)
+			cJSON_AddStringToObject(o, f->key, f->string);
+		else if (f->type == PORT_STATUS_NUMBER)
+			cJSON_AddNumberToObject(o, f->key, (double)f->number);
+		else
+			cJSON_AddNullToObject(o, f->key);
+	}
+	cJSON_AddStringToObject(o, "status", st->text);
+}
+
 static cJSON *port_json(const struct command_context *ctx, const struct bridge_port *p)
 {
 	const struct config_port *m = model_port(ctx, p->name);
@@ -93,6 +113,9 @@ static cJSON *port_json(const struct command_context *ctx, const struct bridge_p
 	for (int r = 1; r < DROP_MAX; r++)
 		cJSON_AddNumberToObject(drops, drop_reason_name((enum drop_reason)r),
 					(double)c->drops[r]);
+	struct port_status st;
+	if (port_status_of(p, &st))
+		add_status_fields(cJSON_AddObjectToObject(o, p->dev->class->type), &st);
 	return o;
 }
 
@@ -215,6 +238,9 @@ static void print_port_detail(struct command_context *ctx, const struct bridge_p
 		p->up ? "up" : "down", p->config.pvid, vids[0] ? vids : "none",
 		config_port_mode_name(p->config.mode), p->config.learning ? "on" : "off",
 		p->config.hairpin ? "on" : "off");
+	struct port_status st;
+	if (port_status_of(p, &st))
+		fprintf(out, "  %s: %s\n", p->dev->class->type, st.text);
 	if (p->config.uplink)
 		fprintf(out, "  uplink, trunk-priority %u, active for its pvid: %s\n",
 			p->config.trunk_priority,
@@ -548,8 +574,8 @@ int show_running_config(struct command_context *ctx, int argc, char **argv, char
 	return 0;
 }
 
-/* Every port the bond module recognises as one of its own. */
-int show_bonds(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+int show_port_type(struct command_context *ctx, const char *type, int argc, char **argv,
+		   char *err, size_t n)
 {
 	if (!ctx->dp)
 		return no_datapath(err, n);
@@ -562,32 +588,26 @@ int show_bonds(struct command_context *ctx, int argc, char **argv, char *err, si
 		const struct vswitch *sw = ctx->dp->switches[s];
 		for (uint16_t i = 0; i < sw->n_ports; i++) {
 			const struct bridge_port *p = sw->ports[i];
-			char text[1536];
-			if (!p || (only && p != only) ||
-			    bond_describe(p->dev, text, sizeof(text)) == -EINVAL)
+			struct port_status st;
+			if (!p || (only && p != only) || strcmp(p->dev->class->type, type) ||
+			    !port_status_of(p, &st))
 				continue;
-			const char *active = bond_active_member(p->dev);
 			shown++;
 			if (doc) {
 				cJSON *o = cJSON_CreateObject();
 				cJSON_AddStringToObject(o, "name", p->name);
 				cJSON_AddStringToObject(o, "switch", sw->name);
-				if (active)
-					cJSON_AddStringToObject(o, "active", active);
-				else
-					cJSON_AddNullToObject(o, "active");
-				cJSON_AddNumberToObject(o, "failovers", (double)bond_failovers(p->dev));
-				cJSON_AddStringToObject(o, "status", text);
+				add_status_fields(o, &st);
 				cJSON_AddItemToArray(doc, o);
 			} else {
-				fprintf(ctx->out, "bond %s (switch %s): %s\n", p->name, sw->name,
-					text);
+				fprintf(ctx->out, "%s %s (switch %s): %s\n", type, p->name, sw->name,
+					st.text);
 			}
 		}
 	}
 	if (only && !shown) {
 		cJSON_Delete(doc);
-		snprintf(err, n, "port %s: not a bond", only->name);
+		snprintf(err, n, "port %s: not a %s", only->name, type);
 		return -EINVAL;
 	}
 	return doc ? emit_json(ctx, doc) : 0;

@@ -11,7 +11,11 @@ int show_ports(struct command_context *ctx, int argc, char **argv, char *err, si
 int show_fdb(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
 int show_vlans(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
 int show_counters(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
-int show_bonds(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
+/* `TYPE show [PORT]` for any port type with a status operation (bond show,
+ * and the next types without a line here): each port of that type's
+ * status, as port_class.status describes it. */
+int show_port_type(struct command_context *ctx, const char *type, int argc, char **argv,
+		   char *err, size_t n);
 int show_seas(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
 int show_running_config(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
 

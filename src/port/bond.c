@@ -750,6 +750,14 @@ uint64_t bond_failovers(const struct port *port)
 	return bond ? bond->failovers : 0;
 }
 
+static int bond_status(const struct port *port, struct port_status *out)
+{
+	int error = bond_describe(port, out->text, sizeof(out->text));
+	port_status_string(out, "active", bond_active_member(port));
+	port_status_number(out, "failovers", bond_failovers(port));
+	return error;
+}
+
 /* The members= list, for the control plane's one-port-per-interface check;
  * open() reports what is wrong with the list itself. */
 static int bond_interfaces(const char *name, const char *const *options,
@@ -777,6 +785,7 @@ const struct port_class bond_port_class = {
     .send = bond_send,
     .carrier = bond_carrier,
     .interfaces = bond_interfaces,
+    .status = bond_status,
     .wait_fd = bond_wait_fd,
     .update_stats = bond_update_stats,
 };

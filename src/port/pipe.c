@@ -176,6 +176,18 @@ static int pipe_wait_fd(const struct port *port)
 	return pipe->wake_fd;
 }
 
+static int pipe_status(const struct port *port, struct port_status *out)
+{
+	const struct pipe_port *pipe = port->priv;
+	snprintf(out->text, sizeof(out->text),
+		 "carrier %s, %u frames waiting to be received, %u sent and not yet taken%s",
+		 pipe->carrier ? "up" : "down", ring_used(&pipe->rx), ring_used(&pipe->tx),
+		 pipe->sink ? " (sink: sent frames are dropped)" : "");
+	port_status_number(out, "rx_waiting", ring_used(&pipe->rx));
+	port_status_number(out, "tx_waiting", ring_used(&pipe->tx));
+	return 0;
+}
+
 const struct port_class pipe_port_class = {
     .type = "pipe",
     .open = pipe_open,
@@ -184,6 +196,7 @@ const struct port_class pipe_port_class = {
     .send = pipe_send,
     .carrier = pipe_carrier,
     .set_link = pipe_set_link,
+    .status = pipe_status,
     .wait_fd = pipe_wait_fd,
 };
 

@@ -32,6 +32,11 @@ const struct port_class *port_class_find(const char *type)
 	return NULL;
 }
 
+const struct port_class *port_class_at(size_t i)
+{
+	return i < ARRAY_SIZE(classes) ? classes[i] : NULL;
+}
+
 const char *port_class_list(void)
 {
 	static char list[192];
@@ -124,6 +129,35 @@ bool port_devices_apart(const char *name, const char *type_a, const char *const 
 			if (strcmp(ia[i], ib[j]) == 0)
 				return false;
 	return true;
+}
+
+static struct port_status_field *status_field(struct port_status *st, const char *key)
+{
+	if (st->n_fields == PORT_STATUS_FIELDS)
+		return NULL;
+	struct port_status_field *f = &st->fields[st->n_fields++];
+	memset(f, 0, sizeof(*f));
+	copy_name(f->key, sizeof(f->key), key);
+	return f;
+}
+
+void port_status_string(struct port_status *st, const char *key, const char *string)
+{
+	struct port_status_field *f = status_field(st, key);
+	if (!f)
+		return;
+	f->type = string ? PORT_STATUS_STRING : PORT_STATUS_NULL;
+	if (string)
+		copy_name(f->string, sizeof(f->string), string);
+}
+
+void port_status_number(struct port_status *st, const char *key, uint64_t number)
+{
+	struct port_status_field *f = status_field(st, key);
+	if (f) {
+		f->type = PORT_STATUS_NUMBER;
+		f->number = number;
+	}
 }
 
 const char *port_option(const char *const *options, const char *key)

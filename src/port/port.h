@@ -22,6 +22,7 @@
 #define PORT_IFNAME_MAX 96 /* "NETNS/IFNAME" */
 
 struct port;
+struct port_status;
 
 /* The provider interface. Operations run on the data-plane thread. */
 struct port_class {
@@ -83,6 +84,12 @@ struct port_class {
 	int (*interfaces)(const char *name, const char *const *options,
 			  char (*out)[PORT_IFNAME_MAX], int max);
 
+	/* What this type knows of its port beyond the common state (OVS's
+	 * get_status): a sentence for `port show` and `TYPE show`, and typed
+	 * fields for their JSON (port_status_*() below). Returns 0 or a
+	 * negative errno. NULL: nothing to add. */
+	int (*status)(const struct port *port, struct port_status *out);
+
 	/* Adds to the port's stats what the kernel counted for it (frames
 	 * dropped before the switch saw them: rx_overflow). Called about once
 	 * a second. NULL: nothing to collect. */
@@ -115,6 +122,23 @@ static inline uint64_t port_stats_lost(const struct port_stats *s)
 	return s->tx_errors + s->tx_full + s->rx_oversize + s->rx_overflow + s->rx_inactive;
 }
 
+/* A port type's own status (the status operation). */
+#define PORT_STATUS_FIELDS 8
+enum port_status_type { PORT_STATUS_NULL, PORT_STATUS_STRING, PORT_STATUS_NUMBER };
+struct port_status {
+	char text[1536];
+	int n_fields;
+	struct port_status_field {
+		char key[24];
+		enum port_status_type type;
+		char string[64];
+		uint64_t number;
+	} fields[PORT_STATUS_FIELDS];
+};
+/* Adds a field (dropped beyond PORT_STATUS_FIELDS); string NULL: null. */
+void port_status_string(struct port_status *st, const char *key, const char *string);
+void port_status_number(struct port_status *st, const char *key, uint64_t number);
+
 /* Events a provider raises for the switch, which reads and clears them
  * after each receive pass (a provider never calls the engine). */
 enum port_events {
@@ -138,6 +162,8 @@ struct port {
 /* port.c */
 /* The provider for a type name, or NULL if there is no such type. */
 const struct port_class *port_class_find(const char *type);
+/* The i-th known type, NULL past the last: to list them. */
+const struct port_class *port_class_at(size_t i);
 /* "pipe, pcap": the known types, for error messages. */
 const char *port_class_list(void);
 /* Allocates a port and opens its I/O. NULL with a message in err on failure. */

@@ -153,6 +153,31 @@ static void test_bad_startup_file_is_rejected_whole_with_file_and_line(void **st
 	free(before);
 }
 
+/* A port type's status reaches `port show` and a `TYPE show` command that no
+ * table lists: the pipe type's, here. */
+static void test_a_port_type_status_gives_its_show_command(void **state)
+{
+	struct control_fixture *f = *state;
+	build_seed(f);
+	struct bridge_port *p = datapath_find_port(f->state.dp, "lpar1", NULL);
+	uint8_t frame[64] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 8, 0};
+	assert_int_equal(pipe_inject(p->dev, p->sw->pool, frame, sizeof(frame), -1), 0);
+	assert_int_equal(run(f, "pipe show lpar1"), 0);
+	assert_string_equal(f->output, "pipe lpar1 (switch hv): carrier up, 1 frames waiting to be "
+					"received, 0 sent and not yet taken\n");
+	assert_int_equal(run(f, "pipe show"), 0);
+	assert_non_null(strstr(f->output, "pipe vios (switch hv):"));
+	assert_int_equal(run(f, "port show lpar1"), 0);
+	assert_non_null(strstr(f->output, "\n  pipe: carrier up, 1 frames waiting"));
+	assert_int_equal(run(f, "help"), 0);
+	assert_non_null(strstr(f->output, "  bond show [PORT]\n"));
+	assert_non_null(strstr(f->output, "  pipe show [PORT]\n"));
+	assert_int_not_equal(run(f, "afpacket show"), 0); /* a type without status */
+	assert_non_null(strstr(f->err, "unknown command 'afpacket show'"));
+	assert_int_not_equal(run(f, "bond show lpar1"), 0);
+	assert_string_equal(f->err, "port lpar1: not a bond");
+}
+
 static void test_startup_file_line_with_a_nul_byte_is_refused(void **state)
 {
 	struct control_fixture *f = *state;
@@ -431,6 +456,8 @@ int main(void)
 					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_json_output_is_valid_json, control_fixture_setup,
 					    control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_a_port_type_status_gives_its_show_command,
+					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_startup_file_line_with_a_nul_byte_is_refused,
 					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_startup_file_that_is_not_a_regular_file_is_refused,

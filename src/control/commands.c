@@ -14,13 +14,6 @@
 #include "lib/frame.h"
 #include "show.h"
 
-struct command {
-	const char *verb[2]; /* "port", "add" */
-	bool config;	     /* may appear in a startup file */
-	bool live;	     /* reads or acts on the datapath, not the model */
-	int (*run)(struct command_context *ctx, int argc, char **argv, char *err, size_t err_size);
-	const char *usage;
-};
 
 static int need(int argc, int n, const char *usage, char *err, size_t err_size)
 {
@@ -30,7 +23,7 @@ static int need(int argc, int n, const char *usage, char *err, size_t err_size)
 	return -EINVAL;
 }
 
-static int check_name(const char *what, const char *name, size_t max, char *err, size_t err_size)
+int command_check_name(const char *what, const char *name, size_t max, char *err, size_t err_size)
 {
 	size_t n = strlen(name);
 	bool ok = n > 0 && n < max;
@@ -48,7 +41,7 @@ static int check_name(const char *what, const char *name, size_t max, char *err,
 static int switch_add(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
 {
 	const char *name = argv[0];
-	if (check_name("switch", name, SWITCH_NAME_MAX, err, n))
+	if (command_check_name("switch", name, SWITCH_NAME_MAX, err, n))
 		return -EINVAL;
 	if (config_find_switch(ctx->cfg, name)) {
 		snprintf(err, n, "switch %s: already exists", name);
@@ -101,7 +94,7 @@ static int switch_del(struct command_context *ctx, int argc, char **argv, char *
 static int port_add(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
 {
 	const char *sw = argv[0], *name = argv[1];
-	if (check_name("port", name, PORT_NAME_MAX, err, n))
+	if (command_check_name("port", name, PORT_NAME_MAX, err, n))
 		return -EINVAL;
 	if (!config_find_switch(ctx->cfg, sw)) {
 		snprintf(err, n, "port %s: no switch %s", name, sw);
@@ -164,68 +157,6 @@ static int port_del(struct command_context *ctx, int argc, char **argv, char *er
 		return -ENOENT;
 	}
 	config_del_port(ctx->cfg, argv[0]);
-	ctx->changed = true;
-	return 0;
-}
-
-/* ---- sea ---------------------------------------------------------------- */
-
-static int sea_add(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
-{
-	const char *name = argv[0], *sw = argv[1];
-	if (check_name("sea", name, SEA_NAME_MAX, err, n))
-		return -EINVAL;
-	if (config_find_sea(ctx->cfg, name)) {
-		snprintf(err, n, "sea %s: already exists", name);
-		return -EEXIST;
-	}
-	if (!config_find_switch(ctx->cfg, sw)) {
-		snprintf(err, n, "sea %s: no switch %s", name, sw);
-		return -ENOENT;
-	}
-	struct sea_config sea;
-	sea_config_init(&sea);
-	copy_name(sea.name, sizeof(sea.name), name);
-	copy_name(sea.sw, sizeof(sea.sw), sw);
-	if (config_parse_sea_settings(&sea, argc - 2, argv + 2, err, n))
-		return -EINVAL;
-	if (!sea.real[0] || !sea.n_trunks) {
-		snprintf(err, n, "sea %s: needs 'real PORT' and 'trunks PORT[,PORT...]'", name);
-		return -EINVAL;
-	}
-	struct sea_config *slot = config_add_sea(ctx->cfg);
-	if (!slot) {
-		snprintf(err, n, "out of memory");
-		return -ENOMEM;
-	}
-	*slot = sea;
-	ctx->changed = true;
-	return 0;
-}
-
-static int sea_set(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
-{
-	struct sea_config *sea = config_find_sea(ctx->cfg, argv[0]);
-	if (!sea) {
-		snprintf(err, n, "sea %s: no such sea", argv[0]);
-		return -ENOENT;
-	}
-	struct sea_config changed = *sea;
-	if (config_parse_sea_settings(&changed, argc - 1, argv + 1, err, n))
-		return -EINVAL;
-	*sea = changed;
-	ctx->changed = true;
-	return 0;
-}
-
-static int sea_del(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
-{
-	(void)argc;
-	if (!config_find_sea(ctx->cfg, argv[0])) {
-		snprintf(err, n, "sea %s: no such sea", argv[0]);
-		return -ENOENT;
-	}
-	config_del_sea(ctx->cfg, argv[0]);
 	ctx->changed = true;
 	return 0;
 }
@@ -597,17 +528,6 @@ static const struct command commands[] = {
     {{"fdb", "flush"}, false, true, fdb_flush_cmd, "fdb flush SWITCH [port PORT] [vlan VIDS]"},
     {{"fdb", "show"}, false, false, show_fdb, "fdb show SWITCH [vlan VID] [port PORT]"},
     {{"vlan", "show"}, false, true, show_vlans, "vlan show [SWITCH]"},
-    {{"sea", "add"},
-     true,
-     false,
-     sea_add,
-     "sea add NAME SWITCH real PORT trunks PORT[,PORT...] [ctl PORT] [pvid VID]\n"
-     "        [priority 1-15] [ha-mode auto|standby|sharing] [failback on|off]\n"
-     "        [failback-delay MS] [hello MS] [dead MS] [netaddr A.B.C.D]\n"
-     "        [netaddr-interval MS] [netaddr-retries N]"},
-    {{"sea", "set"}, true, false, sea_set, "sea set NAME SETTING VALUE..."},
-    {{"sea", "del"}, false, false, sea_del, "sea del NAME"},
-    {{"sea", "show"}, false, true, show_seas, "sea show [NAME]"},
     {{"counters", "clear"}, false, true, counters_clear, "counters clear [PORT]"},
     {{"counters", NULL}, false, true, show_counters, "counters [PORT]"},
     {{"show", "running-config"}, false, false, show_running_config, "show running-config"},
@@ -616,11 +536,13 @@ static const struct command commands[] = {
     {{"reload", NULL}, false, false, reload, "reload"},
     {{"help", NULL}, false, false, help, "help"},
 };
+static const size_t n_commands = ARRAY_SIZE(commands);
 
-static const struct command *find_command(int argc, char **argv, int *used)
+static const struct command *find_in(const struct command *table, size_t n, int argc, char **argv,
+				     int *used)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		const struct command *c = &commands[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct command *c = &table[i];
 		if (argc < 1 || strcmp(c->verb[0], argv[0]))
 			continue;
 		if (!c->verb[1]) {
@@ -634,6 +556,27 @@ static const struct command *find_command(int argc, char **argv, int *used)
 	}
 	return NULL;
 }
+
+/* Every module's table of commands: a protocol or feature with commands of
+ * its own adds one line here (sea_commands.c). */
+static const struct command_table {
+	const struct command *commands;
+	const size_t *n;
+} tables[] = {
+    {commands, &n_commands},
+    {sea_commands, &n_sea_commands},
+};
+
+static const struct command *find_command(int argc, char **argv, int *used)
+{
+	for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
+		const struct command *c = find_in(tables[t].commands, *tables[t].n, argc, argv, used);
+		if (c)
+			return c;
+	}
+	return NULL;
+}
+
 
 /* Minimum words after the verb, from the usage line's leading operands. */
 static int required_operands(const struct command *c)
@@ -721,8 +664,9 @@ int command_split(char *line, char **argv, int max)
 void command_help(FILE *out)
 {
 	fprintf(out, "commands:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %s\n", commands[i].usage);
+	for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
+		for (size_t i = 0; i < *tables[t].n; i++)
+			fprintf(out, "  %s\n", tables[t].commands[i].usage);
 	const struct port_class *class;
 	for (size_t i = 0; (class = port_class_at(i)); i++)
 		if (class->status)

@@ -198,6 +198,23 @@ struct command_context {
 	struct sea_set *seas; /* live SEAs, for show commands; may be NULL */
 };
 
+/* One command of the language: a module's table (commands.c, sea_commands.c)
+ * holds these. */
+struct command {
+	const char *verb[2]; /* "port", "add" */
+	bool config;	     /* may appear in a startup file */
+	bool live;	     /* reads or acts on the datapath, not the model */
+	int (*run)(struct command_context *ctx, int argc, char **argv, char *err, size_t err_size);
+	const char *usage;
+};
+
+/* The SEA's commands (sea_commands.c). */
+extern const struct command sea_commands[];
+extern const size_t n_sea_commands;
+/* A name of 1 to max-1 letters, digits and ._-:@, or -EINVAL with err set. */
+int command_check_name(const char *what, const char *name, size_t max, char *err,
+		       size_t err_size);
+
 /* Runs one command (argv as the words of a vswitchctl line). Returns 0, or
  * a negative errno with err set to a message naming the object and why. */
 int command_run(struct command_context *ctx, int argc, char **argv, char *err, size_t err_size);

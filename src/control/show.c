@@ -16,7 +16,7 @@ static int no_datapath(char *err, size_t n)
 	return -EINVAL;
 }
 
-static int emit_json(struct command_context *ctx, cJSON *doc)
+int show_emit_json(struct command_context *ctx, cJSON *doc)
 {
 	char *text = doc ? cJSON_Print(doc) : NULL;
 	if (text)
@@ -192,7 +192,7 @@ int show_overview(struct command_context *ctx, int argc, char **argv, char *err,
 		cJSON *seas = cJSON_AddArrayToObject(doc, "seas");
 		for (size_t i = 0; ctx->seas && i < ctx->seas->n; i++)
 			cJSON_AddItemToArray(seas, sea_to_json(ctx->seas->seas[i]));
-		return emit_json(ctx, doc);
+		return show_emit_json(ctx, doc);
 	}
 	if (ctx->dp->n_switches == 0)
 		fprintf(ctx->out, "no switches (add one: switch add NAME)\n");
@@ -222,7 +222,7 @@ int show_switches(struct command_context *ctx, int argc, char **argv, char *err,
 		else
 			print_switch_line(ctx->out, sw);
 	}
-	return doc ? emit_json(ctx, doc) : 0;
+	return doc ? show_emit_json(ctx, doc) : 0;
 }
 
 static void print_port_detail(struct command_context *ctx, const struct bridge_port *p)
@@ -283,7 +283,7 @@ int show_ports(struct command_context *ctx, int argc, char **argv, char *err, si
 				print_port_detail(ctx, p);
 		}
 	}
-	return doc ? emit_json(ctx, doc) : 0;
+	return doc ? show_emit_json(ctx, doc) : 0;
 }
 
 /* fdb show copies the table on the data-plane thread (a few milliseconds
@@ -410,7 +410,7 @@ int show_fdb(struct command_context *ctx, int argc, char **argv, char *err, size
 	for (size_t i = 0; i < c.n_rows; i++)
 		show_fdb_row(ctx, &c, &c.rows[i], doc);
 	if (doc)
-		status = emit_json(ctx, doc);
+		status = show_emit_json(ctx, doc);
 	else
 		fprintf(ctx->out, "%zu entries\n", c.n_rows);
 out:
@@ -479,7 +479,7 @@ int show_vlans(struct command_context *ctx, int argc, char **argv, char *err, si
 			}
 		}
 	}
-	return doc ? emit_json(ctx, doc) : 0;
+	return doc ? show_emit_json(ctx, doc) : 0;
 }
 
 int show_counters(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
@@ -523,33 +523,9 @@ int show_counters(struct command_context *ctx, int argc, char **argv, char *err,
 			fprintf(ctx->out, "%s\n", any ? "" : " -");
 		}
 	}
-	return doc ? emit_json(ctx, doc) : 0;
+	return doc ? show_emit_json(ctx, doc) : 0;
 }
 
-int show_seas(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
-{
-	if (!ctx->seas)
-		return no_datapath(err, n);
-	const struct sea *only = NULL;
-	if (argc > 0) {
-		only = sea_set_find(ctx->seas, argv[0]);
-		if (!only) {
-			snprintf(err, n, "sea %s: no such sea", argv[0]);
-			return -ENOENT;
-		}
-	}
-	cJSON *doc = ctx->json ? cJSON_CreateArray() : NULL;
-	for (size_t i = 0; i < ctx->seas->n; i++) {
-		const struct sea *sea = ctx->seas->seas[i];
-		if (only && sea != only)
-			continue;
-		if (doc)
-			cJSON_AddItemToArray(doc, sea_to_json(sea));
-		else
-			sea_show(sea, ctx->out);
-	}
-	return doc ? emit_json(ctx, doc) : 0;
-}
 
 int show_running_config(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
 {
@@ -568,7 +544,7 @@ int show_running_config(struct command_context *ctx, int argc, char **argv, char
 		cJSON *doc = cJSON_CreateObject();
 		cJSON_AddStringToObject(doc, "running_config", text);
 		free(text);
-		return emit_json(ctx, doc);
+		return show_emit_json(ctx, doc);
 	}
 	config_print(ctx->cfg, ctx->out);
 	return 0;
@@ -610,5 +586,5 @@ int show_port_type(struct command_context *ctx, const char *type, int argc, char
 		snprintf(err, n, "port %s: not a %s", only->name, type);
 		return -EINVAL;
 	}
-	return doc ? emit_json(ctx, doc) : 0;
+	return doc ? show_emit_json(ctx, doc) : 0;
 }

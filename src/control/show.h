@@ -3,6 +3,8 @@
 #ifndef VSWITCH_SHOW_H
 #define VSWITCH_SHOW_H
 
+#include <cjson/cJSON.h>
+
 #include "config.h"
 
 int show_overview(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
@@ -16,7 +18,9 @@ int show_counters(struct command_context *ctx, int argc, char **argv, char *err,
  * status, as port_class.status describes it. */
 int show_port_type(struct command_context *ctx, const char *type, int argc, char **argv,
 		   char *err, size_t n);
-int show_seas(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
 int show_running_config(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
+
+/* Prints doc as the reply's JSON and frees it. */
+int show_emit_json(struct command_context *ctx, cJSON *doc);
 
 #endif

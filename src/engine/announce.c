@@ -8,7 +8,6 @@
 
 #include "lib/log.h"
 
-#define ETH_TYPE_RARP	     0x8035
 #define RARP_REQUEST_REVERSE 3
 
 struct announce {

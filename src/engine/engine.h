@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../lib/packet.h"
-#include "../lib/util.h"
-#include "../port/port.h"
+#include "lib/packet.h"
+#include "lib/util.h"
+#include "port/port.h"
 #include "counters.h"
 
 #define SWITCH_NAME_MAX	       32

@@ -4,7 +4,7 @@
  * several switches; each owns its ports and MAC table. */
 #include "engine.h"
 
-#include "../lib/log.h"
+#include "lib/log.h"
 
 #include <errno.h>
 #include <stdio.h>

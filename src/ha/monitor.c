@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../lib/util.h"
+#include "lib/util.h"
 
 #define ICMP_ECHO_REQUEST 8
 #define ICMP_ECHO_REPLY	  0

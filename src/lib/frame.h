@@ -1,5 +1,5 @@
-/* frame.h — builds Ethernet frames: test and demo traffic now, and the
- * switch's own announcements (gratuitous RARP) later. */
+/* frame.h — builds Ethernet frames (test and demo traffic) and reads and
+ * writes MAC addresses as text. */
 #ifndef VSWITCH_FRAME_H
 #define VSWITCH_FRAME_H
 

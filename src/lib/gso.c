@@ -14,8 +14,6 @@
 
 #include "util.h"
 
-#define ETH_TYPE_IPV4	     0x0800
-#define ETH_TYPE_IPV6	     0x86dd
 #define IP_PROTO_TCP	     6
 #define IP_PROTO_UDP	     17
 #define IPV4_MIN_HEADER_LEN  20

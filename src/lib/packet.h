@@ -17,7 +17,13 @@
 
 #define ETH_HEADER_LEN	  14
 #define VLAN_TAG_LEN	  4
+/* The EtherTypes vswitch reads or writes, in one place (a protocol's own,
+ * like the SEA's heartbeats, lives with the protocol). */
+#define ETH_TYPE_IPV4	  0x0800
+#define ETH_TYPE_ARP	  0x0806
+#define ETH_TYPE_RARP	  0x8035
 #define ETH_TYPE_VLAN	  0x8100
+#define ETH_TYPE_IPV6	  0x86dd
 #define ETH_TYPE_QINQ	  0x88a8
 #define ETH_TYPE_QINQ_OLD 0x9100
 

@@ -41,7 +41,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "../lib/util.h"
+#include "lib/util.h"
 
 /* The header rides in host byte order: the legacy virtio-net header a packet
  * socket and a tap exchange is native-endian on every little-endian host and

@@ -38,8 +38,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "../lib/log.h"
-#include "../lib/util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 #include "afpacket.h"
 #include "bond_private.h"
 

@@ -14,12 +14,10 @@
  * our probes to its clients. */
 #include <string.h>
 
-#include "../lib/util.h"
+#include "lib/util.h"
 #include "afpacket.h"
 #include "bond_private.h"
 
-#define ETH_TYPE_ARP	0x0806
-#define ETH_TYPE_IPV4	0x0800
 #define ARP_HW_ETHERNET 1
 #define ARP_OP_REQUEST	1
 #define ARP_OP_REPLY	2

@@ -29,8 +29,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../lib/log.h"
-#include "../lib/util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 #include "afpacket.h"
 #include "bond_private.h"
 

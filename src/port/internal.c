@@ -40,8 +40,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "../lib/log.h"
-#include "../lib/util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 #include "afpacket.h"
 #include "tun.h"
 

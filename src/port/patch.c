@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/util.h"
+#include "lib/util.h"
 #include "port.h"
 
 /* Frames in flight from one end to the other; a full ring is a tx-full drop

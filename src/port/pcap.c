@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "../lib/util.h"
+#include "lib/util.h"
 #include "port.h"
 
 /* The largest frame a packet holds, plus the tag send() may insert. */

@@ -11,7 +11,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "../lib/util.h"
+#include "lib/util.h"
 #include "port.h"
 
 #define PIPE_DEFAULT_DEPTH 4096

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/util.h"
+#include "lib/util.h"
 
 /* In the order `port add` lists them in errors. */
 /* clang-format off */

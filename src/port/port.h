@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../lib/packet.h"
+#include "lib/packet.h"
 
 #define PORT_NAME_MAX	32
 #define PORT_IFNAME_MAX 96 /* "NETNS/IFNAME" */

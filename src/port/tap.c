@@ -18,8 +18,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "../lib/log.h"
-#include "../lib/util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 #include "afpacket.h"
 #include "tun.h"
 

@@ -21,8 +21,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "../lib/log.h"
-#include "../lib/util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 #define MARK_PREFIX "made by vswitchd"
 #define ALIAS_MAX   256 /* the kernel's IFALIASZ (linux/if.h, which net/if.h excludes) */

@@ -26,17 +26,6 @@ static void ingress_batch(struct vswitch *sw, struct bridge_port *in, struct pac
 			packet_free(p);
 			continue;
 		}
-		/* A protocol registered on this switch takes its frames (an
-		 * SEA's heartbeats: relayed, they would reach other SEA pairs);
-		 * any other switch forwards them like any frame. */
-		if (UNLIKELY(sw->n_handlers)) {
-			const struct switch_frame_handler *fh = switch_frame_handler(sw, h.type);
-			if (fh) {
-				in->counters.consumed++;
-				fh->receive(fh->ctx, in, p);
-				continue;
-			}
-		}
 		/* The tag's VID now lives in p->vid; only its place in the
 		 * buffer matters from here on. */
 		p->flags = (uint16_t)((p->flags & PACKET_F_OFFLOAD) |
@@ -49,6 +38,28 @@ static void ingress_batch(struct vswitch *sw, struct bridge_port *in, struct pac
 	}
 	in->counters.rx_packets += batch->count;
 	in->counters.rx_bytes += bytes;
+	batch->count = kept;
+}
+
+/* Frames for a protocol registered on the switch (an SEA's heartbeats:
+ * relayed, they would reach other SEA pairs) leave the batch to it, counted
+ * as consumed; a switch without one forwards them like any frame. A pass of
+ * its own, so that the ingress loop of a switch without handlers does not
+ * pay for the test. */
+static void consume_batch(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch)
+{
+	uint32_t kept = 0;
+	for (uint32_t i = 0; i < batch->count; i++) {
+		struct packet *p = batch->packets[i];
+		uint16_t type = load_be16(p->data + (p->flags & PACKET_F_INLINE_TAG ? 16 : 12));
+		const struct switch_frame_handler *fh = switch_frame_handler(sw, type);
+		if (fh) {
+			in->counters.consumed++;
+			fh->receive(fh->ctx, in, p);
+			continue;
+		}
+		batch->packets[kept++] = p;
+	}
 	batch->count = kept;
 }
 
@@ -71,6 +82,8 @@ static void dispatch_batch(struct vswitch *sw, struct bridge_port *in, struct pa
 void pipeline_run(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch)
 {
 	ingress_batch(sw, in, batch);
+	if (UNLIKELY(sw->n_handlers))
+		consume_batch(sw, in, batch);
 	learn_batch(sw, in, batch);
 	forward_batch(sw, in, batch);
 	dispatch_batch(sw, in, batch);

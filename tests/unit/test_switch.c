@@ -2,6 +2,7 @@
  * operator can act on, several switches live side by side, and removing a
  * port or a VLAN takes its MACs with it. */
 #include "helpers.h"
+#include "lib/frame.h"
 
 static int setup(void **state)
 {
@@ -23,6 +24,52 @@ static const char *try_config(struct vswitch *sw, struct bridge_port *port, cons
 	if (switch_configure_port(sw, port, c, err, sizeof(err)) == 0)
 		return "";
 	return err;
+}
+
+struct consumer {
+	unsigned frames;
+	struct bridge_port *last_in;
+};
+
+static void consume(void *ctx, struct bridge_port *in, struct packet *packet)
+{
+	struct consumer *c = ctx;
+	c->frames++;
+	c->last_in = in;
+	packet_free(packet);
+}
+
+/* A protocol registered for an EtherType gets those frames, counted as
+ * consumed, never forwarded nor dropped; other EtherTypes pass by. */
+static void test_frame_handler_consumes_its_ethertype_only(void **state)
+{
+	struct vswitch *sw = *state;
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
+	struct consumer c = {0};
+	assert_int_equal(switch_add_frame_handler(sw, 0x88cc, consume, &c), 0);
+	assert_int_equal(switch_add_frame_handler(sw, 0x88cc, consume, &c), -EEXIST);
+	uint8_t frame[64];
+	size_t len = frame_build(frame, sizeof(frame), test_broadcast, test_mac(1), -1, 0x88cc,
+				 "lldp", 4);
+	test_send_raw(sw, a, frame, (uint32_t)len);
+	assert_int_equal(c.frames, 1);
+	assert_ptr_equal(c.last_in, a);
+	assert_int_equal(a->counters.consumed, 1);
+	assert_int_equal(port_counters_total_drops(&a->counters), 0);
+	assert_int_equal(test_count_and_clear(b), 0);
+	test_send(sw, a, test_broadcast, test_mac(1), -1); /* IPv4: forwarded */
+	assert_int_equal(c.frames, 1);
+	assert_int_equal(test_count_and_clear(b), 1);
+	/* Gone: the frames are forwarded like any other. */
+	switch_del_frame_handler(sw, 0x88cc, &c);
+	test_send_raw(sw, a, frame, (uint32_t)len);
+	assert_int_equal(c.frames, 1);
+	assert_int_equal(test_count_and_clear(b), 1);
+	for (uint16_t t = 0; t < SWITCH_MAX_FRAME_HANDLERS; t++)
+		assert_int_equal(switch_add_frame_handler(sw, (uint16_t)(0x9000 + t), consume, &c),
+				 0);
+	assert_int_equal(switch_add_frame_handler(sw, 0x88cc, consume, &c), -ENOSPC);
 }
 
 static void test_bad_port_settings_are_rejected_with_reason(void **state)
@@ -181,6 +228,8 @@ static void test_bad_switch_settings_are_rejected(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_frame_handler_consumes_its_ethertype_only, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_port_settings_are_rejected_with_reason, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_second_passthrough_port_is_rejected, setup,

@@ -133,7 +133,7 @@ BEGIN {
 {
 	match($0, /"case": "[^"]*"/)
 	name = substr($0, RSTART + 9, RLENGTH - 10)
-	cycles = field("cycles_per_packet")
+	cycles = field("cycles_per_packet") + 0 # a number: "113.1" <= 60 is true as strings
 	ipp = field("instructions_per_packet")
 	if (ipp == "")
 		ipp = "-"

@@ -1,4 +1,4 @@
-/* test_seed.c — the seed scenario of DESIGN §3, frame by frame: LPAR1 pvid 1
+/* test_seed_topology.c — the seed scenario of DESIGN §3, frame by frame: LPAR1 pvid 1
  * + vid 3, LPAR2 pvid 1, LPAR3 pvid 2 + vid 3, LPAR4 pvid 2, VIOS trunk
  * pvid 1 + vid 3 as the uplink. For every ordered pair of hosts one unicast
  * frame: delivered iff they share a VLAN, in the right 802.1Q form, and no

@@ -6,12 +6,17 @@
 #        tools/install-deps.sh --list   (prints the packages, one a line)
 set -eu
 
-map="$(dirname "$0")/programs.tsv"
-# The package column of "deps" rows, comments and blank lines aside.
-packages=$(awk '{ sub(/#.*/, "") } NF == 4 && $4 == "deps" { print $2 }' "$map" | sort -u)
+# The packages of tools/programs.tsv's "deps" rows, written out so that a
+# reader sees what is installed; tests/tools/test_fresh_machine.py fails
+# when this list and the map differ.
+packages="apt busybox-static clang clang-format coreutils dash dpkg ethtool gcc git grep
+iperf3 iproute2 iputils-ping libcjson-dev libclang-rt-dev libcmocka-dev libpcap-dev
+libsystemd-dev make mawk meson ninja-build pkgconf procps python3 python3-pytest
+python3-scapy qemu-system-x86 sed systemd tar tcpdump util-linux valgrind"
 
 if [ "${1:-}" = --list ]; then
-	echo "$packages"
+	# shellcheck disable=SC2086
+	printf '%s\n' $packages
 	exit 0
 fi
 

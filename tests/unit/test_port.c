@@ -79,6 +79,22 @@ static void test_type_without_a_device_is_always_the_same(void **state)
 	assert_false(same("pipe", a, "pcap", NULL));
 }
 
+/* A port rebuilt onto other interfaces may open beside the old one (the
+ * apply keeps the old running until it cannot fail); on a shared
+ * interface, or a type that cannot say what it drives, it may not. */
+static void test_ports_are_apart_only_on_known_different_interfaces(void **state)
+{
+	(void)state;
+	const char *const en0[] = {"dev=en0", NULL}, *const en1[] = {"dev=en1", NULL};
+	const char *const m12[] = {"members=en1,en2", NULL};
+	assert_true(port_devices_apart("host", "internal", en0, "tap", en1));
+	assert_true(port_devices_apart("host", "afpacket", en0, "afpacket", en1));
+	assert_false(port_devices_apart("host", "internal", en0, "tap", en0));
+	assert_false(port_devices_apart("host", "afpacket", en1, "bond", m12));
+	assert_false(port_devices_apart("host", "pipe", NULL, "pipe", NULL));
+	assert_false(port_devices_apart("host", "afpacket", en0, "patch", NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -89,6 +105,7 @@ int main(void)
 	    cmocka_unit_test(test_vnic_in_another_namespace_is_another_device),
 	    cmocka_unit_test(test_bond_with_other_members_is_another_device),
 	    cmocka_unit_test(test_type_without_a_device_is_always_the_same),
+	    cmocka_unit_test(test_ports_are_apart_only_on_known_different_interfaces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

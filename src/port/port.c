@@ -14,6 +14,7 @@
 /* clang-format off */
 static const struct port_class *const classes[] = {
 	&afpacket_port_class,
+	&afxdp_port_class,
 	&tap_port_class,
 	&internal_port_class,
 	&vnic_port_class,

@@ -223,6 +223,9 @@ extern const struct port_class pcap_port_class;
 /* afpacket.c: an existing Linux interface (veth, NIC) through a packet
  * socket with batched I/O and virtio-net headers. */
 extern const struct port_class afpacket_port_class;
+/* afxdp.c: an existing Linux interface through AF_XDP sockets (libxdp):
+ * shared rings, no system call per frame. */
+extern const struct port_class afxdp_port_class;
 /* tap.c: a VM's vNIC: a persistent tap QEMU opens, reached through its host
  * side like afpacket. */
 extern const struct port_class tap_port_class;

@@ -1,0 +1,721 @@
+/* afxdp.c — a port on an existing Linux interface through AF_XDP sockets
+ * (libxdp's xsk API): frames move through rings shared with the kernel, no
+ * system call per frame and none at all on receive while the kernel keeps
+ * the rings fed. The kernel's own path is bypassed: libxdp attaches its
+ * built-in program (xsk_def_prog), which redirects every frame of a queue
+ * to the socket bound to that queue.
+ *
+ * Memory. Each queue has its own UMEM (a page-aligned area registered with
+ * the kernel) split in two halves that never meet: receive frames, which
+ * cycle fill ring -> rx ring -> fill ring inside recv(), and transmit
+ * frames, which cycle free list -> tx ring -> completion ring -> free list
+ * inside send(). recv() and send() may run at once on two poll threads
+ * (port.h's threading contract): they share no ring and no frame. The
+ * completion ring belongs to send(); recv() drains it only when it gets the
+ * transmit lock without waiting (a sender that stopped still gets its
+ * frames back). Frames are copied between the UMEM and the pool's packets,
+ * one memcpy of the frame's length each way: the engine keeps its buffers
+ * and the UMEM stays small enough for an 8 MiB memlock limit.
+ *
+ * Modes, tried in order: native XDP with zero copy (the driver maps the UMEM
+ * itself), native with copy (veth), then generic (SKB) mode with copy, for
+ * a driver without XDP. Frames are one UMEM frame (a page) each: libxdp
+ * 1.3's built-in program is not multi-buffer aware, so a frame longer than
+ * AFXDP_FRAME_SIZE - XDP_PACKET_HEADROOM is dropped by the kernel and
+ * counted (rx_oversize); attached to a veth, the program also lowers the
+ * peer's MTU limit and turns off its GSO, so TCP arrives in MTU segments.
+ *
+ * Wakeups. With XDP_USE_NEED_WAKEUP the kernel says when it needs a kick:
+ * one sendto() per batch on transmit (copy mode transmits inside that call,
+ * up to 32 frames each, so a full batch takes a few), one recvfrom() when
+ * the fill ring runs dry. The daemon sleeps in epoll on the socket (or, with
+ * several queues, on an epoll set of them) when idle. */
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <linux/if_xdp.h>
+#include <linux/magic.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include <xdp/xsk.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "afpacket.h"
+
+#define AFXDP_FRAME_SIZE     4096u /* one page: the largest copy-mode chunk */
+#define AFXDP_RX_FRAMES	     1024u /* = fill ring = rx ring */
+#define AFXDP_TX_FRAMES	     512u  /* = tx ring = completion ring */
+#define AFXDP_MIN_FRAMES     64u   /* below this the rings cannot hold a burst */
+#define AFXDP_MAX_QUEUES     16
+#define AFXDP_KICKS_PER_SEND (BATCH_SIZE / 32 + 2) /* copy mode sends 32 a call */
+#define AFXDP_PROG_NAME	     "xsk_def_prog"	   /* libxdp's built-in program */
+#define AFXDP_FALLBACK	     "; type afpacket reaches the same interface without AF_XDP"
+
+struct afxdp_queue {
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	uint8_t *area;
+	size_t area_size;
+	uint32_t rx_frames, tx_frames;
+	int fd;
+
+	/* Receive half: recv() only. */
+	struct xsk_ring_prod fill;
+	struct xsk_ring_cons rx;
+
+	/* Transmit half: send() only, or recv() holding tx_lock. */
+	pthread_mutex_t tx_lock;
+	struct xsk_ring_prod tx;
+	struct xsk_ring_cons comp;
+	uint32_t tx_n_free;
+	uint32_t tx_outstanding; /* written under tx_lock, read racily by recv() */
+	uint64_t *tx_free;	 /* free transmit frame addresses */
+
+	struct xdp_statistics seen; /* the kernel's counters at the last update */
+};
+
+struct afxdp_port {
+	char ifname[IFNAMSIZ];
+	int ifindex;
+	int ioctl_fd;	/* carrier queries */
+	int promisc_fd; /* a packet socket whose membership keeps promiscuity */
+	int epoll_fd;	/* several queues: one fd to wait on; else -1 */
+	uint32_t xdp_flags;
+	bool zerocopy;
+	uint32_t next_queue; /* where recv() starts, for fairness */
+	int n_queues;
+	struct afxdp_queue queues[];
+};
+
+/* ---- libbpf and libxdp messages ---------------------------------------------- */
+
+/* libxdp explains its fallbacks on stderr (the dispatcher refused, a single
+ * program loaded instead); the daemon keeps the last line for its own error
+ * message instead. Set once, process-wide, from open (paused threads). */
+static char library_note[160];
+
+static int library_print(const char *fmt, va_list ap)
+{
+	char line[sizeof(library_note)];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	if (line[0])
+		memcpy(library_note, line, sizeof(line));
+	return 0;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_DEBUG ? 0 : library_print(fmt, ap);
+}
+
+static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBXDP_DEBUG ? 0 : library_print(fmt, ap);
+}
+
+/* ---- what AF_XDP needs from the machine ------------------------------------- */
+
+/* libxdp keeps its lock and pinned programs in a BPF filesystem
+ * (LIBXDP_BPFFS, else /sys/fs/bpf). Mounts one there when missing. */
+static int ensure_bpffs(const struct port *port, char *err, size_t err_size)
+{
+	const char *dir = getenv("LIBXDP_BPFFS");
+	if (!dir || !dir[0])
+		dir = "/sys/fs/bpf";
+	struct statfs fs;
+	if (statfs(dir, &fs) == 0 && fs.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", dir, "bpf", 0, "mode=0700") == 0) {
+		log_info("port %s: mounted a BPF filesystem at %s for AF_XDP", port->name, dir);
+		return 0;
+	}
+	int error = -errno;
+	snprintf(err, err_size,
+		 "port %s: AF_XDP needs a BPF filesystem (bpffs) at %s and mounting one failed: "
+		 "%s (mount it: 'mount -t bpf bpf %s')" AFXDP_FALLBACK,
+		 port->name, dir, strerror(errno), dir);
+	return error;
+}
+
+/* Whether the process holds capability `cap` (CapEff of /proc/self/status). */
+static bool have_capability(int cap)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	unsigned long long eff = 0;
+	bool found = false;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			found = true;
+	if (f)
+		fclose(f);
+	return found && (eff >> cap & 1);
+}
+
+/* Halves the rings until every queue's UMEM fits half the memlock limit,
+ * which the kernel charges it to unless we hold CAP_IPC_LOCK. Returns 0 or
+ * -ENOBUFS with the limit named in err. */
+static int size_rings(const struct port *port, int n_queues, uint32_t *rx_frames,
+		      uint32_t *tx_frames, char *err, size_t err_size)
+{
+	*rx_frames = AFXDP_RX_FRAMES;
+	*tx_frames = AFXDP_TX_FRAMES;
+	struct rlimit lim;
+	if (have_capability(14 /* CAP_IPC_LOCK */) || getrlimit(RLIMIT_MEMLOCK, &lim) != 0 ||
+	    lim.rlim_cur == RLIM_INFINITY)
+		return 0;
+	uint64_t budget = lim.rlim_cur / 2;
+	while ((uint64_t)(*rx_frames + *tx_frames) * AFXDP_FRAME_SIZE * (uint64_t)n_queues >
+	       budget) {
+		if (*tx_frames <= AFXDP_MIN_FRAMES) {
+			snprintf(err, err_size,
+				 "port %s: the memlock limit (%llu KiB, ulimit -l) cannot hold "
+				 "%d AF_XDP queue(s) of %u KiB: raise it (LimitMEMLOCK=) or grant "
+				 "CAP_IPC_LOCK" AFXDP_FALLBACK,
+				 port->name, (unsigned long long)lim.rlim_cur / 1024, n_queues,
+				 2 * AFXDP_MIN_FRAMES * AFXDP_FRAME_SIZE / 1024);
+			return -ENOBUFS;
+		}
+		*rx_frames /= 2;
+		*tx_frames /= 2;
+	}
+	return 0;
+}
+
+/* Detaches what a daemon killed before its close() left on the interface:
+ * libxdp's program, alone or in a dispatcher that holds nothing else. A
+ * program of anyone else stays, and socket creation reports it. */
+static void detach_stale_program(const struct afxdp_port *ap, const struct port *port)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ap->ifindex);
+	if (!mp || libxdp_get_error(mp))
+		return;
+	bool ours = true;
+	if (xdp_multiprog__is_legacy(mp)) {
+		struct xdp_program *main = xdp_multiprog__main_prog(mp);
+		ours = main && strcmp(xdp_program__name(main), AFXDP_PROG_NAME) == 0;
+	} else {
+		struct xdp_program *p = NULL;
+		while ((p = xdp_multiprog__next_prog(p, mp)) != NULL)
+			ours = ours && strcmp(xdp_program__name(p), AFXDP_PROG_NAME) == 0;
+	}
+	if (ours && xdp_multiprog__detach(mp) == 0)
+		log_info("port %s: detached a stale AF_XDP program from '%s'", port->name,
+			 ap->ifname);
+	xdp_multiprog__close(mp);
+}
+
+/* ---- queues --------------------------------------------------------------------- */
+
+static void queue_close(struct afxdp_queue *q)
+{
+	if (q->xsk)
+		xsk_socket__delete(q->xsk);
+	if (q->umem)
+		xsk_umem__delete(q->umem);
+	if (q->area)
+		munmap(q->area, q->area_size);
+	free(q->tx_free);
+	pthread_mutex_destroy(&q->tx_lock);
+	memset(q, 0, sizeof(*q));
+	q->fd = -1;
+}
+
+/* What an errno from socket creation means for the operator. */
+static const char *create_hint(int error)
+{
+	switch (error) {
+	case EPERM:
+	case EACCES:
+		return " (AF_XDP needs CAP_NET_ADMIN and CAP_BPF or CAP_SYS_ADMIN)";
+	case ENOBUFS:
+	case ENOMEM:
+		return " (the UMEM did not fit the memlock limit, ulimit -l: raise it or grant "
+		       "CAP_IPC_LOCK)";
+	case EBUSY:
+	case EEXIST:
+		return " (another XDP program or AF_XDP socket holds the interface or queue)";
+	case EOPNOTSUPP:
+		return " (the driver has no AF_XDP support)";
+	case EINVAL:
+		return " (no such queue on the interface, or an MTU above one page)";
+	default:
+		return "";
+	}
+}
+
+/* Registers the UMEM and binds a socket to queue `qid`, in the first mode
+ * that works; queue 0 chooses the mode, the others follow it (the program
+ * is the interface's). Returns 0 or a negative errno. */
+static int queue_bind(struct afxdp_port *ap, struct afxdp_queue *q, int qid)
+{
+	static const struct {
+		uint32_t xdp_flags;
+		uint16_t bind_flags;
+	} modes[] = {
+	    {XDP_FLAGS_DRV_MODE, XDP_ZEROCOPY},
+	    {XDP_FLAGS_DRV_MODE, XDP_COPY},
+	    {XDP_FLAGS_SKB_MODE, XDP_COPY},
+	};
+	int error = -EOPNOTSUPP;
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (qid > 0 && (modes[i].xdp_flags != ap->xdp_flags ||
+				(modes[i].bind_flags == XDP_ZEROCOPY) != ap->zerocopy))
+			continue;
+		struct xsk_umem_config ucfg = {
+		    .fill_size = q->rx_frames,
+		    .comp_size = q->tx_frames,
+		    .frame_size = AFXDP_FRAME_SIZE,
+		    .frame_headroom = 0,
+		};
+		error =
+		    xsk_umem__create(&q->umem, q->area, q->area_size, &q->fill, &q->comp, &ucfg);
+		if (error) {
+			q->umem = NULL;
+			return error;
+		}
+		struct xsk_socket_config scfg = {
+		    .rx_size = q->rx_frames,
+		    .tx_size = q->tx_frames,
+		    .xdp_flags = modes[i].xdp_flags,
+		    .bind_flags = modes[i].bind_flags | XDP_USE_NEED_WAKEUP,
+		};
+		error = xsk_socket__create(&q->xsk, ap->ifname, (uint32_t)qid, q->umem, &q->rx,
+					   &q->tx, &scfg);
+		if (!error) {
+			ap->xdp_flags = modes[i].xdp_flags;
+			ap->zerocopy = modes[i].bind_flags == XDP_ZEROCOPY;
+			return 0;
+		}
+		q->xsk = NULL;
+		xsk_umem__delete(q->umem);
+		q->umem = NULL;
+		if (error == -EPERM || error == -EACCES || error == -ENOBUFS || error == -ENOMEM)
+			return error; /* no other mode will do better */
+	}
+	return error;
+}
+
+static int queue_open(struct afxdp_port *ap, struct afxdp_queue *q, int qid, uint32_t rx_frames,
+		      uint32_t tx_frames)
+{
+	q->fd = -1;
+	pthread_mutex_init(&q->tx_lock, NULL);
+	q->rx_frames = rx_frames;
+	q->tx_frames = tx_frames;
+	q->area_size = (size_t)(rx_frames + tx_frames) * AFXDP_FRAME_SIZE;
+	void *area =
+	    mmap(NULL, q->area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	q->tx_free = calloc(tx_frames, sizeof(*q->tx_free));
+	if (area == MAP_FAILED || !q->tx_free) {
+		if (area != MAP_FAILED)
+			munmap(area, q->area_size);
+		return -ENOMEM;
+	}
+	q->area = area;
+	int error = queue_bind(ap, q, qid);
+	if (error)
+		return error;
+	q->fd = xsk_socket__fd(q->xsk);
+
+	/* The first half of the area feeds the kernel, the second transmits. */
+	uint32_t idx;
+	if (xsk_ring_prod__reserve(&q->fill, rx_frames, &idx) != rx_frames)
+		return -ENOBUFS;
+	for (uint32_t i = 0; i < rx_frames; i++)
+		*xsk_ring_prod__fill_addr(&q->fill, idx + i) = (uint64_t)i * AFXDP_FRAME_SIZE;
+	xsk_ring_prod__submit(&q->fill, rx_frames);
+	for (uint32_t i = 0; i < tx_frames; i++)
+		q->tx_free[i] = (uint64_t)(rx_frames + i) * AFXDP_FRAME_SIZE;
+	q->tx_n_free = tx_frames;
+	return 0;
+}
+
+/* ---- open and close ------------------------------------------------------------- */
+
+static int parse_queues(const struct port *port, const char *const *options, int *out, char *err,
+			size_t err_size)
+{
+	const char *value = port_option(options, "queues");
+	*out = 1;
+	if (!value)
+		return 0;
+	char *end;
+	long n = strtol(value, &end, 10);
+	if (end == value || *end || n < 1 || n > AFXDP_MAX_QUEUES) {
+		snprintf(err, err_size, "port %s: queues '%s' must be 1-%d", port->name, value,
+			 AFXDP_MAX_QUEUES);
+		return -EINVAL;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+static void afxdp_free(struct afxdp_port *ap)
+{
+	if (!ap)
+		return;
+	for (int i = 0; i < ap->n_queues; i++)
+		queue_close(&ap->queues[i]);
+	if (ap->epoll_fd >= 0)
+		close(ap->epoll_fd);
+	if (ap->promisc_fd >= 0)
+		close(ap->promisc_fd);
+	if (ap->ioctl_fd >= 0)
+		close(ap->ioctl_fd);
+	free(ap);
+}
+
+/* A switch port sees every frame, not only those for its MAC: a packet
+ * socket's promiscuous membership lasts as long as the socket, so a crash
+ * leaves the interface as it found it. */
+static int hold_promisc(struct afxdp_port *ap)
+{
+	ap->promisc_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (ap->promisc_fd < 0)
+		return -errno;
+	struct packet_mreq mreq = {.mr_ifindex = ap->ifindex, .mr_type = PACKET_MR_PROMISC};
+	if (setsockopt(ap->promisc_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* With several queues the daemon waits on one epoll set of their sockets. */
+static int make_epoll(struct afxdp_port *ap)
+{
+	if (ap->n_queues == 1)
+		return 0;
+	ap->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (ap->epoll_fd < 0)
+		return -errno;
+	for (int i = 0; i < ap->n_queues; i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+		if (epoll_ctl(ap->epoll_fd, EPOLL_CTL_ADD, ap->queues[i].fd, &ev) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int open_queues(struct port *port, struct afxdp_port *ap, char *err, size_t err_size)
+{
+	uint32_t rx_frames, tx_frames;
+	int error = size_rings(port, ap->n_queues, &rx_frames, &tx_frames, err, err_size);
+	if (error)
+		return error;
+	detach_stale_program(ap, port);
+	for (int i = 0; i < ap->n_queues; i++) {
+		library_note[0] = '\0';
+		error = queue_open(ap, &ap->queues[i], i, rx_frames, tx_frames);
+		if (error) {
+			snprintf(err, err_size,
+				 "port %s: cannot open an AF_XDP socket on '%s' queue %d: "
+				 "%s%s%s%s" AFXDP_FALLBACK,
+				 port->name, ap->ifname, i, strerror(-error), create_hint(-error),
+				 library_note[0] ? "; libxdp: " : "", library_note);
+			return error;
+		}
+	}
+	return 0;
+}
+
+static int afxdp_open(struct port *port, const char *const *options, char *err, size_t err_size)
+{
+	static const char *const known[] = {"dev", "queues", NULL};
+	char ifname[IFNAMSIZ];
+	int n_queues = 1;
+	int error = port_check_options(port, options, known, err, err_size);
+	if (!error)
+		error = afpacket_ifname(port, options, ifname, err, err_size);
+	if (!error)
+		error = parse_queues(port, options, &n_queues, err, err_size);
+	if (error)
+		return error;
+
+	struct afxdp_port *ap = calloc(1, sizeof(*ap) + (size_t)n_queues * sizeof(ap->queues[0]));
+	if (!ap) {
+		snprintf(err, err_size, "port %s: out of memory", port->name);
+		return -ENOMEM;
+	}
+	ap->ioctl_fd = ap->promisc_fd = ap->epoll_fd = -1;
+	copy_name(ap->ifname, sizeof(ap->ifname), ifname);
+	for (int i = 0; i < n_queues; i++)
+		ap->queues[i].fd = -1;
+
+	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
+	ap->ioctl_fd = afpacket_ioctl_socket();
+	error = ap->ioctl_fd < 0 ? ap->ioctl_fd : 0;
+	if (!error) {
+		ap->ifindex = afpacket_netdev_index(ap->ioctl_fd, ifname);
+		error = ap->ifindex < 0 ? ap->ifindex : 0;
+	}
+	if (error) {
+		snprintf(err, err_size, "port %s: %s '%s': %s", port->name,
+			 error == -ENODEV ? "no such interface" : "cannot look up interface",
+			 ifname, strerror(-error));
+		goto fail;
+	}
+	error = ensure_bpffs(port, err, err_size);
+	if (error)
+		goto fail;
+	ap->n_queues = n_queues;
+	error = open_queues(port, ap, err, err_size);
+	if (error)
+		goto fail;
+	error = hold_promisc(ap);
+	if (!error)
+		error = make_epoll(ap);
+	if (error) {
+		snprintf(err, err_size, "port %s: cannot set up '%s': %s", port->name, ifname,
+			 strerror(-error));
+		goto fail;
+	}
+	log_info("port %s: AF_XDP on '%s', %d queue(s), %s mode, %s", port->name, ifname, n_queues,
+		 ap->xdp_flags == XDP_FLAGS_DRV_MODE ? "native" : "generic",
+		 ap->zerocopy ? "zero copy" : "copy");
+	port->priv = ap;
+	return 0;
+fail:
+	afxdp_free(ap);
+	return error;
+}
+
+/* Deleting the last socket makes libxdp detach its program. */
+static void afxdp_close(struct port *port)
+{
+	afxdp_free(port->priv);
+	port->priv = NULL;
+}
+
+/* ---- transmit --------------------------------------------------------------------- */
+
+/* Takes back the frames the kernel has sent. Caller holds tx_lock. */
+static void drain_completions(struct afxdp_queue *q)
+{
+	uint32_t idx;
+	uint32_t n = xsk_ring_cons__peek(&q->comp, q->tx_frames, &idx);
+	for (uint32_t i = 0; i < n; i++)
+		q->tx_free[q->tx_n_free++] = *xsk_ring_cons__comp_addr(&q->comp, idx + i);
+	xsk_ring_cons__release(&q->comp, n);
+	q->tx_outstanding -= n;
+}
+
+/* Copy mode transmits inside sendto(), at most 32 frames a call: kicks until
+ * the kernel has taken the ring or stops making progress. */
+static void kick_tx(struct afxdp_queue *q)
+{
+	for (int i = 0; i < AFXDP_KICKS_PER_SEND; i++) {
+		if (!xsk_ring_prod__needs_wakeup(&q->tx))
+			return;
+		uint32_t before = __atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE);
+		if (before == *q->tx.producer)
+			return;
+		if (sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EAGAIN &&
+		    errno != EBUSY && errno != ENOBUFS && errno != EINTR)
+			return; /* ENETDOWN, ENXIO: the frames wait for the link */
+		if (__atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE) == before)
+			return;
+	}
+}
+
+/* The frames of `batch` in wire form that fit a UMEM frame, in `out`;
+ * the others are freed and counted. Returns how many. */
+static uint32_t tx_prepare(struct port *port, struct packet_batch *batch, struct packet **out)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < batch->count; i++) {
+		struct packet *p = batch->packets[i];
+		if (UNLIKELY(p->flags & PACKET_F_META_VLAN)) {
+			if (!packet_push_vlan(p, p->meta_tci)) {
+				port->stats.tx_errors += 1;
+				packet_free(p);
+				continue;
+			}
+			p->flags &= (uint16_t)~PACKET_F_META_VLAN;
+		}
+		if (UNLIKELY(p->len > AFXDP_FRAME_SIZE)) {
+			port->stats.tx_errors += 1;
+			packet_free(p);
+			continue;
+		}
+		out[n++] = p;
+	}
+	batch->count = 0;
+	return n;
+}
+
+static void afxdp_send(struct port *port, struct packet_batch *batch)
+{
+	struct afxdp_port *ap = port->priv;
+	struct afxdp_queue *q = &ap->queues[0];
+	struct packet *ready[BATCH_SIZE];
+	uint32_t n = tx_prepare(port, batch, ready);
+
+	pthread_mutex_lock(&q->tx_lock);
+	drain_completions(q);
+	uint32_t idx = 0;
+	uint32_t room = n < q->tx_n_free ? n : q->tx_n_free;
+	if (room)
+		room = xsk_ring_prod__reserve(&q->tx, room, &idx);
+	uint64_t bytes = 0;
+	for (uint32_t i = 0; i < room; i++) {
+		struct xdp_desc *d = xsk_ring_prod__tx_desc(&q->tx, idx + i);
+		d->addr = q->tx_free[--q->tx_n_free];
+		d->len = ready[i]->len;
+		memcpy(q->area + d->addr, ready[i]->data, ready[i]->len);
+		bytes += ready[i]->len;
+	}
+	if (room) {
+		xsk_ring_prod__submit(&q->tx, room);
+		q->tx_outstanding += room;
+		kick_tx(q);
+	}
+	pthread_mutex_unlock(&q->tx_lock);
+
+	port->stats.tx_packets += room;
+	port->stats.tx_bytes += bytes;
+	port->stats.tx_full += n - room; /* no free frame: the kernel is behind */
+	for (uint32_t i = 0; i < n; i++)
+		packet_free(ready[i]);
+}
+
+/* ---- receive ---------------------------------------------------------------------- */
+
+static int queue_recv(struct port *port, struct afxdp_queue *q, struct packet_pool *pool,
+		      struct packet_batch *batch, uint32_t want)
+{
+	uint32_t idx;
+	uint32_t n = xsk_ring_cons__peek(&q->rx, want, &idx);
+	if (n == 0) {
+		if (xsk_ring_prod__needs_wakeup(&q->fill))
+			recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		return 0;
+	}
+	uint32_t fidx;
+	/* Every rx descriptor was a fill entry: the ring has room for it. */
+	xsk_ring_prod__reserve(&q->fill, n, &fidx);
+	int received = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + i);
+		uint64_t addr = xsk_umem__add_offset_to_addr(d->addr);
+		struct packet *p = packet_alloc(pool);
+		if (LIKELY(d->len <= packet_tailroom(p))) {
+			memcpy(p->data, q->area + addr, d->len);
+			p->len = (uint16_t)d->len;
+			packet_batch_add(batch, p);
+			received++;
+		} else {
+			port->stats.rx_oversize += 1; /* a pool with buffers under a page */
+			packet_free(p);
+		}
+		*xsk_ring_prod__fill_addr(&q->fill, fidx + i) =
+		    addr & ~(uint64_t)(AFXDP_FRAME_SIZE - 1);
+	}
+	xsk_ring_cons__release(&q->rx, n);
+	xsk_ring_prod__submit(&q->fill, n);
+	return received;
+}
+
+static int afxdp_recv(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
+{
+	struct afxdp_port *ap = port->priv;
+	int received = 0;
+	for (int k = 0; k < ap->n_queues; k++) {
+		struct afxdp_queue *q = &ap->queues[(ap->next_queue + (uint32_t)k) % ap->n_queues];
+		uint32_t want = BATCH_SIZE - batch->count;
+		if (want > pool->available)
+			want = pool->available;
+		if (want == 0)
+			break; /* frames wait in the ring; the kernel counts what overflows */
+		received += queue_recv(port, q, pool, batch, want);
+		/* A sender that went quiet still gets its frames back. */
+		if (__atomic_load_n(&q->tx_outstanding, __ATOMIC_RELAXED) &&
+		    pthread_mutex_trylock(&q->tx_lock) == 0) {
+			drain_completions(q);
+			pthread_mutex_unlock(&q->tx_lock);
+		}
+	}
+	ap->next_queue = (ap->next_queue + 1) % (uint32_t)ap->n_queues;
+	return received;
+}
+
+/* ---- the rest of the provider ------------------------------------------------------- */
+
+static bool afxdp_carrier(const struct port *port)
+{
+	const struct afxdp_port *ap = port->priv;
+	return afpacket_netdev_running(ap->ioctl_fd, ap->ifindex);
+}
+
+static int afxdp_wait_fd(const struct port *port)
+{
+	const struct afxdp_port *ap = port->priv;
+	return ap->epoll_fd >= 0 ? ap->epoll_fd : ap->queues[0].fd;
+}
+
+/* The kernel's socket counters are cumulative: add what grew since. */
+static void afxdp_update_stats(struct port *port)
+{
+	struct afxdp_port *ap = port->priv;
+	for (int i = 0; i < ap->n_queues; i++) {
+		struct afxdp_queue *q = &ap->queues[i];
+		struct xdp_statistics now;
+		socklen_t len = sizeof(now);
+		if (getsockopt(q->fd, SOL_XDP, XDP_STATISTICS, &now, &len) != 0)
+			continue;
+		port->stats.rx_oversize += now.rx_dropped - q->seen.rx_dropped;
+		port->stats.rx_overflow +=
+		    (now.rx_ring_full - q->seen.rx_ring_full) +
+		    (now.rx_fill_ring_empty_descs - q->seen.rx_fill_ring_empty_descs);
+		port->stats.tx_errors += now.tx_invalid_descs - q->seen.tx_invalid_descs;
+		q->seen = now;
+	}
+}
+
+static int afxdp_status(const struct port *port, struct port_status *out)
+{
+	const struct afxdp_port *ap = port->priv;
+	const char *mode = ap->xdp_flags == XDP_FLAGS_DRV_MODE ? "native" : "generic";
+	const char *copy = ap->zerocopy ? "zero-copy" : "copy";
+	snprintf(out->text, sizeof(out->text),
+		 "AF_XDP on %s: %d queue(s), %s XDP, %s, %u rx + %u tx frames of %u bytes",
+		 ap->ifname, ap->n_queues, mode, copy, ap->queues[0].rx_frames,
+		 ap->queues[0].tx_frames, AFXDP_FRAME_SIZE);
+	port_status_string(out, "device", ap->ifname);
+	port_status_string(out, "xdp-mode", mode);
+	port_status_string(out, "copy-mode", copy);
+	port_status_number(out, "queues", (uint64_t)ap->n_queues);
+	port_status_number(out, "frame-size", AFXDP_FRAME_SIZE);
+	return 0;
+}
+
+const struct port_class afxdp_port_class = {
+    .type = "afxdp",
+    .open = afxdp_open,
+    .close = afxdp_close,
+    .recv = afxdp_recv,
+    .send = afxdp_send,
+    .carrier = afxdp_carrier,
+    .wait_fd = afxdp_wait_fd,
+    .interfaces = afpacket_interfaces,
+    .status = afxdp_status,
+    .update_stats = afxdp_update_stats,
+};

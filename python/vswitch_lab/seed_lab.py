@@ -12,7 +12,9 @@ port). A partition with a tagged VLAN (LPAR1, LPAR3, EXT) runs its own small
 vswitchd as its 802.1Q driver: a trunk port on eth0 and one internal port
 per VLAN (en0, en0v3), since this kernel has no VLAN devices. VLANs 1 and 2
 share one IP subnet on purpose: a ping from VLAN 1 to VLAN 2 fails only if
-the switch keeps the VLANs apart at layer 2."""
+the switch keeps the VLANs apart at layer 2. `port_type` runs the
+hypervisor switch's five ports as another type on the same veths (afxdp);
+the partitions' own drivers stay afpacket."""
 import os
 import subprocess
 import time
@@ -44,8 +46,9 @@ def sh(*cmd, check=True, timeout=60):
 
 
 class SeedLab:
-    def __init__(self, build, workdir):
+    def __init__(self, build, workdir, port_type="afpacket"):
         self.build = os.path.abspath(build)
+        self.port_type = port_type
         self.workdir = workdir
         self.tag = uuid.uuid4().hex[:5]
         self.ns = {p: "seed-%s-%s" % (p, self.tag) for p in SWITCH_PORTS}
@@ -73,6 +76,7 @@ class SeedLab:
         for p, dev in SWITCH_PORTS.items():
             config = config.replace("dev=%s " % dev, "dev=%s " % self.links[p])
             config = config.replace("dev=%s\n" % dev, "dev=%s\n" % self.links[p])
+        config = config.replace("type afpacket ", "type %s " % self.port_type)
         self.hv = self._daemon("hv", None, config)
         for p, (pvid, vid) in TRUNKS.items():
             driver = ("switch add drv\n"

@@ -25,23 +25,34 @@
  * counted (rx_oversize); attached to a veth, the program also lowers the
  * peer's MTU limit and turns off its GSO, so TCP arrives in MTU segments.
  *
+ * Checksums. XDP sees a frame's bytes, not the kernel's note that its
+ * TCP/UDP checksum is still to be filled in (CHECKSUM_PARTIAL): a veth peer
+ * with transmit checksum offload on hands over frames whose checksums the
+ * receiver will refuse. The port cannot tell them apart, so the peer must
+ * checksum in software (`ethtool -K PEER tx off`, as OVS's AF_XDP on veth
+ * also needs); open() says so in the log when it drives a veth. A NIC
+ * receives from the wire, where every checksum is complete.
+ *
  * Wakeups. With XDP_USE_NEED_WAKEUP the kernel says when it needs a kick:
  * one sendto() per batch on transmit (copy mode transmits inside that call,
  * up to 32 frames each, so a full batch takes a few), one recvfrom() when
  * the fill ring runs dry. The daemon sleeps in epoll on the socket (or, with
  * several queues, on an epoll set of them) when idle. */
 #include <errno.h>
+#include <linux/ethtool.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/if_packet.h>
 #include <linux/if_xdp.h>
 #include <linux/magic.h>
+#include <linux/sockios.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -384,6 +395,18 @@ static void afxdp_free(struct afxdp_port *ap)
 	free(ap);
 }
 
+/* The driver's name (ETHTOOL_GDRVINFO), "" when it will not say. */
+static void driver_name(const struct afxdp_port *ap, char *out, size_t size)
+{
+	struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
+	struct ifreq ifr = {0};
+	copy_name(ifr.ifr_name, sizeof(ifr.ifr_name), ap->ifname);
+	ifr.ifr_data = (void *)&info;
+	out[0] = '\0';
+	if (ioctl(ap->ioctl_fd, SIOCETHTOOL, &ifr) == 0)
+		copy_name(out, size, info.driver);
+}
+
 /* A switch port sees every frame, not only those for its MAC: a packet
  * socket's promiscuous membership lasts as long as the socket, so a crash
  * leaves the interface as it found it. */
@@ -491,6 +514,12 @@ static int afxdp_open(struct port *port, const char *const *options, char *err, 
 	log_info("port %s: AF_XDP on '%s', %d queue(s), %s mode, %s", port->name, ifname, n_queues,
 		 ap->xdp_flags == XDP_FLAGS_DRV_MODE ? "native" : "generic",
 		 ap->zerocopy ? "zero copy" : "copy");
+	char driver[32];
+	driver_name(ap, driver, sizeof(driver));
+	if (strcmp(driver, "veth") == 0)
+		log_info("port %s: '%s' is a veth: its peer must checksum in software "
+			 "(ethtool -K PEER tx off), AF_XDP cannot see a partial checksum",
+			 port->name, ifname);
 	port->priv = ap;
 	return 0;
 fail:

@@ -3,13 +3,15 @@
 bridge and Open vSwitch (userspace datapath) each join the same two network
 namespaces, one after the other in the same run, and carry the same traffic:
 iperf3 TCP with and without offloads, 64-byte frames per second (bench/pktgen),
-and ping round trips. Prints one JSON line per case and system, then the
+and ping round trips. vswitch runs twice: on afpacket ports (vswitch) and on
+afxdp ports (afxdp; TCP with offloads off only, AF_XDP sees no partial
+checksum). Prints one JSON line per case and system, then the
 ratios of vswitch to each peer and the goals of the issue.
 See docs/benchmarks-peers.md.
 
 Usage (as root):
   bench/bench_peers.py [--build DIR] [--pktgen PATH] [--seconds S] [--repeat N]
-                       [--systems vswitch,bridge,ovs] [--out DIR] [--no-perf]
+                       [--systems vswitch,afxdp,bridge,ovs] [--out DIR] [--no-perf]
 Environment: VSWITCH_BUILD (default build), PKTGEN (default BUILD/bench/pktgen),
   BENCH_PEERS_SECONDS (seconds per TCP and pps run, default 4),
   BENCH_PEERS_REPEAT (runs per TCP and pps case, median reported, default 3).
@@ -233,6 +235,10 @@ class VswitchUnavailable(Exception):
 
 class Vswitch:
     name = "vswitch"
+    port_type = "afpacket"
+    # Whether TCP runs with the namespaces' offloads on: AF_XDP sees no
+    # partial checksum, so the afxdp row measures TCP with them off only.
+    offloads = True
 
     def __init__(self, args, tag, cleanup):
         self.vswitchd = os.path.join(args.build, "vswitchd")
@@ -261,11 +267,11 @@ class Vswitch:
             time.sleep(0.05)
         self.ctl("switch", "add", "bench")
         for side in "ab":
-            r = self.ctl("port", "add", "bench", "p" + side, "type", "afpacket",
+            r = self.ctl("port", "add", "bench", "p" + side, "type", self.port_type,
                          "dev=" + topo.root[side], check=False)
             if r.returncode != 0:
-                raise VswitchUnavailable("port add ... type afpacket: " +
-                                         (r.stderr or r.stdout).strip())
+                raise VswitchUnavailable("port add ... type %s: %s" % (
+                    self.port_type, (r.stderr or r.stdout).strip()))
 
     def pid(self):
         return self.proc.pid if self.proc else None
@@ -275,7 +281,14 @@ class Vswitch:
         return r.stdout if r.returncode == 0 else r.stderr
 
 
-SYSTEMS = {"vswitch": Vswitch, "bridge": Bridge, "ovs": Ovs}
+class VswitchAfxdp(Vswitch):
+    """vswitch again, its ports on AF_XDP sockets (the afxdp type)."""
+    name = "afxdp"
+    port_type = "afxdp"
+    offloads = False
+
+
+SYSTEMS = {"vswitch": Vswitch, "afxdp": VswitchAfxdp, "bridge": Bridge, "ovs": Ovs}
 
 
 # ---- the cases -----------------------------------------------------------------
@@ -483,31 +496,33 @@ def run_system(args, cls, tag, cleanup, results):
         value, extra = case_ping(topo)
         record("ping-rtt", value, "us", extra)
 
-        value, extra = median_of([case_tcp(topo, cleanup, secs) for _ in reps])
-        record("tcp-offload-on", value, "Gbit/s", extra)
+        if getattr(system, "offloads", True):
+            value, extra = median_of([case_tcp(topo, cleanup, secs) for _ in reps])
+            record("tcp-offload-on", value, "Gbit/s", extra)
 
         value, extra = median_of([case_pps(args, topo, cleanup, secs, pid=system.pid())
                                   for _ in reps])
         record("pps-64", value, "frames/s", extra)
 
-        if name == "vswitch":
-            with open(os.path.join(args.out, "vswitch-counters-after-pps.json"), "w") as f:
+        if isinstance(system, Vswitch):
+            with open(os.path.join(args.out, "%s-counters-after-pps.json" % name), "w") as f:
                 f.write(system.counters())
             # Profiles in runs of their own, so that perf does not slow the
             # measured ones.
             if args.perf:
-                log("vswitch: profiling pps-64 and tcp-offload-on with perf")
+                log("%s: profiling pps-64 and tcp-offload-on with perf" % name)
                 profile(lambda start: case_pps(args, topo, cleanup, 4, on_sending=start),
-                        "pps-64")
-                profile(lambda start: case_tcp(topo, cleanup, 4, on_start=start),
-                        "tcp-offload-on")
+                        name + "-pps-64")
+                if system.offloads:
+                    profile(lambda start: case_tcp(topo, cleanup, 4, on_start=start),
+                            name + "-tcp-offload-on")
 
         topo.offloads_off()
         value, extra = median_of([case_tcp(topo, cleanup, secs) for _ in reps])
         record("tcp-offload-off", value, "Gbit/s", extra)
-        if name == "vswitch" and args.perf:
+        if isinstance(system, Vswitch) and args.perf:
             profile(lambda start: case_tcp(topo, cleanup, 4, on_start=start),
-                    "tcp-offload-off")
+                    name + "-tcp-offload-off")
     finally:
         cleanup.run_from(topo_mark)
 
@@ -519,15 +534,17 @@ def ratio(a, b):
 
 
 def summarise(results, systems):
-    if "vswitch" not in systems or len(systems) < 2:
+    ours = [s for s in ("vswitch", "afxdp") if s in systems]
+    if not ours or len(systems) < 2:
         return
     cases = ["tcp-offload-on", "tcp-offload-off", "pps-64", "ping-rtt"]
     for case in cases:
         line = {"case": case}
-        for peer in ("bridge", "ovs"):
-            if peer in systems and "vswitch" in systems:
-                line["vswitch/" + peer] = ratio(results.get((case, "vswitch")),
-                                                results.get((case, peer)))
+        for us in ours:
+            for peer in ("bridge", "ovs"):
+                if peer in systems and (case, us) in results:
+                    line["%s/%s" % (us, peer)] = ratio(results.get((case, us)),
+                                                       results.get((case, peer)))
         if case == "ping-rtt":
             line["note"] = "p50 RTT, lower is better"
         emit(line)
@@ -546,6 +563,13 @@ def summarise(results, systems):
         for case in ("tcp-offload-on", "tcp-offload-off"):
             goals.append(("%s >= 1.0x Linux bridge" % case,
                           ratio(vs((case, "vswitch")), vs((case, "bridge"))), 1.0))
+    if "afxdp" in systems:
+        for peer, target in (("bridge", 1.5), ("ovs", 3.0)):
+            if peer in systems:
+                goals.append(("afxdp pps-64 >= %gx %s" % (target, peer),
+                              ratio(vs(("pps-64", "afxdp")), vs(("pps-64", peer))), target))
+    if "vswitch" not in systems:
+        goals = [g for g in goals if g[0].startswith("afxdp")]
     for goal, value, target in goals:
         emit({"goal": goal, "ratio": value,
               "met": None if value is None else value >= target})
@@ -572,7 +596,7 @@ def main():
                    default=int(os.environ.get("BENCH_PEERS_REPEAT", "3")),
                    help="runs of each TCP and pps case; the median is reported "
                         "(default %(default)s)")
-    p.add_argument("--systems", default="vswitch,bridge,ovs")
+    p.add_argument("--systems", default="vswitch,afxdp,bridge,ovs")
     p.add_argument("--out", help="directory for perf data and logs (default a new /tmp dir)")
     p.add_argument("--no-perf", dest="perf", action="store_false")
     args = p.parse_args()
@@ -586,7 +610,7 @@ def main():
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     for s in systems:
         if s not in SYSTEMS:
-            sys.exit("bench-peers: unknown system %r (vswitch, bridge, ovs)" % s)
+            sys.exit("bench-peers: unknown system %r (%s)" % (s, ", ".join(SYSTEMS)))
     ensure_tools(systems)
     args.out = os.path.abspath(args.out or tempfile.mkdtemp(prefix="vswitch-bench-peers-"))
     os.makedirs(args.out, exist_ok=True)

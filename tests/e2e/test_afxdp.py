@@ -156,3 +156,22 @@ def test_missing_bpffs_is_named_with_the_fallback(workdir, netns):
         assert not xdp_attached(link)
     finally:
         d.stop()
+
+
+def test_frames_up_to_one_page_cross_and_the_mtu_stops_above(pair):
+    d, n, ns, links = pair
+    # The program is not multi-buffer aware: the veth caps its peer's MTU at
+    # what one 4096-byte UMEM frame holds, and a frame up to that crosses.
+    for h in "ab":
+        assert "maxmtu 3506" in n.run(ns[h], "ip", "-d", "link", "show", "eth0").stdout
+        assert n.run(ns[h], "ip", "link", "set", "eth0", "mtu", "3600").returncode != 0
+        n.run(ns[h], "ip", "link", "set", "eth0", "mtu", "3500", check=True)
+        sh("ip", "link", "set", links[h], "mtu", "3500")  # the switch's end takes them too
+    big = ["ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1", "-M", "do", "-s", "3400",
+           "10.61.0.2"]
+    # AF_XDP delivered them: the switch's own MTU (1500) refused them
+    assert n.run(ns["a"], *big).returncode != 0
+    assert d.json("counters")["pa"]["drops"]["oversize"] == 3
+    d.ctl("switch", "set", "sw", "mtu", "3500")
+    r = n.run(ns["a"], *big)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -101,7 +101,7 @@ struct afxdp_queue {
 	struct xsk_ring_prod tx;
 	struct xsk_ring_cons comp;
 	uint32_t tx_n_free;
-	uint32_t tx_outstanding; /* written under tx_lock, read racily by recv() */
+	uint32_t tx_outstanding; /* atomic: written under tx_lock, read by recv() */
 	uint64_t *tx_free;	 /* free transmit frame addresses */
 
 	struct xdp_statistics seen; /* the kernel's counters at the last update */
@@ -549,7 +549,7 @@ static void drain_completions(struct afxdp_queue *q)
 	for (uint32_t i = 0; i < n; i++)
 		q->tx_free[q->tx_n_free++] = *xsk_ring_cons__comp_addr(&q->comp, idx + i);
 	xsk_ring_cons__release(&q->comp, n);
-	q->tx_outstanding -= n;
+	__atomic_fetch_sub(&q->tx_outstanding, n, __ATOMIC_RELAXED);
 }
 
 /* Copy mode transmits inside sendto(), at most 32 frames a call: kicks until
@@ -619,7 +619,7 @@ static void afxdp_send(struct port *port, struct packet_batch *batch)
 	}
 	if (room) {
 		xsk_ring_prod__submit(&q->tx, room);
-		q->tx_outstanding += room;
+		__atomic_fetch_add(&q->tx_outstanding, room, __ATOMIC_RELAXED);
 		kick_tx(q);
 	}
 	pthread_mutex_unlock(&q->tx_lock);

@@ -175,3 +175,44 @@ def test_frames_up_to_one_page_cross_and_the_mtu_stops_above(pair):
     d.ctl("switch", "set", "sw", "mtu", "3500")
     r = n.run(ns["a"], *big)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def limited_daemon(workdir, memlock):
+    """A daemon with a memlock limit and neither CAP_IPC_LOCK nor
+    CAP_SYS_RESOURCE: the kernel charges the UMEM to the limit."""
+    d = Daemon(tempfile.mkdtemp(dir=workdir), "switch add sw\n")
+    d.prefix = ["prlimit", "--memlock=%d" % memlock, "setpriv",
+                "--bounding-set=-ipc_lock,-sys_resource", "--"]
+    return d.start()
+
+
+def test_memlock_limit_without_cap_ipc_lock_shrinks_the_rings(workdir, netns):
+    """The issue's machine: 8 MiB of memlock: the rings shrink to fit half of
+    it, and traffic flows. (The kernel counts locked memory per user, so
+    what else root locks decides how many such ports fit: two here.)"""
+    links, spaces = {}, {}
+    for i, h in enumerate("ab"):
+        spaces[h] = netns.add("xdm" + h)
+        links[h] = netns.veth(unique("vxm" + h), spaces[h], address="10.62.0.%d/24" % (i + 1))
+    d = limited_daemon(workdir, 8 << 20)
+    try:
+        for h in "ab":
+            d.ctl("port", "add", "sw", "p" + h, "type", "afxdp", "dev=" + links[h])
+        assert "512 rx + 128 tx frames" in d.ctl("port", "show", "pa")
+        assert ping(netns, spaces["a"], "10.62.0.2")
+    finally:
+        d.stop()
+
+
+def test_memlock_limit_too_small_is_named(workdir, netns):
+    ns = netns.add("xdl")
+    link = netns.veth(unique("vxl"), ns)
+    d = limited_daemon(workdir, 256 << 10)
+    try:
+        msg = refused(d, "port", "add", "sw", "px", "type", "afxdp", "dev=" + link)
+        assert "port px: the memlock limit (256 KiB, ulimit -l) cannot hold 1 AF_XDP queue(s) " \
+               "of 512 KiB: raise it (LimitMEMLOCK=) or grant CAP_IPC_LOCK" in msg, msg
+        assert "type afpacket reaches the same interface" in msg
+        assert not xdp_attached(link)
+    finally:
+        d.stop()

@@ -14,7 +14,6 @@
 /* clang-format off */
 static const struct port_class *const classes[] = {
 	&afpacket_port_class,
-	&afxdp_port_class,
 	&tap_port_class,
 	&internal_port_class,
 	&vnic_port_class,
@@ -22,6 +21,7 @@ static const struct port_class *const classes[] = {
 	&bond_port_class,
 	&pipe_port_class,
 	&pcap_port_class,
+	&afxdp_port_class,
 };
 /* clang-format on */
 

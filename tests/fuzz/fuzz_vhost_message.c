@@ -4,7 +4,9 @@
  * after each of which the rings that became ready are walked. Nothing may
  * crash, leak an fd or map memory past a file. Input: records of
  * [fds][request][flags][size lo][size hi][payload...]; fds picks how many
- * descriptors come along (bits 0-1) and whether they are memfds (bit 2). */
+ * descriptors come along (bits 0-1) and whether they are memfds (bit 2);
+ * request 0xff is no message but [offset][bytes] written into the last
+ * memfd, the guest writing its rings. Seeds: make-vhost-corpus.py. */
 #include <fcntl.h>
 #include <linux/virtio_config.h>
 #include <stdlib.h>
@@ -17,6 +19,9 @@
 
 #define GUEST_FILE (1u << 20)
 
+/* The last memfd handed over: record type 0xff writes guest memory in it. */
+static int guest_fd = -1;
+
 static int make_fd(bool memory)
 {
 	if (!memory)
@@ -24,9 +29,23 @@ static int make_fd(bool memory)
 	int fd = memfd_create("fuzz", MFD_CLOEXEC);
 	if (fd >= 0 && ftruncate(fd, GUEST_FILE) < 0) {
 		close(fd);
-		fd = -1;
+		return -1;
 	}
+	if (guest_fd >= 0)
+		close(guest_fd);
+	guest_fd = fd >= 0 ? dup(fd) : -1;
 	return fd;
+}
+
+/* [offset: 4 bytes][bytes...] into the guest's memory. */
+static void write_guest(const uint8_t *payload, uint32_t len)
+{
+	uint32_t offset;
+	if (guest_fd < 0 || len < 4)
+		return;
+	memcpy(&offset, payload, 4);
+	if (pwrite(guest_fd, payload + 4, len - 4, offset % GUEST_FILE) < 0)
+		return;
 }
 
 static void walk_rings(struct vhost_device *dev, struct packet_pool *pool)
@@ -63,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t at = 0;
 	while (at + 5 <= size) {
 		uint8_t fd_spec = data[at];
-		uint32_t request = data[at + 1] % 42, flags = data[at + 2];
+		uint32_t request = data[at + 1], flags = data[at + 2];
 		uint32_t len = (uint32_t)data[at + 3] | (uint32_t)data[at + 4] << 8;
 		at += 5;
 		if (len > size - at)
@@ -73,6 +92,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		memcpy(payload, data + at, len);
 		at += len;
+		if (request == 0xff) {
+			write_guest(payload, len);
+			free(payload);
+			walk_rings(&dev, pool);
+			continue;
+		}
 		int fds[3], n_fds = fd_spec & 3;
 		if (n_fds == 3)
 			n_fds = 0;
@@ -90,5 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			walk_rings(&dev, pool);
 	}
 	vhost_device_reset(&dev);
+	if (guest_fd >= 0)
+		close(guest_fd);
+	guest_fd = -1;
 	return 0;
 }

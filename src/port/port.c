@@ -22,6 +22,7 @@ static const struct port_class *const classes[] = {
 	&pipe_port_class,
 	&pcap_port_class,
 	&afxdp_port_class,
+	&vhostuser_port_class,
 };
 /* clang-format on */
 

@@ -9,9 +9,9 @@ set -eu
 # The packages of tools/programs.tsv's "deps" rows, written out so that a
 # reader sees what is installed; tests/tools/test_fresh_machine.py fails
 # when this list and the map differ.
-packages="apt busybox-static clang clang-format coreutils dash dpkg ethtool gcc git grep
+packages="apt busybox-static clang clang-format coreutils dash dpdk-dev dpkg ethtool gcc git grep
 iperf3 iproute2 iputils-ping libcjson-dev libclang-rt-dev libcmocka-dev libpcap-dev
-libsystemd-dev make mawk meson ninja-build pkgconf procps python3 python3-pytest
+libsystemd-dev make mawk meson mount ninja-build pkgconf procps python3 python3-pytest
 python3-scapy qemu-system-x86 sed systemd tar tcpdump util-linux valgrind"
 
 if [ "${1:-}" = --list ]; then

@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+"""bench_vhost.py -- `make bench-vhost`: vswitch and OVS-DPDK, each in turn
+the switch between two vhost-user ports, driven by the same single DPDK
+testpmd process whose two net_virtio_user ports are the two "VMs".
+
+testpmd runs --forward-mode=flowgen on one forwarding lcore: each burst it
+receives (and counts, then frees) what arrived on one port and generates a
+burst of UDP frames on the other, so both ports send and receive at once and
+traffic crosses the switch in both directions. The frames go from port 0's
+MAC to port 1's and back (--eth-peer), so both switches learn two MACs and
+then forward known unicast (vswitch: its learning bridge; OVS: the NORMAL
+action). testpmd sends as fast as its rings take frames: what a switch
+cannot take stays in testpmd (not counted as sent), so
+  mpps     = frames received by testpmd on both ports per second,
+  loss_pct = frames the switch took but never delivered / frames it took.
+One core for the switch (vswitchd pinned with taskset; OVS: pmd-cpu-mask),
+testpmd's two lcores both on the other core (its main lcore sleeps on the
+command line). Frame sizes are on the wire with the FCS: 64 B is a 60-byte
+virtio buffer, 1518 B a 1514-byte one.
+
+Prints one JSON line per system and frame size,
+  {"system": "vswitch"|"ovs-dpdk", "frame": 64|1518, "mpps": N, "loss_pct": N},
+then the ratios vswitch / OVS-DPDK and the goals (>= 1.5x at 64 B, >= 1.0x
+at 1518 B). vswitch's line also carries cycles_per_packet: vswitchd's CPU time
+over the run in TSC cycles divided by the frames it forwarded (the whole
+cost of a packet on the vhost-user path while the switch core is saturated);
+OVS-DPDK's carries its own PMD figure (dpif-netdev/pmd-perf-show).
+
+Usage (as root): bench/bench_vhost.py --build DIR [--seconds S] [--repeat N]
+                 [--systems vswitch,ovs-dpdk] [--frames 64,1518] [--json FILE]
+See docs/benchmarks.md.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from vswitch_lab import programs  # noqa: E402
+from vswitch_lab.daemon import Daemon, use_build  # noqa: E402
+from vswitch_lab.ovs_dpdk import OvsDpdk  # noqa: E402
+from vswitch_lab.testpmd import VirtioUserPair, setup_hugepages  # noqa: E402
+
+GOALS = {64: 1.5, 1518: 1.0}
+SWITCH_CPU, TESTPMD_CPU = 1, 0
+
+
+def log(*words):
+    print("bench-vhost:", *words, file=sys.stderr, flush=True)
+
+
+def emit(obj):
+    print(json.dumps(obj), flush=True)
+
+
+def tsc_hz():
+    """The TSC's rate, from the kernel's measured tsc_khz when it says it,
+    else the CPU's nominal MHz (/proc/cpuinfo)."""
+    with open("/proc/cpuinfo") as f:
+        mhz = [float(line.split(":")[1]) for line in f if line.startswith("cpu MHz")]
+    return mhz[0] * 1e6
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, all threads, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class VswitchSystem:
+    name = "vswitch"
+
+    def __init__(self, workdir):
+        self.dir = workdir
+
+    def start(self, sockets):
+        config = "switch add sw\n" + "".join(
+            "port add sw v%d type vhostuser socket=%s mode=client\n" % (i, s)
+            for i, s in enumerate(sockets))
+        self.daemon = Daemon(self.dir, config)
+        self.daemon.prefix = ["taskset", "-c", str(SWITCH_CPU)]
+        self.daemon.start()
+
+    def mark(self):
+        return cpu_seconds(self.daemon.proc.pid)
+
+    def extra(self, mark, packets):
+        busy = cpu_seconds(self.daemon.proc.pid) - mark
+        return {"cycles_per_packet": round(busy * tsc_hz() / packets, 1) if packets else None}
+
+    def stop(self):
+        self.daemon.stop()
+
+
+class OvsSystem:
+    name = "ovs-dpdk"
+
+    def __init__(self, workdir):
+        self.ovs = OvsDpdk(workdir, pmd_cpu=SWITCH_CPU, other_cpu=TESTPMD_CPU)
+
+    def start(self, sockets):
+        self.ovs.start()
+        for i, s in enumerate(sockets):
+            self.ovs.add_vhost_client("v%d" % i, s)
+
+    def appctl(self, *words):
+        ctl = os.path.join(self.ovs.dir, "ovs-vswitchd.ctl")
+        return subprocess.run(["ovs-appctl", "-t", ctl] + list(words), capture_output=True,
+                              text=True, timeout=30).stdout
+
+    def mark(self):
+        self.appctl("dpif-netdev/pmd-stats-clear")
+
+    def extra(self, mark, packets):
+        out = self.appctl("dpif-netdev/pmd-stats-show")
+        m = re.search(r"avg processing cycles per packet: ([0-9.]+)", out)
+        return {"pmd_cycles_per_packet": float(m.group(1)) if m else None}
+
+    def stop(self):
+        self.ovs.stop()
+
+
+SYSTEMS = {"vswitch": VswitchSystem, "ovs-dpdk": OvsSystem}
+
+
+def measure(system_cls, frame, args, workdir):
+    """One run of one system at one frame size: the switch up first (both
+    connect to testpmd's sockets and retry until they exist), then testpmd,
+    warm-up, counters cleared, `seconds` of traffic, counters read."""
+    sockets = [os.path.join(workdir, "tp%d.sock" % i) for i in range(2)]
+    system = system_cls(tempfile.mkdtemp(prefix=system_cls.name + "-", dir=workdir))
+    pmd = None
+    try:
+        system.start(sockets)
+        pmd = VirtioUserPair(sockets, cpu=TESTPMD_CPU, frame=frame - 4,
+                             log_path=os.path.join(workdir, "testpmd-%s-%d.log"
+                                                   % (system_cls.name, frame)))
+        pmd.start()
+        pmd.command("start")
+        time.sleep(args.warmup)
+        pmd.command("clear port stats all")
+        mark = system.mark()
+        time.sleep(args.seconds)
+        stats = pmd.port_stats()
+        extra = system.extra(mark, sum(s["rx"] for s in stats))
+        pmd.command("stop")
+        tx = sum(s["tx"] for s in stats)
+        rx = sum(s["rx"] for s in stats)
+        result = {"mpps": rx / args.seconds / 1e6,
+                  "loss_pct": 100.0 * max(tx - rx, 0) / tx if tx else 100.0,
+                  "per_port": stats}
+        result.update(extra)
+        return result
+    finally:
+        if pmd:
+            pmd.stop()
+        system.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_VHOST_SECONDS", 5)))
+    ap.add_argument("--warmup", type=float, default=2.0)
+    ap.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_VHOST_REPEAT", 3)))
+    ap.add_argument("--systems", default="vswitch,ovs-dpdk")
+    ap.add_argument("--frames", default="64,1518")
+    ap.add_argument("--json", help="also write every run here")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("bench-vhost: needs root (hugepages, OVS-DPDK); skipped")
+        return 0
+    programs.require("bench-vhost", install_missing=True)
+    use_build(os.path.abspath(args.build))
+    setup_hugepages()
+    workdir = tempfile.mkdtemp(prefix="bench-vhost-")
+    report, best = [], {}
+    try:
+        for frame in [int(f) for f in args.frames.split(",")]:
+            for name in args.systems.split(","):
+                runs = []
+                for i in range(args.repeat):
+                    try:
+                        runs.append(measure(SYSTEMS[name], frame, args, workdir))
+                    except Exception as e:  # one system failing must not hide the other
+                        log("%s frame %d run %d failed: %s" % (name, frame, i + 1, e))
+                        continue
+                    log("%s %d B run %d: %.3f Mpps, loss %.2f %%" % (
+                        name, frame, i + 1, runs[-1]["mpps"], runs[-1]["loss_pct"]))
+                if not runs:
+                    continue
+                median = statistics.median_low([r["mpps"] for r in runs])
+                chosen = next(r for r in runs if r["mpps"] == median)
+                line = {"system": name, "frame": frame, "mpps": round(chosen["mpps"], 3),
+                        "loss_pct": round(chosen["loss_pct"], 3)}
+                line.update({k: v for k, v in chosen.items()
+                             if k in ("cycles_per_packet", "pmd_cycles_per_packet")})
+                line["runs_mpps"] = [round(r["mpps"], 3) for r in runs]
+                emit(line)
+                best[(name, frame)] = chosen["mpps"]
+                report.append(dict(line, runs=runs))
+        for frame, goal in GOALS.items():
+            ours, peer = best.get(("vswitch", frame)), best.get(("ovs-dpdk", frame))
+            if ours is not None and peer:
+                ratio = ours / peer
+                emit({"ratio": "vswitch/ovs-dpdk", "frame": frame, "value": round(ratio, 2),
+                      "goal": goal, "met": ratio >= goal})
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,6 +21,7 @@ static const struct port_class *const classes[] = {
 	&bond_port_class,
 	&pipe_port_class,
 	&pcap_port_class,
+	&vhostuser_port_class,
 };
 /* clang-format on */
 

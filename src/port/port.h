@@ -238,4 +238,8 @@ extern const struct port_class patch_port_class;
  * (active-backup: Linux bonding mode 1, PowerVM Network Interface Backup). */
 extern const struct port_class bond_port_class;
 
+/* vhostuser.c: a VM's virtio-net device served as its vhost-user back end
+ * (QEMU, DPDK virtio-user): rings in guest memory, no system call per frame. */
+extern const struct port_class vhostuser_port_class;
+
 #endif

@@ -181,37 +181,48 @@ def main():
     use_build(os.path.abspath(args.build))
     setup_hugepages()
     workdir = tempfile.mkdtemp(prefix="bench-vhost-")
+    frames = [int(f) for f in args.frames.split(",")]
+    systems = args.systems.split(",")
+    runs = {(name, frame): [] for name in systems for frame in frames}
     report, best = [], {}
+    emit({"conditions": {"cpus": os.cpu_count(), "loadavg_before": os.getloadavg()[0],
+                         "seconds": args.seconds, "repeat": args.repeat}})
     try:
-        for frame in [int(f) for f in args.frames.split(",")]:
-            for name in args.systems.split(","):
-                runs = []
-                for i in range(args.repeat):
+        # Repeats outermost, systems alternating: a load that comes and goes
+        # on a shared machine then falls on both systems alike.
+        for i in range(args.repeat):
+            for frame in frames:
+                for name in systems:
                     try:
-                        runs.append(measure(SYSTEMS[name], frame, args, workdir))
+                        r = measure(SYSTEMS[name], frame, args, workdir)
                     except Exception as e:  # one system failing must not hide the other
                         log("%s frame %d run %d failed: %s" % (name, frame, i + 1, e))
                         continue
+                    runs[(name, frame)].append(r)
                     log("%s %d B run %d: %.3f Mpps, loss %.2f %%" % (
-                        name, frame, i + 1, runs[-1]["mpps"], runs[-1]["loss_pct"]))
-                if not runs:
+                        name, frame, i + 1, r["mpps"], r["loss_pct"]))
+        for frame in frames:
+            for name in systems:
+                got = runs[(name, frame)]
+                if not got:
                     continue
-                median = statistics.median_low([r["mpps"] for r in runs])
-                chosen = next(r for r in runs if r["mpps"] == median)
+                median = statistics.median_low([r["mpps"] for r in got])
+                chosen = next(r for r in got if r["mpps"] == median)
                 line = {"system": name, "frame": frame, "mpps": round(chosen["mpps"], 3),
                         "loss_pct": round(chosen["loss_pct"], 3)}
                 line.update({k: v for k, v in chosen.items()
                              if k in ("cycles_per_packet", "pmd_cycles_per_packet")})
-                line["runs_mpps"] = [round(r["mpps"], 3) for r in runs]
+                line["runs_mpps"] = [round(r["mpps"], 3) for r in got]
                 emit(line)
                 best[(name, frame)] = chosen["mpps"]
-                report.append(dict(line, runs=runs))
+                report.append(dict(line, runs=got))
         for frame, goal in GOALS.items():
             ours, peer = best.get(("vswitch", frame)), best.get(("ovs-dpdk", frame))
             if ours is not None and peer:
                 ratio = ours / peer
                 emit({"ratio": "vswitch/ovs-dpdk", "frame": frame, "value": round(ratio, 2),
                       "goal": goal, "met": ratio >= goal})
+        emit({"conditions": {"loadavg_after": os.getloadavg()[0]}})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if args.json:

@@ -142,9 +142,12 @@ static bool update_vring(struct vhost_device *dev, uint32_t index)
 		/* We never wait for receive buffers: a full ring drops. */
 		if (!(index & 1) && !q->event_idx)
 			__atomic_store_n(&q->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
-		q->kicks_wanted = false;
 	}
 	q->size = (uint16_t)v->num;
+	/* A transmit ring starts idle, kicks asked for: a ring taken over
+	 * from a back end that was polling it may still say NO_NOTIFY. */
+	if (!was_ready && (index & 1))
+		virtq_want_kicks(q, true);
 	return true;
 }
 

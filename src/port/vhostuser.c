@@ -685,10 +685,11 @@ static int vhostuser_open(struct port *port, const char *const *options, char *e
 		return -ENOMEM;
 	}
 	v->port = port;
-	v->listen_fd = v->conn_fd = v->timer_fd = -1;
+	v->epoll_fd = v->listen_fd = v->conn_fd = v->timer_fd = -1;
 	for (int i = 0; i < VHOST_MAX_VRINGS; i++)
 		v->kick_fd[i] = -1;
 	pthread_mutex_init(&v->lock, NULL);
+	vhost_device_init(&v->dev, 0, 0, 1); /* no fds yet, for close() on failure */
 	port->priv = v;
 	int error = parse_options(port, options, v, err, err_size);
 	if (error)

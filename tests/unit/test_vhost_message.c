@@ -179,7 +179,7 @@ static void test_qemu_start_sequence_makes_rings_ready(void **state)
 	device_free(d);
 }
 
-static void test_rings_start_enabled_without_protocol_features(void **state)
+static void test_rings_start_enabled_and_kicked_without_protocol_features(void **state)
 {
 	(void)state;
 	struct vhost_device *d = device();
@@ -188,6 +188,12 @@ static void test_rings_start_enabled_without_protocol_features(void **state)
 	start_ring(d, 0);
 	assert_true(vhost_vring_ready(d, 0));
 	assert_false(d->vrings[0].q.mergeable);
+	/* A transmit ring left polled (NO_NOTIFY) by a back end before us
+	 * starts with kicks asked for again. */
+	uint16_t *used_flags = vhost_memory_uva(&d->mem, UVA + 65536 + 8192, 2);
+	*used_flags = VRING_USED_F_NO_NOTIFY;
+	start_ring(d, 1);
+	assert_int_equal(*used_flags, 0);
 	device_free(d);
 }
 
@@ -330,7 +336,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_features_are_offered_and_only_those_taken),
 	    cmocka_unit_test(test_qemu_start_sequence_makes_rings_ready),
-	    cmocka_unit_test(test_rings_start_enabled_without_protocol_features),
+	    cmocka_unit_test(test_rings_start_enabled_and_kicked_without_protocol_features),
 	    cmocka_unit_test(test_wrong_fd_count_is_refused_and_fds_closed),
 	    cmocka_unit_test(test_wrong_payload_sizes_are_refused),
 	    cmocka_unit_test(test_bad_ring_sizes_are_refused),

@@ -45,7 +45,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from vswitch_lab import programs  # noqa: E402
 from vswitch_lab.daemon import Daemon, use_build  # noqa: E402
 from vswitch_lab.ovs_dpdk import OvsDpdk  # noqa: E402
-from vswitch_lab.testpmd import VirtioUserPair, setup_hugepages  # noqa: E402
+from vswitch_lab.dpdk import Testpmd, setup_hugepages  # noqa: E402
 
 GOALS = {64: 1.5, 1518: 1.0}
 SWITCH_CPU, TESTPMD_CPU = 1, 0
@@ -130,6 +130,27 @@ class OvsSystem:
 SYSTEMS = {"vswitch": VswitchSystem, "ovs-dpdk": OvsSystem}
 
 
+def generator(sockets, frame, log_path):
+    """testpmd, both virtio-user ports listening for the switch, flowgen on
+    one forwarding lcore; frame is on the wire, FCS included."""
+    pmd = Testpmd(sockets, log_path, mode="flowgen", frame=frame - 4, server=True,
+                  extra=["--nb-cores=1"])
+    # Both lcores on TESTPMD_CPU (the main one sleeps at the prompt), so the
+    # switch has SWITCH_CPU to itself.
+    at = pmd.cmd.index("-l")
+    pmd.cmd[at:at + 2] = ["--lcores", "0@%d,1@%d" % (TESTPMD_CPU, TESTPMD_CPU)]
+    return pmd
+
+
+def aim_each_port_at_the_other(pmd):
+    """flowgen sends to its port's peer MAC: port 0 to port 1 and back, so
+    each switch learns both and forwards known unicast."""
+    macs = [re.search(r"MAC address: ([0-9A-Fa-f:]{17})", pmd.command("show port info %d" % i))
+            .group(1) for i in (0, 1)]
+    pmd.command("set eth-peer 0 " + macs[1])
+    pmd.command("set eth-peer 1 " + macs[0])
+
+
 def measure(system_cls, frame, args, workdir):
     """One run of one system at one frame size: the switch up first (both
     connect to testpmd's sockets and retry until they exist), then testpmd,
@@ -139,23 +160,22 @@ def measure(system_cls, frame, args, workdir):
     pmd = None
     try:
         system.start(sockets)
-        pmd = VirtioUserPair(sockets, cpu=TESTPMD_CPU, frame=frame - 4,
-                             log_path=os.path.join(workdir, "testpmd-%s-%d.log"
-                                                   % (system_cls.name, frame)))
-        pmd.start()
+        pmd = generator(sockets, frame, os.path.join(
+            workdir, "testpmd-%s-%d.log" % (system_cls.name, frame))).start()
+        aim_each_port_at_the_other(pmd)
         pmd.command("start")
         time.sleep(args.warmup)
         pmd.command("clear port stats all")
         mark = system.mark()
         time.sleep(args.seconds)
         stats = pmd.port_stats()
-        extra = system.extra(mark, sum(s["rx"] for s in stats))
+        rx = sum(r for r, _ in stats)
+        tx = sum(t for _, t in stats)
+        extra = system.extra(mark, rx)
         pmd.command("stop")
-        tx = sum(s["tx"] for s in stats)
-        rx = sum(s["rx"] for s in stats)
         result = {"mpps": rx / args.seconds / 1e6,
                   "loss_pct": 100.0 * max(tx - rx, 0) / tx if tx else 100.0,
-                  "per_port": stats}
+                  "per_port": [{"rx": r, "tx": t} for r, t in stats]}
         result.update(extra)
         return result
     finally:
@@ -179,7 +199,7 @@ def main():
         return 0
     programs.require("bench-vhost", install_missing=True)
     use_build(os.path.abspath(args.build))
-    setup_hugepages()
+    setup_hugepages(1024)  # testpmd's 256 MB and OVS's 512 MB
     workdir = tempfile.mkdtemp(prefix="bench-vhost-")
     frames = [int(f) for f in args.frames.split(",")]
     systems = args.systems.split(",")

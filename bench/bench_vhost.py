@@ -44,8 +44,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from vswitch_lab import programs  # noqa: E402
 from vswitch_lab.daemon import Daemon, use_build  # noqa: E402
-from vswitch_lab.ovs_dpdk import OvsDpdk  # noqa: E402
 from vswitch_lab.dpdk import Testpmd, setup_hugepages  # noqa: E402
+from vswitch_lab.ovs_dpdk import OvsDpdk  # noqa: E402
 
 GOALS = {64: 1.5, 1518: 1.0}
 SWITCH_CPU, TESTPMD_CPU = 1, 0

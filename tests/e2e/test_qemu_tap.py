@@ -16,6 +16,7 @@ import pytest
 
 from vswitch_lab import guest
 from vswitch_lab.daemon import Daemon
+from vswitch_lab.guest import wait_until
 from vswitch_lab.netns import Netns, unique
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for taps and namespaces")
@@ -32,15 +33,6 @@ def image():
     if reason:
         pytest.skip(reason)
     return guest.build()
-
-
-def wait_until(what, timeout):
-    deadline = time.monotonic() + timeout
-    while not what():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
 
 
 def tear_down(vm, d, n, tap):

@@ -22,6 +22,7 @@ import pytest
 
 from vswitch_lab import guest
 from vswitch_lab.daemon import Daemon
+from vswitch_lab.guest import wait_until
 from vswitch_lab.netns import Netns, unique
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
@@ -67,15 +68,6 @@ print(h.hexdigest(), flush=True)
 
 def random_mac():
     return "52:54:00:%02x:%02x:%02x" % tuple(random.randrange(256) for _ in range(3))
-
-
-def wait_until(what, timeout):
-    deadline = time.monotonic() + timeout
-    while not what():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
 
 
 class Lab:

@@ -3,16 +3,20 @@
 the switch between two vhost-user ports, driven by the same single DPDK
 testpmd process whose two net_virtio_user ports are the two "VMs".
 
-testpmd runs --forward-mode=flowgen on one forwarding lcore: each burst it
-receives (and counts, then frees) what arrived on one port and generates a
-burst of UDP frames on the other, so both ports send and receive at once and
-traffic crosses the switch in both directions. The frames go from port 0's
-MAC to port 1's and back (--eth-peer), so both switches learn two MACs and
-then forward known unicast (vswitch: its learning bridge; OVS: the NORMAL
-action). testpmd sends as fast as its rings take frames: what a switch
-cannot take stays in testpmd (not counted as sent), so
+testpmd runs --forward-mode=io on one forwarding lcore and starts with
+`start tx_first N`: each port sends N bursts of 32 frames from its own MAC to
+the other port's, and from then on every frame received on one port is sent
+again, unchanged, from the other. Frames from port 0 enter the switch at
+port 0 again, so both switches learn two MACs once and forward known unicast
+(vswitch: its learning bridge; OVS: the NORMAL action). A closed loop, as
+in the PVP tests with testpmd io in the guest: the frames in flight (2 x N x
+32, below any one ring's 1024 slots, so no ring can overflow) go round as
+fast as the slowest stage lets them, and
   mpps     = frames received by testpmd on both ports per second,
-  loss_pct = frames the switch took but never delivered / frames it took.
+  loss_pct = frames sent but not received over the same interval / sent
+(not 0 only when the switch drops frames; the loop then slows down).
+(testpmd's flowgen mode cannot be used: in DPDK 22.11 it sends from the same
+fixed MAC on both ports, so a learning switch sees the MAC move every burst.)
 One core for the switch (vswitchd pinned with taskset; OVS: pmd-cpu-mask),
 testpmd's two lcores both on the other core (its main lcore sleeps on the
 command line). Frame sizes are on the wire with the FCS: 64 B is a 60-byte
@@ -22,9 +26,10 @@ Prints one JSON line per system and frame size,
   {"system": "vswitch"|"ovs-dpdk", "frame": 64|1518, "mpps": N, "loss_pct": N},
 then the ratios vswitch / OVS-DPDK and the goals (>= 1.5x at 64 B, >= 1.0x
 at 1518 B). vswitch's line also carries cycles_per_packet: vswitchd's CPU time
-over the run in TSC cycles divided by the frames it forwarded (the whole
-cost of a packet on the vhost-user path while the switch core is saturated);
-OVS-DPDK's carries its own PMD figure (dpif-netdev/pmd-perf-show).
+(all threads, /proc) over the measured interval, in TSC cycles, divided by
+the frames that crossed it: the whole cost of a frame on the vhost-user path,
+rings, engine and wake-ups included. OVS-DPDK's line carries its PMD's own
+figure (dpif-netdev/pmd-stats-show, "avg processing cycles per packet").
 
 Usage (as root): bench/bench_vhost.py --build DIR [--seconds S] [--repeat N]
                  [--systems vswitch,ovs-dpdk] [--frames 64,1518] [--json FILE]
@@ -131,9 +136,9 @@ SYSTEMS = {"vswitch": VswitchSystem, "ovs-dpdk": OvsSystem}
 
 
 def generator(sockets, frame, log_path):
-    """testpmd, both virtio-user ports listening for the switch, flowgen on
-    one forwarding lcore; frame is on the wire, FCS included."""
-    pmd = Testpmd(sockets, log_path, mode="flowgen", frame=frame - 4, server=True,
+    """testpmd, both virtio-user ports listening for the switch, io on one
+    forwarding lcore; frame is on the wire, FCS included."""
+    pmd = Testpmd(sockets, log_path, mode="io", frame=frame - 4, server=True,
                   extra=["--nb-cores=1"])
     # Both lcores on TESTPMD_CPU (the main one sleeps at the prompt), so the
     # switch has SWITCH_CPU to itself.
@@ -143,8 +148,8 @@ def generator(sockets, frame, log_path):
 
 
 def aim_each_port_at_the_other(pmd):
-    """flowgen sends to its port's peer MAC: port 0 to port 1 and back, so
-    each switch learns both and forwards known unicast."""
+    """tx_first sends from each port's MAC to its peer MAC: port 0 to
+    port 1 and back."""
     macs = [re.search(r"MAC address: ([0-9A-Fa-f:]{17})", pmd.command("show port info %d" % i))
             .group(1) for i in (0, 1)]
     pmd.command("set eth-peer 0 " + macs[1])
@@ -163,7 +168,7 @@ def measure(system_cls, frame, args, workdir):
         pmd = generator(sockets, frame, os.path.join(
             workdir, "testpmd-%s-%d.log" % (system_cls.name, frame))).start()
         aim_each_port_at_the_other(pmd)
-        pmd.command("start")
+        pmd.command("start tx_first %d" % args.bursts)
         time.sleep(args.warmup)
         pmd.command("clear port stats all")
         mark = system.mark()
@@ -189,6 +194,8 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_VHOST_SECONDS", 5)))
     ap.add_argument("--warmup", type=float, default=2.0)
+    ap.add_argument("--bursts", type=int, default=16,
+                    help="bursts of 32 frames each port puts in the loop (at most 16)")
     ap.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_VHOST_REPEAT", 3)))
     ap.add_argument("--systems", default="vswitch,ovs-dpdk")
     ap.add_argument("--frames", default="64,1518")

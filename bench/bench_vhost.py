@@ -66,8 +66,8 @@ def emit(obj):
 
 
 def tsc_hz():
-    """The TSC's rate, from the kernel's measured tsc_khz when it says it,
-    else the CPU's nominal MHz (/proc/cpuinfo)."""
+    """The TSC's rate: the CPU's MHz in /proc/cpuinfo, which is the TSC's on
+    a CPU with constant_tsc (this machine: 2300 MHz, tsc_known_freq)."""
     with open("/proc/cpuinfo") as f:
         mhz = [float(line.split(":")[1]) for line in f if line.startswith("cpu MHz")]
     return mhz[0] * 1e6

@@ -114,6 +114,9 @@ class VswitchSystem:
         self.daemon.prefix = ["taskset", "-c", str(SWITCH_CPU)]
         self.daemon.start()
 
+    def attached(self):
+        return all(self.daemon.json("port", "show", p)[0]["carrier"] for p in ("v0", "v1"))
+
     def mark(self):
         return cpu_seconds(self.daemon.proc.pid)
 
@@ -140,6 +143,10 @@ class OvsSystem:
         ctl = os.path.join(self.ovs.dir, "ovs-vswitchd.ctl")
         return subprocess.run(["ovs-appctl", "-t", ctl] + list(words), capture_output=True,
                               text=True, timeout=30).stdout
+
+    def attached(self):
+        return all(self.ovs.vsctl("get", "Interface", p, "link_state").strip() == "up"
+                   for p in ("v0", "v1"))
 
     def mark(self):
         self.appctl("dpif-netdev/pmd-stats-clear")
@@ -189,6 +196,13 @@ def measure(system_cls, frame, args, workdir):
         pmd = generator(sockets, frame, os.path.join(
             workdir, "testpmd-%s-%d.log" % (system_cls.name, frame))).start()
         aim_each_port_at_the_other(pmd)
+        # A frame sent before both ports are up is lost, and with it its
+        # place in the loop: a direction can die before it starts.
+        deadline = time.monotonic() + 20
+        while not system.attached():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the switch did not bring both ports up in 20 s")
+            time.sleep(0.1)
         pmd.command("start tx_first %d" % args.bursts)
         time.sleep(args.warmup)
         pmd.command("clear port stats all")
@@ -196,6 +210,12 @@ def measure(system_cls, frame, args, workdir):
         time.sleep(args.seconds)
         stats = pmd.port_stats()
         rx = sum(r for r, _ in stats)
+        # Each direction carries half the loop: one that carried little
+        # lost its frames (the switch dropped them) and the figure is not
+        # the switch's rate.
+        if min(r for r, _ in stats) < 0.4 * rx:
+            raise RuntimeError("one direction of the loop died (testpmd rx/tx per port %s)"
+                               % stats)
         tx = sum(t for _, t in stats)
         extra = system.extra(mark, rx)
         pmd.command("stop")

@@ -144,8 +144,10 @@ static int chain_enter(const struct virtq *q, struct vhost_memory *mem, struct c
 
 /* The next buffer of the chain: 1 with *buf, *len and *write set, 0 at the
  * end, or CHAIN_FAIL(reason). *buf is NULL for an empty buffer. */
-static int chain_next(const struct virtq *q, struct vhost_memory *mem, struct chain *c,
-		      uint8_t **buf, uint32_t *len, bool *write)
+static inline __attribute__((always_inline)) int chain_next(const struct virtq *q,
+							    struct vhost_memory *mem,
+							    struct chain *c, uint8_t **buf,
+							    uint32_t *len, bool *write)
 {
 	struct vring_desc d;
 	for (;;) {
@@ -275,7 +277,14 @@ static int take_frame(struct virtq *q, struct vhost_memory *mem, uint16_t head, 
 	while ((rc = chain_next(q, mem, &c, &buf, &blen, &write)) > 0) {
 		if (write)
 			return refuse(q, VIRTQ_BAD_DIRECTION);
-		if (hdr_got < q->hdr_len) {
+		if (LIKELY(hdr_got == 0 && blen >= sizeof(hdr))) {
+			/* The usual layout: the whole header in the first buffer
+			 * (a fixed-size copy, no call). */
+			memcpy(hdr, buf, sizeof(hdr));
+			hdr_got = q->hdr_len;
+			buf += q->hdr_len;
+			blen -= q->hdr_len;
+		} else if (hdr_got < q->hdr_len) {
 			uint32_t n = blen < q->hdr_len - hdr_got ? blen : q->hdr_len - hdr_got;
 			if (n)
 				memcpy(hdr + hdr_got, buf, n);
@@ -391,7 +400,10 @@ static int fill_chain(struct virtq *q, struct vhost_memory *mem, const struct pa
 			 * can be written last: every driver posts it so. */
 			if (blen < q->hdr_len)
 				return refuse(q, VIRTQ_BAD_HEADER_ROOM);
-			memcpy(buf, hdr, q->hdr_len);
+			if (q->hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf))
+				memcpy(buf, hdr, sizeof(struct virtio_net_hdr_mrg_rxbuf));
+			else
+				memcpy(buf, hdr, sizeof(struct virtio_net_hdr));
 			*hdr_at = buf;
 			buf += q->hdr_len;
 			blen -= q->hdr_len;

@@ -175,11 +175,36 @@ def generator(sockets, frame, log_path):
     return pmd
 
 
+def answer(pmd, line, pattern, count):
+    """testpmd's answer to line, once pattern matched count times in it:
+    an event testpmd reports on its own (a port's link) redraws the prompt
+    too, so the next prompt does not always end the answer."""
+    with pmd.cond:
+        since = len(pmd.out)
+    pmd.command(line)
+    deadline = time.monotonic() + 30
+    with pmd.cond:
+        while len(re.findall(pattern, pmd.out[since:])) < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError("testpmd: no answer to %r:\n%s" % (line, pmd.out[since:]))
+            pmd.cond.wait(0.2)
+        return pmd.out[since:]
+
+
+def port_stats(pmd):
+    """[(rx_packets, tx_packets)] of ports 0 and 1."""
+    out = answer(pmd, "show port stats all", r"Tx-pps:\s*\d+", 2)
+    rx = [int(n) for n in re.findall(r"RX-packets:\s*(\d+)", out)]
+    tx = [int(n) for n in re.findall(r"TX-packets:\s*(\d+)", out)]
+    return list(zip(rx, tx))[:2]
+
+
 def aim_each_port_at_the_other(pmd):
     """tx_first sends from each port's MAC to its peer MAC: port 0 to
     port 1 and back."""
-    macs = [re.search(r"MAC address: ([0-9A-Fa-f:]{17})", pmd.command("show port info %d" % i))
-            .group(1) for i in (0, 1)]
+    macs = [re.search(r"MAC address: ([0-9A-Fa-f:]{17})",
+                      answer(pmd, "show port info %d" % i, "MAC address: .{17}", 1)).group(1)
+            for i in (0, 1)]
     pmd.command("set eth-peer 0 " + macs[1])
     pmd.command("set eth-peer 1 " + macs[0])
 
@@ -208,7 +233,7 @@ def measure(system_cls, frame, args, workdir):
         pmd.command("clear port stats all")
         mark = system.mark()
         time.sleep(args.seconds)
-        stats = pmd.port_stats()
+        stats = port_stats(pmd)
         rx = sum(r for r, _ in stats)
         # Each direction carries half the loop: one that carried little
         # lost its frames (the switch dropped them) and the figure is not

@@ -302,17 +302,6 @@ def build(cache=CACHE):
         return Guest(kernel, initrd, os.path.basename(deb).split("_")[0])
 
 
-def wait_until(what, timeout, step=0.2):
-    """Polls what() until true (True) or timeout seconds pass (False): a
-    guest under TCG answers in its own time."""
-    deadline = time.monotonic() + timeout
-    while not what():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(step)
-    return True
-
-
 # SeaBIOS clears the screen with terminal escapes before the guest speaks.
 ESCAPE = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|c)")
 

@@ -14,9 +14,8 @@ import time
 
 import pytest
 
-from vswitch_lab import guest
+from vswitch_lab import guest, wait_until
 from vswitch_lab.daemon import Daemon
-from vswitch_lab.guest import wait_until
 from vswitch_lab.netns import Netns, unique
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for taps and namespaces")

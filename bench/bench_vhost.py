@@ -9,9 +9,10 @@ the other port's, and from then on every frame received on one port is sent
 again, unchanged, from the other. Frames from port 0 enter the switch at
 port 0 again, so both switches learn two MACs once and forward known unicast
 (vswitch: its learning bridge; OVS: the NORMAL action). A closed loop, as
-in the PVP tests with testpmd io in the guest: the frames in flight (2 x N x
-32, below any one ring's 1024 slots, so no ring can overflow) go round as
-fast as the slowest stage lets them, and
+in the PVP tests with testpmd io in the guest: the frames in flight (N x 32
+each way; a ring only ever holds one direction's, and 1024 slots hold them
+all, so no ring can overflow) go round as fast as the slowest stage lets
+them, and
   mpps     = frames received by testpmd on both ports per second,
   loss_pct = frames sent but not received over the same interval / sent
 (not 0 only when the switch drops frames; the loop then slows down).
@@ -231,9 +232,11 @@ def measure(system_cls, frame, args, workdir):
         pmd.command("start tx_first %d" % args.bursts)
         time.sleep(args.warmup)
         pmd.command("clear port stats all")
+        started = time.monotonic()
         mark = system.mark()
         time.sleep(args.seconds)
         stats = port_stats(pmd)
+        seconds = time.monotonic() - started
         rx = sum(r for r, _ in stats)
         # Each direction carries half the loop: one that carried little
         # lost its frames (the switch dropped them) and the figure is not
@@ -244,7 +247,7 @@ def measure(system_cls, frame, args, workdir):
         tx = sum(t for _, t in stats)
         extra = system.extra(mark, rx)
         pmd.command("stop")
-        result = {"mpps": rx / args.seconds / 1e6,
+        result = {"mpps": rx / seconds / 1e6,
                   "loss_pct": 100.0 * max(tx - rx, 0) / tx if tx else 100.0,
                   "per_port": [{"rx": r, "tx": t} for r, t in stats]}
         result.update(extra)
@@ -261,12 +264,14 @@ def main():
     ap.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_VHOST_SECONDS", 5)))
     ap.add_argument("--warmup", type=float, default=2.0)
     ap.add_argument("--bursts", type=int, default=16,
-                    help="bursts of 32 frames each port puts in the loop (at most 16)")
+                    help="bursts of 32 frames each port puts in the loop (at most 32)")
     ap.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_VHOST_REPEAT", 3)))
     ap.add_argument("--systems", default="vswitch,ovs-dpdk")
     ap.add_argument("--frames", default="64,1518")
     ap.add_argument("--json", help="also write every run here")
     args = ap.parse_args()
+    if not 1 <= args.bursts <= 32:
+        ap.error("--bursts: 1 to 32 (a direction's N x 32 frames must fit a 1024-slot ring)")
     if os.geteuid() != 0:
         print("bench-vhost: needs root (hugepages, OVS-DPDK); skipped")
         return 0

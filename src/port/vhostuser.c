@@ -552,6 +552,19 @@ static int vhostuser_status(const struct port *port, struct port_status *out)
 		 features[0] ? features : "none", refusals[0] ? refusals : " none",
 		 (unsigned long long)v->connects, (unsigned long long)v->resets,
 		 v->last_reset[0] ? ", last: " : "", v->last_reset);
+	/* Where each ring stands: ours and the guest's indexes, and whether
+	 * we asked for kicks (what to look at when a queue seems stuck). */
+	size_t len = strlen(out->text);
+	for (uint32_t i = 0; i < 2 * v->queues && len < sizeof(out->text); i++) {
+		const struct virtq *q = &d->vrings[i].q;
+		if (!q->size)
+			continue;
+		len += (size_t)snprintf(out->text + len, sizeof(out->text) - len,
+					"; %s%u avail %u/%u used %u%s", i & 1 ? "tx" : "rx", i / 2,
+					q->last_avail,
+					__atomic_load_n(&q->avail->idx, __ATOMIC_RELAXED),
+					q->last_used, q->kicks_wanted ? " kicks" : "");
+	}
 	char hex[24];
 	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)d->features);
 	port_status_string(out, "mode", v->server ? "server" : "client");

@@ -286,11 +286,12 @@ static int take_frame(struct virtq *q, struct vhost_memory *mem, uint16_t head, 
 			blen -= q->hdr_len;
 		} else if (hdr_got < q->hdr_len) {
 			uint32_t n = blen < q->hdr_len - hdr_got ? blen : q->hdr_len - hdr_got;
-			if (n)
+			if (n) { /* buf is NULL for an empty buffer */
 				memcpy(hdr + hdr_got, buf, n);
-			hdr_got += n;
-			buf += n;
-			blen -= n;
+				hdr_got += n;
+				buf += n;
+				blen -= n;
+			}
 		}
 		if (blen == 0)
 			continue;

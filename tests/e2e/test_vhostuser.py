@@ -5,7 +5,8 @@ front end killed and started again (what a QEMU restart does) gets its port
 back; and a hostile front end speaking broken vhost-user on a third port (a
 wrong size, wrong fds, a bad ring size, a ring outside its memory, a
 descriptor loop, garbage) is refused and counted, while the daemon lives
-and the other two ports keep forwarding."""
+and the other two ports keep forwarding; a message that arrives in pieces
+is answered once whole."""
 import array
 import mmap
 import os
@@ -228,3 +229,20 @@ def test_hostile_front_end_is_refused_and_others_keep_forwarding(lab, attack, co
     FrontEnd(sockets["v2"]).sock.close()
     (rx0, tx0), (rx1, tx1) = exchange(t, 60)
     assert tx0 == rx1 == CYCLES * BURSTS * 32 and tx1 == rx0 == tx0
+
+
+def test_message_in_pieces_is_applied_once_whole(lab):
+    d, sockets, _ = lab
+    fe = FrontEnd(sockets["v2"])
+    header = message(GET_FEATURES)
+    fe.sock.sendall(header[:5])
+    time.sleep(0.3)
+    fe.sock.sendall(header[5:])
+    reply = b""
+    while len(reply) < 20:
+        reply += fe.sock.recv(20 - len(reply))
+    request, flags, size, features = struct.unpack("<IIIQ", reply)
+    assert (request, flags, size) == (GET_FEATURES, VERSION | 0x4, 8)
+    assert features & (1 << 32) and features & (1 << 15)  # VERSION_1, MRG_RXBUF
+    assert port(d, "v2")["vhostuser"]["state"] == "connected"
+    fe.sock.close()

@@ -27,7 +27,8 @@ from vswitch_lab.netns import Netns, unique
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
 
-BOOT_SECONDS = 60  # QEMU start to eth0 up under TCG, two guests at once, cores shared
+BOOT_SECONDS = 120  # QEMU start to eth0 up under TCG: 10 s idle, two guests at once; over 80 s
+# with both cores loaded by other jobs
 PING_SECONDS = 20  # the guest's own ping gives up after 15 s
 BACK_SECONDS = 20  # a restarted vswitchd to traffic: reconnects every second
 NET = "10.72."  # inside this test's namespaces and guests only

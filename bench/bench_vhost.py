@@ -38,6 +38,7 @@ Usage (as root): bench/bench_vhost.py --build DIR [--seconds S] [--repeat N]
 See docs/benchmarks.md.
 """
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -277,6 +278,14 @@ def main():
         return 0
     programs.require("bench-vhost", install_missing=True)
     use_build(os.path.abspath(args.build))
+    # Two runs at once would share the cores and the hugepages, and each
+    # measure the other: the second waits.
+    lock = open("/run/lock/vswitch-bench-vhost.lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        log("another bench-vhost is running; waiting for it")
+        fcntl.flock(lock, fcntl.LOCK_EX)
     setup_hugepages(1024)  # testpmd's 256 MB and OVS's 512 MB
     # Everything it starts inherits this: on a shared machine the two busy
     # loops (testpmd's and the switch's) then lose little to other jobs.

@@ -11,6 +11,7 @@ FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
 
 .PHONY: all deps build install demo check unit fuzz format clean
 .PHONY: bench bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
+.PHONY: bench-vhost
 
 all: build
 
@@ -79,10 +80,16 @@ bench-restart: build
 bench-idle: build
 	/usr/bin/python3 bench/bench_idle.py --build $(BUILD)
 
-bench: bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
+bench: bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle bench-vhost
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)
+
+# vswitch and OVS-DPDK each between two vhost-user ports of one DPDK testpmd,
+# one core for the switch, 64 and 1518-byte frames (needs root: hugepages;
+# installs openvswitch-switch-dpdk).
+bench-vhost: build
+	/usr/bin/python3 bench/bench_vhost.py --build $(BUILD)

@@ -11,6 +11,18 @@ finds the package with one line, the directory python/ first on the path:
 
 Modules import each other as vswitch_lab.NAME, never through sys.path."""
 import os
+import time
 
 # The repository: build/ (the default build), examples/ and tools/ are in it.
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def wait_until(what, timeout, step=0.05):
+    """Polls what() until it is true (True) or timeout seconds pass
+    (False): the tests' way to wait for a carrier, a reply, a guest."""
+    deadline = time.monotonic() + timeout
+    while not what():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True

@@ -5,7 +5,9 @@ test can watch the replies across a restart of the switch), answers pings
 until the host says "done", and powers off. Everything comes from Debian
 packages (the kernel .deb fetched once with `apt-get download`); the result
 is cached and rebuilt only when missing or when its inputs (this file's
-/init, busybox, the modules) change."""
+/init, busybox, the modules) change. A guest boots on a tap (Vm(guest, TAP,
+...)) or on a vhost-user socket (Vm(guest, VhostUser(PATH), ...)), and with
+guest_shell set it takes shell commands on its console (Vm.run)."""
 import ctypes
 import fcntl
 import gzip
@@ -28,8 +30,9 @@ BUSYBOX = "/bin/busybox"  # from busybox-static: no shared libraries to copy in
 PACKAGES = programs.packages(n for n in programs.load() if n.what in (QEMU, BUSYBOX))
 # Debian builds these as modules (CONFIG_VIRTIO_PCI=m, CONFIG_VIRTIO_NET=m);
 # their dependencies (virtio, virtio_ring, net_failover, failover, ...) are
-# read from the modules themselves and loaded first.
-MODULES = ["virtio_pci", "virtio_net"]
+# read from the modules themselves and loaded first. 8021q: VLAN interfaces
+# in the guest (its dependencies garp, mrp, stp, llc come with it).
+MODULES = ["virtio_pci", "virtio_net", "8021q"]
 
 # Parameters come on the kernel command line: a word with '=' and no '.' that
 # the kernel does not know is put in init's environment.
@@ -38,7 +41,8 @@ INIT = r"""#!/bin/busybox sh
 # guest_addr (CIDR for eth0), guest_peer (address to ping), guest_stream
 # (if set: seconds to go on pinging the peer, 5 a second, each reply on the
 # console), guest_linger (seconds to stay up answering pings unless a line
-# arrives on the console).
+# arrives on the console), guest_shell (if set: after the ping, run each line
+# the console sends as a shell command, for as long as the guest lives).
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -62,6 +66,11 @@ if [ -n "$guest_stream" ]; then
     echo "GUEST-STREAM"
     ping -i 0.2 -w "$guest_stream" "$guest_peer"
     echo "GUEST-STREAM-END"
+fi
+if [ -n "$guest_shell" ]; then
+    stty -echo
+    echo "GUEST-SHELL"
+    while read -r line; do sh -c "$line"; done  # a bad line must not end init
 fi
 echo "GUEST-LISTENING"
 read -t "${guest_linger:-5}" line
@@ -207,7 +216,10 @@ def extract_kernel(deb, cache):
         tar = subprocess.run(["tar", "-x", "-C", work, "--wildcards", "./boot/vmlinuz-*",
                               "./lib/modules/*/kernel/drivers/virtio/*.ko",
                               "./lib/modules/*/kernel/drivers/net/*.ko",
-                              "./lib/modules/*/kernel/net/core/*.ko"],
+                              "./lib/modules/*/kernel/net/core/*.ko",
+                              "./lib/modules/*/kernel/net/8021q/*.ko",
+                              "./lib/modules/*/kernel/net/802/*.ko",
+                              "./lib/modules/*/kernel/net/llc/*.ko"],
                              stdin=dpkg.stdout, capture_output=True, text=True, timeout=300)
         dpkg.stdout.close()
         if dpkg.wait(timeout=300) != 0 or tar.returncode != 0:
@@ -257,7 +269,7 @@ def build_initramfs(cache, modules):
     with open(BUSYBOX, "rb") as f:
         busybox = f.read()
     directory, regular, char = 0o040755, 0o100755, 0o020600
-    entries = [(d, directory, b"", (0, 0)) for d in ("bin", "dev", "modules", "proc", "sys")]
+    entries = [(d, directory, b"", (0, 0)) for d in ("bin", "dev", "modules", "proc", "sys", "tmp")]
     entries.append(("dev/console", char, b"", (5, 1)))  # init's stdio, before devtmpfs
     entries.append(("bin/busybox", regular, busybox, (0, 0)))
     entries.append(("init", regular, INIT.encode(), (0, 0)))
@@ -301,8 +313,37 @@ def die_with_parent():
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
 
 
+class VhostUser:
+    """A guest NIC on a vhost-user socket rather than a tap. server: QEMU
+    listens on path and the switch connects (the switch's port in client
+    mode); otherwise QEMU connects to the switch and, with reconnect=1,
+    connects again after the switch restarts. The guest's offloads (checksum
+    and TSO both ways) and mergeable receive buffers are offered."""
+
+    def __init__(self, path, server=False):
+        self.path = path
+        self.server = server
+
+    def qemu_args(self, mac, memory_mb):
+        chardev = "socket,id=c0,path=%s,%s" % (
+            self.path, "server=on" if self.server else "reconnect=1")
+        # vhost-user: the switch maps the guest's RAM, so RAM is a shared memfd.
+        return ["-object", "memory-backend-memfd,id=m0,size=%dM,share=on" % memory_mb,
+                "-numa", "node,memdev=m0", "-chardev", chardev,
+                "-netdev", "vhost-user,id=n0,chardev=c0",
+                "-device", "virtio-net-pci,netdev=n0,mac=%s,romfile=,vectors=0,mrg_rxbuf=on,csum=on,"
+                "guest_csum=on,guest_tso4=on,guest_tso6=on,host_tso4=on,host_tso6=on" % mac]
+
+
+def tap_args(tap, mac):
+    return ["-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no" % tap,
+            # romfile= : no iPXE option ROM, the kernel is booted directly
+            "-device", "virtio-net-pci,netdev=n0,mac=%s,romfile=" % mac]
+
+
 class Vm:
-    """One QEMU running a built guest on an existing tap, its serial console
+    """One QEMU running a built guest on an existing tap (link: its name) or
+    a vhost-user socket (link: a VhostUser), its serial console
     on stdin/stdout: the console is read line by line in a thread so the
     test can wait for the guest's marker lines.
 
@@ -311,16 +352,19 @@ class Vm:
     between the tap and the virtio rings in user space: slow, but the same
     tap the switch sees as with KVM."""
 
-    def __init__(self, guest, tap, mac, params):
-        cmdline = "console=ttyS0 quiet panic=-1 ipv6.disable=1 " + " ".join(
+    def __init__(self, guest, link, mac, params, memory_mb=256):
+        # no_timer_check: under TCG on a busy host the kernel's check of the
+        # IO-APIC timer can miss its ticks and panic ("IO-APIC + timer
+        # doesn't work"), as seen here with both cores loaded.
+        cmdline = "console=ttyS0 quiet panic=-1 ipv6.disable=1 no_timer_check " + " ".join(
             "%s=%s" % kv for kv in params.items())
-        self.cmd = [QEMU, "-M", "q35", "-accel", "tcg", "-m", "256", "-smp", "1",
+        nic = (link.qemu_args(mac, memory_mb) if isinstance(link, VhostUser)
+               else tap_args(link, mac))
+        self.cmd = [QEMU, "-M", "q35", "-accel", "tcg", "-m", str(memory_mb), "-smp", "1",
                     "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio",
                     "-no-reboot", "-kernel", guest.kernel, "-initrd", guest.initrd,
-                    "-append", cmdline,
-                    "-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no" % tap,
-                    # romfile= : no iPXE option ROM, the kernel is booted directly
-                    "-device", "virtio-net-pci,netdev=n0,mac=%s,romfile=" % mac]
+                    "-append", cmdline] + nic
+        self.commands = 0
         self.lines = []
         self.changed = threading.Condition()
         self.started = time.monotonic()
@@ -358,6 +402,28 @@ class Vm:
         """Types a line on the guest's serial console."""
         self.proc.stdin.write(text.encode() + b"\n")
         self.proc.stdin.flush()
+
+    def run(self, command, timeout=60):
+        """Runs a shell command in a guest booted with guest_shell (after
+        its GUEST-SHELL line); returns (exit status, its output lines). The
+        marker is quoted apart so that no echo of the line could match it."""
+        self.commands += 1
+        mark = "GUEST-RC-%d " % self.commands
+        with self.changed:
+            since = len(self.lines)
+        self.say("( %s ) 2>&1; echo GUEST\"\"-RC-%d $?" % (command, self.commands))
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                out = [line for _, line in self.lines[since:]]
+                for i, line in enumerate(out):
+                    if mark in line:
+                        return int(line[line.index(mark) + len(mark):].split()[0]), out[:i]
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    raise TimeoutError("guest command %r unfinished after %.0f s:\n%s"
+                                       % (command, timeout, self.console()))
+                self.changed.wait(min(left, 0.5))
 
     def wait(self, timeout):
         return self.proc.wait(timeout)

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from vswitch_lab import guest
+from vswitch_lab import guest, wait_until
 from vswitch_lab.daemon import Daemon
 from vswitch_lab.netns import Netns, unique
 
@@ -32,15 +32,6 @@ def image():
     if reason:
         pytest.skip(reason)
     return guest.build()
-
-
-def wait_until(what, timeout):
-    deadline = time.monotonic() + timeout
-    while not what():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
 
 
 def tear_down(vm, d, n, tap):

@@ -13,19 +13,12 @@ import time
 
 import pytest
 
+from vswitch_lab import wait_until
 from vswitch_lab.daemon import Daemon
 from vswitch_lab.netns import Netns, unique
 from vswitch_lab.restart_lab import CONFIG, HOST_ADDR, RestartLab
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
-
-def wait_until(what, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while not what():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(step)
-    return True
 
 
 @pytest.fixture

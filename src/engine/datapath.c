@@ -162,3 +162,12 @@ uint32_t datapath_refresh_uplinks(struct datapath *dp)
 		n += switch_refresh_uplinks(dp->switches[i]);
 	return n;
 }
+
+bool datapath_has_uplinks(const struct datapath *dp)
+{
+	for (size_t i = 0; i < dp->n_switches; i++)
+		for (unsigned w = 0; w < PORT_SET_WORDS; w++)
+			if (dp->switches[i]->uplinks[w])
+				return true;
+	return false;
+}

@@ -52,6 +52,8 @@ uint32_t datapath_poll(struct datapath *dp);
 void datapath_run(struct datapath *dp, uint32_t now);
 /* A link changed somewhere (rtnetlink): every switch reads its carriers. */
 void datapath_refresh_links(struct datapath *dp);
+/* Whether some switch has an uplink port. */
+bool datapath_has_uplinks(const struct datapath *dp);
 /* switch_refresh_uplinks() on every switch; returns the uplinks read. */
 uint32_t datapath_refresh_uplinks(struct datapath *dp);
 

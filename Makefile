@@ -10,7 +10,7 @@ SAN_BUILD := $(strip $(SAN_BUILD))
 FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
 
 .PHONY: all deps build install demo check unit fuzz format clean
-.PHONY: bench bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
+.PHONY: bench bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle bench-cores
 
 all: build
 
@@ -59,6 +59,11 @@ bench-engine: build
 bench-peers: build
 	/usr/bin/python3 bench/bench_peers.py --build $(BUILD) --pktgen $(BUILD)/bench/pktgen
 
+# One poll thread against two (vswitchd --cores): 64-byte frames, two flows
+# over four afpacket ports, the ratio in one run (needs root: namespaces).
+bench-cores: build
+	/usr/bin/python3 bench/bench_cores.py --build $(BUILD) --pktgen $(BUILD)/bench/pktgen
+
 # SEA failover: outage and frames lost per event, default and fast timers
 # (needs root: namespaces and two vswitchd processes as two VIOS).
 bench-failover: build
@@ -79,7 +84,7 @@ bench-restart: build
 bench-idle: build
 	/usr/bin/python3 bench/bench_idle.py --build $(BUILD)
 
-bench: bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
+bench: bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle bench-cores
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

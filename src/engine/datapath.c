@@ -31,6 +31,7 @@ struct datapath *datapath_create_threads(uint32_t packets, uint32_t data_room, u
 		if (threads > 1)
 			packet_pool_share(dp->pools[t]);
 		dp->threads[t]->id = (uint16_t)t;
+		dp->threads[t]->txq_offset = (uint32_t)(t * sizeof(struct port_txq));
 	}
 	dp->pool = dp->pools[0];
 	return dp;

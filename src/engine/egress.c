@@ -70,9 +70,15 @@ void egress_enqueue(struct vswitch *sw, struct bridge_port *out, struct packet *
 	egress_enqueue_on(engine_self, out, packet);
 }
 
+/* The calling thread's queue on `port`, without a multiplication per frame. */
+static inline struct port_txq *own_txq(const struct engine_thread *self, struct bridge_port *port)
+{
+	return (struct port_txq *)((char *)port->txq + self->txq_offset);
+}
+
 void egress_enqueue_on(struct engine_thread *self, struct bridge_port *out, struct packet *packet)
 {
-	struct port_txq *q = &out->txq[self->id];
+	struct port_txq *q = own_txq(self, out);
 	if (!q->pending) {
 		q->pending = true;
 		self->pending[self->n_pending++] = out;
@@ -88,7 +94,7 @@ void egress_flush(struct vswitch *sw)
 	struct engine_thread *self = engine_self;
 	for (uint16_t i = 0; i < self->n_pending; i++) {
 		struct bridge_port *port = self->pending[i];
-		struct port_txq *q = &port->txq[self->id];
+		struct port_txq *q = own_txq(self, port);
 		q->pending = false;
 		if (q->batch.count)
 			send_queue(port, &q->batch);

@@ -175,6 +175,7 @@ struct port_config {
 struct engine_thread {
 	uint16_t id;
 	uint16_t n_pending;
+	uint32_t txq_offset; /* id * sizeof(struct port_txq): its queue in bridge_port.txq */
 	struct bridge_port *pending[SWITCH_MAX_PORTS];
 };
 
@@ -213,8 +214,11 @@ struct bridge_port {
 	/* Drops at egress, written by whichever thread holds tx_lock: apart
 	 * from `counters` so that two threads never add to one word. */
 	uint64_t tx_drops[DROP_MAX];
-	struct port_txq *txq;	 /* frames queued for send(), one queue per thread */
 	struct spinlock tx_lock; /* held around send() when several threads run */
+	/* Frames queued for send(), one queue per poll thread (sw->n_threads),
+	 * in the port's own allocation: a thread reaches its queue by an offset,
+	 * without a load. */
+	struct port_txq txq[];
 };
 
 static inline void port_count_drop(struct bridge_port *port, enum drop_reason reason, uint64_t n)

@@ -206,22 +206,18 @@ int switch_add_port(struct vswitch *sw, struct port *dev, const struct port_conf
 			 sw->name, dev->name, SWITCH_MAX_PORTS);
 		return -ENOSPC;
 	}
-	struct bridge_port *port = calloc(1, sizeof(*port));
-	struct port_txq *txq = calloc(sw->n_threads, sizeof(*txq));
-	if (!port || !txq) {
-		free(port);
-		free(txq);
+	struct bridge_port *port =
+	    calloc(1, sizeof(*port) + sw->n_threads * sizeof(struct port_txq));
+	if (!port) {
 		snprintf(err, err_size, "port %s: out of memory", dev->name);
 		return -ENOMEM;
 	}
-	port->txq = txq;
 	port->poll_thread = sw->n_threads > 1 ? PORT_THREAD_NONE : 0;
 	port->dev = dev;
 	port->name = dev->name;
 	port->index = index;
 	int error = switch_check_port_config(sw, port, config, err, err_size);
 	if (error) {
-		free(port->txq);
 		free(port);
 		return error;
 	}
@@ -241,7 +237,6 @@ static void bridge_port_free(struct bridge_port *port, bool remove_device)
 	for (uint16_t t = 0; t < port->sw->n_threads; t++)
 		for (uint32_t i = 0; i < port->txq[t].batch.count; i++)
 			packet_free_any(port->txq[t].batch.packets[i]);
-	free(port->txq);
 	if (remove_device)
 		port_remove(port->dev);
 	else

@@ -1,13 +1,19 @@
 /* vswitchd.c — the daemon: loads the startup file, opens the control
- * socket, and runs two threads. The data-plane thread owns the datapath: it
- * polls every port, forwards batches, does housekeeping once a second and
- * runs the SEAs' failover timers. When idle it sleeps in epoll on the ports' fds and the kernel's
- * link events until a timer is due, and wakes for nothing else (ha/schedule.c): the kernel reports
- * at once a tap losing its queue, a veth its peer, a trunk an SEA lowers; a carrier loss it reports
- * late is read when the thread wakes, before it forwards anything, and every 10 ms while frames
- * flow. The control thread's jobs run a slice per pass between batches (mailbox.h). The main thread
- * is the control thread: it serves the control socket and signals (SIGTERM/SIGINT: clean shutdown,
- * SIGHUP: reload), reads, checks and prepares every change itself, so forwarding never waits for a
+ * socket, and runs its threads. The data-plane thread (poll thread 0) owns
+ * the datapath: it polls its ports, forwards batches, does housekeeping once
+ * a second and runs the SEAs' failover timers. With --cores it has company:
+ * one more poll thread per listed core, each polling its share of the ports
+ * and forwarding to any port, which thread 0 pauses whenever it changes
+ * something they read (docs/cores.md, lib/pause.h). When idle each thread
+ * sleeps in epoll on its own ports' fds, thread 0 also on the kernel's link
+ * events until a timer is due, and wakes for nothing else (ha/schedule.c):
+ * the kernel reports at once a tap losing its queue, a veth its peer, a
+ * trunk an SEA lowers; a carrier loss it reports late is read when the
+ * thread wakes, before it forwards anything, and every 10 ms while frames
+ * flow. The control thread's jobs run a slice per pass between batches
+ * (mailbox.h). The main thread is the control thread: it serves the control
+ * socket and signals (SIGTERM/SIGINT: clean shutdown, SIGHUP: reload), reads,
+ * checks and prepares every change itself, so forwarding never waits for a
  * file or a parser. systemd Type=notify. */
 #include <errno.h>
 #include <getopt.h>

@@ -29,6 +29,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "control/config.h"
 #include "control/execute.h"
 #include "control/mailbox.h"
 #include "control/server.h"
@@ -404,10 +405,7 @@ int main(int argc, char **argv)
 			remove_devices = true;
 			break;
 		case 'C':
-			n_cores = parse_cores(optarg, cores);
 			cores_arg = optarg;
-			if (n_cores < 0)
-				return 2;
 			break;
 		case 'h':
 			usage(stdout);
@@ -434,9 +432,34 @@ int main(int argc, char **argv)
 	struct control_state state = {.config_path = config_path, .seas = &seas};
 	struct control_mailbox *mailbox = control_mailbox_create();
 	struct control_server server = {.listen_fd = -1, .epoll_fd = -1};
+	/* The poll threads come from --cores or the startup file's `datapath
+	 * cores`, read before anything is made; the file is read again, whole,
+	 * to apply it. */
+	char file_cores[sizeof(state.running->cores)] = "";
+	if (config_path && access(config_path, F_OK) == 0) {
+		struct config *first = config_load(config_path, err, sizeof(err));
+		if (first) { /* a bad file is reported below, when it is applied */
+			memcpy(file_cores, first->cores, sizeof(file_cores));
+			config_free(first);
+		}
+	}
+	if (cores_arg && file_cores[0] && strcmp(cores_arg, file_cores) != 0) {
+		log_error("--cores %s and %s's 'datapath cores %s' disagree: drop one", cores_arg,
+			  config_path, file_cores);
+		status = 2;
+		goto out;
+	}
+	if (!cores_arg && file_cores[0])
+		cores_arg = file_cores;
+	if (cores_arg && (n_cores = parse_cores(cores_arg, cores)) < 0) {
+		status = 2;
+		goto out;
+	}
 	unsigned n_threads = n_cores > 0 ? (unsigned)n_cores : 1;
 	state.dp = datapath_create_threads((uint32_t)packets, DEFAULT_DATA_ROOM, n_threads);
 	state.running = config_new();
+	if (state.running && cores_arg)
+		copy_name(state.running->cores, sizeof(state.running->cores), cores_arg);
 	if (!state.dp || !state.running || !mailbox || signals_fd < 0) {
 		log_error("out of memory at start-up");
 		goto out;

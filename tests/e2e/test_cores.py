@@ -204,3 +204,25 @@ def test_live_changes_under_traffic_keep_all_or_nothing(four):
     assert n.run(hosts[2], "ping", "-c", "1", "-W", "1", "10.77.0.4").returncode != 0  # p3 moved VLAN
     d.ctl("port", "set", "p3", "pvid", "1")
     assert n.run(hosts[2], "ping", "-c", "2", "-W", "1", "10.77.0.4").returncode == 0
+
+
+def test_startup_file_names_the_cores_and_a_live_change_is_refused(workdir):
+    """`datapath cores LIST` in the startup file starts the threads, show
+    running-config writes it back, and another list needs a restart."""
+    config = "datapath cores %s\nswitch add sw\nport add sw a type pipe\nport add sw b type pipe\n"
+    d = Daemon(tempfile.mkdtemp(dir=workdir), config % CORES)
+    try:
+        d.start()
+        assert d.ctl("show", "running-config").splitlines()[0] == "datapath cores " + CORES
+        assert threads_of(d) == {"a": 0, "b": 1}
+        r = d.run("datapath", "cores", CORES.split(",")[0])
+        assert r.returncode != 0 and "restart needed" in r.stderr, r.stderr
+        assert d.run("datapath", "cores", CORES).returncode == 0  # the same list: no change
+        assert d.ctl("show", "running-config").splitlines()[0] == "datapath cores " + CORES
+    finally:
+        d.stop()
+    # --cores that disagrees with the file is refused at start
+    r = subprocess.run([os.path.join(os.path.abspath(BUILD), "vswitchd"), "--config", d.config,
+                        "--socket", os.path.join(workdir, "other.sock"), "--cores",
+                        CORES.split(",")[0]], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "disagree" in r.stderr, r.stderr

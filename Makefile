@@ -11,7 +11,7 @@ FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
 
 .PHONY: all deps build install demo check unit fuzz format clean
 .PHONY: bench bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
-.PHONY: bench-vhost
+.PHONY: bench-vhost bench-cores
 
 all: build
 
@@ -60,6 +60,11 @@ bench-engine: build
 bench-peers: build
 	/usr/bin/python3 bench/bench_peers.py --build $(BUILD) --pktgen $(BUILD)/bench/pktgen
 
+# One poll thread against two (vswitchd --cores): 64-byte frames, two flows
+# over four afpacket ports, the ratio in one run (needs root: namespaces).
+bench-cores: build
+	/usr/bin/python3 bench/bench_cores.py --build $(BUILD) --pktgen $(BUILD)/bench/pktgen
+
 # SEA failover: outage and frames lost per event, default and fast timers
 # (needs root: namespaces and two vswitchd processes as two VIOS).
 bench-failover: build
@@ -80,7 +85,9 @@ bench-restart: build
 bench-idle: build
 	/usr/bin/python3 bench/bench_idle.py --build $(BUILD)
 
-bench: bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle bench-vhost
+BENCHES := bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
+BENCHES += bench-vhost bench-cores
+bench: $(BENCHES)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

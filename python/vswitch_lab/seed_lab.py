@@ -46,10 +46,11 @@ def sh(*cmd, check=True, timeout=60):
 
 
 class SeedLab:
-    def __init__(self, build, workdir, port_type="afpacket"):
+    def __init__(self, build, workdir, port_type="afpacket", hv_args=()):
         self.build = os.path.abspath(build)
         self.port_type = port_type
         self.workdir = workdir
+        self.hv_args = list(hv_args)  # extra vswitchd options of the switch under test
         self.tag = uuid.uuid4().hex[:5]
         self.ns = {p: "seed-%s-%s" % (p, self.tag) for p in SWITCH_PORTS}
         self.links = {p: "v%s%s" % (p[:5], self.tag) for p in SWITCH_PORTS}
@@ -77,7 +78,7 @@ class SeedLab:
             config = config.replace("dev=%s " % dev, "dev=%s " % self.links[p])
             config = config.replace("dev=%s\n" % dev, "dev=%s\n" % self.links[p])
         config = config.replace("type afpacket ", "type %s " % self.port_type)
-        self.hv = self._daemon("hv", None, config)
+        self.hv = self._daemon("hv", None, config, self.hv_args)
         for p, (pvid, vid) in TRUNKS.items():
             driver = ("switch add drv\n"
                       "port add drv trunk type afpacket dev=eth0 pvid %d vids %d\n"
@@ -90,14 +91,14 @@ class SeedLab:
             sh("ip", "-n", ns, "link", "set", iface, "up")
         return self
 
-    def _daemon(self, name, ns, config):
+    def _daemon(self, name, ns, config, args=()):
         d = os.path.join(self.workdir, name)
         os.makedirs(d, exist_ok=True)
         conf, sock = os.path.join(d, "vswitch.conf"), os.path.join(d, "sock")
         with open(conf, "w") as f:
             f.write(config)
         cmd = [os.path.join(self.build, "vswitchd"), "--config", conf, "--socket", sock,
-               "--packets", "2048"]
+               "--packets", "2048"] + list(args)
         if ns:
             cmd = ["ip", "netns", "exec", ns] + cmd
         log = open(os.path.join(d, "log"), "w")

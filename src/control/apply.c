@@ -110,8 +110,7 @@ struct config_apply *config_apply_prepare(const struct config *have, const struc
 	a->new_fdbs = calloc(want->n_switches + 1, sizeof(*a->new_fdbs));
 	a->new_ports = calloc(want->n_ports + 1, sizeof(*a->new_ports));
 	a->new_seas = calloc(want->n_seas + 1, sizeof(*a->new_seas));
-	if (!a->del || !a->add || !a->new_switches || !a->new_fdbs || !a->new_ports ||
-	    !a->new_seas)
+	if (!a->del || !a->add || !a->new_switches || !a->new_fdbs || !a->new_ports || !a->new_seas)
 		goto nomem;
 	for (size_t i = 0; i < have->n_macs; i++) {
 		const struct config_mac *m = &have->macs[i];
@@ -267,8 +266,8 @@ static void undo(struct config_apply *a, struct datapath *dp)
 		struct vswitch *sw = datapath_find_switch(dp, m->sw);
 		struct bridge_port *port = sw ? switch_find_port(sw, m->port) : NULL;
 		char ignored[256];
-		if (port && !fdb_find(sw->fdb, fdb_key(m->vid, m->mac),
-				      hash_u64(fdb_key(m->vid, m->mac))))
+		if (port &&
+		    !fdb_find(sw->fdb, fdb_key(m->vid, m->mac), hash_u64(fdb_key(m->vid, m->mac))))
 			switch_add_static_mac(sw, port, m->vid, m->mac, ignored, sizeof(ignored));
 	}
 	for (size_t i = 0; i < have->n_seas; i++) {

@@ -14,7 +14,6 @@
 #include "lib/frame.h"
 #include "show.h"
 
-
 static int need(int argc, int n, const char *usage, char *err, size_t err_size)
 {
 	if (argc >= n)
@@ -73,6 +72,28 @@ static int switch_set(struct command_context *ctx, int argc, char **argv, char *
 	if (config_parse_switch_settings(argv[0], argc - 1, argv + 1, &settings, err, n))
 		return -EINVAL;
 	sw->settings = settings;
+	ctx->changed = true;
+	return 0;
+}
+
+/* "datapath cores LIST": only its form is checked here (numbers, ranges,
+ * commas); vswitchd checks the cores themselves when it starts on them. */
+static int datapath_cores(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
+{
+	(void)argc;
+	const char *list = argv[0];
+	bool form = list[0] != '\0' && strlen(list) < sizeof(ctx->cfg->cores);
+	for (const char *c = list; form && *c; c++) {
+		bool digit = *c >= '0' && *c <= '9';
+		bool after_digit = c > list && c[-1] >= '0' && c[-1] <= '9';
+		form = digit || ((*c == ',' || *c == '-') && after_digit && c[1] != '\0');
+	}
+	if (!form) {
+		snprintf(err, n, "datapath cores: '%s' is not a list of cores like 0,1 or 0-3",
+			 list);
+		return -EINVAL;
+	}
+	copy_name(ctx->cfg->cores, sizeof(ctx->cfg->cores), list);
 	ctx->changed = true;
 	return 0;
 }
@@ -508,6 +529,7 @@ static const struct command commands[] = {
      switch_add,
      "switch add NAME [mode learning|authoritative] [ageing SECONDS] [fdb-capacity N] [mtu BYTES]"},
     {{"switch", "set"}, true, false, switch_set, "switch set NAME SETTING VALUE..."},
+    {{"datapath", "cores"}, true, false, datapath_cores, "datapath cores LIST"},
     {{"switch", "del"}, false, false, switch_del, "switch del NAME"},
     {{"switch", "show"}, false, true, show_switches, "switch show [NAME]"},
     {{"port", "add"},
@@ -570,13 +592,13 @@ static const struct command_table {
 static const struct command *find_command(int argc, char **argv, int *used)
 {
 	for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
-		const struct command *c = find_in(tables[t].commands, *tables[t].n, argc, argv, used);
+		const struct command *c =
+		    find_in(tables[t].commands, *tables[t].n, argc, argv, used);
 		if (c)
 			return c;
 	}
 	return NULL;
 }
-
 
 /* Minimum words after the verb, from the usage line's leading operands. */
 static int required_operands(const struct command *c)

@@ -93,6 +93,7 @@ struct config *config_copy(const struct config *cfg)
 	c->n_macs = cfg->n_macs;
 	c->n_seas = cfg->n_seas;
 	memcpy(c->source, cfg->source, sizeof(c->source));
+	memcpy(c->cores, cfg->cores, sizeof(c->cores));
 	return c;
 }
 
@@ -659,8 +660,8 @@ static int check_room(const struct config *cfg, char *err, size_t err_size)
 		}
 		if (macs > sw->settings.fdb_capacity) {
 			snprintf(err, err_size,
-				 "switch %s: %zu static MACs do not fit in fdb-capacity %u", sw->name,
-				 macs, sw->settings.fdb_capacity);
+				 "switch %s: %zu static MACs do not fit in fdb-capacity %u",
+				 sw->name, macs, sw->settings.fdb_capacity);
 			return at_line(cfg, sw->line, -ENOSPC, err, err_size);
 		}
 	}
@@ -674,8 +675,8 @@ int config_check(const struct config *cfg, char *err, size_t err_size)
 		error = at_line(cfg, cfg->ports[i].line, check_port(cfg, i, err, err_size), err,
 				err_size);
 	for (size_t i = 0; i < cfg->n_macs && !error; i++)
-		error = at_line(cfg, cfg->macs[i].line, check_mac(cfg, &cfg->macs[i], err, err_size),
-				err, err_size);
+		error = at_line(cfg, cfg->macs[i].line,
+				check_mac(cfg, &cfg->macs[i], err, err_size), err, err_size);
 	if (!error)
 		error = check_room(cfg, err, err_size);
 	if (!error)
@@ -712,7 +713,7 @@ static bool port_equal(const struct config_port *a, const struct config_port *b)
 bool config_equal(const struct config *a, const struct config *b)
 {
 	if (a->n_switches != b->n_switches || a->n_ports != b->n_ports || a->n_macs != b->n_macs ||
-	    a->n_seas != b->n_seas)
+	    a->n_seas != b->n_seas || strcmp(a->cores, b->cores) != 0)
 		return false;
 	for (size_t i = 0; i < a->n_seas; i++) {
 		const struct sea_config *other = config_find_sea(b, a->seas[i].name);
@@ -771,6 +772,8 @@ void config_print(const struct config *cfg, FILE *out)
 {
 	struct switch_config defaults;
 	switch_config_init(&defaults);
+	if (cfg->cores[0])
+		fprintf(out, "datapath cores %s\n", cfg->cores);
 	for (size_t i = 0; i < cfg->n_switches; i++) {
 		const struct config_switch *sw = &cfg->switches[i];
 		const struct switch_config *s = &sw->settings;

@@ -55,6 +55,10 @@ struct config {
 	size_t n_macs;
 	struct sea_config *seas;
 	size_t n_seas;
+	/* `datapath cores LIST`: the cores of the poll threads (vswitchd
+	 * --cores, docs/cores.md) as written, "" for one thread not pinned.
+	 * Read once at start; a different list is refused until a restart. */
+	char cores[64];
 	/* The startup file the model was loaded from: errors about an object
 	 * with a line number start "FILE:LINE:". Empty for edits. */
 	char source[256];
@@ -157,8 +161,7 @@ struct config_apply *config_apply_prepare(const struct config *have, const struc
  * changes that cannot fail, then static MACs a few thousand per call.
  * Returns 1 while there is more, 0 when done, or a negative errno with err
  * set, in which case everything was undone: the datapath matches `have`. */
-int config_apply_step(struct config_apply *apply, struct datapath *dp, char *err,
-		      size_t err_size);
+int config_apply_step(struct config_apply *apply, struct datapath *dp, char *err, size_t err_size);
 /* Whether ports came or went (the daemon's epoll set changes). */
 bool config_apply_ports_changed(const struct config_apply *apply);
 /* NULL is a no-op. */
@@ -212,8 +215,7 @@ struct command {
 extern const struct command sea_commands[];
 extern const size_t n_sea_commands;
 /* A name of 1 to max-1 letters, digits and ._-:@, or -EINVAL with err set. */
-int command_check_name(const char *what, const char *name, size_t max, char *err,
-		       size_t err_size);
+int command_check_name(const char *what, const char *name, size_t max, char *err, size_t err_size);
 
 /* Runs one command (argv as the words of a vswitchctl line). Returns 0, or
  * a negative errno with err set to a message naming the object and why. */

@@ -105,6 +105,16 @@ static bool apply_step(struct control_job *job, struct datapath *dp)
 static int commit(struct control_state *state, struct config *next, char *err, size_t err_size)
 {
 	int error = config_check(next, err, err_size);
+	/* The poll threads, their pools and queues are made at start. */
+	if (!error && strcmp(next->cores, state->running->cores) != 0) {
+		snprintf(
+		    err, err_size,
+		    "datapath cores: the poll threads run on %s; %s%s takes effect at the next "
+		    "start of vswitchd (restart needed)",
+		    state->running->cores[0] ? state->running->cores : "one thread, not pinned",
+		    next->cores[0] ? "cores " : "one thread, not pinned,", next->cores);
+		error = -EBUSY;
+	}
 	struct config_apply *apply = NULL;
 	if (!error) {
 		apply = config_apply_prepare(state->running, next, state->seas, err, err_size);
@@ -117,8 +127,9 @@ static int commit(struct control_state *state, struct config *next, char *err, s
 		error = job.status;
 		/* What an operator asks after a big reload: did traffic stop? */
 		if (job.job.steps > 2 || job.job.longest_step_ns > 1000000)
-			log_info("control: change applied in %u steps, forwarding held at most %.1f ms",
-				 job.job.steps, (double)job.job.longest_step_ns / 1e6);
+			log_info(
+			    "control: change applied in %u steps, forwarding held at most %.1f ms",
+			    job.job.steps, (double)job.job.longest_step_ns / 1e6);
 	}
 	config_apply_free(apply);
 	if (error) {
@@ -139,6 +150,10 @@ int control_reload(struct control_state *state, char *err, size_t err_size)
 	struct config *next = config_load(state->config_path, err, err_size);
 	if (!next)
 		return -EINVAL;
+	/* A file without `datapath cores` keeps the cores vswitchd runs on
+	 * (--cores): only a different list is a change. */
+	if (!next->cores[0])
+		memcpy(next->cores, state->running->cores, sizeof(next->cores));
 	return commit(state, next, err, err_size);
 }
 
@@ -180,8 +195,8 @@ int control_execute(struct control_state *state, int argc, char **argv, bool jso
 	return error;
 }
 
-int control_handle(void *state, int argc, char **argv, bool json, char **output,
-		   size_t *output_len, char *err, size_t err_size)
+int control_handle(void *state, int argc, char **argv, bool json, char **output, size_t *output_len,
+		   char *err, size_t err_size)
 {
 	*output = NULL;
 	*output_len = 0;

@@ -99,6 +99,8 @@ static cJSON *port_json(const struct command_context *ctx, const struct bridge_p
 	cJSON_AddBoolToObject(o, "hairpin", p->config.hairpin);
 	cJSON_AddNumberToObject(o, "mac_limit", p->config.mac_limit);
 	cJSON_AddNumberToObject(o, "macs_learned", p->sw->fdb->port_dynamic[p->index]);
+	if (p->dev->class->recv && p->poll_thread != PORT_THREAD_NONE)
+		cJSON_AddNumberToObject(o, "poll_thread", p->poll_thread);
 	struct port_counters counters;
 	const struct port_counters *c = &counters;
 	bridge_port_counters(p, &counters);
@@ -146,6 +148,21 @@ static void print_switch_line(FILE *out, const struct vswitch *sw)
 		sw->config.ageing_seconds, sw->config.mtu);
 }
 
+/* With several poll threads (vswitchd --cores): which one receives on
+ * which port, one line per thread. */
+static void print_poll_threads(FILE *out, const struct vswitch *sw)
+{
+	for (unsigned t = 0; sw->n_threads > 1 && t < sw->n_threads; t++) {
+		fprintf(out, "  poll thread %u:", t);
+		for (uint16_t i = 0; i < sw->n_ports; i++) {
+			const struct bridge_port *p = sw->ports[i];
+			if (p && p->dev->class->recv && p->poll_thread == t)
+				fprintf(out, " %s", p->name);
+		}
+		fputc('\n', out);
+	}
+}
+
 static void print_port_table(FILE *out, const struct vswitch *sw)
 {
 	fprintf(out, "  %-16s %-9s %-5s %-5s %-12s %-8s %-7s %12s %12s %10s\n", "PORT", "TYPE",
@@ -169,6 +186,7 @@ static void print_port_table(FILE *out, const struct vswitch *sw)
 			(unsigned long long)c.rx_packets, (unsigned long long)c.tx_packets,
 			(unsigned long long)port_counters_total_drops(&c));
 	}
+	print_poll_threads(out, sw);
 }
 
 int show_overview(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
@@ -247,6 +265,8 @@ static void print_port_detail(struct command_context *ctx, const struct bridge_p
 			p->sw->active_uplink[p->config.pvid] == p->index ? "yes" : "no");
 	fprintf(out, "  MACs learned %u (limit %s%u)\n", p->sw->fdb->port_dynamic[p->index],
 		p->config.mac_limit ? "" : "none, ", p->config.mac_limit);
+	if (p->sw->n_threads > 1 && p->dev->class->recv)
+		fprintf(out, "  received by poll thread %u\n", p->poll_thread);
 	struct port_counters counters;
 	const struct port_counters *c = &counters;
 	bridge_port_counters(p, &counters);
@@ -316,7 +336,8 @@ static void copy_fdb_entry(const struct fdb_entry *e, void *arg)
 {
 	struct fdb_copy *c = arg;
 	uint16_t vid = fdb_key_vid(e->key);
-	if ((c->vid && vid != c->vid) || (c->port_index != PORT_INDEX_NONE && e->port != c->port_index))
+	if ((c->vid && vid != c->vid) ||
+	    (c->port_index != PORT_INDEX_NONE && e->port != c->port_index))
 		return;
 	c->rows[c->n_rows++] = (struct fdb_row){.key = e->key,
 						.age = c->from->now - e->last_seen,
@@ -344,7 +365,8 @@ static void copy_fdb(struct datapath *dp, void *arg)
 	c->rows = malloc((sw->fdb->count + 1) * sizeof(*c->rows));
 	c->port_names = calloc(sw->n_ports + 1u, sizeof(*c->port_names));
 	if (!c->rows || !c->port_names) {
-		snprintf(c->err, sizeof(c->err), "fdb: out of memory for %u entries", sw->fdb->count);
+		snprintf(c->err, sizeof(c->err), "fdb: out of memory for %u entries",
+			 sw->fdb->count);
 		c->status = -ENOMEM;
 		return;
 	}
@@ -363,9 +385,8 @@ static void show_fdb_row(struct command_context *ctx, const struct fdb_copy *c,
 	uint8_t mac[6];
 	char text[18], age_text[16] = "-";
 	mac_from_u64(r->key, mac);
-	const char *port = r->port < c->n_ports && c->port_names[r->port][0]
-			       ? c->port_names[r->port]
-			       : "?";
+	const char *port =
+	    r->port < c->n_ports && c->port_names[r->port][0] ? c->port_names[r->port] : "?";
 	if (doc) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "vlan", fdb_key_vid(r->key));
@@ -507,8 +528,8 @@ int show_counters(struct command_context *ctx, int argc, char **argv, char *err,
 				continue;
 			}
 			struct port_counters counters;
-	const struct port_counters *c = &counters;
-	bridge_port_counters(p, &counters);
+			const struct port_counters *c = &counters;
+			bridge_port_counters(p, &counters);
 			fprintf(ctx->out, "%-16s %14llu %16llu %14llu %16llu ", p->name,
 				(unsigned long long)c->rx_packets, (unsigned long long)c->rx_bytes,
 				(unsigned long long)c->tx_packets, (unsigned long long)c->tx_bytes);
@@ -525,7 +546,6 @@ int show_counters(struct command_context *ctx, int argc, char **argv, char *err,
 	}
 	return doc ? show_emit_json(ctx, doc) : 0;
 }
-
 
 int show_running_config(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
 {
@@ -550,8 +570,8 @@ int show_running_config(struct command_context *ctx, int argc, char **argv, char
 	return 0;
 }
 
-int show_port_type(struct command_context *ctx, const char *type, int argc, char **argv,
-		   char *err, size_t n)
+int show_port_type(struct command_context *ctx, const char *type, int argc, char **argv, char *err,
+		   size_t n)
 {
 	if (!ctx->dp)
 		return no_datapath(err, n);
@@ -576,8 +596,8 @@ int show_port_type(struct command_context *ctx, const char *type, int argc, char
 				add_status_fields(o, &st);
 				cJSON_AddItemToArray(doc, o);
 			} else {
-				fprintf(ctx->out, "%s %s (switch %s): %s\n", type, p->name, sw->name,
-					st.text);
+				fprintf(ctx->out, "%s %s (switch %s): %s\n", type, p->name,
+					sw->name, st.text);
 			}
 		}
 	}

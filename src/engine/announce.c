@@ -42,7 +42,7 @@ static void announce_entry(const struct fdb_entry *e, void *arg)
 	/* Only clients: what lives behind an uplink is the outside's own. */
 	if (!owner || owner->config.uplink || !bitset_test(a->out->vlans, vid))
 		return;
-	struct packet *p = packet_alloc(a->sw->pool);
+	struct packet *p = packet_alloc(packet_pool_here(a->sw->pool));
 	if (!p) {
 		port_count_drop(a->out, DROP_NO_BUFFER, 1);
 		return;

@@ -40,6 +40,8 @@ void bridge_port_counters(const struct bridge_port *port, struct port_counters *
 {
 	const struct port_stats *s = &port->dev->stats;
 	*out = port->counters;
+	for (int i = 1; i < DROP_MAX; i++)
+		out->drops[i] += port->tx_drops[i];
 	out->tx_packets += s->tx_packets;
 	out->tx_bytes += s->tx_bytes;
 	out->drops[DROP_TX_ERROR] += s->tx_errors;
@@ -52,5 +54,6 @@ void bridge_port_counters(const struct bridge_port *port, struct port_counters *
 void switch_clear_counters(struct bridge_port *port)
 {
 	memset(&port->counters, 0, sizeof(port->counters));
+	memset(port->tx_drops, 0, sizeof(port->tx_drops));
 	memset(&port->dev->stats, 0, sizeof(port->dev->stats));
 }

@@ -3,11 +3,17 @@
  * to the port's provider in one send() call — one call per port per batch,
  * not per frame. A GSO super-frame or a partial checksum bound for a port
  * that cannot take the offload metadata is segmented and checksummed here,
- * in software, as a NIC would. */
+ * in software, as a NIC would.
+ *
+ * With several poll threads each queues on its own queue of the port
+ * (port_txq) and keeps its own list of ports to flush, so queueing needs no
+ * lock; send() is serialised per port by a spinlock taken once per flushed
+ * queue, never per packet, and not at all with one thread. */
 #include <errno.h>
 
 #include "engine.h"
 #include "lib/gso.h"
+#include "lib/spinlock.h"
 
 static void flush(struct bridge_port *port, struct packet_batch *out)
 {
@@ -25,24 +31,28 @@ static void segment(struct bridge_port *port, struct packet *p, struct packet_ba
 		error = packet_gso_segment(p, out);
 	}
 	if (error) {
-		port_count_drop(port, error == -ENOBUFS ? DROP_NO_BUFFER : DROP_OFFLOAD_ERROR, 1);
+		port_count_tx_drop(port, error == -ENOBUFS ? DROP_NO_BUFFER : DROP_OFFLOAD_ERROR,
+				   1);
 		packet_free(p); /* on error the packet stays ours */
 	}
 }
 
-static void send_queue(struct bridge_port *port)
+static void send_queue(struct bridge_port *port, struct packet_batch *q)
 {
-	struct packet_batch *q = &port->txq;
+	const bool threads = port->sw->n_threads > 1;
+	if (UNLIKELY(threads))
+		spin_lock(&port->tx_lock);
 	struct packet_batch out;
 	out.count = 0;
 	for (uint32_t i = 0; i < q->count; i++) {
 		struct packet *p = q->packets[i];
 		if (UNLIKELY(!vlan_egress(p, port))) {
-			port_count_drop(port, DROP_TX_ERROR, 1);
+			port_count_tx_drop(port, DROP_TX_ERROR, 1);
 			packet_free(p);
 			continue;
 		}
-		if (UNLIKELY((p->flags & PACKET_F_OFFLOAD) && !(port->dev->features & PORT_F_OFFLOAD))) {
+		if (UNLIKELY((p->flags & PACKET_F_OFFLOAD) &&
+			     !(port->dev->features & PORT_F_OFFLOAD))) {
 			segment(port, p, &out);
 			continue;
 		}
@@ -50,26 +60,44 @@ static void send_queue(struct bridge_port *port)
 	}
 	q->count = 0;
 	flush(port, &out);
+	if (UNLIKELY(threads))
+		spin_unlock(&port->tx_lock);
 }
 
 void egress_enqueue(struct vswitch *sw, struct bridge_port *out, struct packet *packet)
 {
-	if (!out->tx_pending) {
-		out->tx_pending = true;
-		sw->pending[sw->n_pending++] = out->index;
+	(void)sw;
+	egress_enqueue_on(engine_self, out, packet);
+}
+
+/* The calling thread's queue on `port`, without a multiplication per frame. */
+static inline struct port_txq *own_txq(const struct engine_thread *self, struct bridge_port *port)
+{
+	return (struct port_txq *)((char *)port->txq + self->txq_offset);
+}
+
+void egress_enqueue_on(struct engine_thread *self, struct bridge_port *out, struct packet *packet)
+{
+	struct port_txq *q = own_txq(self, out);
+	if (!q->pending) {
+		q->pending = true;
+		self->pending[self->n_pending++] = out;
 	}
-	packet_batch_add(&out->txq, packet);
-	if (packet_batch_full(&out->txq))
-		send_queue(out);
+	packet_batch_add(&q->batch, packet);
+	if (packet_batch_full(&q->batch))
+		send_queue(out, &q->batch);
 }
 
 void egress_flush(struct vswitch *sw)
 {
-	for (uint16_t i = 0; i < sw->n_pending; i++) {
-		struct bridge_port *port = sw->ports[sw->pending[i]];
-		port->tx_pending = false;
-		if (port->txq.count)
-			send_queue(port);
+	(void)sw;
+	struct engine_thread *self = engine_self;
+	for (uint16_t i = 0; i < self->n_pending; i++) {
+		struct bridge_port *port = self->pending[i];
+		struct port_txq *q = own_txq(self, port);
+		q->pending = false;
+		if (q->batch.count)
+			send_queue(port, &q->batch);
 	}
-	sw->n_pending = 0;
+	self->n_pending = 0;
 }

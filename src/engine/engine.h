@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "lib/packet.h"
+#include "lib/spinlock.h"
 #include "lib/util.h"
 #include "port/port.h"
 #include "counters.h"
@@ -59,6 +60,9 @@ struct fdb {
 	uint32_t count;
 	uint32_t age_cursor;
 	uint32_t port_dynamic[SWITCH_MAX_PORTS]; /* dynamic entries per port */
+	/* Taken by learning when several poll threads run (learn.c); lookups
+	 * take no lock (fdb.c says how). */
+	struct spinlock lock;
 };
 
 static inline uint64_t fdb_key(uint16_t vid, const uint8_t *mac)
@@ -89,6 +93,20 @@ struct fdb *fdb_create(uint32_t capacity);
 void fdb_destroy(struct fdb *fdb);
 /* The entry for key (hash = hash_u64(key)), or NULL. */
 struct fdb_entry *fdb_find(struct fdb *fdb, uint64_t key, uint64_t hash);
+/* With writers on other threads: copies the entry fdb_find() returned for
+ * `key` into *copy and returns copy, or NULL if the slot changed meanwhile
+ * (a miss: the frame is flooded, the next one finds the entry). */
+static inline const struct fdb_entry *fdb_confirm(const struct fdb_entry *e, uint64_t key,
+						  struct fdb_entry *copy)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	copy->port = __atomic_load_n(&e->port, __ATOMIC_RELAXED);
+	copy->flags = __atomic_load_n(&e->flags, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	copy->key = __atomic_load_n(&e->key, __ATOMIC_RELAXED);
+	copy->last_seen = 0;
+	return copy->key == key ? copy : NULL;
+}
 /* Inserts a new key (which must not be present); NULL when full. */
 struct fdb_entry *fdb_insert(struct fdb *fdb, uint64_t key, uint64_t hash, uint16_t port,
 			     uint16_t flags, uint32_t now);
@@ -144,6 +162,38 @@ struct port_config {
 	uint32_t mac_limit; /* dynamic MACs learned on this port; 0 = no limit */
 };
 
+/* ---- threads: what each poll thread keeps of its own ------------------- */
+
+/* vswitchd --cores runs up to this many poll threads. */
+#define ENGINE_MAX_THREADS 64
+#define PORT_THREAD_NONE   0xffff
+
+/* A poll thread's egress state. Each thread queues frames on its own
+ * queue of a port (bridge_port.txq[id]) and lists the ports it queued on
+ * here, so two threads can forward to one port at once; the sends
+ * themselves are serialised per port (egress.c). */
+struct engine_thread {
+	uint16_t id;
+	uint16_t n_pending;
+	uint32_t txq_offset; /* id * sizeof(struct port_txq): its queue in bridge_port.txq */
+	struct bridge_port *pending[SWITCH_MAX_PORTS];
+};
+
+/* The calling thread's; every thread that never sets it (the daemon's
+ * thread 0, the control thread before the poll threads start, tests)
+ * shares thread 0's. */
+extern __thread struct engine_thread *engine_self;
+/* Poll threads a switch created from now on serves: set once at start-up,
+ * before any switch exists (vswitchd --cores). 1 by default. */
+void engine_set_threads(unsigned n);
+unsigned engine_threads(void);
+
+/* One thread's queue of frames for one port. */
+struct port_txq {
+	struct packet_batch batch;
+	bool pending; /* on its thread's engine_thread.pending list */
+};
+
 /* A port as the switch sees it, around the provider's handle `dev`
  * (port.h): what forwarding keeps per port. */
 struct bridge_port {
@@ -151,20 +201,34 @@ struct bridge_port {
 	const char *name; /* dev->name */
 
 	struct vswitch *sw;
-	uint16_t index;	 /* position in sw->ports */
-	bool up;	 /* cached carrier, refreshed by switch_run() */
-	bool tx_pending; /* on the switch's list of queues to send */
+	uint16_t index;	      /* position in sw->ports */
+	bool up;	      /* cached carrier, refreshed by switch_run() */
+	uint16_t poll_thread; /* the thread whose pass calls recv(); see datapath.h */
 
 	struct port_config config;
 	uint64_t vlans[VLAN_WORDS]; /* membership: PVID plus vids */
 
-	struct port_counters counters; /* the engine's; dev->stats the provider's */
-	struct packet_batch txq;       /* frames the pipeline queued for send() */
+	/* The engine's counters, written by the thread that polls the port;
+	 * dev->stats are the provider's. */
+	struct port_counters counters;
+	/* Drops at egress, written by whichever thread holds tx_lock: apart
+	 * from `counters` so that two threads never add to one word. */
+	uint64_t tx_drops[DROP_MAX];
+	struct spinlock tx_lock; /* held around send() when several threads run */
+	/* Frames queued for send(), one queue per poll thread (sw->n_threads),
+	 * in the port's own allocation: a thread reaches its queue by an offset,
+	 * without a load. */
+	struct port_txq txq[];
 };
 
 static inline void port_count_drop(struct bridge_port *port, enum drop_reason reason, uint64_t n)
 {
 	port->counters.drops[reason] += n;
+}
+
+static inline void port_count_tx_drop(struct bridge_port *port, enum drop_reason reason, uint64_t n)
+{
+	port->tx_drops[reason] += n;
 }
 
 enum switch_mode {
@@ -199,7 +263,8 @@ struct vswitch {
 	struct switch_config config;
 	struct packet_pool *pool;
 	struct fdb *fdb;
-	uint32_t now; /* seconds, set by switch_run() */
+	uint32_t now;	    /* seconds, set by switch_run() */
+	uint16_t n_threads; /* poll threads that may forward on it (engine_threads) */
 
 	struct bridge_port *ports[SWITCH_MAX_PORTS];
 	uint16_t n_ports; /* highest index in use + 1 */
@@ -212,10 +277,6 @@ struct vswitch {
 	uint64_t flood_set[VLAN_COUNT][PORT_SET_WORDS];
 	uint16_t active_uplink[VLAN_COUNT];
 	uint64_t vids_in_use[VLAN_WORDS]; /* VIDs some port is a member of */
-
-	/* Ports with frames queued during the batch at hand. */
-	uint16_t n_pending;
-	uint16_t pending[SWITCH_MAX_PORTS];
 
 	uint64_t fdb_full; /* learning failed because the table was full */
 
@@ -255,16 +316,16 @@ int switch_check_port_config(const struct vswitch *sw, const struct bridge_port 
 int switch_add_port(struct vswitch *sw, struct port *dev, const struct port_config *config,
 		    char *err, size_t err_size);
 /* Replaces a port's settings; MACs learned on VLANs it leaves are flushed. */
-int switch_configure_port(struct vswitch *sw, struct bridge_port *port, const struct port_config *config,
-			  char *err, size_t err_size);
+int switch_configure_port(struct vswitch *sw, struct bridge_port *port,
+			  const struct port_config *config, char *err, size_t err_size);
 /* Removes and destroys a port, flushing its MACs. `remove_device`: the port
  * leaves the model (or changes type or device), so the devices it made go
  * too (port_remove); else they stay for a port that reopens them. */
 void switch_del_port(struct vswitch *sw, struct bridge_port *port, bool remove_device);
 struct bridge_port *switch_find_port(const struct vswitch *sw, const char *name);
 /* Adds a static MAC on a port, which must be a member of vid. */
-int switch_add_static_mac(struct vswitch *sw, struct bridge_port *port, uint16_t vid, const uint8_t *mac,
-			  char *err, size_t err_size);
+int switch_add_static_mac(struct vswitch *sw, struct bridge_port *port, uint16_t vid,
+			  const uint8_t *mac, char *err, size_t err_size);
 int switch_del_mac(struct vswitch *sw, uint16_t vid, const uint8_t *mac);
 /* Housekeeping, called at least once a second: advances the clock, ages a
  * slice of the MAC table, refreshes carriers and the VLAN tables. */
@@ -283,7 +344,8 @@ uint32_t switch_refresh_uplinks(struct vswitch *sw);
 /* Registers a consumer of `ethertype` frames. -EEXIST if one is there,
  * -ENOSPC when SWITCH_MAX_FRAME_HANDLERS are. */
 int switch_add_frame_handler(struct vswitch *sw, uint16_t ethertype,
-			     void (*receive)(void *ctx, struct bridge_port *in, struct packet *packet),
+			     void (*receive)(void *ctx, struct bridge_port *in,
+					     struct packet *packet),
 			     void *ctx);
 /* Removes the handler of `ethertype` registered with `ctx`, if any. */
 void switch_del_frame_handler(struct vswitch *sw, uint16_t ethertype, const void *ctx);
@@ -345,7 +407,10 @@ void flood_packet(struct vswitch *sw, struct bridge_port *in, struct packet *pac
 /* Queues the packet for `out` (ownership passes), sending the queue at once
  * if it is full. */
 void egress_enqueue(struct vswitch *sw, struct bridge_port *out, struct packet *packet);
-/* Tags each queued frame for its port and hands the queues to the ports. */
+/* The same for a caller that holds engine_self already (once per batch). */
+void egress_enqueue_on(struct engine_thread *self, struct bridge_port *out, struct packet *packet);
+/* Tags each frame the calling thread queued for its port and hands the
+ * queues to the ports. */
 void egress_flush(struct vswitch *sw);
 
 /* ---- announce.c: telling the outside where the clients are --------------- */
@@ -363,5 +428,8 @@ void pipeline_run(struct vswitch *sw, struct bridge_port *in, struct packet_batc
 /* Receives one batch from every port of the switch and forwards it.
  * Returns the number of frames received. */
 uint32_t switch_poll(struct vswitch *sw);
+/* The same for the ports whose poll_thread is `thread`, taking buffers from
+ * `pool` (that thread's). */
+uint32_t switch_poll_thread(struct vswitch *sw, uint16_t thread, struct packet_pool *pool);
 
 #endif

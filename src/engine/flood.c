@@ -43,6 +43,7 @@ void flood_ports(const struct vswitch *sw, const struct bridge_port *in, uint16_
 void flood_packet(struct vswitch *sw, struct bridge_port *in, struct packet *packet)
 {
 	uint64_t set[PORT_SET_WORDS];
+	struct engine_thread *self = engine_self;
 	flood_ports(sw, in, packet->vid, set);
 
 	/* The original goes to the last port; every other port gets a copy,
@@ -54,7 +55,7 @@ void flood_packet(struct vswitch *sw, struct bridge_port *in, struct packet *pac
 			if (last >= 0) {
 				struct packet *copy = packet_clone(packet);
 				if (copy)
-					egress_enqueue(sw, sw->ports[last], copy);
+					egress_enqueue_on(self, sw->ports[last], copy);
 				else
 					port_count_drop(in, DROP_NO_BUFFER, 1);
 			}
@@ -62,7 +63,7 @@ void flood_packet(struct vswitch *sw, struct bridge_port *in, struct packet *pac
 		}
 	}
 	if (last >= 0) {
-		egress_enqueue(sw, sw->ports[last], packet);
+		egress_enqueue_on(self, sw->ports[last], packet);
 	} else {
 		port_count_drop(in, DROP_NO_ROUTE, 1);
 		packet_free(packet);

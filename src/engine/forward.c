@@ -19,8 +19,8 @@ static uint16_t to_uplink(const struct vswitch *sw, const struct bridge_port *in
 }
 
 /* Passthrough: the owner and the uplink talk only to each other. */
-static uint16_t decide_passthrough(const struct vswitch *sw, const struct bridge_port *in, uint16_t vid,
-				   enum drop_reason *why)
+static uint16_t decide_passthrough(const struct vswitch *sw, const struct bridge_port *in,
+				   uint16_t vid, enum drop_reason *why)
 {
 	if (in->index == sw->passthrough_port)
 		return to_uplink(sw, in, vid, why);
@@ -78,6 +78,7 @@ isolated:
 void forward_batch(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch)
 {
 	struct fdb *fdb = sw->fdb;
+	const bool threads = sw->n_threads > 1; /* learning elsewhere may change an entry */
 	for (uint32_t i = 0; i < batch->count && i < FDB_PREFETCH_AHEAD; i++)
 		fdb_prefetch(fdb, batch->packets[i]->dst_hash);
 	for (uint32_t i = 0; i < batch->count; i++) {
@@ -87,8 +88,13 @@ void forward_batch(struct vswitch *sw, struct bridge_port *in, struct packet_bat
 		if (p->drop)
 			continue;
 		const struct fdb_entry *known = NULL;
-		if (!mac_is_group(p->data))
-			known = fdb_find(fdb, fdb_key(p->vid, p->data), p->dst_hash);
+		struct fdb_entry copy;
+		if (!mac_is_group(p->data)) {
+			uint64_t key = fdb_key(p->vid, p->data);
+			known = fdb_find(fdb, key, p->dst_hash);
+			if (UNLIKELY(threads) && known)
+				known = fdb_confirm(known, key, &copy);
+		}
 		enum drop_reason why = DROP_NONE;
 		p->out_port = forward_decide(sw, in, p->vid, p->data, known, &why);
 		p->drop = (uint8_t)why;

@@ -4,7 +4,14 @@
  * a link failed over) — but a static entry never moves, and a port never
  * learns past its MAC limit: those frames are dropped and counted. The batch
  * arrives hashed by the ingress stage; table lines are prefetched a few
- * frames ahead. */
+ * frames ahead.
+ *
+ * With several poll threads the usual case, a MAC seen again on its port,
+ * is a lock-free lookup and at most one relaxed store of the second it was
+ * seen; anything else (a new MAC, a move, a limit) is decided again under
+ * the table's lock, so two threads never insert one MAC twice, the last
+ * thread to see a MAC moves it last, and the per-port counts behind the MAC
+ * limit stay exact. */
 #include "engine.h"
 
 /* A VEPA port's frames come back through the uplink when the external
@@ -16,14 +23,44 @@ static bool is_vepa_reflection(const struct vswitch *sw, const struct bridge_por
 	return in->config.uplink && owner && owner->config.mode == PORT_MODE_VEPA;
 }
 
+/* The rules for a frame whose MAC is not known on its port yet; under the
+ * table's lock when several threads learn. */
+static void learn_one(struct vswitch *sw, struct bridge_port *in, struct packet *p, uint64_t key)
+{
+	struct fdb *fdb = sw->fdb;
+	const uint16_t here = in->index;
+	struct fdb_entry *e = fdb_find(fdb, key, p->src_hash);
+	if (e && e->port == here) {
+		__atomic_store_n(&e->last_seen, sw->now, __ATOMIC_RELAXED);
+		return;
+	}
+	if (e && (e->flags & FDB_F_STATIC)) {
+		p->drop = DROP_STATIC_CONFLICT;
+		return;
+	}
+	if (e && is_vepa_reflection(sw, in, e))
+		return;
+	if (in->config.mac_limit && fdb->port_dynamic[here] >= in->config.mac_limit) {
+		p->drop = DROP_MAC_LIMIT;
+		return;
+	}
+	if (e) {
+		fdb_move(fdb, e, here);
+		__atomic_store_n(&e->last_seen, sw->now, __ATOMIC_RELAXED);
+		in->counters.mac_moves++;
+	} else if (!fdb_insert(fdb, key, p->src_hash, here, 0, sw->now)) {
+		sw->fdb_full++; /* still forwarded, flooded back if unknown */
+	}
+}
+
 void learn_batch(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch)
 {
 	if (!in->config.learning)
 		return;
 	struct fdb *fdb = sw->fdb;
 	const uint32_t now = sw->now;
-	const uint32_t limit = in->config.mac_limit;
 	const uint16_t here = in->index;
+	const bool threads = sw->n_threads > 1;
 
 	for (uint32_t i = 0; i < batch->count && i < FDB_PREFETCH_AHEAD; i++)
 		fdb_prefetch(fdb, batch->packets[i]->src_hash);
@@ -33,27 +70,18 @@ void learn_batch(struct vswitch *sw, struct bridge_port *in, struct packet_batch
 			fdb_prefetch(fdb, batch->packets[i + FDB_PREFETCH_AHEAD]->src_hash);
 		uint64_t key = fdb_key(p->vid, p->data + 6);
 		struct fdb_entry *e = fdb_find(fdb, key, p->src_hash);
-		if (LIKELY(e && e->port == here)) {
-			if (e->last_seen != now) /* keep the cache line clean */
-				e->last_seen = now;
+		if (LIKELY(e && __atomic_load_n(&e->port, __ATOMIC_RELAXED) == here)) {
+			/* keep the cache line clean */
+			if (__atomic_load_n(&e->last_seen, __ATOMIC_RELAXED) != now)
+				__atomic_store_n(&e->last_seen, now, __ATOMIC_RELAXED);
 			continue;
 		}
-		if (e && (e->flags & FDB_F_STATIC)) {
-			p->drop = DROP_STATIC_CONFLICT;
+		if (LIKELY(!threads)) {
+			learn_one(sw, in, p, key);
 			continue;
 		}
-		if (e && is_vepa_reflection(sw, in, e))
-			continue;
-		if (limit && fdb->port_dynamic[here] >= limit) {
-			p->drop = DROP_MAC_LIMIT;
-			continue;
-		}
-		if (e) {
-			fdb_move(fdb, e, here);
-			e->last_seen = now;
-			in->counters.mac_moves++;
-		} else if (!fdb_insert(fdb, key, p->src_hash, here, 0, now)) {
-			sw->fdb_full++; /* still forwarded, flooded back if unknown */
-		}
+		spin_lock(&fdb->lock);
+		learn_one(sw, in, p, key);
+		spin_unlock(&fdb->lock);
 	}
 }

@@ -65,6 +65,7 @@ static void consume_batch(struct vswitch *sw, struct bridge_port *in, struct pac
 
 static void dispatch_batch(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch)
 {
+	struct engine_thread *self = engine_self;
 	for (uint32_t i = 0; i < batch->count; i++) {
 		struct packet *p = batch->packets[i];
 		if (UNLIKELY(p->drop)) {
@@ -73,7 +74,7 @@ static void dispatch_batch(struct vswitch *sw, struct bridge_port *in, struct pa
 		} else if (p->out_port == FORWARD_FLOOD) {
 			flood_packet(sw, in, p);
 		} else {
-			egress_enqueue(sw, sw->ports[p->out_port], p);
+			egress_enqueue_on(self, sw->ports[p->out_port], p);
 		}
 	}
 	batch->count = 0;
@@ -90,24 +91,41 @@ void pipeline_run(struct vswitch *sw, struct bridge_port *in, struct packet_batc
 	egress_flush(sw);
 }
 
-uint32_t switch_poll(struct vswitch *sw)
+/* One receive and its batch through the pipeline; frames received. */
+static uint32_t poll_port(struct vswitch *sw, struct bridge_port *port, struct packet_pool *pool)
 {
 	struct packet_batch batch;
+	batch.count = 0;
+	int n = port->dev->class->recv(port->dev, pool, &batch);
+	if (UNLIKELY(port->dev->events))
+		switch_port_events(sw, port);
+	if (n > 0) {
+		uint32_t count = batch.count;
+		pipeline_run(sw, port, &batch);
+		return count;
+	}
+	packet_batch_free(&batch);
+	return 0;
+}
+
+uint32_t switch_poll(struct vswitch *sw)
+{
 	uint32_t total = 0;
 	for (uint16_t i = 0; i < sw->n_ports; i++) {
 		struct bridge_port *port = sw->ports[i];
-		if (!port || !port->dev->class->recv)
-			continue;
-		batch.count = 0;
-		int n = port->dev->class->recv(port->dev, sw->pool, &batch);
-		if (UNLIKELY(port->dev->events))
-			switch_port_events(sw, port);
-		if (n > 0) {
-			total += batch.count;
-			pipeline_run(sw, port, &batch);
-		} else {
-			packet_batch_free(&batch);
-		}
+		if (port && port->dev->class->recv)
+			total += poll_port(sw, port, sw->pool);
+	}
+	return total;
+}
+
+uint32_t switch_poll_thread(struct vswitch *sw, uint16_t thread, struct packet_pool *pool)
+{
+	uint32_t total = 0;
+	for (uint16_t i = 0; i < sw->n_ports; i++) {
+		struct bridge_port *port = sw->ports[i];
+		if (port && port->poll_thread == thread && port->dev->class->recv)
+			total += poll_port(sw, port, pool);
 	}
 	return total;
 }

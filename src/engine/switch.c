@@ -13,6 +13,20 @@
 /* Slots aged per switch_run(): a full sweep of a 1M-entry table in ~30 calls. */
 #define AGE_BUDGET 65536
 
+static struct engine_thread thread_zero;
+__thread struct engine_thread *engine_self = &thread_zero;
+static unsigned n_threads = 1;
+
+void engine_set_threads(unsigned n)
+{
+	n_threads = n < 1 ? 1 : n > ENGINE_MAX_THREADS ? ENGINE_MAX_THREADS : n;
+}
+
+unsigned engine_threads(void)
+{
+	return n_threads;
+}
+
 void switch_config_init(struct switch_config *config)
 {
 	config->mode = SWITCH_MODE_LEARNING;
@@ -54,6 +68,7 @@ struct vswitch *switch_create(const char *name, const struct switch_config *conf
 	copy_name(sw->name, sizeof(sw->name), name);
 	sw->config = *config;
 	sw->pool = pool;
+	sw->n_threads = (uint16_t)n_threads;
 	/* Frames may arrive before the first switch_run(): learn them with the
 	 * right age, not 0 (which the first housekeeping would expire). */
 	sw->now = time_now_seconds();
@@ -179,7 +194,8 @@ int switch_add_port(struct vswitch *sw, struct port *dev, const struct port_conf
 		    char *err, size_t err_size)
 {
 	if (switch_find_port(sw, dev->name)) {
-		snprintf(err, err_size, "port %s: already exists on switch %s", dev->name, sw->name);
+		snprintf(err, err_size, "port %s: already exists on switch %s", dev->name,
+			 sw->name);
 		return -EEXIST;
 	}
 	uint16_t index = 0;
@@ -190,11 +206,13 @@ int switch_add_port(struct vswitch *sw, struct port *dev, const struct port_conf
 			 sw->name, dev->name, SWITCH_MAX_PORTS);
 		return -ENOSPC;
 	}
-	struct bridge_port *port = calloc(1, sizeof(*port));
+	struct bridge_port *port =
+	    calloc(1, sizeof(*port) + sw->n_threads * sizeof(struct port_txq));
 	if (!port) {
 		snprintf(err, err_size, "port %s: out of memory", dev->name);
 		return -ENOMEM;
 	}
+	port->poll_thread = sw->n_threads > 1 ? PORT_THREAD_NONE : 0;
 	port->dev = dev;
 	port->name = dev->name;
 	port->index = index;
@@ -216,7 +234,9 @@ int switch_add_port(struct vswitch *sw, struct port *dev, const struct port_conf
  * devices it made. */
 static void bridge_port_free(struct bridge_port *port, bool remove_device)
 {
-	packet_batch_free(&port->txq);
+	for (uint16_t t = 0; t < port->sw->n_threads; t++)
+		for (uint32_t i = 0; i < port->txq[t].batch.count; i++)
+			packet_free_any(port->txq[t].batch.packets[i]);
 	if (remove_device)
 		port_remove(port->dev);
 	else
@@ -224,8 +244,8 @@ static void bridge_port_free(struct bridge_port *port, bool remove_device)
 	free(port);
 }
 
-int switch_configure_port(struct vswitch *sw, struct bridge_port *port, const struct port_config *config,
-			  char *err, size_t err_size)
+int switch_configure_port(struct vswitch *sw, struct bridge_port *port,
+			  const struct port_config *config, char *err, size_t err_size)
 {
 	int error = switch_check_port_config(sw, port, config, err, err_size);
 	if (error)
@@ -249,7 +269,8 @@ void switch_del_port(struct vswitch *sw, struct bridge_port *port, bool remove_d
 }
 
 int switch_add_frame_handler(struct vswitch *sw, uint16_t ethertype,
-			     void (*receive)(void *ctx, struct bridge_port *in, struct packet *packet),
+			     void (*receive)(void *ctx, struct bridge_port *in,
+					     struct packet *packet),
 			     void *ctx)
 {
 	if (switch_frame_handler(sw, ethertype))
@@ -279,8 +300,8 @@ struct bridge_port *switch_find_port(const struct vswitch *sw, const char *name)
 	return NULL;
 }
 
-int switch_add_static_mac(struct vswitch *sw, struct bridge_port *port, uint16_t vid, const uint8_t *mac,
-			  char *err, size_t err_size)
+int switch_add_static_mac(struct vswitch *sw, struct bridge_port *port, uint16_t vid,
+			  const uint8_t *mac, char *err, size_t err_size)
 {
 	if (vid < 1 || vid > VID_MAX) {
 		snprintf(err, err_size, "fdb: vid %u out of range 1-%u", vid, VID_MAX);
@@ -372,7 +393,8 @@ uint32_t switch_refresh_uplinks(struct vswitch *sw)
 	uint32_t checked = 0;
 	for (unsigned w = 0; w < PORT_SET_WORDS; w++) {
 		for (uint64_t bits = sw->uplinks[w]; bits; bits &= bits - 1) {
-			struct bridge_port *port = sw->ports[w * 64 + (unsigned)__builtin_ctzll(bits)];
+			struct bridge_port *port =
+			    sw->ports[w * 64 + (unsigned)__builtin_ctzll(bits)];
 			if (!port || !port->dev->class->carrier)
 				continue;
 			changed |= read_carrier(sw, port);

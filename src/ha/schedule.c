@@ -19,9 +19,21 @@ void schedule_init(struct schedule *s, int link_fd)
 	*s = (struct schedule){.link_fd = link_fd};
 }
 
+static void before_change(struct schedule *s)
+{
+	if (s->before_change)
+		s->before_change(s->arg);
+}
+
 static void read_uplinks(struct schedule *s, struct datapath *dp, uint64_t now_ms)
 {
-	s->has_uplinks = datapath_refresh_uplinks(dp) > 0;
+	/* Without uplinks there is nothing to read, nor to pause for. */
+	if (datapath_has_uplinks(dp)) {
+		before_change(s);
+		s->has_uplinks = datapath_refresh_uplinks(dp) > 0;
+	} else {
+		s->has_uplinks = false;
+	}
 	s->uplinks_due_ms = now_ms + SCHEDULE_UPLINK_MS;
 }
 
@@ -31,13 +43,16 @@ bool schedule_run(struct schedule *s, struct datapath *dp, uint64_t now_ms)
 	if (now_ms != s->links_read_ms && s->link_fd >= 0) {
 		s->links_read_ms = now_ms;
 		links = link_monitor_drain(s->link_fd);
-		if (links)
+		if (links) {
+			before_change(s);
 			datapath_refresh_links(dp);
+		}
 	}
 	if (now_ms >= s->uplinks_due_ms)
 		read_uplinks(s, dp, now_ms);
 	if (now_ms >= s->housekeeping_due_ms) {
 		s->housekeeping_due_ms = now_ms + SCHEDULE_HOUSEKEEPING_MS;
+		before_change(s);
 		datapath_run(dp, time_now_seconds());
 	}
 	return links;

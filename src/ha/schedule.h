@@ -22,6 +22,10 @@ struct schedule {
 	uint64_t uplinks_due_ms;      /* uplink carriers are stale from then on */
 	uint64_t housekeeping_due_ms; /* the next datapath_run() */
 	bool has_uplinks;	      /* the last read found an uplink with a carrier */
+	/* Called before anything that changes what other poll threads read
+	 * (vswitchd --cores pauses them); NULL: nothing to do. */
+	void (*before_change)(void *arg);
+	void *arg;
 };
 
 /* Everything is due at once: the first schedule_run() reads all. */

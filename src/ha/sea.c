@@ -39,6 +39,7 @@
 #include "engine/datapath.h"
 #include "lib/frame.h"
 #include "lib/log.h"
+#include "lib/spinlock.h"
 #include "monitor.h"
 
 #define SEA_HISTORY	  16
@@ -60,6 +61,9 @@ struct sea {
 	struct sea_config cfg;
 	struct datapath *dp;
 	bool *news; /* the set's flag: a peer's news wants a run now */
+	/* Heartbeats may come in on two poll threads at once (vswitchd
+	 * --cores); sea_run() only runs while the others are paused. */
+	struct spinlock rx_lock;
 	struct vswitch *sw;
 	struct bridge_port *real, *ctl;
 	struct bridge_port *trunks[SEA_TRUNKS_MAX];
@@ -283,16 +287,26 @@ static uint64_t now_ms(void)
 	return time_now_ns() / 1000000;
 }
 
-/* Called by the switch inside the pipeline: record only. */
+static void record_hello(struct sea *sea, struct bridge_port *in, struct packet *p);
+
+/* Called by the switch inside the pipeline, on any poll thread: record
+ * only, one heartbeat at a time. */
 static void receive_hello(void *ctx, struct bridge_port *in, struct packet *p)
 {
 	struct sea *sea = ctx;
+	spin_lock(&sea->rx_lock);
+	record_hello(sea, in, p);
+	spin_unlock(&sea->rx_lock);
+	packet_free(p);
+}
+
+static void record_hello(struct sea *sea, struct bridge_port *in, struct packet *p)
+{
 	const uint8_t *f = p->data;
 	uint32_t off = load_be16(f + 12) == ETH_TYPE_VLAN ? 18 : 14;
 	if (in != sea->ctl || p->len < off + HELLO_LEN || memcmp(f + off, "VSHA", 4) ||
 	    f[off + 4] != HELLO_VERSION || memcmp(f + 6, sea->id, 6) == 0) {
 		sea->hellos_ignored++;
-		packet_free(p);
 		return;
 	}
 	const uint8_t *h = f + off;
@@ -307,12 +321,11 @@ static void receive_hello(void *ctx, struct bridge_port *in, struct packet *p)
 	    v->mode != before.mode || v->waiting != before.waiting ||
 	    v->priority != before.priority || memcmp(sea->peer.id, f + 6, 6))
 		if (sea->news)
-			*sea->news = true;
+			__atomic_store_n(sea->news, true, __ATOMIC_RELEASE);
 	memcpy(sea->peer.id, f + 6, 6);
 	sea->peer.heard = true;
 	sea->peer.last_ms = now_ms();
 	sea->hellos_received++;
-	packet_free(p);
 }
 
 static void send_hello(struct sea *sea)
@@ -501,8 +514,8 @@ static void record(struct sea *sea, enum sea_role from, enum sea_role to, const 
 static void update_health(struct sea *sea, uint64_t now, bool links_changed, uint64_t *next)
 {
 	if (links_changed || now >= sea->next_link_check_ms) {
-		bool up = sea->real &&
-			  (!sea->real->dev->class->carrier || sea->real->dev->class->carrier(sea->real->dev));
+		bool up = sea->real && (!sea->real->dev->class->carrier ||
+					sea->real->dev->class->carrier(sea->real->dev));
 		if (up != sea->link_up)
 			log_info("sea %s: real adapter %s link %s", sea->cfg.name, sea->cfg.real,
 				 up ? "up" : "down");

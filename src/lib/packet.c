@@ -8,6 +8,8 @@
 
 #include "util.h"
 
+__thread struct packet_pool *packet_pool_self;
+
 struct packet_pool *packet_pool_create(uint32_t size, uint32_t data_room)
 {
 	if (data_room == 0)
@@ -47,6 +49,53 @@ void packet_pool_destroy(struct packet_pool *pool)
 	free(pool->free_stack);
 	free(pool->packets);
 	free(pool);
+}
+
+void packet_pool_share(struct packet_pool *pool)
+{
+	pool->shared = true;
+}
+
+/* A Treiber stack with a single consumer that takes the whole list at once
+ * (an exchange), so the ABA problem of popping one at a time cannot arise. */
+static void give_back(struct packet *p)
+{
+	struct packet_pool *pool = p->pool;
+	struct packet *head = __atomic_load_n(&pool->returned, __ATOMIC_RELAXED);
+	do {
+		p->next_returned = head;
+	} while (!__atomic_compare_exchange_n(&pool->returned, &head, p, true, __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+}
+
+void packet_free_any(struct packet *p)
+{
+	if (p->pool->shared && p->pool != packet_pool_self)
+		give_back(p);
+	else
+		packet_free(p);
+}
+
+bool packet_adopt(struct packet_pool *pool, struct packet *p)
+{
+	struct packet *swap = packet_alloc(pool);
+	if (!swap)
+		return false;
+	swap->pool = p->pool;
+	p->pool = pool;
+	packet_free_any(swap);
+	return true;
+}
+
+uint32_t packet_pool_reclaim(struct packet_pool *pool)
+{
+	if (!pool->shared || !__atomic_load_n(&pool->returned, __ATOMIC_RELAXED))
+		return 0;
+	struct packet *p = __atomic_exchange_n(&pool->returned, NULL, __ATOMIC_ACQUIRE);
+	uint32_t n = 0;
+	for (; p; p = p->next_returned, n++)
+		pool->free_stack[pool->available++] = p;
+	return n;
 }
 
 struct packet *packet_clone(const struct packet *src)

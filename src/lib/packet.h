@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util.h"
+
 #define BATCH_SIZE 256
 
 /* Room in front of the frame for an 802.1Q tag now and a VXLAN outer header
@@ -15,8 +17,8 @@
 #define PACKET_HEADROOM		 128
 #define PACKET_DEFAULT_DATA_ROOM 2048
 
-#define ETH_HEADER_LEN	  14
-#define VLAN_TAG_LEN	  4
+#define ETH_HEADER_LEN 14
+#define VLAN_TAG_LEN   4
 /* The EtherTypes vswitch reads or writes, in one place (a protocol's own,
  * like the SEA's heartbeats, lives with the protocol). */
 #define ETH_TYPE_IPV4	  0x0800
@@ -67,6 +69,7 @@ struct packet {
 	uint64_t dst_hash;	       /* destination), set by the ingress stage */
 	uint8_t *buffer;	       /* start of the buffer, data - headroom when fresh */
 	struct packet_pool *pool;
+	struct packet *next_returned; /* link on the pool's return list */
 };
 
 struct packet_batch {
@@ -74,25 +77,61 @@ struct packet_batch {
 	struct packet *packets[BATCH_SIZE];
 };
 
+/* A pool belongs to one thread: only it allocates and frees with
+ * packet_alloc() and packet_free(), and its free stack is not locked. With
+ * several poll threads (vswitchd --cores) each has its own pool, marked
+ * `shared`. A packet that reaches another thread (through a patch port, or
+ * injected into a pipe port) is adopted by the receiving port there
+ * (packet_adopt: a buffer of the receiver's pool goes back to the sender's
+ * in its place, so nothing is copied), and so is freed by its new owner
+ * like any other; the few places that free a packet of unknown origin
+ * (closing a port, a test reading a pipe) use packet_free_any(), which puts
+ * a foreign packet on its pool's lock-free `returned` list, taken back by
+ * the owner in one exchange. The fast path pays nothing for this. */
 struct packet_pool {
 	uint32_t size;	    /* packets in the pool */
 	uint32_t data_room; /* bytes of frame a buffer holds after the headroom */
 	uint32_t available; /* packets on the free stack */
+	bool shared;	    /* other threads may free into it (packet_pool_share) */
 	struct packet **free_stack;
 	struct packet *packets;
 	uint8_t *memory;
+	struct packet *returned; /* freed by other threads; atomic accesses only */
 };
+
+/* The pool of the calling poll thread when there are several, NULL on any
+ * other thread (set by the thread at start). */
+extern __thread struct packet_pool *packet_pool_self;
 
 /* Creates a pool of `size` packets of `data_room` bytes each (0 = default).
  * Returns NULL when memory is short. */
 struct packet_pool *packet_pool_create(uint32_t size, uint32_t data_room);
 void packet_pool_destroy(struct packet_pool *pool);
 
+/* Marks the pool as one that other threads may free into; before they run. */
+void packet_pool_share(struct packet_pool *pool);
+/* Moves the packets other threads freed back onto the free stack; the
+ * owner calls it. Returns how many. */
+uint32_t packet_pool_reclaim(struct packet_pool *pool);
+/* The calling thread's pool if it has one, else `fallback`: where a frame
+ * made outside the receive path (an announcement) takes its buffer. */
+static inline struct packet_pool *packet_pool_here(struct packet_pool *fallback)
+{
+	return packet_pool_self ? packet_pool_self : fallback;
+}
+/* Frees a packet of any pool, from any thread (see struct packet_pool). */
+void packet_free_any(struct packet *p);
+/* Makes `p`, a packet of another pool, one of `pool`'s (the calling
+ * thread's): a free buffer of `pool` goes to p's pool in exchange. False
+ * when `pool` has none to give; p is then unchanged. */
+bool packet_adopt(struct packet_pool *pool, struct packet *p);
+
 /* Returns a fresh packet (len 0, headroom restored) or NULL when the pool is
- * empty: callers count that as a "no-buffer" drop. */
+ * empty: callers count that as a "no-buffer" drop. Only the pool's owner
+ * allocates from it. */
 static inline struct packet *packet_alloc(struct packet_pool *pool)
 {
-	if (pool->available == 0)
+	if (UNLIKELY(pool->available == 0) && packet_pool_reclaim(pool) == 0)
 		return 0;
 	struct packet *p = pool->free_stack[--pool->available];
 	p->data = p->buffer + PACKET_HEADROOM;
@@ -102,6 +141,7 @@ static inline struct packet *packet_alloc(struct packet_pool *pool)
 	return p;
 }
 
+/* Frees a packet of the calling thread's pool (see struct packet_pool). */
 static inline void packet_free(struct packet *p)
 {
 	struct packet_pool *pool = p->pool;

@@ -17,6 +17,16 @@
 #define PREFETCH(p)			__builtin_prefetch(p)
 #define PREFETCH_WRITE(p)		__builtin_prefetch((p), 1)
 
+/* In a spin-wait loop: lets the other hyperthread run. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
 /* Unaligned reads go through memcpy so the compiler emits plain loads. */
 static inline uint16_t load_be16(const uint8_t *p)
 {

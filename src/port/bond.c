@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/spinlock.h"
 #include "lib/util.h"
 #include "afpacket.h"
 #include "bond_private.h"
@@ -545,7 +546,7 @@ static void bond_close(struct port *port)
 
 static void bond_run(struct port *port, struct bond_port *bond, uint64_t now, bool read_carriers);
 
-static int bond_recv(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
+static int bond_recv_io(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
 {
 	struct bond_port *bond = port->priv;
 	uint64_t now = time_now_ns();
@@ -577,7 +578,7 @@ static int bond_recv(struct port *port, struct packet_pool *pool, struct packet_
 	return received;
 }
 
-static void bond_send(struct port *port, struct packet_batch *batch)
+static void bond_send_io(struct port *port, struct packet_batch *batch)
 {
 	struct bond_port *bond = port->priv;
 	if (bond->mode == BOND_BALANCE_SLB) {
@@ -594,11 +595,30 @@ static void bond_send(struct port *port, struct packet_batch *batch)
 	afpacket_io_send(m->io, port, batch);
 	/* A failed send is the first sign of a dead link; asking the carrier
 	 * costs a system call, so only then. */
-	if (UNLIKELY(port->stats.tx_errors != errors) &&
-	    !afpacket_io_carrier(m->io)) {
+	if (UNLIKELY(port->stats.tx_errors != errors) && !afpacket_io_carrier(m->io)) {
 		m->up = false;
 		reselect(bond, "send failed");
 	}
+}
+
+/* recv() and send() may run on two poll threads at once (port.h); recv() runs the
+ * bond's timers (member choice, ARP probes, announcements) and send() may
+ * reselect: one at a time, a lock taken once per batch. */
+static int bond_recv(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
+{
+	struct bond_port *priv = port->priv;
+	spin_lock(&priv->io_lock);
+	int n = bond_recv_io(port, pool, batch);
+	spin_unlock(&priv->io_lock);
+	return n;
+}
+
+static void bond_send(struct port *port, struct packet_batch *batch)
+{
+	struct bond_port *priv = port->priv;
+	spin_lock(&priv->io_lock);
+	bond_send_io(port, batch);
+	spin_unlock(&priv->io_lock);
 }
 
 static bool bond_carrier(const struct port *port)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "bond.h"
+#include "lib/spinlock.h"
 #include "port.h"
 
 struct afpacket_io;
@@ -52,6 +53,7 @@ struct bond_member {
 };
 
 struct bond_port {
+	struct spinlock io_lock;  /* recv() against send() */
 	char name[PORT_NAME_MAX]; /* the port's, for messages about other bonds */
 	enum bond_mode mode;
 	struct bond_member members[BOND_MEMBERS_MAX];

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/spinlock.h"
 #include "lib/util.h"
 #include "afpacket.h"
 #include "tun.h"
@@ -49,8 +50,9 @@
 #define NETNS_NAME_MAX 64
 
 struct internal_port {
-	int fd;	 /* the tun queue; -1 while a vnic waits for its tap */
-	int ctl; /* for interface ioctls, in the tap's namespace */
+	struct spinlock io_lock; /* recv() against send() */
+	int fd;			 /* the tun queue; -1 while a vnic waits for its tap */
+	int ctl;		 /* for interface ioctls, in the tap's namespace */
 	int ifindex;
 	char ifname[IFNAMSIZ];
 
@@ -364,7 +366,7 @@ static void internal_remove(struct port *port)
 	internal_close(port);
 }
 
-static int internal_recv(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
+static int internal_recv_io(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
 {
 	struct internal_port *in = port->priv;
 	struct virtio_net_hdr h;
@@ -436,7 +438,7 @@ static int internal_recv(struct port *port, struct packet_pool *pool, struct pac
 	return received;
 }
 
-static void internal_send(struct port *port, struct packet_batch *batch)
+static void internal_send_io(struct port *port, struct packet_batch *batch)
 {
 	struct internal_port *in = port->priv;
 	if (UNLIKELY(in->fd < 0)) {
@@ -479,6 +481,26 @@ static void internal_send(struct port *port, struct packet_batch *batch)
 		}
 	}
 	packet_batch_free(batch);
+}
+
+/* recv() and send() may run on two poll threads at once (port.h); recv() may detach
+ * the tun queue or attach a vnic's, which send() uses: one at a time, a lock
+ * taken once per batch. */
+static int internal_recv(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
+{
+	struct internal_port *priv = port->priv;
+	spin_lock(&priv->io_lock);
+	int n = internal_recv_io(port, pool, batch);
+	spin_unlock(&priv->io_lock);
+	return n;
+}
+
+static void internal_send(struct port *port, struct packet_batch *batch)
+{
+	struct internal_port *priv = port->priv;
+	spin_lock(&priv->io_lock);
+	internal_send_io(port, batch);
+	spin_unlock(&priv->io_lock);
 }
 
 static bool internal_carrier(const struct port *port)

@@ -2,8 +2,12 @@
  * two Linux bridges without the kernel: `port add A pa type patch peer=pb`
  * and `port add B pb type patch peer=pa`. Zero-copy: send() moves the packet
  * pointers into the peer's receive ring, and the peer's switch takes them on
- * its next poll. Both ends run on the one data-plane thread, so the rings
- * need no lock. The link is up while both ends exist. Offload metadata
+ * its next poll. Each ring has one producer (the sending end's send(),
+ * which the engine serialises) and one consumer (the receiving end's
+ * recv(), on the thread that polls it), maybe on two poll threads: head and
+ * tail are published with release stores and read with acquire loads, and
+ * the receiving end adopts a packet of another thread's pool (packet.h). The
+ * link is up while both ends exist. Offload metadata
  * crosses untouched: the far switch's egress port decides what to do. */
 #include <errno.h>
 #include <stdio.h>
@@ -84,7 +88,7 @@ static void patch_close(struct port *port)
 {
 	struct patch_port *p = port->priv;
 	while (p->head != p->tail)
-		packet_free(p->ring[p->head++ % PATCH_RING]);
+		packet_free_any(p->ring[p->head++ % PATCH_RING]);
 	if (p->peer)
 		p->peer->peer = NULL;
 	for (struct patch_port **link = &all_patches; *link; link = &(*link)->next)
@@ -97,33 +101,46 @@ static void patch_close(struct port *port)
 
 static int patch_recv(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
 {
-	(void)pool;
 	struct patch_port *p = port->priv;
+	uint32_t head = p->head;
+	uint32_t tail = __atomic_load_n(&p->tail, __ATOMIC_ACQUIRE);
 	int n = 0;
-	while (batch->count < BATCH_SIZE && p->head != p->tail) {
-		packet_batch_add(batch, p->ring[p->head++ % PATCH_RING]);
+	while (batch->count < BATCH_SIZE && head != tail) {
+		struct packet *pkt = p->ring[head++ % PATCH_RING];
+		/* Sent by a switch whose port another poll thread polls. */
+		if (UNLIKELY(pkt->pool != pool) && !packet_adopt(pool, pkt)) {
+			port->stats.rx_overflow += 1;
+			packet_free_any(pkt);
+			continue;
+		}
+		packet_batch_add(batch, pkt);
 		n++;
 	}
+	__atomic_store_n(&p->head, head, __ATOMIC_RELEASE);
 	return n;
 }
 
 static void patch_send(struct port *port, struct packet_batch *batch)
 {
 	struct patch_port *peer = ((struct patch_port *)port->priv)->peer;
+	uint32_t tail = peer ? peer->tail : 0;
+	uint32_t head = peer ? __atomic_load_n(&peer->head, __ATOMIC_ACQUIRE) : 0;
 	for (uint32_t i = 0; i < batch->count; i++) {
 		struct packet *pkt = batch->packets[i];
 		if (!peer) {
 			port->stats.tx_errors += 1;
 			packet_free(pkt);
-		} else if (peer->tail - peer->head == PATCH_RING) {
+		} else if (tail - head == PATCH_RING) {
 			port->stats.tx_full += 1;
 			packet_free(pkt);
 		} else {
 			port->stats.tx_packets++;
 			port->stats.tx_bytes += pkt->len;
-			peer->ring[peer->tail++ % PATCH_RING] = pkt;
+			peer->ring[tail++ % PATCH_RING] = pkt;
 		}
 	}
+	if (peer)
+		__atomic_store_n(&peer->tail, tail, __ATOMIC_RELEASE);
 	batch->count = 0;
 }
 

@@ -63,7 +63,7 @@ static void ring_destroy(struct pipe_ring *ring)
 {
 	struct packet *p;
 	while ((p = ring_get(ring)))
-		packet_free(p);
+		packet_free_any(p);
 	free(ring->slots);
 }
 
@@ -123,11 +123,16 @@ static void pipe_close(struct port *port)
 
 static int pipe_recv(struct port *port, struct packet_pool *pool, struct packet_batch *batch)
 {
-	(void)pool;
 	struct pipe_port *pipe = port->priv;
 	int n = 0;
 	struct packet *p;
 	while (batch->count < BATCH_SIZE && (p = ring_get(&pipe->rx))) {
+		/* Injected by thread 0, received here on another poll thread. */
+		if (UNLIKELY(p->pool != pool) && !packet_adopt(pool, p)) {
+			port->stats.rx_overflow += 1;
+			packet_free_any(p);
+			continue;
+		}
 		packet_batch_add(batch, p);
 		n++;
 	}
@@ -210,7 +215,7 @@ int pipe_inject_packet(struct port *port, struct packet *packet)
 {
 	struct pipe_port *pipe = pipe_of(port);
 	if (!pipe || !ring_put(&pipe->rx, packet)) {
-		packet_free(packet);
+		packet_free_any(packet);
 		return pipe ? -ENOBUFS : -EOPNOTSUPP;
 	}
 	if (!pipe->readable && eventfd_write(pipe->wake_fd, 1) == 0)
@@ -250,7 +255,7 @@ int pipe_take(struct port *port, void *buf, uint32_t size)
 		return -EAGAIN;
 	int len = p->len;
 	memcpy(buf, p->data, p->len < size ? p->len : size);
-	packet_free(p);
+	packet_free_any(p); /* sent by any poll thread */
 	return len;
 }
 

@@ -24,7 +24,19 @@
 struct port;
 struct port_status;
 
-/* The provider interface. Operations run on the data-plane thread. */
+/* The provider interface, and its threading contract (docs/cores.md):
+ * with vswitchd --cores several poll threads forward at once.
+ *  - recv() runs on one poll thread, the port's (bridge_port.poll_thread);
+ *  - send() may run on any poll thread, never on two at once for one port
+ *    (the engine serialises sends per port, once per batch), and may run
+ *    concurrently with the same port's recv() on another thread: state the
+ *    two share needs the provider's own care (a lock per batch at most);
+ *  - every other operation runs while all poll threads are paused;
+ *  - packets come from the receiving thread's pool (recv()'s `pool`): free
+ *    a packet on the thread that received it or in send(), and never keep
+ *    one across calls unless the type is designed to (patch, pipe: those
+ *    adopt a packet of another pool on receive, packet_adopt()).
+ * With one thread (the default) all of it holds trivially. */
 struct port_class {
 	const char *type; /* "pipe", "pcap", ... as the CLI spells it */
 
@@ -152,9 +164,9 @@ enum port_events {
 struct port {
 	char name[PORT_NAME_MAX];
 	const struct port_class *class;
-	void *priv;	   /* the provider's state */
-	uint32_t features; /* enum port_features, set by open() */
-	uint32_t events;   /* enum port_events, raised by the provider */
+	void *priv;	     /* the provider's state */
+	uint32_t features;   /* enum port_features, set by open() */
+	uint32_t events;     /* enum port_events, raised by the provider */
 	char event_note[48]; /* what the switch adds when it logs the event */
 	struct port_stats stats;
 };

@@ -62,7 +62,9 @@ static const uint64_t vhostuser_features =
     BIT(VIRTIO_RING_F_INDIRECT_DESC) | BIT(VIRTIO_RING_F_EVENT_IDX) |
     BIT(VHOST_USER_F_PROTOCOL_FEATURES) | BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) |
     BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) | BIT(VIRTIO_NET_F_GUEST_TSO4) |
-    BIT(VIRTIO_NET_F_GUEST_TSO6);
+    BIT(VIRTIO_NET_F_GUEST_TSO6) |
+    /* Buffers are always used in the order they were made available. */
+    BIT(VIRTIO_F_IN_ORDER);
 static const uint64_t vhostuser_protocol_features = BIT(VHOST_USER_PROTOCOL_F_MQ) |
 						    BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
 						    BIT(VHOST_USER_PROTOCOL_F_NET_MTU);

@@ -459,6 +459,39 @@ static void test_receive_into_read_only_or_headerless_buffer_is_refused(void **s
 	guest_free(g);
 }
 
+static void test_receive_of_more_used_entries_than_gathered_writes_them_all(void **state)
+{
+	(void)state;
+	/* One frame over 600 small mergeable buffers: more used entries than
+	 * the call gathers locally (512); those past go straight to the ring. */
+	enum { BIG_RING = 1024, CHAINS = 600, BUF = 16 };
+	struct guest *g = guest_new(base_features | F(VIRTIO_NET_F_MRG_RXBUF), 10000);
+	g->q.desc = (struct vring_desc *)(g->mem + 0x80000);
+	g->q.avail = (struct vring_avail *)(g->mem + 0x84000);
+	g->q.used = (struct vring_used *)(g->mem + 0x85000);
+	g->q.size = BIG_RING;
+	uint8_t *last = NULL;
+	for (uint16_t i = 0; i < CHAINS; i++) {
+		uint16_t slot = (uint16_t)(BIG_RING - 1 - i); /* heads unlike slots */
+		set_desc(g->q.desc, slot, buffer(g, BUF, &last), BUF, VRING_DESC_F_WRITE, 0);
+		g->q.avail->ring[i] = slot;
+	}
+	g->q.avail->idx = CHAINS;
+	struct packet *p = frame_packet(g, CHAINS * BUF - HDR);
+	uint32_t delivered;
+	uint64_t bytes;
+	assert_int_equal(virtq_enqueue(&g->q, &g->table, &p, 1, &delivered, &bytes), 1);
+	assert_int_equal(delivered, 1);
+	assert_int_equal(g->q.used->idx, CHAINS);
+	for (uint16_t i = 0; i < CHAINS; i++) {
+		assert_int_equal(g->q.used->ring[i].id, BIG_RING - 1 - i);
+		assert_int_equal(g->q.used->ring[i].len, BUF);
+	}
+	assert_int_equal(last[BUF - 1], (uint8_t)(CHAINS * BUF - HDR - 1));
+	packet_free(p);
+	guest_free(g);
+}
+
 /* ---- VIRTIO_F_IN_ORDER ---------------------------------------------------- */
 
 static void test_in_order_transmit_batch_is_returned_by_one_used_entry(void **state)
@@ -626,6 +659,7 @@ int main(void)
 	    cmocka_unit_test(test_full_ring_stops_and_takes_nothing_of_a_partial_frame),
 	    cmocka_unit_test(test_frame_too_big_for_a_non_mergeable_chain_is_dropped),
 	    cmocka_unit_test(test_receive_into_read_only_or_headerless_buffer_is_refused),
+	    cmocka_unit_test(test_receive_of_more_used_entries_than_gathered_writes_them_all),
 	    cmocka_unit_test(test_in_order_transmit_batch_is_returned_by_one_used_entry),
 	    cmocka_unit_test(test_in_order_dropped_frame_is_returned_in_its_place),
 	    cmocka_unit_test(test_in_order_rule_break_returns_the_good_chains_before_it),

@@ -472,6 +472,7 @@ static const struct {
     {VIRTIO_RING_F_EVENT_IDX, "event_idx"},
     {VHOST_USER_F_PROTOCOL_FEATURES, "protocol_features"},
     {VIRTIO_F_VERSION_1, "version_1"},
+    {VIRTIO_F_IN_ORDER, "in_order"},
 };
 
 void vhost_feature_names(uint64_t features, char *out, size_t size)

@@ -17,12 +17,13 @@
  * a front end is connected and some queue pair has both rings ready.
  *
  * Polling and sleeping: recv() polls the guest's transmit rings. While
- * frames flow the guest is told not to kick; when a recv() finds nothing it
- * asks for kicks again and the daemon may sleep on wait_fd(), our own epoll
- * set holding the socket, the reconnect timer and every transmit kick
- * eventfd (edge-triggered: harvesting the edges replaces reading each
- * eventfd). Messages are read from recv() without blocking: on every eighth
- * idle call and at least once a millisecond while busy, never per batch.
+ * frames flow the guest is told not to kick; when recv() finds nothing a few
+ * times in a row (VHOSTUSER_KICKS_AFTER_IDLE) it asks for kicks again and
+ * the daemon may sleep on wait_fd(), our own epoll set holding the socket,
+ * the reconnect timer and every transmit kick eventfd (edge-triggered:
+ * harvesting the edges replaces reading each eventfd). Messages are read
+ * from recv() without blocking: on every eighth idle call and at least once
+ * a millisecond while busy, never per batch.
  *
  * Threads: send() may run on another thread than recv(), which handles the
  * messages. A per-port mutex, taken by send() once per batch and by the
@@ -49,10 +50,17 @@
 #include "port.h"
 #include "vhost_message.h"
 
-#define VHOSTUSER_SOCKET_DIR	 "/run/vswitch"
-#define VHOSTUSER_CONTROL_NS	 1000000 /* messages read at least this often while busy */
-#define VHOSTUSER_IDLE_CONTROL	 8	 /* ... and on every 8th idle recv() */
-#define VHOSTUSER_MESSAGES_BURST 64	 /* per control step, so a chatty peer cannot hog */
+#define VHOSTUSER_SOCKET_DIR   "/run/vswitch"
+#define VHOSTUSER_CONTROL_NS   1000000 /* messages read at least this often while busy */
+#define VHOSTUSER_IDLE_CONTROL 8       /* ... and on every 8th idle recv() */
+/* Empty recv()s in a row before the guest is asked to kick again. Not the
+ * first: a busy loop often finds one ring empty between bursts, and each
+ * flip costs a store to a line the guest polls and a full fence. Fewer
+ * than the daemon's IDLE_POLLS_BEFORE_SLEEP (16, src/vswitchd.c): the
+ * daemon sleeps only after that many passes in which this recv() found
+ * nothing, so kicks are on (and the ring rechecked) before it sleeps. */
+#define VHOSTUSER_KICKS_AFTER_IDLE 4
+#define VHOSTUSER_MESSAGES_BURST   64 /* per control step, so a chatty peer cannot hog */
 
 enum { TAG_LISTEN = 1, TAG_CONN, TAG_TIMER, TAG_KICK };
 
@@ -62,7 +70,9 @@ static const uint64_t vhostuser_features =
     BIT(VIRTIO_RING_F_INDIRECT_DESC) | BIT(VIRTIO_RING_F_EVENT_IDX) |
     BIT(VHOST_USER_F_PROTOCOL_FEATURES) | BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) |
     BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) | BIT(VIRTIO_NET_F_GUEST_TSO4) |
-    BIT(VIRTIO_NET_F_GUEST_TSO6);
+    BIT(VIRTIO_NET_F_GUEST_TSO6) |
+    /* Buffers are always used in the order they were made available. */
+    BIT(VIRTIO_F_IN_ORDER);
 static const uint64_t vhostuser_protocol_features = BIT(VHOST_USER_PROTOCOL_F_MQ) |
 						    BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
 						    BIT(VHOST_USER_PROTOCOL_F_NET_MTU);
@@ -419,7 +429,7 @@ static int vhostuser_recv(struct port *port, struct packet_pool *pool, struct pa
 		}
 		v->idle_calls = 0;
 	} else {
-		if (v->busy) {
+		if (v->busy && v->idle_calls + 1 >= VHOSTUSER_KICKS_AFTER_IDLE) {
 			v->busy = false;
 			want_kicks(v, true); /* what came meanwhile is read next call */
 		}

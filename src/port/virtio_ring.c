@@ -8,8 +8,10 @@
  * from a chain's head (where Linux and DPDK drivers put them), never nested.
  *
  * Cost: the guest's avail index is read once per batch, used entries are
- * written as we go and published with one release store of used->idx per
- * batch, and the guest is interrupted (an eventfd write, the only system
+ * gathered and written in one pass before one release store of used->idx
+ * per batch (with VIRTIO_F_IN_ORDER one entry stands for a batch of
+ * transmit buffers), descriptors and buffers are prefetched a few chains
+ * ahead of the copy, and the guest is interrupted (an eventfd write, the only system
  * call here) at most once per batch and only if it asked (its flags, or its
  * used_event with VIRTIO_RING_F_EVENT_IDX). */
 #include "virtio_ring.h"
@@ -49,6 +51,7 @@ void virtq_set_features(struct virtq *q, uint64_t features)
 	q->mergeable = FEATURE(features, VIRTIO_NET_F_MRG_RXBUF);
 	q->indirect = FEATURE(features, VIRTIO_RING_F_INDIRECT_DESC);
 	q->event_idx = FEATURE(features, VIRTIO_RING_F_EVENT_IDX);
+	q->in_order = FEATURE(features, VIRTIO_F_IN_ORDER);
 	q->hdr_len = FEATURE(features, VIRTIO_F_VERSION_1) || q->mergeable
 			 ? sizeof(struct virtio_net_hdr_mrg_rxbuf)
 			 : sizeof(struct virtio_net_hdr);
@@ -181,12 +184,36 @@ static inline __attribute__((always_inline)) int chain_next(const struct virtq *
 	return 1;
 }
 
-static void put_used(struct virtq *q, uint16_t head, uint32_t len)
+/* Used entries gathered during one call and written to the ring in one
+ * pass just before used->idx is published, so the lines the guest polls are
+ * written in one burst rather than between every copy. Entry i is the ring's
+ * slot before + i; those past the array (a long run of small mergeable
+ * buffers) go to the ring directly. */
+#define SHADOW_SIZE (2 * BATCH_SIZE)
+
+struct used_shadow {
+	uint16_t before; /* q->last_used when the call began */
+	struct vring_used_elem e[SHADOW_SIZE];
+};
+
+static inline void put_used(struct virtq *q, struct used_shadow *s, uint16_t head, uint32_t len)
 {
-	struct vring_used_elem *e = &q->used->ring[q->last_used & (q->size - 1)];
+	uint16_t i = (uint16_t)(q->last_used - s->before);
+	struct vring_used_elem *e =
+	    LIKELY(i < SHADOW_SIZE) ? &s->e[i] : &q->used->ring[q->last_used & (q->size - 1)];
 	e->id = head;
 	e->len = len;
 	q->last_used++;
+}
+
+/* Writes the gathered entries into the used ring. */
+static void flush_used(struct virtq *q, const struct used_shadow *s)
+{
+	uint16_t n = (uint16_t)(q->last_used - s->before), mask = (uint16_t)(q->size - 1);
+	if (n > SHADOW_SIZE)
+		n = SHADOW_SIZE;
+	for (uint16_t i = 0; i < n; i++)
+		q->used->ring[(s->before + i) & mask] = s->e[i];
 }
 
 /* Publishes the used entries written since `before` and interrupts the
@@ -228,6 +255,57 @@ static int avail_count(struct virtq *q, uint16_t *avail_idx)
 static uint16_t avail_head(const struct virtq *q, uint16_t index)
 {
 	return read16(&q->avail->ring[index & (q->size - 1)]);
+}
+
+/* Prefetching: the rings and buffers were last written by the guest's core,
+ * so each first touch is a miss to another core's cache. Descriptors are
+ * asked for DESC_AHEAD chains ahead of the copy, and once a chain's
+ * descriptor has arrived, BUF_AHEAD chains ahead, its first buffer (for
+ * writing on receive queues: the read-for-ownership starts early). These are
+ * hints: what they read is neither checked nor used, the copy reads and
+ * checks everything again. */
+#define DESC_AHEAD 8
+#define BUF_AHEAD  4
+
+static inline void prefetch_desc(const struct virtq *q, uint16_t index)
+{
+	PREFETCH(&q->desc[avail_head(q, index) & (q->size - 1)]);
+}
+
+/* The first buffer of the chain at avail entry `index`, for prefetching:
+ * NULL when its descriptor does not translate. *len: its length. */
+static inline const uint8_t *first_buffer(const struct virtq *q, struct vhost_memory *mem,
+					  uint16_t index, uint32_t *len)
+{
+	const struct vring_desc *d = &q->desc[avail_head(q, index) & (q->size - 1)];
+	uint64_t addr = __atomic_load_n(&d->addr, __ATOMIC_RELAXED);
+	*len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+	return *len ? vhost_memory_gpa(mem, addr, 1) : NULL;
+}
+
+/* A 64-byte frame and its header span two lines: both are asked for. */
+static inline void prefetch_tx_buffer(const struct virtq *q, struct vhost_memory *mem,
+				      uint16_t index)
+{
+	uint32_t len;
+	const uint8_t *buf = first_buffer(q, mem, index, &len);
+	if (buf) {
+		PREFETCH(buf);
+		if (len > 64)
+			PREFETCH(buf + 64);
+	}
+}
+
+static inline void prefetch_rx_buffer(const struct virtq *q, struct vhost_memory *mem,
+				      uint16_t index)
+{
+	uint32_t len;
+	const uint8_t *buf = first_buffer(q, mem, index, &len);
+	if (buf) {
+		PREFETCH_WRITE(buf);
+		if (len > 64)
+			PREFETCH_WRITE(buf + 64);
+	}
 }
 
 /* ---- the guest transmits: TX queue -> packets --------------------------- */
@@ -317,6 +395,26 @@ static int take_frame(struct virtq *q, struct vhost_memory *mem, uint16_t head, 
 	return 0;
 }
 
+/* Returns the transmit buffers taken since `before`: in order, one entry
+ * naming the batch's last chain says they are all used (VIRTIO_F_IN_ORDER:
+ * the guest counts them from used->idx); otherwise one entry per chain. */
+static void return_tx(struct virtq *q, const uint16_t *heads, uint16_t before)
+{
+	uint16_t n = (uint16_t)(q->last_used - before), mask = (uint16_t)(q->size - 1);
+	if (n == 0)
+		return;
+	if (q->in_order) {
+		struct vring_used_elem e = {.id = heads[n - 1], .len = 0};
+		q->used->ring[before & mask] = e;
+	} else {
+		for (uint16_t i = 0; i < n; i++) {
+			struct vring_used_elem e = {.id = heads[i], .len = 0};
+			q->used->ring[(before + i) & mask] = e;
+		}
+	}
+	publish(q, before);
+}
+
 int virtq_dequeue(struct virtq *q, struct vhost_memory *mem, struct packet_pool *pool,
 		  struct packet_batch *batch, uint32_t max)
 {
@@ -331,24 +429,31 @@ int virtq_dequeue(struct virtq *q, struct vhost_memory *mem, struct packet_pool 
 		want = max;
 	if (want > BATCH_SIZE - batch->count)
 		want = BATCH_SIZE - batch->count;
-	uint16_t before = q->last_used;
+	uint16_t before = q->last_used, start = q->last_avail;
+	uint16_t heads[BATCH_SIZE]; /* the used entries to write */
 	int added = 0;
+	for (uint32_t i = 0; i < want && i < DESC_AHEAD; i++)
+		prefetch_desc(q, (uint16_t)(start + i));
+	for (uint32_t i = 0; i < want && i < BUF_AHEAD; i++)
+		prefetch_tx_buffer(q, mem, (uint16_t)(start + i));
 	for (uint32_t i = 0; i < want; i++) {
 		struct packet *p = packet_alloc(pool);
 		if (UNLIKELY(!p))
 			break; /* the guest's frames wait in its ring */
+		if (i + DESC_AHEAD < want)
+			prefetch_desc(q, (uint16_t)(start + i + DESC_AHEAD));
+		if (i + BUF_AHEAD < want)
+			prefetch_tx_buffer(q, mem, (uint16_t)(start + i + BUF_AHEAD));
 		uint16_t head = avail_head(q, q->last_avail);
-		if (i + 1 < want)
-			PREFETCH(
-			    &q->desc[avail_head(q, (uint16_t)(q->last_avail + 1)) & (q->size - 1)]);
 		int rc = take_frame(q, mem, head, p);
 		if (UNLIKELY(rc < 0)) {
 			packet_free(p);
-			publish(q, before);
+			return_tx(q, heads, before);
 			return rc;
 		}
 		q->last_avail++;
-		put_used(q, head, 0);
+		heads[i] = head;
+		q->last_used++;
 		if (LIKELY(rc)) {
 			packet_batch_add(batch, p);
 			added++;
@@ -356,14 +461,14 @@ int virtq_dequeue(struct virtq *q, struct vhost_memory *mem, struct packet_pool 
 			packet_free(p);
 		}
 	}
-	publish(q, before);
+	return_tx(q, heads, before);
 	return added;
 }
 
 /* ---- the guest receives: packets -> RX queue ---------------------------- */
 
 /* The virtio-net header for p (num_buffers written once known). */
-static void header_for(const struct packet *p, uint8_t *hdr, uint32_t hdr_len)
+static inline void header_for(const struct packet *p, uint8_t *hdr)
 {
 	struct virtio_net_hdr_mrg_rxbuf h = {0};
 	if (p->flags & PACKET_F_OFFLOAD) {
@@ -374,12 +479,13 @@ static void header_for(const struct packet *p, uint8_t *hdr, uint32_t hdr_len)
 		h.hdr.csum_start = htole16(p->offload.csum_start);
 		h.hdr.csum_offset = htole16(p->offload.csum_offset);
 	}
-	memcpy(hdr, &h, hdr_len);
+	memcpy(hdr, &h, sizeof(h)); /* fixed size: a store, not a call */
 }
 
 /* Fills the next chain with what is left of the header and p. */
-static int fill_chain(struct virtq *q, struct vhost_memory *mem, const struct packet *p,
-		      const uint8_t *hdr, uint32_t *copied, uint8_t **hdr_at)
+static int fill_chain(struct virtq *q, struct vhost_memory *mem, struct used_shadow *s,
+		      const struct packet *p, const uint8_t *hdr, uint32_t *copied,
+		      uint8_t **hdr_at)
 {
 	uint32_t total = q->hdr_len + p->len, written = 0;
 	uint16_t head = avail_head(q, q->last_avail);
@@ -417,20 +523,20 @@ static int fill_chain(struct virtq *q, struct vhost_memory *mem, const struct pa
 		written += n;
 	}
 	q->last_avail++;
-	put_used(q, head, written);
+	put_used(q, s, head, written);
 	return 0;
 }
 
 /* Copies p into as many chains as it needs. Returns 1 (delivered), 0 (no
  * room: nothing taken), 2 (dropped: too big for one chain without
  * mergeable buffers) or -EPROTO. */
-static int put_frame(struct virtq *q, struct vhost_memory *mem, const struct packet *p,
-		     uint16_t avail_idx)
+static int put_frame(struct virtq *q, struct vhost_memory *mem, struct used_shadow *s,
+		     const struct packet *p, uint16_t avail_idx)
 {
 	uint16_t start_avail = q->last_avail, start_used = q->last_used, buffers = 0;
 	uint32_t total = q->hdr_len + p->len, copied = 0;
 	uint8_t hdr[sizeof(struct virtio_net_hdr_mrg_rxbuf)], *hdr_at = NULL;
-	header_for(p, hdr, q->hdr_len);
+	header_for(p, hdr);
 	int result = 1;
 	while (copied < total) {
 		if (!q->mergeable && buffers == 1) {
@@ -441,7 +547,7 @@ static int put_frame(struct virtq *q, struct vhost_memory *mem, const struct pac
 			result = 0;
 			break;
 		}
-		int error = fill_chain(q, mem, p, hdr, &copied, &hdr_at);
+		int error = fill_chain(q, mem, s, p, hdr, &copied, &hdr_at);
 		if (error)
 			return error;
 		buffers++;
@@ -469,14 +575,30 @@ uint32_t virtq_enqueue(struct virtq *q, struct vhost_memory *mem, struct packet 
 	if (UNLIKELY(q->broken))
 		return 0;
 	uint16_t avail_idx;
-	if (avail_count(q, &avail_idx) < 0)
+	int pending = avail_count(q, &avail_idx);
+	if (pending < 0)
 		return 0;
-	uint16_t before = q->last_used;
+	struct used_shadow s;
+	s.before = q->last_used;
+	/* Prefetch as if each frame takes one chain (it does unless mergeable
+	 * buffers are smaller than the frame). */
+	uint32_t ahead = n < (uint32_t)pending ? n : (uint32_t)pending;
+	uint16_t start = q->last_avail;
+	for (uint32_t i = 0; i < ahead && i < DESC_AHEAD; i++)
+		prefetch_desc(q, (uint16_t)(start + i));
+	for (uint32_t i = 0; i < ahead && i < BUF_AHEAD; i++)
+		prefetch_rx_buffer(q, mem, (uint16_t)(start + i));
 	uint32_t i;
 	for (i = 0; i < n; i++) {
+		if (i + DESC_AHEAD < ahead)
+			prefetch_desc(q, (uint16_t)(start + i + DESC_AHEAD));
+		if (i + BUF_AHEAD < ahead) {
+			prefetch_rx_buffer(q, mem, (uint16_t)(start + i + BUF_AHEAD));
+			PREFETCH(packets[i + BUF_AHEAD]);
+		}
 		if (i + 1 < n)
 			PREFETCH(packets[i + 1]->data);
-		int rc = put_frame(q, mem, packets[i], avail_idx);
+		int rc = put_frame(q, mem, &s, packets[i], avail_idx);
 		if (rc <= 0)
 			break;
 		if (rc == 1) {
@@ -484,7 +606,8 @@ uint32_t virtq_enqueue(struct virtq *q, struct vhost_memory *mem, struct packet 
 			*bytes += packets[i]->len;
 		}
 	}
-	publish(q, before);
+	flush_used(q, &s);
+	publish(q, s.before);
 	return i;
 }
 

@@ -63,6 +63,7 @@ struct virtq {
 	bool mergeable;	     /* VIRTIO_NET_F_MRG_RXBUF */
 	bool indirect;	     /* VIRTIO_RING_F_INDIRECT_DESC */
 	bool event_idx;	     /* VIRTIO_RING_F_EVENT_IDX */
+	bool in_order;	     /* VIRTIO_F_IN_ORDER: one used entry per transmit batch */
 	bool kicks_wanted;   /* we asked the guest to kick (idle) */
 	bool broken;	     /* the guest broke a rule: no more I/O until reset */
 	int call_fd;	     /* eventfd to interrupt the guest; -1: none */

@@ -29,6 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		features |= UINT64_C(1) << VIRTIO_RING_F_INDIRECT_DESC;
 	if (f & 4)
 		features |= UINT64_C(1) << VIRTIO_RING_F_EVENT_IDX;
+	if (f & 8)
+		features |= UINT64_C(1) << VIRTIO_F_IN_ORDER;
 	size_t rings =
 	    virtq_desc_bytes(ring) + ((virtq_avail_bytes(ring) + 3) & ~3u) + virtq_used_bytes(ring);
 	size_t mem_size = size - 4 > rings ? size - 4 : rings;

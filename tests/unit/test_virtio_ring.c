@@ -459,6 +459,126 @@ static void test_receive_into_read_only_or_headerless_buffer_is_refused(void **s
 	guest_free(g);
 }
 
+static void test_receive_of_more_used_entries_than_gathered_writes_them_all(void **state)
+{
+	(void)state;
+	/* One frame over 600 small mergeable buffers: more used entries than
+	 * the call gathers locally (512); those past go straight to the ring. */
+	enum { BIG_RING = 1024, CHAINS = 600, BUF = 16 };
+	struct guest *g = guest_new(base_features | F(VIRTIO_NET_F_MRG_RXBUF), 10000);
+	g->q.desc = (struct vring_desc *)(g->mem + 0x80000);
+	g->q.avail = (struct vring_avail *)(g->mem + 0x84000);
+	g->q.used = (struct vring_used *)(g->mem + 0x85000);
+	g->q.size = BIG_RING;
+	uint8_t *last = NULL;
+	for (uint16_t i = 0; i < CHAINS; i++) {
+		uint16_t slot = (uint16_t)(BIG_RING - 1 - i); /* heads unlike slots */
+		set_desc(g->q.desc, slot, buffer(g, BUF, &last), BUF, VRING_DESC_F_WRITE, 0);
+		g->q.avail->ring[i] = slot;
+	}
+	g->q.avail->idx = CHAINS;
+	struct packet *p = frame_packet(g, CHAINS * BUF - HDR);
+	uint32_t delivered;
+	uint64_t bytes;
+	assert_int_equal(virtq_enqueue(&g->q, &g->table, &p, 1, &delivered, &bytes), 1);
+	assert_int_equal(delivered, 1);
+	assert_int_equal(g->q.used->idx, CHAINS);
+	for (uint16_t i = 0; i < CHAINS; i++) {
+		assert_int_equal(g->q.used->ring[i].id, BIG_RING - 1 - i);
+		assert_int_equal(g->q.used->ring[i].len, BUF);
+	}
+	assert_int_equal(last[BUF - 1], (uint8_t)(CHAINS * BUF - HDR - 1));
+	packet_free(p);
+	guest_free(g);
+}
+
+/* ---- VIRTIO_F_IN_ORDER ---------------------------------------------------- */
+
+static void test_in_order_transmit_batch_is_returned_by_one_used_entry(void **state)
+{
+	(void)state;
+	struct guest *g = guest_new(base_features | F(VIRTIO_F_IN_ORDER), 0);
+	for (int i = 0; i < RING_SIZE; i++)
+		g->q.used->ring[i].id = 0xffff; /* to see which entries are written */
+	for (uint16_t i = 0; i < 3; i++)
+		tx_frame(g, i, NULL, 60);
+	struct packet_batch b;
+	assert_int_equal(dequeue(g, &b), 3);
+	/* used->idx counts every buffer; the one entry, in the batch's first
+	 * slot, names the batch's last chain (the guest infers the others). */
+	assert_int_equal(g->q.used->idx, 3);
+	assert_int_equal(g->q.used->ring[0].id, 2);
+	assert_int_equal(g->q.used->ring[0].len, 0);
+	assert_int_equal(g->q.used->ring[1].id, 0xffff);
+	assert_int_equal(g->q.used->ring[2].id, 0xffff);
+	packet_batch_free(&b);
+	/* The next batch starts where the last one skipped to. */
+	tx_frame(g, 3, NULL, 60);
+	tx_frame(g, 4, NULL, 60);
+	assert_int_equal(dequeue(g, &b), 2);
+	assert_int_equal(g->q.used->idx, 5);
+	assert_int_equal(g->q.used->ring[3].id, 4);
+	assert_int_equal(g->q.used->ring[4].id, 0xffff);
+	packet_batch_free(&b);
+	guest_free(g);
+}
+
+static void test_in_order_dropped_frame_is_returned_in_its_place(void **state)
+{
+	(void)state;
+	struct guest *g = guest_new(base_features | F(VIRTIO_F_IN_ORDER), 0);
+	tx_frame(g, 0, NULL, 60);
+	tx_frame(g, 1, NULL, 10); /* a runt, dropped */
+	struct packet_batch b;
+	assert_int_equal(dequeue(g, &b), 1);
+	assert_int_equal(g->q.counters[VIRTQ_RUNT], 1);
+	assert_int_equal(g->q.used->idx, 2);
+	assert_int_equal(g->q.used->ring[0].id, 1);
+	packet_batch_free(&b);
+	guest_free(g);
+}
+
+static void test_in_order_rule_break_returns_the_good_chains_before_it(void **state)
+{
+	(void)state;
+	struct guest *g = guest_new(base_features | F(VIRTIO_F_IN_ORDER), 0);
+	tx_frame(g, 0, NULL, 60);
+	tx_frame(g, 1, NULL, 60);
+	set_desc(g->q.desc, 2, buffer(g, 80, NULL), 80, VRING_DESC_F_WRITE, 0);
+	make_available(g, 2);
+	struct packet_batch b;
+	packet_batch_init(&b);
+	assert_int_equal(virtq_dequeue(&g->q, &g->table, g->pool, &b, BATCH_SIZE), -EPROTO);
+	assert_int_equal(g->q.counters[VIRTQ_BAD_DIRECTION], 1);
+	assert_int_equal(g->q.used->idx, 2);
+	assert_int_equal(g->q.used->ring[0].id, 1);
+	packet_batch_free(&b);
+	guest_free(g);
+}
+
+static void test_in_order_receive_still_writes_every_used_length(void **state)
+{
+	(void)state;
+	/* Received buffers each carry their own length, so no entry is
+	 * skipped on a receive queue. */
+	struct guest *g =
+	    guest_new(base_features | F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_F_IN_ORDER), 0);
+	uint8_t *bufs[4];
+	post_rx_buffers(g, 4, 64, bufs);
+	struct packet *p[2] = {frame_packet(g, 100), frame_packet(g, 20)}; /* 64+48, 32 */
+	uint32_t delivered;
+	uint64_t bytes;
+	assert_int_equal(virtq_enqueue(&g->q, &g->table, p, 2, &delivered, &bytes), 2);
+	assert_int_equal(g->q.used->idx, 3);
+	assert_int_equal(g->q.used->ring[0].len, 64);
+	assert_int_equal(g->q.used->ring[1].len, 48);
+	assert_int_equal(g->q.used->ring[2].len, 32);
+	assert_int_equal(g->q.used->ring[2].id, g->q.avail->ring[2]);
+	packet_free(p[0]);
+	packet_free(p[1]);
+	guest_free(g);
+}
+
 static void test_interrupt_follows_the_guest_flags(void **state)
 {
 	(void)state;
@@ -539,6 +659,11 @@ int main(void)
 	    cmocka_unit_test(test_full_ring_stops_and_takes_nothing_of_a_partial_frame),
 	    cmocka_unit_test(test_frame_too_big_for_a_non_mergeable_chain_is_dropped),
 	    cmocka_unit_test(test_receive_into_read_only_or_headerless_buffer_is_refused),
+	    cmocka_unit_test(test_receive_of_more_used_entries_than_gathered_writes_them_all),
+	    cmocka_unit_test(test_in_order_transmit_batch_is_returned_by_one_used_entry),
+	    cmocka_unit_test(test_in_order_dropped_frame_is_returned_in_its_place),
+	    cmocka_unit_test(test_in_order_rule_break_returns_the_good_chains_before_it),
+	    cmocka_unit_test(test_in_order_receive_still_writes_every_used_length),
 	    cmocka_unit_test(test_interrupt_follows_the_guest_flags),
 	    cmocka_unit_test(test_interrupt_follows_used_event_with_event_idx),
 	    cmocka_unit_test(test_kicks_are_asked_for_only_when_idle),

@@ -56,7 +56,7 @@
 /* Empty recv()s in a row before the guest is asked to kick again. Not the
  * first: a busy loop often finds one ring empty between bursts, and each
  * flip costs a store to a line the guest polls and a full fence. Fewer
- * than the daemon's IDLE_POLLS_BEFORE_SLEEP (16, src/vswitchd.c): the
+ * than the daemon's IDLE_POLLS_BEFORE_SLEEP (16, src/poll_threads.c): the
  * daemon sleeps only after that many passes in which this recv() found
  * nothing, so kicks are on (and the ring rechecked) before it sleeps. */
 #define VHOSTUSER_KICKS_AFTER_IDLE 4

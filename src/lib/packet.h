@@ -172,6 +172,18 @@ struct packet *packet_from_bytes(struct packet_pool *pool, const void *frame, ui
 
 /* Inserts an 802.1Q tag after the MAC addresses; false without headroom. */
 bool packet_push_vlan(struct packet *p, uint16_t tci);
+/* Puts a tag the kernel left in metadata (PACKET_F_META_VLAN) back inline:
+ * the wire form a port transmits. False when it does not fit the headroom;
+ * true when it does, or there was none. */
+static inline bool packet_inline_meta_vlan(struct packet *p)
+{
+	if (!(p->flags & PACKET_F_META_VLAN))
+		return true;
+	if (!packet_push_vlan(p, p->meta_tci))
+		return false;
+	p->flags &= (uint16_t)~PACKET_F_META_VLAN;
+	return true;
+}
 /* Removes the inline 802.1Q tag after the MAC addresses. */
 void packet_pop_vlan(struct packet *p);
 /* Moves the offload header's frame offsets by delta bytes (a tag pushed or

@@ -508,13 +508,10 @@ void afpacket_io_send(struct afpacket_io *io, struct port *port, struct packet_b
 		struct packet *p = batch->packets[i];
 		/* The engine hands frames over in their wire form; a tag still in
 		 * metadata goes inline, as the wire has it. */
-		if (UNLIKELY(p->flags & PACKET_F_META_VLAN)) {
-			if (!packet_push_vlan(p, p->meta_tci)) {
-				port->stats.tx_errors += 1;
-				packet_free(p);
-				continue;
-			}
-			p->flags &= (uint16_t)~PACKET_F_META_VLAN;
+		if (UNLIKELY(!packet_inline_meta_vlan(p))) {
+			port->stats.tx_errors += 1;
+			packet_free(p);
+			continue;
 		}
 		vnet_from_offload(&io->tx_vnet[n], p);
 		io->tx_iov[n][1].iov_base = p->data;

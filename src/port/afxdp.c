@@ -577,13 +577,10 @@ static uint32_t tx_prepare(struct port *port, struct packet_batch *batch, struct
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < batch->count; i++) {
 		struct packet *p = batch->packets[i];
-		if (UNLIKELY(p->flags & PACKET_F_META_VLAN)) {
-			if (!packet_push_vlan(p, p->meta_tci)) {
-				port->stats.tx_errors += 1;
-				packet_free(p);
-				continue;
-			}
-			p->flags &= (uint16_t)~PACKET_F_META_VLAN;
+		if (UNLIKELY(!packet_inline_meta_vlan(p))) { /* the wire form */
+			port->stats.tx_errors += 1;
+			packet_free(p);
+			continue;
 		}
 		if (UNLIKELY(p->len > AFXDP_FRAME_SIZE)) {
 			port->stats.tx_errors += 1;

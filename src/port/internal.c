@@ -449,12 +449,9 @@ static void internal_send_io(struct port *port, struct packet_batch *batch)
 	for (uint32_t i = 0; i < batch->count; i++) {
 		struct packet *p = batch->packets[i];
 		struct virtio_net_hdr h = {0};
-		if (UNLIKELY(p->flags & PACKET_F_META_VLAN)) {
-			/* The wire form: a tag still in metadata goes inline. */
-			if (!packet_push_vlan(p, p->meta_tci)) {
-				port->stats.tx_errors += 1;
-				continue;
-			}
+		if (UNLIKELY(!packet_inline_meta_vlan(p))) { /* the wire form */
+			port->stats.tx_errors += 1;
+			continue;
 		}
 		if (p->flags & PACKET_F_OFFLOAD)
 			h = (struct virtio_net_hdr){

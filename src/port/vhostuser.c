@@ -445,11 +445,8 @@ static int vhostuser_recv(struct port *port, struct packet_pool *pool, struct pa
  * segmentation it did not negotiate done here or refused. */
 static bool prepare(struct port *port, struct packet *p)
 {
-	if (UNLIKELY(p->flags & PACKET_F_META_VLAN)) {
-		if (!packet_push_vlan(p, p->meta_tci))
-			return false;
-		p->flags &= (uint16_t)~PACKET_F_META_VLAN;
-	}
+	if (UNLIKELY(!packet_inline_meta_vlan(p)))
+		return false;
 	if (UNLIKELY(p->flags & PACKET_F_OFFLOAD) &&
 	    !(__atomic_load_n(&port->features, __ATOMIC_RELAXED) & PORT_F_OFFLOAD)) {
 		/* The guest renegotiated after the engine chose: a super-frame

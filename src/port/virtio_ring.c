@@ -283,28 +283,23 @@ static inline const uint8_t *first_buffer(const struct virtq *q, struct vhost_me
 	return *len ? vhost_memory_gpa(mem, addr, 1) : NULL;
 }
 
-/* A 64-byte frame and its header span two lines: both are asked for. */
-static inline void prefetch_tx_buffer(const struct virtq *q, struct vhost_memory *mem,
-				      uint16_t index)
+/* A 64-byte frame and its header span two lines: both are asked for, to
+ * read (a frame the guest transmits) or to write (a buffer we fill). */
+static inline void prefetch_buffer(const struct virtq *q, struct vhost_memory *mem, uint16_t index,
+				   bool write)
 {
 	uint32_t len;
 	const uint8_t *buf = first_buffer(q, mem, index, &len);
-	if (buf) {
-		PREFETCH(buf);
-		if (len > 64)
-			PREFETCH(buf + 64);
-	}
-}
-
-static inline void prefetch_rx_buffer(const struct virtq *q, struct vhost_memory *mem,
-				      uint16_t index)
-{
-	uint32_t len;
-	const uint8_t *buf = first_buffer(q, mem, index, &len);
-	if (buf) {
+	if (!buf)
+		return;
+	if (write) {
 		PREFETCH_WRITE(buf);
 		if (len > 64)
 			PREFETCH_WRITE(buf + 64);
+	} else {
+		PREFETCH(buf);
+		if (len > 64)
+			PREFETCH(buf + 64);
 	}
 }
 
@@ -435,7 +430,7 @@ int virtq_dequeue(struct virtq *q, struct vhost_memory *mem, struct packet_pool 
 	for (uint32_t i = 0; i < want && i < DESC_AHEAD; i++)
 		prefetch_desc(q, (uint16_t)(start + i));
 	for (uint32_t i = 0; i < want && i < BUF_AHEAD; i++)
-		prefetch_tx_buffer(q, mem, (uint16_t)(start + i));
+		prefetch_buffer(q, mem, (uint16_t)(start + i), false);
 	for (uint32_t i = 0; i < want; i++) {
 		struct packet *p = packet_alloc(pool);
 		if (UNLIKELY(!p))
@@ -443,7 +438,7 @@ int virtq_dequeue(struct virtq *q, struct vhost_memory *mem, struct packet_pool 
 		if (i + DESC_AHEAD < want)
 			prefetch_desc(q, (uint16_t)(start + i + DESC_AHEAD));
 		if (i + BUF_AHEAD < want)
-			prefetch_tx_buffer(q, mem, (uint16_t)(start + i + BUF_AHEAD));
+			prefetch_buffer(q, mem, (uint16_t)(start + i + BUF_AHEAD), false);
 		uint16_t head = avail_head(q, q->last_avail);
 		int rc = take_frame(q, mem, head, p);
 		if (UNLIKELY(rc < 0)) {
@@ -587,13 +582,13 @@ uint32_t virtq_enqueue(struct virtq *q, struct vhost_memory *mem, struct packet 
 	for (uint32_t i = 0; i < ahead && i < DESC_AHEAD; i++)
 		prefetch_desc(q, (uint16_t)(start + i));
 	for (uint32_t i = 0; i < ahead && i < BUF_AHEAD; i++)
-		prefetch_rx_buffer(q, mem, (uint16_t)(start + i));
+		prefetch_buffer(q, mem, (uint16_t)(start + i), true);
 	uint32_t i;
 	for (i = 0; i < n; i++) {
 		if (i + DESC_AHEAD < ahead)
 			prefetch_desc(q, (uint16_t)(start + i + DESC_AHEAD));
 		if (i + BUF_AHEAD < ahead) {
-			prefetch_rx_buffer(q, mem, (uint16_t)(start + i + BUF_AHEAD));
+			prefetch_buffer(q, mem, (uint16_t)(start + i + BUF_AHEAD), true);
 			PREFETCH(packets[i + BUF_AHEAD]);
 		}
 		if (i + 1 < n)

@@ -171,6 +171,24 @@ static void test_push_vlan_fails_without_headroom(void **state)
 	packet_free(p);
 }
 
+static void test_meta_tag_goes_inline_once_and_untagged_stays(void **state)
+{
+	struct packet_pool *pool = *state;
+	uint8_t frame[60];
+	sample_frame(frame);
+	struct packet *p = packet_from_bytes(pool, frame, sizeof(frame));
+	assert_true(packet_inline_meta_vlan(p)); /* no tag in metadata: unchanged */
+	assert_int_equal(p->len, sizeof(frame));
+	p->flags |= PACKET_F_META_VLAN;
+	p->meta_tci = 3;
+	assert_true(packet_inline_meta_vlan(p));
+	assert_int_equal(load_be16(p->data + 14), 3);
+	assert_false(p->flags & PACKET_F_META_VLAN);
+	assert_true(packet_inline_meta_vlan(p)); /* once: no second tag */
+	assert_int_equal(p->len, sizeof(frame) + VLAN_TAG_LEN);
+	packet_free(p);
+}
+
 static void test_pop_vlan_restores_original_bytes(void **state)
 {
 	struct packet_pool *pool = *state;
@@ -404,6 +422,8 @@ int main(void)
 	    cmocka_unit_test(test_from_bytes_on_empty_pool_is_null),
 	    cmocka_unit_test_setup_teardown(test_push_vlan_inserts_tag_after_macs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_push_vlan_fails_without_headroom, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_meta_tag_goes_inline_once_and_untagged_stays,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pop_vlan_restores_original_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_clone_copies_data_metadata_and_headroom, setup,
 					    teardown),

@@ -1,17 +1,17 @@
 """The afxdp port type with real kernel peers: the seed scenario of DESIGN
 section 3 (test_seed_vios.py's tests, run again with the hypervisor switch's
-ports on AF_XDP), a TCP transfer checked byte for byte (test_forwarding.py's
+ports on AF_XDP), a TCP transfer checked byte for byte (vswitch_lab.tcp's
 sender and receiver), the XDP program's life across close and SIGKILL, and
 the operator's errors when something AF_XDP needs is missing."""
 import errno
 import os
 import signal
 import socket
-import subprocess
 import tempfile
 
 import pytest
 
+from vswitch_lab import tcp
 from vswitch_lab.daemon import Daemon
 from vswitch_lab.netns import Netns, sh, unique
 from vswitch_lab.seed_lab import SeedLab
@@ -20,7 +20,6 @@ from vswitch_lab.seed_lab import SeedLab
 from test_seed_vios import (  # noqa: F401
     test_frames_are_untagged_on_pvid_and_tagged_elsewhere,
     test_malformed_burst_is_counted_and_good_traffic_flows, test_seed_reachability_matrix)
-from test_forwarding import RECEIVER, SENDER
 
 BUILD = os.environ.get("VSWITCH_BUILD", "build")
 AF_XDP = 44
@@ -92,22 +91,10 @@ def ping(n, ns, address, count=3):
 
 def test_tcp_moves_every_byte(pair):
     d, n, ns, links = pair
-    receiver = subprocess.Popen(["ip", "netns", "exec", ns["b"], "/usr/bin/python3", "-c",
-                                 RECEIVER.replace("10.60.0.2", "10.61.0.2")],
-                                stdout=subprocess.PIPE, text=True)
-    try:
-        assert receiver.stdout.readline().strip() == "ready"
-        want = 100 * 1024 * 1024
-        r = n.run(ns["a"], "/usr/bin/python3", "-c", SENDER.replace("10.60.0.2", "10.61.0.2"),
-                  str(want), timeout=120)
-        assert r.returncode == 0, r.stderr
-        sent = r.stdout.split()
-        got = receiver.communicate(timeout=60)[0].split()
-        assert int(sent[0]) == want
-        assert got == sent, "received %s, sent %s" % (got, sent)
-    finally:
-        if receiver.poll() is None:
-            receiver.kill()
+    want = 100 * 1024 * 1024
+    sent, got = tcp.transfer(n, ns["a"], ns["b"], "10.61.0.2", want)
+    assert int(sent[0]) == want
+    assert got == sent, "received %s, sent %s" % (got, sent)
     c = d.json("counters")
     # every byte crossed through the AF_XDP rings, in MTU-sized frames
     assert c["pa"]["rx_bytes"] > want

@@ -4,7 +4,6 @@ thread; a TCP transfer between ports of two threads arrives intact; a MAC
 moving between ports of two threads ends on the port that saw it last;
 configuration changes under traffic keep their all-or-nothing rule; show
 names the thread of every port."""
-import hashlib
 import os
 import subprocess
 import tempfile
@@ -12,6 +11,7 @@ import time
 
 import pytest
 
+from vswitch_lab import tcp
 from vswitch_lab.daemon import Daemon
 from vswitch_lab.netns import Netns, unique
 from vswitch_lab.seed_lab import SeedLab, expected
@@ -34,26 +34,7 @@ for frame in sys.argv[1:]:
     s.send(bytes.fromhex(frame))
 """
 
-# Receives one TCP connection on port 5001; prints the SHA-256 and length.
-SINK = """
-import hashlib, socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 5001)); s.listen(1); print("ready", flush=True)
-c, _ = s.accept(); h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(1 << 16)
-    if not b:
-        break
-    h.update(b); n += len(b)
-print(h.hexdigest(), n, flush=True)
-"""
 
-SOURCE = """
-import os, socket, sys
-data = bytes.fromhex(sys.argv[2]) * int(sys.argv[3])
-s = socket.create_connection((sys.argv[1], 5001), timeout=30)
-s.sendall(data); s.close()
-"""
 
 
 def threads_of(d):
@@ -114,21 +95,10 @@ def test_show_names_the_thread_of_every_port(four):
 
 def test_tcp_transfer_between_threads_arrives_intact(four):
     d, n, hosts = four
-    sink = subprocess.Popen(["ip", "netns", "exec", hosts[1], "/usr/bin/python3", "-c", SINK],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        assert sink.stdout.readline().strip() == "ready"
-        chunk = os.urandom(4096)
-        copies = 8192  # 32 MiB
-        r = n.run(hosts[0], "/usr/bin/python3", "-c", SOURCE, "10.77.0.2", chunk.hex(),
-                  str(copies), timeout=120)
-        assert r.returncode == 0, r.stderr
-        digest, length = sink.stdout.readline().split()
-    finally:
-        sink.kill()
-        sink.wait()
-    assert int(length) == len(chunk) * copies
-    assert digest == hashlib.sha256(chunk * copies).hexdigest()
+    want = 32 * 1024 * 1024
+    sent, got = tcp.transfer(n, hosts[0], hosts[1], "10.77.0.2", want)
+    assert int(sent[0]) == want
+    assert got == sent, "received %s, sent %s" % (got, sent)
 
 
 def frame(src, dst="ffffffffffff"):

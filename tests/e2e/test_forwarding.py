@@ -3,11 +3,11 @@ switch, and TCP with every offload on, checked byte for byte. The
 forwarding rules themselves (flooding, learning, ageing, static MACs, MAC
 limits, counters) are proven without root in test_pipe_forwarding.py."""
 import os
-import subprocess
 import tempfile
 
 import pytest
 
+from vswitch_lab import tcp
 from vswitch_lab.daemon import Daemon
 from vswitch_lab.netns import Netns, unique
 
@@ -34,50 +34,15 @@ def pair(workdir):
         n.cleanup()
 
 
-RECEIVER = """
-import hashlib, socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.60.0.2", 5201)); s.listen(1); print("ready", flush=True)
-c, _ = s.accept(); h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(1 << 20)
-    if not b:
-        break
-    h.update(b); n += len(b)
-print(n, h.hexdigest(), flush=True)
-"""
-
-SENDER = """
-import hashlib, random, socket, sys
-total = int(sys.argv[1]); rng = random.Random(7); h = hashlib.sha256()
-block = rng.randbytes(1 << 20); s = socket.create_connection(("10.60.0.2", 5201))
-sent = 0
-while sent < total:
-    chunk = block[: min(len(block), total - sent)]
-    chunk = bytes([sent // len(block) % 256]) + chunk[1:]  # every MiB differs
-    s.sendall(chunk); h.update(chunk); sent += len(chunk)
-s.close(); print(sent, h.hexdigest())
-"""
-
 
 def test_tcp_with_all_offloads_on_moves_every_byte(pair):
     d, n, ns = pair
     features = n.run(ns["a"], "ethtool", "-k", "eth0").stdout
     assert "tcp-segmentation-offload: on" in features
-    receiver = subprocess.Popen(["ip", "netns", "exec", ns["b"], "/usr/bin/python3", "-c",
-                                 RECEIVER], stdout=subprocess.PIPE, text=True)
-    try:
-        assert receiver.stdout.readline().strip() == "ready"
-        want = 200 * 1024 * 1024
-        r = n.run(ns["a"], "/usr/bin/python3", "-c", SENDER, str(want), timeout=120)
-        assert r.returncode == 0, r.stderr
-        sent = r.stdout.split()
-        got = receiver.communicate(timeout=60)[0].split()
-        assert int(sent[0]) == want
-        assert got == sent, "received %s, sent %s" % (got, sent)
-    finally:
-        if receiver.poll() is None:
-            receiver.kill()
+    want = 200 * 1024 * 1024
+    sent, got = tcp.transfer(n, ns["a"], ns["b"], "10.60.0.2", want)
+    assert int(sent[0]) == want
+    assert got == sent, "received %s, sent %s" % (got, sent)
     # it crossed as GSO super-frames, not 1500-byte segments
     c = d.json("counters")
     assert c["pa"]["rx_bytes"] / c["pa"]["rx_packets"] > 8000

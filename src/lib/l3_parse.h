@@ -59,7 +59,9 @@ struct l3_info {
 
 /* Parses the header of EtherType `ethertype` at frame + offset. Returns
  * L3_OK with *out filled (kind L3_OTHER for an EtherType it does not read),
- * or why the header cannot be read. */
+ * or why the header cannot be read. The scalars are always set; src/dst
+ * are valid for IPv4/IPv6, the arp_ arrays for ARP, nd_target and
+ * nd_lladdr when their nd_has_ flag is set. */
 enum l3_status l3_parse(const uint8_t *frame, uint32_t len, uint32_t offset, uint16_t ethertype,
 			struct l3_info *out);
 

@@ -32,7 +32,7 @@
 	X(RX_OVERFLOW, "rx-overflow",                                                              \
 	  "the kernel dropped frames: the port's receive queue was full")                          \
 	X(TX_ERROR, "tx-error", "the port failed to transmit")                                     \
-	X(TX_FULL, "tx-full", "the port's transmit queue was full")                               \
+	X(TX_FULL, "tx-full", "the port's transmit queue was full")                                \
 	X(FORGED_SOURCE_MAC, "forged-source-mac",                                                  \
 	  "port security: source MAC is not the port's bound MAC or an allowed one")               \
 	X(FORGED_SOURCE_IP, "forged-source-ip",                                                    \

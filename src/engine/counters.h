@@ -32,7 +32,25 @@
 	X(RX_OVERFLOW, "rx-overflow",                                                              \
 	  "the kernel dropped frames: the port's receive queue was full")                          \
 	X(TX_ERROR, "tx-error", "the port failed to transmit")                                     \
-	X(TX_FULL, "tx-full", "the port's transmit queue was full")
+	X(TX_FULL, "tx-full", "the port's transmit queue was full")                                \
+	X(FORGED_SOURCE_MAC, "forged-source-mac",                                                  \
+	  "port security: source MAC is not the port's bound MAC or an allowed one")               \
+	X(FORGED_SOURCE_IP, "forged-source-ip",                                                    \
+	  "port security: IPv4/IPv6 source is not an address allowed with the source MAC")         \
+	X(ARP_SPOOF, "arp-spoof",                                                                  \
+	  "port security: ARP sender MAC is not the frame's, or its sender IP is not allowed")     \
+	X(ND_SPOOF, "nd-spoof",                                                                    \
+	  "port security: neighbour advertisement for a target or link-layer address not allowed") \
+	X(DHCP_SERVER_GUARD, "dhcp-server-guard",                                                  \
+	  "port security: DHCP offer/ack or DHCPv6 reply from a port that is not trusted")         \
+	X(RA_GUARD, "ra-guard",                                                                    \
+	  "port security: IPv6 router advertisement or redirect from a port that is not trusted")  \
+	X(L3_MALFORMED, "l3-malformed",                                                            \
+	  "port security: IPv4/IPv6/ARP header too short or malformed to be checked")              \
+	X(NOT_PROMISCUOUS, "not-promiscuous",                                                      \
+	  "port security (tx): flooded unicast for another MAC, port not promiscuous")             \
+	X(MAC_CHANGE, "mac-change",                                                                \
+	  "port security (tx): unicast for a MAC the port is not bound to (mac-changes reject)")
 
 enum drop_reason {
 	DROP_NONE = 0,

@@ -14,6 +14,7 @@
 #include "lib/util.h"
 #include "port/port.h"
 #include "counters.h"
+#include "port_security.h"
 
 #define SWITCH_NAME_MAX	       32
 #define PORT_INDEX_NONE	       0xffff
@@ -160,6 +161,7 @@ struct port_config {
 	bool learning;	    /* learn source MACs from this port */
 	bool hairpin;	    /* frames may leave by the port they came in on */
 	uint32_t mac_limit; /* dynamic MACs learned on this port; 0 = no limit */
+	struct port_security security; /* port_security.h */
 };
 
 /* ---- threads: what each poll thread keeps of its own ------------------- */

@@ -136,7 +136,7 @@ int port_config_validate(const char *name, const struct port_config *config, cha
 		snprintf(err, err_size, "port %s: an uplink forwards in veb mode only", name);
 		return -EINVAL;
 	}
-	return 0;
+	return port_security_validate(name, &config->security, err, err_size);
 }
 
 int switch_check_port_config(const struct vswitch *sw, const struct bridge_port *port,

@@ -77,6 +77,9 @@ CONFIGS = [
     # one-port-per-interface check must not compare what it never wrote.
     b"switch add v\nport add v a type internal dev=" + b"x" * 110 + b"\n"
     b"port add v b type internal dev=y\n",
+    b"switch add ps\nport add ps vm1 type pipe mac 52:54:00:00:00:01,10.0.0.5,fd00::/64 "
+    b"allowed-addresses 52:54:00:00:00:02,10.1.0.0/16 52:54:00:00:00:03 trusted off\n"
+    b"port set vm1 promiscuous accept mac-changes default forged-transmits reject\n",
 ]
 
 

@@ -488,6 +488,9 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 			if (config_parse_uint(what, value, 0, FDB_MAX_CAPACITY, &v, err, err_size))
 				return -EINVAL;
 			s->mac_limit = (uint32_t)v;
+		} else if (!strcmp(key, "stacked-tags")) {
+			if (config_parse_vlan_guard(what, value, &s->vlan_guard, err, err_size))
+				return -EINVAL;
 		} else if (!strcmp(key, "type")) {
 			snprintf(err, err_size, "port %s: the type is set with port add",
 				 port->name);
@@ -495,7 +498,8 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 		} else {
 			snprintf(err, err_size,
 				 "port %s: unknown setting '%s' (settings: pvid, vids, uplink, "
-				 "trunk-priority, mode, learning, hairpin, mac-limit)",
+				 "trunk-priority, mode, learning, hairpin, mac-limit, "
+				 "stacked-tags)",
 				 port->name, key);
 			return -EINVAL;
 		}
@@ -707,7 +711,8 @@ static bool port_equal(const struct config_port *a, const struct config_port *b)
 	return x->pvid == y->pvid && !memcmp(x->vids, y->vids, sizeof(x->vids)) &&
 	       x->uplink == y->uplink && x->trunk_priority == y->trunk_priority &&
 	       x->mode == y->mode && x->learning == y->learning && x->hairpin == y->hairpin &&
-	       x->mac_limit == y->mac_limit;
+	       x->mac_limit == y->mac_limit &&
+	       config_vlan_guard_equal(&x->vlan_guard, &y->vlan_guard);
 }
 
 bool config_equal(const struct config *a, const struct config *b)
@@ -765,6 +770,7 @@ static void print_port(const struct config_port *p, FILE *out)
 		fprintf(out, " hairpin on");
 	if (s->mac_limit)
 		fprintf(out, " mac-limit %u", s->mac_limit);
+	config_print_vlan_guard(&s->vlan_guard, out);
 	fputc('\n', out);
 }
 

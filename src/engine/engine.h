@@ -117,6 +117,9 @@ void fdb_remove(struct fdb *fdb, struct fdb_entry *entry);
 /* Removes one learned entry, the first after `hash`'s home slot; false
  * when every entry is static. */
 bool fdb_evict_dynamic(struct fdb *fdb, uint64_t hash);
+/* Removes one learned entry of `port`: the least recently seen of the first
+ * few found from `hash`'s home slot on. False when the port has none. */
+bool fdb_evict_port(struct fdb *fdb, uint16_t port, uint64_t hash);
 /* Removes entries matching port (PORT_INDEX_NONE = any) whose VID is in `vids`
  * (a VLAN_WORDS bit set; NULL = any), static entries too when with_static.
  * One pass over the table. Returns how many. */
@@ -286,7 +289,7 @@ struct vswitch {
 	uint16_t active_uplink[VLAN_COUNT];
 	uint64_t vids_in_use[VLAN_WORDS]; /* VIDs some port is a member of */
 
-	uint64_t fdb_full; /* learning failed because the table was full */
+	uint64_t fdb_full; /* learning found the table full (learn.c: who gives way) */
 
 	/* Uplinks that became a VID's active uplink since the last
 	 * announcement: the outside must relearn our clients through them. */

@@ -68,7 +68,8 @@ CONFIGS = [
     b"fdb add hv vlan 3 mac 02:00:00:00:01:03 port lpar1\n",
     b"# comment\nswitch add a\nswitch add b mtu 9000 fdb-capacity 100\n"
     b"port add a p type patch peer=q pvid 7\nport add b q type patch peer=p pvid 7\n"
-    b"port set p mode private learning off hairpin on\nswitch set a mode learning\n",
+    b"port set p mode private learning off hairpin on stacked-tags drop\n"
+    b"switch set a mode learning\n",
     b"switch add s\nport add s x type pcap tx=/dev/null mode passthrough\n",
     b"switch add vios\nport add vios ent0 type afpacket\n"
     b"port add vios trk type vnic dev=trA netns=hyp vids 3\n"

@@ -77,10 +77,9 @@ static double now_seconds(void)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: pktgen send IFNAME (--src MAC | --random-src SEED) --dst MAC [--size BYTES]\n"
-		"                   [--seconds S | --count N] [--pps RATE]\n"
-		"       pktgen sink IFNAME --dst MAC [--seconds S] [--idle-ms MS]\n");
+	fprintf(stderr, "usage: pktgen send IFNAME (--src MAC | --random-src SEED) --dst MAC\n"
+			"                   [--size BYTES] [--seconds S | --count N] [--pps RATE]\n"
+			"       pktgen sink IFNAME --dst MAC [--seconds S] [--idle-ms MS]\n");
 	exit(2);
 }
 
@@ -158,8 +157,9 @@ static void parse_args(int argc, char **argv, struct options *opt)
 		} else if (strcmp(arg, "--count") == 0) {
 			opt->count = strtoull(value, NULL, 10);
 		} else if (strcmp(arg, "--random-src") == 0) {
+			/* xorshift needs a non-zero state */
 			opt->random_src = true;
-			opt->seed = strtoull(value, NULL, 0) | 1; /* xorshift needs a non-zero state */
+			opt->seed = strtoull(value, NULL, 0) | 1;
 		} else if (strcmp(arg, "--pps") == 0) {
 			opt->pps = strtod(value, NULL);
 		} else if (strcmp(arg, "--idle-ms") == 0) {
@@ -193,7 +193,8 @@ static int run_send(const struct options *opt)
 {
 	if ((!opt->have_src && !opt->random_src) || opt->size < 64 || opt->size > MAX_FRAME + 4 ||
 	    opt->pps < 0) {
-		fprintf(stderr, "pktgen send: needs --src or --random-src, --size 64-%d, --pps >= 0\n",
+		fprintf(stderr,
+			"pktgen send: needs --src or --random-src, --size 64-%d, --pps >= 0\n",
 			MAX_FRAME + 4);
 		return 2;
 	}
@@ -234,7 +235,8 @@ static int run_send(const struct options *opt)
 	struct iovec iov[SEND_BATCH];
 	struct mmsghdr msgs[SEND_BATCH];
 	for (int i = 0; i < SEND_BATCH; i++) {
-		iov[i] = (struct iovec){.iov_base = frames[opt->random_src ? i : 0], .iov_len = len};
+		iov[i] =
+		    (struct iovec){.iov_base = frames[opt->random_src ? i : 0], .iov_len = len};
 		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
 	}
 

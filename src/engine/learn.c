@@ -6,10 +6,10 @@
  * arrives hashed by the ingress stage; table lines are prefetched a few
  * frames ahead.
  *
- * A full table gives way fairly (learn_into_full_table), and a port at
- * its limit is refused before the lock: a port flooding random sources
- * (DESIGN §5, docs/engine.md "MAC floods") costs the others neither their entries nor
- * the table's lock.
+ * A full table gives way fairly (learn_into_full_table), and a port at its
+ * limit is refused before the lock: a port flooding random sources (DESIGN
+ * §5, docs/engine.md "MAC floods") costs the others neither their entries
+ * nor the table's lock.
  *
  * With several poll threads the usual case, a MAC seen again on its port,
  * is a lock-free lookup and at most one relaxed store of the second it was
@@ -33,9 +33,8 @@ static bool is_vepa_reflection(const struct vswitch *sw, const struct bridge_por
  * without the lock is never too low. */
 static inline bool at_mac_limit(const struct fdb *fdb, const struct bridge_port *in)
 {
-	return in->config.mac_limit &&
-	       __atomic_load_n(&fdb->port_dynamic[in->index], __ATOMIC_RELAXED) >=
-		   in->config.mac_limit;
+	uint32_t learned = __atomic_load_n(&fdb->port_dynamic[in->index], __ATOMIC_RELAXED);
+	return in->config.mac_limit && learned >= in->config.mac_limit;
 }
 
 /* The table is full. Refusing new MACs would let one port that filled it

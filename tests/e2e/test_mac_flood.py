@@ -5,8 +5,10 @@ ports runs at a fixed modest rate. With `mac-limit` on the flooding port the
 steady flow loses at most 5 %, the limit holds (learned MACs, drops counted
 as mac-limit), and the static entry stays. Without a limit the flood fills
 the table, and the table gives way fairly: the flooding port churns its own
-entries, other ports keep theirs and still learn new MACs. Counts, never
-times, are asserted."""
+entries, other ports keep theirs and still learn new MACs. Each runs with
+one poll thread and with two (`--cores 0,1`: the flooding port's thread
+refuses past its limit without the table's lock, and evicts under it while
+the other thread looks up). Counts, never times, are asserted."""
 import json
 import os
 import shutil
@@ -28,13 +30,15 @@ CAPACITY = 4096
 STEADY_PPS, STEADY_COUNT = 10000, 30000  # 3 s, well below what the switch forwards
 
 
-@pytest.fixture
-def lab():
+@pytest.fixture(params=[[], ["--cores", "0,1"]], ids=["1-thread", "2-threads"])
+def lab(request):
     """Ports flood, a, b, c on veths whose peers share one namespace; B's MAC
     is static on b, the flood goes to C's (static on c)."""
     n = Netns()
     workdir = tempfile.mkdtemp(prefix="vswitch-macflood-")
-    d = Daemon(workdir, "")
+    if request.param and len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two cores")
+    d = Daemon(workdir, "", args=request.param)
     procs = []
     try:
         ns = n.add("mf")

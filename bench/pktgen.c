@@ -4,7 +4,8 @@
  * comes out of the other end, so the same tool measures vswitch, the Linux
  * bridge and Open vSwitch.
  *
- *   pktgen send IFNAME --src MAC --dst MAC [--size BYTES] [--seconds S | --count N]
+ *   pktgen send IFNAME (--src MAC | --random-src SEED) --dst MAC [--size BYTES]
+ *               [--seconds S | --count N] [--pps RATE]
  *   pktgen sink IFNAME --dst MAC [--seconds S] [--idle-ms MS]
  *
  * Both print one JSON line on stdout when done. The frames carry the
@@ -14,6 +15,11 @@
  * send: an AF_PACKET SOCK_RAW socket with PACKET_QDISC_BYPASS, one
  * sendmmsg() per batch of 256 identical frames. --size is the Ethernet frame
  * size on the wire with its FCS, as RFC 2544 counts it: 64 sends 60 bytes.
+ * --random-src gives every frame its own random, locally administered
+ * unicast source MAC (xorshift from SEED): a MAC flood, as macof sends, for
+ * the MAC-table tests (tests/e2e/test_mac_flood.py). --pps paces the
+ * frames at that rate (a steady flow beside a flood) instead of as fast
+ * as the kernel takes them.
  *
  * sink: a TPACKET_V3 receive ring bound to ethertype 0x88b5 on IFNAME, so
  * receiving costs no system call per frame. It counts frames whose
@@ -71,10 +77,9 @@ static double now_seconds(void)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: pktgen send IFNAME --src MAC --dst MAC [--size BYTES] [--seconds S | "
-		"--count N]\n"
-		"       pktgen sink IFNAME --dst MAC [--seconds S] [--idle-ms MS]\n");
+	fprintf(stderr, "usage: pktgen send IFNAME (--src MAC | --random-src SEED) --dst MAC\n"
+			"                   [--size BYTES] [--seconds S | --count N] [--pps RATE]\n"
+			"       pktgen sink IFNAME --dst MAC [--seconds S] [--idle-ms MS]\n");
 	exit(2);
 }
 
@@ -93,6 +98,18 @@ static int parse_mac(const char *text, uint8_t mac[ETH_ALEN])
 	return 0;
 }
 
+/* xorshift64: a fresh locally administered unicast MAC (never all zero). */
+static void random_unicast_mac(uint64_t *state, uint8_t mac[ETH_ALEN])
+{
+	uint64_t x = *state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*state = x;
+	memcpy(mac, &x, ETH_ALEN);
+	mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02);
+}
+
 struct options {
 	const char *mode;
 	const char *ifname;
@@ -100,6 +117,9 @@ struct options {
 	uint8_t dst[ETH_ALEN];
 	bool have_src;
 	bool have_dst;
+	bool random_src;
+	uint64_t seed;
+	double pps; /* 0: as fast as the kernel takes them */
 	unsigned size;
 	double seconds;
 	uint64_t count;
@@ -136,6 +156,12 @@ static void parse_args(int argc, char **argv, struct options *opt)
 			opt->seconds = strtod(value, NULL);
 		} else if (strcmp(arg, "--count") == 0) {
 			opt->count = strtoull(value, NULL, 10);
+		} else if (strcmp(arg, "--random-src") == 0) {
+			/* xorshift needs a non-zero state */
+			opt->random_src = true;
+			opt->seed = strtoull(value, NULL, 0) | 1;
+		} else if (strcmp(arg, "--pps") == 0) {
+			opt->pps = strtod(value, NULL);
 		} else if (strcmp(arg, "--idle-ms") == 0) {
 			opt->idle_ms = (unsigned)strtoul(value, NULL, 10);
 		} else {
@@ -165,8 +191,11 @@ static int open_packet_socket(const char *ifname, int *ifindex)
 
 static int run_send(const struct options *opt)
 {
-	if (!opt->have_src || opt->size < 64 || opt->size > MAX_FRAME + 4) {
-		fprintf(stderr, "pktgen send: needs --src, and --size 64-%d\n", MAX_FRAME + 4);
+	if ((!opt->have_src && !opt->random_src) || opt->size < 64 || opt->size > MAX_FRAME + 4 ||
+	    opt->pps < 0) {
+		fprintf(stderr,
+			"pktgen send: needs --src or --random-src, --size 64-%d, --pps >= 0\n",
+			MAX_FRAME + 4);
 		return 2;
 	}
 	int ifindex;
@@ -189,28 +218,52 @@ static int run_send(const struct options *opt)
 	}
 
 	/* One frame, sent SEND_BATCH times per call: the content does not
-	 * matter to a switch, only the addresses and the length do. */
-	static uint8_t frame[MAX_FRAME];
+	 * matter to a switch, only the addresses and the length do. With
+	 * random sources, one frame per slot of the batch. */
+	static uint8_t frames[SEND_BATCH][MAX_FRAME];
+	unsigned n_frames = opt->random_src ? SEND_BATCH : 1;
 	size_t len = opt->size - 4;
-	memcpy(frame, opt->dst, ETH_ALEN);
-	memcpy(frame + ETH_ALEN, opt->src, ETH_ALEN);
-	uint16_t type = htons(PKTGEN_ETHERTYPE);
-	memcpy(frame + 2 * ETH_ALEN, &type, sizeof(type));
-	memcpy(frame + ETH_HLEN, "vswitch-pktgen", 14);
+	for (unsigned f = 0; f < n_frames; f++) {
+		uint8_t *frame = frames[f];
+		memcpy(frame, opt->dst, ETH_ALEN);
+		memcpy(frame + ETH_ALEN, opt->src, ETH_ALEN);
+		uint16_t type = htons(PKTGEN_ETHERTYPE);
+		memcpy(frame + 2 * ETH_ALEN, &type, sizeof(type));
+		memcpy(frame + ETH_HLEN, "vswitch-pktgen", 14);
+	}
 
-	struct iovec iov = {.iov_base = frame, .iov_len = len};
+	struct iovec iov[SEND_BATCH];
 	struct mmsghdr msgs[SEND_BATCH];
-	for (int i = 0; i < SEND_BATCH; i++)
-		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov, .msg_iovlen = 1}};
+	for (int i = 0; i < SEND_BATCH; i++) {
+		iov[i] =
+		    (struct iovec){.iov_base = frames[opt->random_src ? i : 0], .iov_len = len};
+		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+	}
 
-	uint64_t sent = 0, errors = 0;
+	uint64_t sent = 0, errors = 0, seed = opt->seed;
 	double start = now_seconds(), end = start + opt->seconds, now = start;
 	while (!stop_requested) {
 		unsigned batch = SEND_BATCH;
 		if (opt->count && opt->count - sent < batch)
 			batch = (unsigned)(opt->count - sent);
+		if (opt->pps > 0) {
+			/* as many as are due by now, at most a batch */
+			double due = (now - start) * opt->pps - (double)sent;
+			if (due < 1.0) {
+				struct timespec pause = {0, 200000}; /* 0.2 ms */
+				nanosleep(&pause, NULL);
+				now = now_seconds();
+				if (!opt->count && now >= end)
+					break;
+				continue;
+			}
+			if (due < batch)
+				batch = (unsigned)due;
+		}
 		if (batch == 0)
 			break;
+		for (unsigned i = 0; opt->random_src && i < batch; i++)
+			random_unicast_mac(&seed, frames[i] + ETH_ALEN);
 		int n = sendmmsg(fd, msgs, batch, 0);
 		if (n > 0) {
 			sent += (uint64_t)n;

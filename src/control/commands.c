@@ -540,7 +540,7 @@ static const struct command commands[] = {
      "[trunk-priority 1-15] [mode veb|vepa|private|passthrough] [learning on|off] [hairpin on|off] "
      "[mac-limit N] [mac MAC[,IP/LEN...]|none] [allowed-addresses MAC[,IP/LEN...]...|none] "
      "[promiscuous|mac-changes|forged-transmits accept|reject|default] "
-     "[trusted on|off|default]"},
+     "[trusted on|off|default] [stacked-tags forward|drop]"},
     {{"port", "set"}, true, false, port_set, "port set NAME SETTING VALUE..."},
     {{"port", "del"}, false, false, port_del, "port del NAME"},
     {{"port", "show"}, false, true, show_ports, "port show [NAME]"},

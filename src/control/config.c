@@ -493,6 +493,9 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 			if (config_parse_security_setting(&s->security, what, key, argc, argv, &i,
 							  err, err_size))
 				return -EINVAL;
+		} else if (!strcmp(key, "stacked-tags")) {
+			if (config_parse_vlan_guard(what, value, &s->vlan_guard, err, err_size))
+				return -EINVAL;
 		} else if (!strcmp(key, "type")) {
 			snprintf(err, err_size, "port %s: the type is set with port add",
 				 port->name);
@@ -502,7 +505,7 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 				 "port %s: unknown setting '%s' (settings: pvid, vids, uplink, "
 				 "trunk-priority, mode, learning, hairpin, mac-limit, mac, "
 				 "allowed-addresses, promiscuous, mac-changes, forged-transmits, "
-				 "trusted)",
+				 "trusted, stacked-tags)",
 				 port->name, key);
 			return -EINVAL;
 		}
@@ -714,7 +717,8 @@ static bool port_equal(const struct config_port *a, const struct config_port *b)
 	return x->pvid == y->pvid && !memcmp(x->vids, y->vids, sizeof(x->vids)) &&
 	       x->uplink == y->uplink && x->trunk_priority == y->trunk_priority &&
 	       x->mode == y->mode && x->learning == y->learning && x->hairpin == y->hairpin &&
-	       x->mac_limit == y->mac_limit && config_security_equal(&x->security, &y->security);
+	       x->mac_limit == y->mac_limit && config_security_equal(&x->security, &y->security) &&
+	       config_vlan_guard_equal(&x->vlan_guard, &y->vlan_guard);
 }
 
 bool config_equal(const struct config *a, const struct config *b)
@@ -773,6 +777,7 @@ static void print_port(const struct config_port *p, FILE *out)
 	if (s->mac_limit)
 		fprintf(out, " mac-limit %u", s->mac_limit);
 	config_print_security(&s->security, out);
+	config_print_vlan_guard(&s->vlan_guard, out);
 	fputc('\n', out);
 }
 

@@ -110,7 +110,7 @@ void config_print(const struct config *cfg, FILE *out);
 int config_parse_switch_settings(const char *name, int argc, char **argv,
 				 struct switch_config *settings, char *err, size_t err_size);
 /* Parses port keywords (pvid, vids, uplink, trunk-priority, mode, learning,
- * hairpin, mac-limit) and, when options is not NULL, type options
+ * hairpin, mac-limit, stacked-tags) and, when options is not NULL, type options
  * (key=value words) into port. */
 int config_parse_port_settings(struct config_port *port, int argc, char **argv, bool options,
 			       char *err, size_t err_size);
@@ -124,6 +124,19 @@ int config_parse_vids(const char *text, uint64_t vids[VLAN_WORDS], char *err, si
 void config_format_vids(const uint64_t vids[VLAN_WORDS], char *buf, size_t size);
 const char *config_port_mode_name(enum port_mode mode);
 const char *config_switch_mode_name(enum switch_mode mode);
+
+/* ---- vlan_guard_config.c: the VLAN-hopping guard of a port ---------------- */
+
+struct cJSON;
+/* `stacked-tags forward|drop|default` into guard; -EINVAL with "WHAT 'VALUE' ..." in err. */
+int config_parse_vlan_guard(const char *what, const char *value, struct vlan_guard *guard,
+			    char *err, size_t err_size);
+bool config_vlan_guard_equal(const struct vlan_guard *a, const struct vlan_guard *b);
+/* " stacked-tags forward|drop" when not the default, for a port's line of the config. */
+void config_print_vlan_guard(const struct vlan_guard *guard, FILE *out);
+/* Adds the setting to json if not NULL, else prints a line of `port show` to out. */
+void show_vlan_guard(const struct vlan_guard *guard, bool security, bool uplink, FILE *out,
+		     struct cJSON *json);
 
 /* ---- sea_config.c: the SEA's part of the model ----------------------------- */
 

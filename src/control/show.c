@@ -100,6 +100,8 @@ static cJSON *port_json(const struct command_context *ctx, const struct bridge_p
 	cJSON_AddBoolToObject(o, "hairpin", p->config.hairpin);
 	cJSON_AddNumberToObject(o, "mac_limit", p->config.mac_limit);
 	show_security_json(o, p);
+	show_vlan_guard(&p->config.vlan_guard, p->config.security.enabled, p->config.uplink, NULL,
+			o);
 	cJSON_AddNumberToObject(o, "macs_learned", p->sw->fdb->port_dynamic[p->index]);
 	if (p->dev->class->recv && p->poll_thread != PORT_THREAD_NONE)
 		cJSON_AddNumberToObject(o, "poll_thread", p->poll_thread);
@@ -268,6 +270,8 @@ static void print_port_detail(struct command_context *ctx, const struct bridge_p
 	fprintf(out, "  MACs learned %u (limit %s%u)\n", p->sw->fdb->port_dynamic[p->index],
 		p->config.mac_limit ? "" : "none, ", p->config.mac_limit);
 	show_security_text(out, p);
+	show_vlan_guard(&p->config.vlan_guard, p->config.security.enabled, p->config.uplink, out,
+			NULL);
 	if (p->sw->n_threads > 1 && p->dev->class->recv)
 		fprintf(out, "  received by poll thread %u\n", p->poll_thread);
 	struct port_counters counters;

@@ -10,7 +10,8 @@
 #define FOREACH_DROP_REASON(X)                                                                     \
 	X(RUNT, "runt", "frame shorter than an Ethernet header (14 bytes)")                        \
 	X(BAD_TAG, "bad-tag", "802.1Q tag truncated")                                              \
-	X(STACKED_TAG, "stacked-tag", "more than one VLAN tag, or an 802.1ad/QinQ outer tag")      \
+	X(STACKED_TAG, "stacked-tag",                                                              \
+	  "second tag or 802.1ad S-tag, on a port with stacked-tags drop (VLAN-hopping guard)")    \
 	X(OVERSIZE, "oversize", "payload longer than the switch MTU")                              \
 	X(VID_4095, "vid-4095", "VID 4095 is reserved")                                            \
 	X(VLAN_NOT_MEMBER, "vlan-not-member", "tagged with a VID the port is not a member of")     \

@@ -15,6 +15,7 @@
 #include "port/port.h"
 #include "counters.h"
 #include "port_security.h"
+#include "vlan_guard.h"
 
 #define SWITCH_NAME_MAX	       32
 #define PORT_INDEX_NONE	       0xffff
@@ -117,6 +118,9 @@ void fdb_remove(struct fdb *fdb, struct fdb_entry *entry);
 /* Removes one learned entry, the first after `hash`'s home slot; false
  * when every entry is static. */
 bool fdb_evict_dynamic(struct fdb *fdb, uint64_t hash);
+/* Removes one learned entry of `port`: the least recently seen of the first
+ * few found from `hash`'s home slot on. False when the port has none. */
+bool fdb_evict_port(struct fdb *fdb, uint16_t port, uint64_t hash);
 /* Removes entries matching port (PORT_INDEX_NONE = any) whose VID is in `vids`
  * (a VLAN_WORDS bit set; NULL = any), static entries too when with_static.
  * One pass over the table. Returns how many. */
@@ -131,14 +135,19 @@ void fdb_foreach(const struct fdb *fdb, fdb_visit_fn *visit, void *ctx);
 
 struct frame_header {
 	uint16_t tci;	 /* 802.1Q TCI when tagged */
-	bool tagged;	 /* carries a tag (inline or in metadata), VID may be 0 */
-	bool inline_tag; /* the tag is in the buffer at offset 12 */
-	uint16_t type;	 /* EtherType of the payload (after any tag) */
+	bool tagged;	 /* carries a C-tag (inline or in metadata), VID may be 0 */
+	bool inline_tag; /* the C-tag is in the buffer at offset 12 */
+	bool stacked;	 /* a second tag after the C-tag, or an S-tag outside */
+	uint16_t type;	 /* EtherType after the C-tag: 0x8100/0x88a8 when stacked */
 };
 
 /* Validates and reads a frame's Ethernet and 802.1Q headers; pure, reads
  * only data[0, len). A tag stripped by the kernel comes in meta_tci when
- * meta_valid. Returns DROP_NONE or why the frame must be dropped. */
+ * meta_valid (always an 802.1Q C-tag: providers put any other back inline).
+ * Only the outer 0x8100 tag is the frame's VLAN; a second tag, and an
+ * 802.1ad (0x88a8, 0x9100) tag outside, are payload, reported in `stacked`
+ * for the VLAN-hopping guard (DESIGN §3 rule 1). Returns DROP_NONE or why
+ * the frame must be dropped. */
 enum drop_reason parse_frame(const uint8_t *data, uint32_t len, bool meta_valid, uint16_t meta_tci,
 			     uint16_t mtu, struct frame_header *out);
 
@@ -162,6 +171,8 @@ struct port_config {
 	bool hairpin;	    /* frames may leave by the port they came in on */
 	uint32_t mac_limit; /* dynamic MACs learned on this port; 0 = no limit */
 	struct port_security security; /* port_security.h */
+	/* stacked tags: forward (802.1Q) or drop (vlan_guard.h) */
+	struct vlan_guard vlan_guard;
 };
 
 /* ---- threads: what each poll thread keeps of its own ------------------- */
@@ -280,7 +291,7 @@ struct vswitch {
 	uint16_t active_uplink[VLAN_COUNT];
 	uint64_t vids_in_use[VLAN_WORDS]; /* VIDs some port is a member of */
 
-	uint64_t fdb_full; /* learning failed because the table was full */
+	uint64_t fdb_full; /* learning found the table full (learn.c: who gives way) */
 
 	/* Uplinks that became a VID's active uplink since the last
 	 * announcement: the outside must relearn our clients through them. */
@@ -371,7 +382,8 @@ void switch_update_vlans(struct vswitch *sw);
 /* ---- vlan.c: 802.1Q ingress and egress rules ---------------------------- */
 
 /* Classifies a frame on ingress: sets *vid and returns DROP_NONE, or the
- * reason it is dropped (not a member, VID 4095, inactive uplink). */
+ * reason it is dropped (not a member, VID 4095, inactive uplink, stacked
+ * tags on a port with the guard). */
 enum drop_reason vlan_ingress(const struct vswitch *sw, const struct bridge_port *in,
 			      const struct frame_header *header, uint16_t *vid);
 /* Gives the packet the form it leaves `out` in: untagged iff its VID is the

@@ -13,7 +13,9 @@
  * stores; a reader that wants the value reads the key again after it
  * (fdb_confirm) and takes a changed key as a miss. Writers are serialised
  * by fdb->lock (learning, learn.c) or run while the other threads are
- * paused (everything else). With one thread the atomics are plain moves. */
+ * paused (everything else). With one thread the atomics are plain moves.
+ * The per-port counts of learned entries are written the same way, so that
+ * learning may read its own port's count without the lock (learn.c). */
 #include "engine.h"
 
 #include <stdlib.h>
@@ -90,6 +92,14 @@ static inline uint64_t entry_key(const struct fdb_entry *e)
 #define LINE_KEY(line, i) ((line)[i].key)
 #endif
 
+/* Writers are serialised: a relaxed load and store, not a locked add. */
+static inline void count_dynamic(struct fdb *fdb, uint16_t port, int delta)
+{
+	uint32_t *n = &fdb->port_dynamic[port];
+	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + (uint32_t)delta,
+			 __ATOMIC_RELAXED);
+}
+
 static inline uint32_t next_slot(const struct fdb *fdb, uint32_t i)
 {
 	return ++i == fdb->n_slots ? 0 : i;
@@ -142,15 +152,15 @@ struct fdb_entry *fdb_insert(struct fdb *fdb, uint64_t key, uint64_t hash, uint1
 	entry_store(e, key, port, flags, now);
 	fdb->count++;
 	if (!(flags & FDB_F_STATIC))
-		fdb->port_dynamic[port]++;
+		count_dynamic(fdb, port, 1);
 	return e;
 }
 
 void fdb_move(struct fdb *fdb, struct fdb_entry *entry, uint16_t port)
 {
 	if (!(entry->flags & FDB_F_STATIC)) {
-		fdb->port_dynamic[entry->port]--;
-		fdb->port_dynamic[port]++;
+		count_dynamic(fdb, entry->port, -1);
+		count_dynamic(fdb, port, 1);
 	}
 	__atomic_store_n(&entry->port, port, __ATOMIC_RELAXED);
 }
@@ -160,7 +170,7 @@ void fdb_move(struct fdb *fdb, struct fdb_entry *entry, uint16_t port)
 void fdb_remove(struct fdb *fdb, struct fdb_entry *entry)
 {
 	if (!(entry->flags & FDB_F_STATIC))
-		fdb->port_dynamic[entry->port]--;
+		count_dynamic(fdb, entry->port, -1);
 	fdb->count--;
 	uint32_t hole = (uint32_t)(entry - fdb->slots);
 	uint32_t j = hole;
@@ -192,6 +202,34 @@ bool fdb_evict_dynamic(struct fdb *fdb, uint64_t hash)
 		}
 	}
 	return false;
+}
+
+/* Candidates looked at before choosing the oldest: OVS evicts a port's
+ * least recently used entry, which needs a list per port that every refresh
+ * would write; the oldest of the first few is close enough, and under a
+ * flood they are all equally worthless. */
+#define EVICT_CANDIDATES 4
+
+bool fdb_evict_port(struct fdb *fdb, uint16_t port, uint64_t hash)
+{
+	if (fdb->port_dynamic[port] == 0)
+		return false; /* don't sweep the whole table for nothing */
+	struct fdb_entry *oldest = NULL;
+	unsigned found = 0;
+	uint32_t i = fdb_home_slot(fdb, hash);
+	for (uint32_t n = 0; n < fdb->n_slots && found < EVICT_CANDIDATES;
+	     n++, i = next_slot(fdb, i)) {
+		struct fdb_entry *e = &fdb->slots[i];
+		if (e->key == 0 || e->port != port || (e->flags & FDB_F_STATIC))
+			continue;
+		if (!oldest || (int32_t)(e->last_seen - oldest->last_seen) < 0)
+			oldest = e;
+		found++;
+	}
+	if (!oldest)
+		return false;
+	fdb_remove(fdb, oldest);
+	return true;
 }
 
 /* Removal shifts later entries back into slot i, so a sweep re-examines i

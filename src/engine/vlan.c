@@ -1,9 +1,13 @@
 /* vlan.c — the 802.1Q rules of DESIGN §3 at the two ends of the pipeline.
  * Ingress (rule 1): an untagged or priority-tagged frame takes the port's
  * PVID; a tagged frame keeps its VID only if the port is a member; VID 4095
- * is reserved; and an uplink carries a VID only while it is that VID's
- * active uplink. Egress (rule 4): a frame leaves untagged iff its VID is the
- * egress port's PVID, tagged otherwise, keeping its priority bits. */
+ * is reserved; an uplink carries a VID only while it is that VID's active
+ * uplink; and a port with the VLAN-hopping guard drops stacked frames
+ * (vlan_guard.h). Egress (rule 4): a frame leaves untagged iff its VID is
+ * the egress port's PVID, tagged otherwise, keeping its priority bits. Only
+ * the outer C-tag is ours: a second tag or an S-tag stays in the frame as
+ * payload, and a pushed C-tag goes outside it, as the Linux bridge and Open
+ * vSwitch push theirs (docs/qinq.md). */
 #include "engine.h"
 
 #define VID_MASK 0x0fff
@@ -11,6 +15,10 @@
 enum drop_reason vlan_ingress(const struct vswitch *sw, const struct bridge_port *in,
 			      const struct frame_header *header, uint16_t *vid)
 {
+	if (UNLIKELY(header->stacked) && vlan_guard_drops(&in->config.vlan_guard,
+							  in->config.security.enabled,
+							  in->config.uplink))
+		return DROP_STACKED_TAG;
 	uint16_t v = header->tagged ? (header->tci & VID_MASK) : 0;
 	if (v == 0)
 		v = in->config.pvid;

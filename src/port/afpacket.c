@@ -381,9 +381,10 @@ static void offload_from_vnet(struct packet *p, const struct virtio_net_hdr *h)
 /* Takes the tag the kernel stripped from the auxdata. An 802.1Q tag becomes
  * metadata. Any other TPID (an 802.1ad service tag, 0x88a8) has no place in
  * the metadata, which means 802.1Q: it goes back into the frame where it was,
- * so the engine's parser sees it for what it is (and, having no QinQ, drops
- * it as stacked-tag) rather than taking it for a customer VLAN. Returns false
- * when the frame cannot be made whole. */
+ * so the engine's parser sees it for what it is (not a C-tag: the frame is
+ * untagged to the switch and the S-tag payload, docs/qinq.md) rather than
+ * taking it for a customer VLAN. Returns false when the frame cannot be made
+ * whole. */
 static bool vlan_from_auxdata(struct packet *p, struct msghdr *m)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {

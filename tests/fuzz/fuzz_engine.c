@@ -4,7 +4,10 @@
  * with clock ticks and carrier flaps. After every step it checks what DESIGN
  * §3 promises of each frame that left: never out of its ingress port unless
  * hairpin, tagged only with a VID the egress port carries and that is not
- * its PVID, one tag at most; and that no buffer leaked.
+ * its PVID, nothing at all from a stacked frame on the port with the
+ * VLAN-hopping guard (access2), at most one tag added (a second tag is
+ * payload, 802.1Q, so it may leave behind the outer one; a tag is never
+ * pushed twice); and that no buffer leaked.
  *
  * Input: records of [port][op][len][bytes...]; op 0-3 inject (bit 0: the
  * tag in metadata), 4 ticks the clock, 5 flips a carrier. */
@@ -25,6 +28,9 @@ struct spec {
 	bool hairpin;
 	uint32_t mac_limit;
 };
+
+/* The port whose VLAN-hopping guard is on (stacked-tags drop). */
+#define GUARDED_PORT 1
 
 static const struct spec specs[N_PORTS] = {
     {"access1", 1, {0}, false, 0, PORT_MODE_VEB, false, 0},
@@ -62,6 +68,8 @@ static struct vswitch *build(enum switch_mode mode)
 		pc.mode = s->mode;
 		pc.hairpin = s->hairpin;
 		pc.mac_limit = s->mac_limit;
+		if (i == GUARDED_PORT)
+			pc.vlan_guard.stacked_tags = STACKED_TAGS_DROP;
 		if (!port || switch_add_port(sw, port, &pc, err, sizeof(err)) < 0) {
 			fprintf(stderr, "fuzz_engine: %s\n", err);
 			abort();
@@ -84,17 +92,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* Reads back everything the ports sent and checks the egress rules. `in`
  * NULL: what housekeeping sent (a failover's announcements), which only an
- * uplink may send. */
-static void check_output(struct vswitch *sw, const struct bridge_port *in)
+ * uplink may send; else in_len is the length of the frame injected. */
+static void check_output(struct vswitch *sw, const struct bridge_port *in, size_t in_len,
+			 bool guarded)
 {
 	uint8_t buf[2048];
 	for (int i = 0; i < N_PORTS; i++) {
 		struct bridge_port *port = sw->ports[i];
 		int len;
 		while ((len = pipe_take(port->dev, buf, sizeof(buf))) >= 0) {
-			if (len < ETH_HEADER_LEN)
+			if (len < ETH_HEADER_LEN || guarded)
 				abort();
 			if (port == in && !port->config.hairpin)
+				abort();
+			if (in && (size_t)len > in_len + VLAN_TAG_LEN)
 				abort();
 			if (!in && !port->config.uplink)
 				abort();
@@ -104,8 +115,6 @@ static void check_output(struct vswitch *sw, const struct bridge_port *in)
 				abort();
 			uint16_t vid = load_be16(buf + 14) & 0xfff;
 			if (vid == port->config.pvid || !bitset_test(port->vlans, vid))
-				abort();
-			if (load_be16(buf + 16) == ETH_TYPE_VLAN)
 				abort();
 		}
 	}
@@ -117,7 +126,7 @@ static void reset(struct vswitch *sw)
 	for (int i = 0; i < N_PORTS; i++)
 		pipe_set_carrier(sw->ports[i]->dev, true);
 	switch_run(sw, 1000);
-	check_output(sw, NULL);
+	check_output(sw, NULL, 0, false);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -141,17 +150,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				at += 2;
 				len -= 2;
 			}
+			struct frame_header h;
+			bool stacked = parse_frame(data + at, (uint32_t)len, tci >= 0,
+						   (uint16_t)tci, UINT16_MAX, &h) == DROP_NONE &&
+				       h.stacked;
 			pipe_inject(port->dev, port->sw->pool, data + at, (uint32_t)len, tci);
 			switch_poll(sw);
-			check_output(sw, port);
+			check_output(sw, port, len, stacked && port->index == GUARDED_PORT);
 		} else if (op == 4) {
 			now += len * 4; /* up to ~1000 s: past the ageing time */
 			switch_run(sw, now);
-			check_output(sw, NULL);
+			check_output(sw, NULL, 0, false);
 		} else {
 			pipe_set_carrier(port->dev, !port->dev->class->carrier(port->dev));
 			switch_run(sw, now);
-			check_output(sw, NULL);
+			check_output(sw, NULL, 0, false);
 		}
 		at += len;
 	}

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes seed inputs for fuzz_engine (or, with a second argument
-fuzz_config, startup files for fuzz_config) into DIR: well-formed conversations
+fuzz_config, startup files for fuzz_config; fuzz_parse, single frames with
+one, two and service tags) into DIR: well-formed conversations
 (broadcasts, learned unicast, tagged trunks, clock ticks, carrier flaps) so
 the fuzzer starts deep in the pipeline instead of at the parser.
 
@@ -54,6 +55,10 @@ def seeds():
     yield b"\x00" + limit
     yield b"\x00" + inject(6, frame(BCAST, mac(9))) + inject(6, frame(mac(9), mac(8), vid=3))
     yield b"\x00" + inject(5, frame(BCAST, mac(5), vid=3)) + inject(3, frame(mac(6), mac(7), vid=3))
+    # stacked tags: C+C from the trunk, S+C on the guarded port (access2)
+    cc = BCAST + mac(10) + struct.pack("!HHHH", 0x8100, 3, 0x8100, 100) + b"\x08\x00" + b"x" * 46
+    sc = BCAST + mac(11) + struct.pack("!HHHH", 0x88A8, 3, 0x8100, 100) + b"\x08\x00" + b"x" * 46
+    yield b"\x00" + hello + inject(2, cc) + inject(0, sc) + inject(1, sc) + inject(1, cc)
 
 
 CONFIGS = [
@@ -63,7 +68,8 @@ CONFIGS = [
     b"fdb add hv vlan 3 mac 02:00:00:00:01:03 port lpar1\n",
     b"# comment\nswitch add a\nswitch add b mtu 9000 fdb-capacity 100\n"
     b"port add a p type patch peer=q pvid 7\nport add b q type patch peer=p pvid 7\n"
-    b"port set p mode private learning off hairpin on\nswitch set a mode learning\n",
+    b"port set p mode private learning off hairpin on stacked-tags drop\n"
+    b"switch set a mode learning\n",
     b"switch add s\nport add s x type pcap tx=/dev/null mode passthrough\n",
     b"switch add vios\nport add vios ent0 type afpacket\n"
     b"port add vios trk type vnic dev=trA netns=hyp vids 3\n"
@@ -83,11 +89,25 @@ CONFIGS = [
 ]
 
 
+def parse_seeds():
+    """[flags][tci][frame] for fuzz_parse: bit 0 a kernel-stripped tag,
+    bit 1 MTU 1500."""
+    def tags(*pairs):
+        return b"".join(struct.pack("!HH", tpid, tci) for tpid, tci in pairs)
+    yield b"\x02\x00\x00" + frame(BCAST, mac(1))
+    yield b"\x02\x00\x00" + BCAST + mac(1) + tags((0x8100, 3)) + b"\x08\x00" + b"x" * 46
+    for outer, inner in ((0x8100, 0x8100), (0x8100, 0x88A8), (0x88A8, 0x8100), (0x9100, 0x8100)):
+        yield b"\x02\x00\x00" + BCAST + mac(1) + tags((outer, 3), (inner, 100)) + b"\x08\x00"
+    yield b"\x03\x00\x03" + BCAST + mac(1) + tags((0x8100, 100)) + b"\x08\x00" + b"x" * 46
+    yield b"\x03\x00\x03" + BCAST + mac(1) + tags((0x88A8, 100)) + b"\x08\x00"
+
+
 def main():
     target = sys.argv[2] if len(sys.argv) > 2 else "fuzz_engine"
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    for i, seed in enumerate(CONFIGS if target == "fuzz_config" else seeds()):
+    chosen = {"fuzz_config": CONFIGS, "fuzz_parse": parse_seeds()}.get(target, seeds())
+    for i, seed in enumerate(chosen):
         with open(os.path.join(out, "seed-%02d" % i), "wb") as f:
             f.write(seed)
 

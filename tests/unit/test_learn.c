@@ -1,5 +1,7 @@
 /* test_learn.c — DESIGN §3 rule 2: learning of (VID, source MAC), aging,
- * static entries, MAC moves, the per-port MAC limit, multicast sources. */
+ * static entries, MAC moves, the per-port MAC limit, multicast sources, and
+ * a MAC flood: the limit holds, a full table makes the port with the most
+ * entries give way, static entries and other ports' entries stay. */
 #include "helpers.h"
 
 static int setup(void **state)
@@ -178,6 +180,144 @@ static void test_full_table_still_forwards(void **state)
 	packet_pool_destroy(pool);
 }
 
+/* ---- MAC floods ---------------------------------------------------------- */
+
+/* A locally administered unicast MAC for flood frame n. */
+static const uint8_t *flood_mac(uint32_t n)
+{
+	static uint8_t mac[6];
+	uint64_t h = hash_u64(n + 1);
+	mac[0] = 0x02;
+	memcpy(mac + 1, &h, 5);
+	return mac;
+}
+
+/* `n` broadcasts from port `in` with flood_mac(first .. first + n - 1),
+ * up to 200 to a batch. */
+static void flood_sources(struct vswitch *sw, struct bridge_port *in, uint32_t first, uint32_t n)
+{
+	uint8_t frame[64];
+	for (uint32_t i = 0; i < n;) {
+		for (uint32_t k = 0; k < 200 && i < n; k++, i++) {
+			size_t len = frame_build(frame, sizeof(frame), test_broadcast,
+						 flood_mac(first + i), -1, 0x0800, 0, 0);
+			assert_int_equal(pipe_inject(in->dev, sw->pool, frame, (uint32_t)len, -1), 0);
+		}
+		switch_poll(sw);
+		test_clear_all(sw);
+	}
+}
+
+static struct vswitch *small_switch(struct packet_pool **pool, uint32_t capacity)
+{
+	char err[256];
+	*pool = packet_pool_create(1024, 0);
+	struct switch_config config;
+	switch_config_init(&config);
+	config.fdb_capacity = capacity;
+	struct vswitch *sw = switch_create("small", &config, *pool, err, sizeof(err));
+	assert_non_null(sw);
+	return sw;
+}
+
+static void test_mac_limit_holds_under_a_flood(void **state)
+{
+	struct vswitch *sw = *state;
+	char err[256];
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *c = test_port(sw, "c", 1, NULL, false);
+	struct port_config config = a->config;
+	config.mac_limit = 16;
+	assert_int_equal(switch_configure_port(sw, a, &config, err, sizeof(err)), 0);
+	assert_int_equal(switch_add_static_mac(sw, c, 1, test_mac(9), err, sizeof(err)), 0);
+	test_send(sw, b, test_broadcast, test_mac(2), -1);
+	flood_sources(sw, a, 0, 20000);
+	assert_int_equal(sw->fdb->port_dynamic[a->index], 16);
+	assert_int_equal(a->counters.drops[DROP_MAC_LIMIT], 20000 - 16);
+	assert_int_equal(sw->fdb->count, 16 + 1 + 1);
+	assert_int_equal(lookup(sw, 1, test_mac(2))->port, b->index);
+	assert_true(lookup(sw, 1, test_mac(9))->flags & FDB_F_STATIC);
+	assert_int_equal(sw->fdb_full, 0);
+}
+
+static void test_full_table_takes_from_the_port_with_most_entries(void **state)
+{
+	(void)state;
+	char err[256];
+	struct packet_pool *pool;
+	struct vswitch *sw = small_switch(&pool, 64);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
+	struct bridge_port *c = test_port(sw, "c", 1, NULL, false);
+	assert_int_equal(switch_add_static_mac(sw, c, 1, test_mac(9), err, sizeof(err)), 0);
+	test_send(sw, b, test_broadcast, test_mac(1), -1);
+	test_send(sw, b, test_broadcast, test_mac(2), -1);
+	/* a floods without a limit: it fills the table, then churns its own */
+	flood_sources(sw, a, 0, 5000);
+	assert_int_equal(sw->fdb->count, 64);
+	assert_int_equal(sw->fdb->port_dynamic[a->index], 64 - 3);
+	assert_int_equal(sw->fdb_full, 5000 - (64 - 3));
+	assert_non_null(lookup(sw, 1, flood_mac(4999))); /* its newest is learned */
+	assert_int_equal(lookup(sw, 1, test_mac(1))->port, b->index);
+	assert_int_equal(lookup(sw, 1, test_mac(2))->port, b->index);
+	assert_true(lookup(sw, 1, test_mac(9))->flags & FDB_F_STATIC);
+	/* a new MAC of another port is still learned, at a's expense */
+	test_send(sw, c, test_broadcast, test_mac(3), -1);
+	assert_int_equal(lookup(sw, 1, test_mac(3))->port, c->index);
+	assert_int_equal(sw->fdb->port_dynamic[a->index], 64 - 4);
+	/* b, now the biggest but for a, only gives way to itself */
+	test_send(sw, b, test_broadcast, test_mac(4), -1);
+	assert_int_equal(sw->fdb->port_dynamic[b->index], 3);
+	assert_int_equal(sw->fdb->port_dynamic[a->index], 64 - 5);
+	switch_destroy(sw);
+	packet_pool_destroy(pool);
+}
+
+static void test_full_table_evicts_the_oldest_of_the_biggest_port(void **state)
+{
+	(void)state;
+	struct packet_pool *pool;
+	/* four entries: all of them are candidates (EVICT_CANDIDATES) */
+	struct vswitch *sw = small_switch(&pool, 4);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
+	test_send(sw, a, test_broadcast, test_mac(1), -1);
+	switch_run(sw, sw->now + 10);
+	for (unsigned i = 2; i <= 4; i++)
+		test_send(sw, a, test_broadcast, test_mac(i), -1);
+	switch_run(sw, sw->now + 10);
+	test_send(sw, b, test_broadcast, test_mac(20), -1);
+	assert_int_equal(lookup(sw, 1, test_mac(20))->port, b->index);
+	assert_null(lookup(sw, 1, test_mac(1))); /* a's least recently seen */
+	for (unsigned i = 2; i <= 4; i++)
+		assert_non_null(lookup(sw, 1, test_mac(i)));
+	assert_int_equal(sw->fdb->port_dynamic[a->index], 3);
+	switch_destroy(sw);
+	packet_pool_destroy(pool);
+}
+
+static void test_table_full_of_static_entries_refuses_learning(void **state)
+{
+	(void)state;
+	char err[256];
+	struct packet_pool *pool;
+	struct vswitch *sw = small_switch(&pool, 4);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *b = test_port(sw, "b", 1, NULL, false);
+	for (unsigned i = 1; i <= 4; i++)
+		assert_int_equal(switch_add_static_mac(sw, b, 1, test_mac(10 + i), err, sizeof(err)),
+				 0);
+	test_send(sw, a, test_broadcast, test_mac(1), -1);
+	assert_null(lookup(sw, 1, test_mac(1)));
+	assert_int_equal(sw->fdb_full, 1);
+	assert_int_equal(test_count_and_clear(b), 1); /* still forwarded */
+	for (unsigned i = 1; i <= 4; i++)
+		assert_true(lookup(sw, 1, test_mac(10 + i))->flags & FDB_F_STATIC);
+	switch_destroy(sw);
+	packet_pool_destroy(pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +336,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_learning_off_learns_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_multicast_source_is_dropped, setup, teardown),
 	    cmocka_unit_test(test_full_table_still_forwards),
+	    cmocka_unit_test_setup_teardown(test_mac_limit_holds_under_a_flood, setup, teardown),
+	    cmocka_unit_test(test_full_table_takes_from_the_port_with_most_entries),
+	    cmocka_unit_test(test_full_table_evicts_the_oldest_of_the_biggest_port),
+	    cmocka_unit_test(test_table_full_of_static_entries_refuses_learning),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
-/* test_parse.c — parse_frame() (src/engine/parse.c): runts, truncated and
- * stacked tags, the MTU, the source addresses a bridge refuses and the
+/* test_parse.c — parse_frame() (src/engine/parse.c): runts, truncated tags,
+ * stacked tags read as 802.1Q says (the outer C-tag counts, the rest is
+ * payload), the MTU, the source addresses a bridge refuses and the
  * reserved destinations it never relays (DESIGN §3 rules 1, 2 and 5), and a
  * property test that the parser reads nothing beyond the frame's length. */
 #include "helpers.h"
@@ -27,7 +28,8 @@ static uint32_t build(uint8_t *buf, uint32_t len, const uint8_t *dst, const uint
 /* A header filled with values parse_frame must overwrite. */
 static struct frame_header dirty_header(void)
 {
-	return (struct frame_header){.tci = 0xbeef, .tagged = true, .inline_tag = true};
+	return (struct frame_header){
+	    .tci = 0xbeef, .tagged = true, .inline_tag = true, .stacked = true};
 }
 
 static enum drop_reason parse_untagged(const uint8_t *dst, const uint8_t *src, uint32_t len)
@@ -47,6 +49,7 @@ static void test_plain_untagged_frame_passes(void **state)
 	assert_int_equal(parse_frame(buf, sizeof(buf), false, 0, MTU, &h), DROP_NONE);
 	assert_false(h.tagged);
 	assert_false(h.inline_tag);
+	assert_false(h.stacked);
 	assert_int_equal(h.tci, 0);
 }
 
@@ -97,7 +100,9 @@ static void test_inline_tag_is_reported_with_pcp(void **state)
 	assert_int_equal(parse_frame(buf, sizeof(buf), false, 0, MTU, &h), DROP_NONE);
 	assert_true(h.tagged);
 	assert_true(h.inline_tag);
+	assert_false(h.stacked);
 	assert_int_equal(h.tci, tci);
+	assert_int_equal(h.type, 0x0800);
 }
 
 static void test_priority_tag_is_reported_tagged_with_vid_0(void **state)
@@ -115,40 +120,89 @@ static void test_priority_tag_is_reported_tagged_with_vid_0(void **state)
 	assert_int_equal(h.tci, tci);
 }
 
-static enum drop_reason parse_two_tags(uint16_t outer, uint16_t inner)
+static enum drop_reason parse_two_tags(uint16_t outer, uint16_t inner, struct frame_header *h)
 {
 	uint8_t buf[64];
-	struct frame_header h = dirty_header();
+	*h = dirty_header();
 	build(buf, sizeof(buf), unicast_dst, unicast_src,
 	      (const uint16_t[]){outer, 10, inner, 20, 0x0800}, 5);
-	return parse_frame(buf, sizeof(buf), false, 0, MTU, &h);
+	return parse_frame(buf, sizeof(buf), false, 0, MTU, h);
 }
 
-static void test_double_8021q_tag_is_stacked(void **state)
+static void test_double_8021q_tag_takes_the_outer_and_carries_the_inner(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_two_tags(ETH_TYPE_VLAN, ETH_TYPE_VLAN), DROP_STACKED_TAG);
+	struct frame_header h;
+	assert_int_equal(parse_two_tags(ETH_TYPE_VLAN, ETH_TYPE_VLAN, &h), DROP_NONE);
+	assert_true(h.tagged);
+	assert_true(h.inline_tag);
+	assert_int_equal(h.tci, 10); /* the outer tag is the frame's VLAN */
+	assert_true(h.stacked);
+	assert_int_equal(h.type, ETH_TYPE_VLAN); /* the inner tag is payload */
 }
 
-static void test_8021q_over_8021ad_tag_is_stacked(void **state)
+static void test_8021ad_tag_inside_8021q_is_payload(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_two_tags(ETH_TYPE_VLAN, ETH_TYPE_QINQ), DROP_STACKED_TAG);
-	assert_int_equal(parse_two_tags(ETH_TYPE_VLAN, ETH_TYPE_QINQ_OLD), DROP_STACKED_TAG);
+	const uint16_t inners[] = {ETH_TYPE_QINQ, ETH_TYPE_QINQ_OLD};
+	for (unsigned i = 0; i < ARRAY_SIZE(inners); i++) {
+		struct frame_header h;
+		assert_int_equal(parse_two_tags(ETH_TYPE_VLAN, inners[i], &h), DROP_NONE);
+		assert_true(h.tagged);
+		assert_int_equal(h.tci, 10);
+		assert_true(h.stacked);
+		assert_int_equal(h.type, inners[i]);
+	}
 }
 
-static void test_outer_service_tag_is_stacked(void **state)
+static void test_outer_service_tag_makes_the_frame_untagged(void **state)
 {
 	(void)state;
 	uint8_t buf[64];
 	const uint16_t outers[] = {ETH_TYPE_QINQ, ETH_TYPE_QINQ_OLD};
 	for (unsigned i = 0; i < ARRAY_SIZE(outers); i++) {
-		struct frame_header h = dirty_header();
-		build(buf, sizeof(buf), unicast_dst, unicast_src,
-		      (const uint16_t[]){outers[i], 10, 0x0800}, 3);
-		assert_int_equal(parse_frame(buf, sizeof(buf), false, 0, MTU, &h),
-				 DROP_STACKED_TAG);
+		/* S-tag alone, and S-tag + C-tag (the usual QinQ frame) */
+		const uint16_t alone[] = {outers[i], 10, 0x0800};
+		const uint16_t with_c[] = {outers[i], 10, ETH_TYPE_VLAN, 20, 0x0800};
+		for (unsigned form = 0; form < 2; form++) {
+			struct frame_header h = dirty_header();
+			build(buf, sizeof(buf), unicast_dst, unicast_src, form ? with_c : alone,
+			      form ? 5 : 3);
+			assert_int_equal(parse_frame(buf, sizeof(buf), false, 0, MTU, &h),
+					 DROP_NONE);
+			assert_false(h.tagged); /* it takes the port's PVID */
+			assert_false(h.inline_tag);
+			assert_int_equal(h.tci, 0);
+			assert_true(h.stacked);
+			assert_int_equal(h.type, outers[i]);
+		}
 	}
+}
+
+static void test_service_tag_needs_no_room_for_a_tag(void **state)
+{
+	(void)state;
+	/* Payload, not a tag: 14 bytes are a whole frame to a C-VLAN bridge. */
+	uint8_t buf[ETH_HEADER_LEN];
+	struct frame_header h = dirty_header();
+	build(buf, sizeof(buf), unicast_dst, unicast_src, (const uint16_t[]){ETH_TYPE_QINQ}, 1);
+	assert_int_equal(parse_frame(buf, sizeof(buf), false, 0, MTU, &h), DROP_NONE);
+	assert_true(h.stacked);
+}
+
+static void test_second_tag_counts_against_mtu(void **state)
+{
+	(void)state;
+	uint8_t buf[ETH_HEADER_LEN + 2 * VLAN_TAG_LEN + MTU];
+	struct frame_header h;
+	build(buf, sizeof(buf), unicast_dst, unicast_src,
+	      (const uint16_t[]){ETH_TYPE_VLAN, 3, ETH_TYPE_VLAN, 100, 0x0800}, 5);
+	/* the outer tag is free, the inner one is 4 bytes of payload */
+	assert_int_equal(parse_frame(buf, sizeof(buf) - VLAN_TAG_LEN, false, 0, MTU, &h),
+			 DROP_NONE);
+	assert_int_equal(parse_frame(buf, sizeof(buf), false, 0, MTU, &h), DROP_OVERSIZE);
+	assert_int_equal(parse_frame(buf, sizeof(buf), false, 0, MTU + VLAN_TAG_LEN, &h),
+			 DROP_NONE);
 }
 
 static void test_kernel_stripped_tag_is_tagged_not_inline(void **state)
@@ -161,10 +215,11 @@ static void test_kernel_stripped_tag_is_tagged_not_inline(void **state)
 	assert_int_equal(parse_frame(buf, sizeof(buf), true, tci, MTU, &h), DROP_NONE);
 	assert_true(h.tagged);
 	assert_false(h.inline_tag);
+	assert_false(h.stacked);
 	assert_int_equal(h.tci, tci);
 }
 
-static void test_kernel_stripped_tag_plus_inline_tag_is_stacked(void **state)
+static void test_kernel_stripped_tag_plus_inline_tag_is_payload(void **state)
 {
 	(void)state;
 	uint8_t buf[64];
@@ -173,8 +228,12 @@ static void test_kernel_stripped_tag_plus_inline_tag_is_stacked(void **state)
 		struct frame_header h = dirty_header();
 		build(buf, sizeof(buf), unicast_dst, unicast_src,
 		      (const uint16_t[]){inners[i], 20, 0x0800}, 3);
-		assert_int_equal(parse_frame(buf, sizeof(buf), true, 10, MTU, &h),
-				 DROP_STACKED_TAG);
+		assert_int_equal(parse_frame(buf, sizeof(buf), true, 10, MTU, &h), DROP_NONE);
+		assert_true(h.tagged);
+		assert_false(h.inline_tag);
+		assert_int_equal(h.tci, 10); /* the stripped (outer) tag counts */
+		assert_true(h.stacked);
+		assert_int_equal(h.type, inners[i]);
 	}
 }
 
@@ -309,7 +368,7 @@ static void test_parser_reads_only_within_len(void **state)
 	(void)state;
 	static const uint16_t types[] = {ETH_TYPE_VLAN, ETH_TYPE_QINQ, ETH_TYPE_QINQ_OLD, 0x0800};
 	uint64_t seed = 0x5eed5eed1234ULL;
-	unsigned seen[DROP_MAX] = {0};
+	unsigned seen[DROP_MAX] = {0}, stacked = 0;
 	for (unsigned n = 0; n < 100000; n++) {
 		uint32_t len = (uint32_t)(next_random(&seed) % 101);
 		uint8_t *buf = malloc(len);
@@ -330,6 +389,9 @@ static void test_parser_reads_only_within_len(void **state)
 		struct frame_header h;
 		enum drop_reason why = parse_frame(buf, len, meta, (uint16_t)(r >> 16), 60, &h);
 		assert_true(why < DROP_MAX);
+		assert_int_not_equal(why, DROP_STACKED_TAG); /* the port's guard decides */
+		if (why == DROP_NONE && h.stacked)
+			stacked++;
 		seen[why]++;
 		free(buf);
 	}
@@ -337,7 +399,7 @@ static void test_parser_reads_only_within_len(void **state)
 	assert_true(seen[DROP_NONE] > 0);
 	assert_true(seen[DROP_RUNT] > 0);
 	assert_true(seen[DROP_BAD_TAG] > 0);
-	assert_true(seen[DROP_STACKED_TAG] > 0);
+	assert_true(stacked > 0);
 	assert_true(seen[DROP_OVERSIZE] > 0);
 	assert_true(seen[DROP_MULTICAST_SOURCE] > 0);
 }
@@ -352,11 +414,13 @@ int main(void)
 	    cmocka_unit_test(test_truncated_vlan_tag_is_bad_tag),
 	    cmocka_unit_test(test_inline_tag_is_reported_with_pcp),
 	    cmocka_unit_test(test_priority_tag_is_reported_tagged_with_vid_0),
-	    cmocka_unit_test(test_double_8021q_tag_is_stacked),
-	    cmocka_unit_test(test_8021q_over_8021ad_tag_is_stacked),
-	    cmocka_unit_test(test_outer_service_tag_is_stacked),
+	    cmocka_unit_test(test_double_8021q_tag_takes_the_outer_and_carries_the_inner),
+	    cmocka_unit_test(test_8021ad_tag_inside_8021q_is_payload),
+	    cmocka_unit_test(test_outer_service_tag_makes_the_frame_untagged),
+	    cmocka_unit_test(test_service_tag_needs_no_room_for_a_tag),
+	    cmocka_unit_test(test_second_tag_counts_against_mtu),
 	    cmocka_unit_test(test_kernel_stripped_tag_is_tagged_not_inline),
-	    cmocka_unit_test(test_kernel_stripped_tag_plus_inline_tag_is_stacked),
+	    cmocka_unit_test(test_kernel_stripped_tag_plus_inline_tag_is_payload),
 	    cmocka_unit_test(test_untagged_payload_of_exactly_mtu_passes),
 	    cmocka_unit_test(test_untagged_payload_over_mtu_is_oversize),
 	    cmocka_unit_test(test_inline_tag_does_not_count_against_mtu),

@@ -32,7 +32,9 @@
 	X(RX_OVERFLOW, "rx-overflow",                                                              \
 	  "the kernel dropped frames: the port's receive queue was full")                          \
 	X(TX_ERROR, "tx-error", "the port failed to transmit")                                     \
-	X(TX_FULL, "tx-full", "the port's transmit queue was full")
+	X(TX_FULL, "tx-full", "the port's transmit queue was full")                                \
+	X(MIRROR_OUTPUT, "mirror-output",                                                          \
+	  "received on the output port of a mirror, which only sends mirrored frames")
 
 enum drop_reason {
 	DROP_NONE = 0,

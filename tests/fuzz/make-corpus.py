@@ -77,6 +77,10 @@ CONFIGS = [
     # one-port-per-interface check must not compare what it never wrote.
     b"switch add v\nport add v a type internal dev=" + b"x" * 110 + b"\n"
     b"port add v b type internal dev=y\n",
+    b"switch add m\nport add m a type pipe vids 10\nport add m b type pipe\n"
+    b"port add m o type pipe\nmirror add m span source a,b direction rx vlan 10 output o\n"
+    b"mirror add m er source a output erspan remote 10.0.0.9 local 10.0.0.1 session-id 7 "
+    b"version 3\nmirror del span\n",
 ]
 
 

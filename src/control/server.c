@@ -50,6 +50,7 @@ struct client {
 	size_t out_len, out_sent;
 	void *stream; /* a streamed reply under way (stream_open), else NULL */
 	bool stream_done;
+	char *chunk; /* the stream's buffer, STREAM_CHUNK bytes; out points here while sent */
 	size_t used;
 	char in[CONTROL_MAX_REQUEST];
 };
@@ -144,7 +145,9 @@ static void client_close(struct control_server *srv, int slot, const char *why)
 	close(c->fd);
 	if (c->stream)
 		srv->handler.stream_close(srv->handler.arg, c->stream);
-	free(c->out);
+	if (c->out != c->chunk)
+		free(c->out);
+	free(c->chunk);
 	free(c);
 	clients[slot] = NULL;
 }
@@ -222,7 +225,12 @@ static void start_stream(struct control_server *srv, struct client *c, const cJS
 			 char **argv)
 {
 	char err[1024];
-	c->stream = srv->handler.stream_open(srv->handler.arg, argc, argv, err, sizeof(err));
+	c->chunk = malloc(STREAM_CHUNK);
+	c->stream = c->chunk
+			? srv->handler.stream_open(srv->handler.arg, argc, argv, err, sizeof(err))
+			: NULL;
+	if (!c->chunk)
+		snprintf(err, sizeof(err), "out of memory");
 	if (!c->stream) {
 		reply(c, id, NULL, -EINVAL, err);
 		c->closing = true;
@@ -266,19 +274,16 @@ static void stream_serve(struct control_server *srv, int slot)
 			client_close(srv, slot, NULL);
 			return;
 		}
-		char *chunk = malloc(STREAM_CHUNK);
 		size_t n =
-		    chunk ? srv->handler.stream_read(srv->handler.arg, c->stream, (uint8_t *)chunk,
-						     STREAM_CHUNK, &c->stream_done)
-			  : 0;
+		    srv->handler.stream_read(srv->handler.arg, c->stream, (uint8_t *)c->chunk,
+					     STREAM_CHUNK, &c->stream_done);
 		if (!n) {
-			free(chunk);
 			client_watch(srv, slot, EPOLLIN);
 			if (!c->stream_done)
 				return;
 			continue;
 		}
-		c->out = chunk;
+		c->out = c->chunk;
 		c->out_len = n;
 		c->out_sent = 0;
 		c->reply_since = time_now_ns();
@@ -379,7 +384,8 @@ static int client_flush(struct client *c)
 		c->out_sent += (size_t)n;
 		c->reply_since = time_now_ns();
 	}
-	free(c->out);
+	if (c->out != c->chunk) /* a stream's buffer is used again */
+		free(c->out);
 	c->out = NULL;
 	/* A request that came behind this one starts its clock now. */
 	c->idle_since = c->request_since = time_now_ns();

@@ -34,6 +34,13 @@ static void inject(struct control_fixture *f, struct bridge_port *port, uint32_t
 		;
 }
 
+static void pipe_take_all(struct bridge_port *port)
+{
+	uint8_t buf[2048];
+	while (pipe_take(port->dev, buf, sizeof(buf)) >= 0)
+		;
+}
+
 static bool tap_listed(struct control_fixture *f)
 {
 	run_ok(f, "mirror show");
@@ -91,6 +98,40 @@ static void test_closing_a_running_capture_removes_its_tap(void **state)
 	inject(f, a, 2); /* forwarding goes on without it */
 }
 
+static void test_slow_client_loses_frames_counted_not_forwarding(void **state)
+{
+	struct control_fixture *f = *state;
+	struct bridge_port *a = setup_ports(f);
+	struct bridge_port *b = datapath_find_port(f->state.dp, "b", NULL);
+	char *argv[] = {"a", "count", "4100"};
+	struct capture *c = capture_open(&f->state, 3, argv, f->err, sizeof(f->err));
+	assert_non_null(c);
+	/* Nobody reads: the ring (4096) fills, the rest of the copies are lost. */
+	for (uint32_t i = 0; i < 4200; i++) {
+		inject(f, a, i);
+		if (i % 1000 == 999)
+			pipe_take_all(b);
+	}
+	size_t room = 16 << 20;
+	uint8_t *out = malloc(room);
+	bool done;
+	size_t n = capture_read(c, out, room, &done);
+	assert_false(done);
+	inject(f, a, 5000);
+	inject(f, a, 5001);
+	inject(f, a, 5002);
+	inject(f, a, 5003);
+	n = capture_read(c, out, room, &done);
+	assert_true(done);
+	struct capture_end end;
+	memcpy(&end, out + n - sizeof(end), sizeof(end));
+	assert_int_equal(end.captured, 4100);
+	assert_int_equal(end.dropped, 4200 - 4096);
+	assert_int_equal(a->counters.rx_packets, 4204); /* every frame forwarded */
+	capture_close(c);
+	free(out);
+}
+
 static void test_capture_of_unknown_port_is_refused(void **state)
 {
 	struct control_fixture *f = *state;
@@ -109,6 +150,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_capture_streams_frames_in_order_and_stops_at_count,
 					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_closing_a_running_capture_removes_its_tap,
+					    control_fixture_setup, control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_slow_client_loses_frames_counted_not_forwarding,
 					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_capture_of_unknown_port_is_refused,
 					    control_fixture_setup, control_fixture_teardown),

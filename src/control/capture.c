@@ -67,11 +67,10 @@ static void attach(struct datapath *dp, void *arg)
 static void detach(struct datapath *dp, void *arg)
 {
 	struct capture *c = arg;
-	struct vswitch *sw = datapath_find_switch(dp, c->sw);
-	/* The switch, and with it the tap, may be gone (switch del): then the
-	 * ring went with it. */
-	if (!sw || mirror_remove(sw, c->mirror->spec.name) != c->mirror)
-		c->mirror = NULL;
+	/* The switch may be gone (switch del): its tap was orphaned, not freed. */
+	struct vswitch *sw = c->mirror->orphaned ? NULL : datapath_find_switch(dp, c->sw);
+	if (sw)
+		mirror_remove(sw, c->mirror->spec.name);
 	c->attached = false;
 }
 
@@ -80,16 +79,11 @@ static void take_off(struct capture *c)
 	if (!c->attached)
 		return;
 	struct control_mailbox *mb = c->state->mailbox;
-	if (mb && control_mailbox_closed(mb)) {
-		/* Shutting down: the poll threads are gone and the datapath,
-		 * destroyed next, frees the tap. */
-		c->attached = false;
-		c->mirror = NULL;
-		return;
-	}
-	control_datapath_call(c->state, detach, c);
-	if (c->mirror)
-		c->dropped_before = __atomic_load_n(&c->mirror->dropped, __ATOMIC_RELAXED);
+	if (mb && control_mailbox_closed(mb))
+		detach(c->state->dp, c); /* shutting down: the poll threads are gone */
+	else
+		control_datapath_call(c->state, detach, c);
+	c->dropped_before = __atomic_load_n(&c->mirror->dropped, __ATOMIC_RELAXED);
 }
 
 /* ---- the control thread's side ------------------------------------------- */
@@ -176,7 +170,7 @@ size_t capture_read(struct capture *c, uint8_t *out, size_t room, bool *done)
 		used += sizeof(f) + r.caplen;
 		c->captured++;
 	}
-	if (c->captured < c->limit)
+	if (c->captured < c->limit && !c->mirror->orphaned)
 		return used;
 	take_off(c);
 	struct capture_end end = {

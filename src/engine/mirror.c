@@ -104,8 +104,13 @@ struct mirror *mirror_remove(struct vswitch *sw, const char *name)
 
 void mirror_clear(struct vswitch *sw)
 {
-	for (uint16_t i = 0; i < sw->mirrors.n; i++)
-		mirror_destroy(sw->mirrors.list[i]);
+	for (uint16_t i = 0; i < sw->mirrors.n; i++) {
+		struct mirror *m = sw->mirrors.list[i];
+		if (m->spec.sink == MIRROR_TO_CAPTURE)
+			m->orphaned = true;
+		else
+			mirror_destroy(m);
+	}
 	sw->mirrors.n = 0;
 }
 

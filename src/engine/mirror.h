@@ -85,6 +85,9 @@ struct mirror {
 	/* Atomic, added once per batch: any poll thread may copy. */
 	uint64_t mirrored; /* copies made */
 	uint64_t dropped;  /* copies lost: no buffer in the pool, or the ring full */
+	/* A capture whose switch was destroyed under it: it left the switch
+	 * but still belongs to the capture, which ends (capture.c). */
+	bool orphaned;
 };
 
 /* A port's part: the mirrors it is a source of, tested once per batch. */
@@ -125,7 +128,8 @@ void mirror_bind(struct vswitch *sw);
 /* Clears the output ports of mirrors from the flood sets; switch_update_vlans
  * calls it last. */
 void mirror_exclude_outputs(struct vswitch *sw);
-/* Frees every mirror of the switch (switch_destroy). */
+/* Frees every mirror of the switch (switch_destroy), except captures,
+ * which their capture frees: those are marked orphaned. */
 void mirror_clear(struct vswitch *sw);
 
 /* Whether a frame of `vid` in `direction` is one for the mirror. Pure. */

@@ -132,6 +132,27 @@ static void test_slow_client_loses_frames_counted_not_forwarding(void **state)
 	free(out);
 }
 
+static void test_capture_ends_when_its_switch_is_deleted(void **state)
+{
+	struct control_fixture *f = *state;
+	setup_ports(f);
+	char *argv[] = {"a", "count", "5"};
+	struct capture *c = capture_open(&f->state, 3, argv, f->err, sizeof(f->err));
+	assert_non_null(c);
+	run_ok(f, "switch del sw");
+	uint8_t *out = malloc(128 * 1024);
+	bool done;
+	size_t n = capture_read(c, out, 128 * 1024, &done);
+	assert_true(done);
+	struct capture_end end;
+	assert_int_equal(n, sizeof(end));
+	memcpy(&end, out, sizeof(end));
+	assert_int_equal(end.magic, CAPTURE_MAGIC_END);
+	assert_int_equal(end.captured, 0);
+	capture_close(c); /* frees the tap: no leak */
+	free(out);
+}
+
 static void test_capture_of_unknown_port_is_refused(void **state)
 {
 	struct control_fixture *f = *state;
@@ -152,6 +173,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_closing_a_running_capture_removes_its_tap,
 					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_slow_client_loses_frames_counted_not_forwarding,
+					    control_fixture_setup, control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_capture_ends_when_its_switch_is_deleted,
 					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_capture_of_unknown_port_is_refused,
 					    control_fixture_setup, control_fixture_teardown),

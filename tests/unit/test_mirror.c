@@ -29,7 +29,7 @@ static struct mirror *add_span(struct vswitch *sw, const char *source, uint8_t d
 	struct mirror_spec spec = {.n_sources = 1, .direction = direction, .vid = vid};
 	snprintf(spec.name, sizeof(spec.name), "m-%s-%u", source, direction);
 	snprintf(spec.sources[0], sizeof(spec.sources[0]), "%s", source);
-	spec.sink = output ? MIRROR_TO_PORT : MIRROR_TO_CAPTURE;
+	spec.sink = output ? MIRROR_TO_PORT : MIRROR_TO_EXPORT; /* a ring, freed with the switch */
 	if (output)
 		snprintf(spec.output, sizeof(spec.output), "%s", output);
 	struct mirror *m = mirror_create(&spec, output ? 0 : 4);

@@ -167,6 +167,16 @@ def test_span_rx_only_mirrors_frames_the_switch_then_drops(lab):
     assert d.json("mirror", "show") == []
 
 
+def tshark_fields(path, *fields):
+    """One tuple of the fields' values per packet, as tshark decodes them."""
+    cmd = ["tshark", "-r", path, "-T", "fields", "-E", "separator=,"]
+    for f in fields:
+        cmd += ["-e", f]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return [tuple(line.split(",")) for line in r.stdout.splitlines()]
+
+
 def start_capture(d, *words, stdout):
     return subprocess.Popen(["ip", "netns", "exec", d.netns, VSWITCHCTL, "--socket", d.socket,
                              "capture"] + list(words), stdout=stdout, stderr=subprocess.PIPE)
@@ -201,6 +211,7 @@ def test_capture_count_writes_pcap_that_tcpdump_reads(lab):
     assert piped.returncode == 0 and piped.stdout.count(b"\n") >= 10, piped.stderr
     from scapy.all import rdpcap
     assert seqs(rdpcap(path)) == [(10, i) for i in range(10)]
+    assert tshark_fields(path, "vlan.id") == [("10",)] * 10
     wait_for_capture(d, present=False)
 
 
@@ -243,8 +254,9 @@ def test_erspan_type_2_and_3_carry_every_frame_in_order(lab):
           "output", "erspan", "remote", "10.99.0.9", "local", "10.99.0.1", "session-id", "7")
     d.ctl("mirror", "add", "sw", "e3", "source", "pa", "direction", "tx", "output", "erspan",
           "remote", "10.99.0.9", "session-id", "9", "version", "3")
-    frames = dump_during(n, ns["col"], os.path.join(d.workdir, "erspan.pcap"),
-                         lambda: traffic(n, ns), 3 * N, bpf=["proto", "gre"])
+    path = os.path.join(d.workdir, "erspan.pcap")
+    frames = dump_during(n, ns["col"], path, lambda: traffic(n, ns), 3 * N,
+                         bpf=["proto", "gre"])
     v2 = [f for f in frames if ERSPAN_II in f]
     v3 = [f for f in frames if ERSPAN_III in f]
     assert all(f[IP].src == "10.99.0.1" and f[IP].dst == "10.99.0.9" for f in frames)
@@ -257,6 +269,15 @@ def test_erspan_type_2_and_3_carry_every_frame_in_order(lab):
     assert seqs(v3) == [(10, 2 * N + i) for i in range(N)] + [(None, 3 * N + i)
                                                              for i in range(N)]
     assert all(f[ERSPAN_II].vlan == 10 for f in v2)
+    # Wireshark's dissector agrees: version (1 = type II, 2 = type III),
+    # session, direction, and the inner frames in order
+    decoded = tshark_fields(path, "erspan.version", "erspan.spanid", "erspan.direction",
+                            "data.data")
+    seq_of = lambda hexdata: int(bytes.fromhex(hexdata)[4:8])  # noqa: E731
+    assert [(v, s, seq_of(x)) for v, s, _, x in decoded if v == "1"] == \
+        [("1", "7", i) for i in range(N)]
+    assert [(v, s, dr, seq_of(x)) for v, s, dr, x in decoded if v == "2"] == \
+        [("2", "9", "1", 2 * N + i) for i in range(2 * N)]
     shown = {m["name"]: m for m in d.json("mirror", "show")}
     assert shown["e2"]["mirrored"] == N and shown["e3"]["mirrored"] == 2 * N
     config = d.ctl("show", "running-config")

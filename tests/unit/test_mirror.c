@@ -7,6 +7,7 @@
 #include "helpers.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "control_fixture.h"
 #include "engine/datapath.h"
@@ -289,6 +290,19 @@ static void test_failed_apply_adds_no_mirror(void **state)
 	assert_int_equal(switch_find_port(sw, "a")->mirror.flags, 0);
 }
 
+static void test_bad_mirror_in_startup_file_names_its_line(void **state)
+{
+	struct control_fixture *f = *state;
+	FILE *out = fopen(f->path, "w");
+	assert_non_null(out);
+	fputs("switch add sw\nport add sw a type pipe\nmirror add sw m source a output zz\n", out);
+	fclose(out);
+	char err[512];
+	assert_null(config_load(f->path, err, sizeof(err)));
+	assert_non_null(strstr(err, ":3: mirror m: no output port zz"));
+	unlink(f->path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +323,8 @@ int main(void)
 					    control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_apply_adds_no_mirror, control_setup,
 					    control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_mirror_in_startup_file_names_its_line,
+					    control_setup, control_fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,8 @@
  * when vswitchd cannot be reached. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <pcap/pcap.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control/capture.h"
 #include "control/server.h"
 
 static void usage(FILE *out)
@@ -19,6 +22,9 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: vswitchctl [--socket PATH] [--json] COMMAND...\n"
 		"       vswitchctl help      (lists the commands)\n"
+		"       vswitchctl capture PORT [count N] [direction rx|tx|both]\n"
+		"                  writes the port's frames as pcap to stdout (| tcpdump -r -)\n"
+		"                  until N frames, Ctrl-C, or the reader closes the pipe\n"
 		"The socket is also taken from $VSWITCH_SOCKET (default %s).\n",
 		CONTROL_DEFAULT_SOCKET);
 }
@@ -78,6 +84,152 @@ static char *read_line(int fd)
 	return NULL;
 }
 
+/* ---- capture: a streamed reply written as pcap ------------------------- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* A buffer of what the daemon sent and we have not used yet. */
+struct stream_buf {
+	uint8_t *data;
+	size_t used, start, cap;
+};
+
+/* Reads more into the buffer; false on EOF, an error or Ctrl-C. */
+static bool stream_more(int fd, struct stream_buf *b)
+{
+	if (b->start) {
+		memmove(b->data, b->data + b->start, b->used - b->start);
+		b->used -= b->start;
+		b->start = 0;
+	}
+	for (;;) {
+		ssize_t n = recv(fd, b->data + b->used, b->cap - b->used, 0);
+		if (n > 0) {
+			b->used += (size_t)n;
+			return true;
+		}
+		if (n < 0 && errno == EINTR && !interrupted)
+			continue;
+		return false;
+	}
+}
+
+/* Writes frame records as pcap until the end record; returns the exit
+ * status. The reader going away (EPIPE on stdout) ends it quietly. */
+static int write_pcap(int fd, struct stream_buf *b)
+{
+	pcap_t *dead =
+	    pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_NANO);
+	pcap_dumper_t *dumper = dead ? pcap_dump_fopen(dead, stdout) : NULL;
+	if (!dumper) {
+		fprintf(stderr, "vswitchctl: cannot write pcap to stdout\n");
+		return 2;
+	}
+	pcap_dump_flush(dumper); /* the file header, so a reader starts at once */
+	int status = 0;
+	for (;;) {
+		size_t have = b->used - b->start;
+		const uint8_t *p = b->data + b->start;
+		struct capture_frame f;
+		if (have >= sizeof(f)) {
+			memcpy(&f, p, sizeof(f));
+			if (f.magic == CAPTURE_MAGIC_END) {
+				struct capture_end end;
+				memcpy(&end, p, sizeof(end));
+				fprintf(stderr,
+					"vswitchctl: %llu frames captured, %llu dropped%s\n",
+					(unsigned long long)end.captured,
+					(unsigned long long)end.dropped,
+					end.dropped ? " (the reader was too slow)" : "");
+				break;
+			}
+			if (f.magic != CAPTURE_MAGIC_FRAME || f.caplen > 65535) {
+				fprintf(stderr, "vswitchctl: malformed capture stream\n");
+				status = 2;
+				break;
+			}
+			if (have >= sizeof(f) + f.caplen) {
+				struct pcap_pkthdr h = {.caplen = f.caplen, .len = f.len};
+				h.ts.tv_sec = (time_t)(f.time_ns / 1000000000u);
+				h.ts.tv_usec = (suseconds_t)(f.time_ns % 1000000000u);
+				pcap_dump((u_char *)dumper, &h, p + sizeof(f));
+				b->start += sizeof(f) + f.caplen;
+				continue;
+			}
+		}
+		if (pcap_dump_flush(dumper) < 0)
+			break; /* the reader closed the pipe */
+		if (!stream_more(fd, b)) {
+			if (!interrupted)
+				fprintf(stderr,
+					"vswitchctl: the capture ended (vswitchd hung up)\n");
+			break;
+		}
+	}
+	pcap_dump_flush(dumper);
+	pcap_dump_close(dumper);
+	pcap_close(dead);
+	return status;
+}
+
+/* vswitchctl capture PORT...: method "stream" (server.h, capture.h). */
+static int capture(int fd, int argc, char **argv)
+{
+	struct sigaction sa = {.sa_handler = on_interrupt}; /* no SA_RESTART: recv returns */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	struct timeval forever = {0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &forever, sizeof(forever));
+
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "jsonrpc", "2.0");
+	cJSON_AddNumberToObject(req, "id", 1);
+	cJSON_AddStringToObject(req, "method", "stream");
+	cJSON *words = cJSON_AddArrayToObject(cJSON_AddObjectToObject(req, "params"), "argv");
+	for (int i = 0; i < argc; i++)
+		cJSON_AddItemToArray(words, cJSON_CreateString(argv[i]));
+	char *text = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	size_t len = text ? strlen(text) : 0;
+	bool sent = text && send(fd, text, len, MSG_NOSIGNAL) == (ssize_t)len &&
+		    send(fd, "\n", 1, MSG_NOSIGNAL) == 1;
+	free(text);
+
+	struct stream_buf b = {.cap = 1 << 20};
+	b.data = malloc(b.cap);
+	uint8_t *nl = NULL;
+	while (sent && b.data && !nl && stream_more(fd, &b))
+		nl = memchr(b.data, '\n', b.used);
+	if (!nl) {
+		fprintf(stderr, "vswitchctl: no answer from vswitchd\n");
+		free(b.data);
+		return 2;
+	}
+	*nl = '\0';
+	b.start = (size_t)(nl + 1 - b.data);
+	cJSON *answer = cJSON_Parse((char *)b.data);
+	cJSON *error = cJSON_GetObjectItemCaseSensitive(answer, "error");
+	int status;
+	if (error) {
+		cJSON *message = cJSON_GetObjectItemCaseSensitive(error, "message");
+		fprintf(stderr, "vswitchctl: %s\n",
+			cJSON_IsString(message) ? message->valuestring : "error");
+		status = 1;
+	} else {
+		status = write_pcap(fd, &b);
+	}
+	cJSON_Delete(answer);
+	free(b.data);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path =
@@ -100,6 +252,14 @@ int main(int argc, char **argv)
 	if (i == argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (!strcmp(argv[i], "capture")) {
+		int fd = connect_to(path);
+		if (fd < 0)
+			return 2;
+		int status = capture(fd, argc - i - 1, argv + i + 1);
+		close(fd);
+		return status;
 	}
 	cJSON *req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "jsonrpc", "2.0");

@@ -18,7 +18,9 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "control/capture.h"
 #include "control/config.h"
+#include "control/erspan.h"
 #include "control/execute.h"
 #include "control/mailbox.h"
 #include "control/server.h"
@@ -160,7 +162,12 @@ int main(int argc, char **argv)
 	}
 	/* From here on, datapath work goes to the data-plane thread. */
 	state.mailbox = mailbox;
-	struct control_handler handler = {.execute = control_handle, .arg = &state};
+	struct control_handler handler = {.execute = control_handle,
+					  .arg = &state,
+					  .stream_open = capture_stream_open,
+					  .stream_read = capture_stream_read,
+					  .stream_close = capture_stream_close,
+					  .tick = erspan_export_tick};
 	if (control_server_open(&server, socket_path, &handler, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		goto out;

@@ -37,6 +37,7 @@ struct config_apply {
 	struct fdb **new_fdbs; /* an existing switch's table of another capacity */
 	struct port **new_ports;
 	struct sea **new_seas;
+	struct mirror **new_mirrors; /* new or changed mirrors, made in step 1 */
 	bool ports_changed;
 };
 
@@ -110,7 +111,9 @@ struct config_apply *config_apply_prepare(const struct config *have, const struc
 	a->new_fdbs = calloc(want->n_switches + 1, sizeof(*a->new_fdbs));
 	a->new_ports = calloc(want->n_ports + 1, sizeof(*a->new_ports));
 	a->new_seas = calloc(want->n_seas + 1, sizeof(*a->new_seas));
-	if (!a->del || !a->add || !a->new_switches || !a->new_fdbs || !a->new_ports || !a->new_seas)
+	a->new_mirrors = calloc(want->n_mirrors + 1, sizeof(*a->new_mirrors));
+	if (!a->del || !a->add || !a->new_switches || !a->new_fdbs || !a->new_ports ||
+	    !a->new_seas || !a->new_mirrors)
 		goto nomem;
 	for (size_t i = 0; i < have->n_macs; i++) {
 		const struct config_mac *m = &have->macs[i];
@@ -138,6 +141,7 @@ void config_apply_free(struct config_apply *a)
 	free(a->new_fdbs);
 	free(a->new_ports);
 	free(a->new_seas);
+	free(a->new_mirrors);
 	free(a);
 }
 
@@ -234,6 +238,48 @@ static int open_seas(struct config_apply *a, char *err, size_t n)
 	return 0;
 }
 
+/* A mirror's engine object, with its ring and ERSPAN socket for an export. */
+static struct mirror *open_mirror(const struct mirror_config *m, char *err, size_t n)
+{
+	bool export = m->spec.sink == MIRROR_TO_EXPORT;
+	struct mirror *live = mirror_create(&m->spec, export ? MIRROR_RING_DEFAULT : 0);
+	if (!live) {
+		snprintf(err, n, "mirror %s: out of memory", m->spec.name);
+		return NULL;
+	}
+	if (export) {
+		char reason[256];
+		live->sink_ctx = erspan_session_open(&m->erspan, reason, sizeof(reason));
+		live->sink_free = erspan_session_close;
+		if (!live->sink_ctx) {
+			snprintf(err, n, "mirror %s: %s", m->spec.name, reason);
+			mirror_destroy(live);
+			return NULL;
+		}
+	}
+	return live;
+}
+
+static bool kept_mirror(const struct config *have, const struct mirror_config *m)
+{
+	const struct mirror_config *old = config_find_mirror(have, m->spec.name);
+	return old && config_mirror_equal(old, m);
+}
+
+static int open_mirrors(struct config_apply *a, char *err, size_t n)
+{
+	for (size_t i = 0; i < a->want->n_mirrors; i++) {
+		const struct mirror_config *m = &a->want->mirrors[i];
+		if (kept_mirror(a->have, m))
+			continue;
+		if (injected_failure(err, n))
+			return -ENOMEM;
+		if (!(a->new_mirrors[i] = open_mirror(m, err, n)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Back to `have`: what was opened is closed, rebuilt ports come back. */
 static void undo(struct config_apply *a, struct datapath *dp)
 {
@@ -246,6 +292,10 @@ static void undo(struct config_apply *a, struct datapath *dp)
 		port_destroy(a->new_ports[i]);
 	for (size_t i = 0; i < a->want->n_seas; i++)
 		sea_destroy(a->new_seas[i]);
+	for (size_t i = 0; i < a->want->n_mirrors; i++) {
+		mirror_destroy(a->new_mirrors[i]);
+		a->new_mirrors[i] = NULL;
+	}
 	for (size_t i = 0; i < have->n_ports; i++) {
 		const struct config_port *old = &have->ports[i];
 		struct vswitch *sw = datapath_find_switch(dp, old->sw);
@@ -380,6 +430,29 @@ static void set_seas(struct config_apply *a, struct datapath *dp)
 	}
 }
 
+/* Mirrors gone or changed leave, new and changed ones come: after the
+ * ports, which they find by name (mirror_bind). */
+static void set_mirrors(struct config_apply *a, struct datapath *dp)
+{
+	for (size_t i = 0; i < a->have->n_mirrors; i++) {
+		const struct mirror_config *old = &a->have->mirrors[i];
+		const struct mirror_config *m = config_find_mirror(a->want, old->spec.name);
+		struct vswitch *sw = datapath_find_switch(dp, old->sw);
+		if (sw && (!m || !config_mirror_equal(old, m)))
+			mirror_destroy(mirror_remove(sw, old->spec.name));
+	}
+	for (size_t i = 0; i < a->want->n_mirrors; i++) {
+		if (!a->new_mirrors[i])
+			continue;
+		struct vswitch *sw = datapath_find_switch(dp, a->want->mirrors[i].sw);
+		int error = sw ? mirror_add(sw, a->new_mirrors[i]) : -ENOENT;
+		if (error)
+			mirror_destroy(a->new_mirrors[i]);
+		a->new_mirrors[i] = NULL;
+		must(error, "a mirror does not fit its switch");
+	}
+}
+
 static int open_and_change(struct config_apply *a, struct datapath *dp, char *err, size_t n)
 {
 	err[0] = '\0';
@@ -388,6 +461,8 @@ static int open_and_change(struct config_apply *a, struct datapath *dp, char *er
 		error = open_ports(a, dp, err, n);
 	if (!error)
 		error = open_seas(a, err, n);
+	if (!error)
+		error = open_mirrors(a, err, n);
 	if (error) {
 		undo(a, dp);
 		return error;
@@ -396,6 +471,7 @@ static int open_and_change(struct config_apply *a, struct datapath *dp, char *er
 	set_switches(a, dp);
 	set_ports(a, dp);
 	set_seas(a, dp);
+	set_mirrors(a, dp);
 	/* A port added may have brought another's link up (a patch port's
 	 * peer): every switch sees it now, not at the next second. */
 	datapath_refresh_links(dp);

@@ -589,6 +589,7 @@ static const struct command_table {
 } tables[] = {
     {commands, &n_commands},
     {sea_commands, &n_sea_commands},
+    {mirror_commands, &n_mirror_commands},
 };
 
 static const struct command *find_command(int argc, char **argv, int *used)

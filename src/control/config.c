@@ -53,6 +53,7 @@ void config_free(struct config *cfg)
 	free(cfg->ports);
 	free(cfg->macs);
 	free(cfg->seas);
+	free(cfg->mirrors);
 	free(cfg->mac_index->slots);
 	free(cfg->mac_index);
 	free(cfg);
@@ -85,7 +86,8 @@ struct config *config_copy(const struct config *cfg)
 	c->ports = copy_array(cfg->ports, cfg->n_ports, sizeof(*cfg->ports));
 	c->macs = copy_array(cfg->macs, cfg->n_macs, sizeof(*cfg->macs));
 	c->seas = copy_array(cfg->seas, cfg->n_seas, sizeof(*cfg->seas));
-	if (!c->switches || !c->ports || !c->macs || !c->seas) {
+	c->mirrors = copy_array(cfg->mirrors, cfg->n_mirrors, sizeof(*cfg->mirrors));
+	if (!c->switches || !c->ports || !c->macs || !c->seas || !c->mirrors) {
 		config_free(c);
 		return NULL;
 	}
@@ -93,6 +95,7 @@ struct config *config_copy(const struct config *cfg)
 	c->n_ports = cfg->n_ports;
 	c->n_macs = cfg->n_macs;
 	c->n_seas = cfg->n_seas;
+	c->n_mirrors = cfg->n_mirrors;
 	memcpy(c->source, cfg->source, sizeof(c->source));
 	memcpy(c->cores, cfg->cores, sizeof(c->cores));
 	return c;
@@ -264,8 +267,36 @@ void config_del_port(struct config *cfg, const char *name)
 	cfg->n_ports--;
 }
 
+struct mirror_config *config_find_mirror(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_mirrors; i++)
+		if (strcmp(cfg->mirrors[i].spec.name, name) == 0)
+			return &cfg->mirrors[i];
+	return NULL;
+}
+
+struct mirror_config *config_add_mirror(struct config *cfg)
+{
+	return append((void **)&cfg->mirrors, &cfg->n_mirrors, sizeof(*cfg->mirrors));
+}
+
+void config_del_mirror(struct config *cfg, const char *name)
+{
+	struct mirror_config *m = config_find_mirror(cfg, name);
+	if (!m)
+		return;
+	size_t i = (size_t)(m - cfg->mirrors);
+	memmove(m, m + 1, (cfg->n_mirrors - i - 1) * sizeof(*m));
+	cfg->n_mirrors--;
+}
+
 void config_del_switch(struct config *cfg, const char *name)
 {
+	for (size_t i = 0; i < cfg->n_mirrors;)
+		if (strcmp(cfg->mirrors[i].sw, name) == 0)
+			config_del_mirror(cfg, cfg->mirrors[i].spec.name);
+		else
+			i++;
 	for (size_t i = 0; i < cfg->n_seas;)
 		if (strcmp(cfg->seas[i].sw, name) == 0)
 			config_del_sea(cfg, cfg->seas[i].name);
@@ -691,6 +722,8 @@ int config_check(const struct config *cfg, char *err, size_t err_size)
 		error = check_room(cfg, err, err_size);
 	if (!error)
 		error = config_check_seas(cfg, err, err_size);
+	if (!error)
+		error = config_check_mirrors(cfg, err, err_size);
 	return error;
 }
 
@@ -724,8 +757,14 @@ static bool port_equal(const struct config_port *a, const struct config_port *b)
 bool config_equal(const struct config *a, const struct config *b)
 {
 	if (a->n_switches != b->n_switches || a->n_ports != b->n_ports || a->n_macs != b->n_macs ||
-	    a->n_seas != b->n_seas || strcmp(a->cores, b->cores) != 0)
+	    a->n_seas != b->n_seas || strcmp(a->cores, b->cores) != 0 ||
+	    a->n_mirrors != b->n_mirrors)
 		return false;
+	for (size_t i = 0; i < a->n_mirrors; i++) {
+		const struct mirror_config *other = config_find_mirror(b, a->mirrors[i].spec.name);
+		if (!other || !config_mirror_equal(&a->mirrors[i], other))
+			return false;
+	}
 	for (size_t i = 0; i < a->n_seas; i++) {
 		const struct sea_config *other = config_find_sea(b, a->seas[i].name);
 		if (!other || !config_sea_equal(&a->seas[i], other))
@@ -813,5 +852,8 @@ void config_print(const struct config *cfg, FILE *out)
 		for (size_t j = 0; j < cfg->n_seas; j++)
 			if (!strcmp(cfg->seas[j].sw, sw->name))
 				config_print_sea(&cfg->seas[j], out);
+		for (size_t j = 0; j < cfg->n_mirrors; j++)
+			if (!strcmp(cfg->mirrors[j].sw, sw->name))
+				config_print_mirror(&cfg->mirrors[j], out);
 	}
 }

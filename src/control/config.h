@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "engine/engine.h"
+#include "erspan.h"
 #include "ha/sea.h"
 
 #define CONFIG_MAX_OPTIONS 8
@@ -46,6 +47,15 @@ struct config_mac {
 	char port[PORT_NAME_MAX];
 };
 
+/* A mirror (mirror_config.c): its spec's sink is MIRROR_TO_PORT (SPAN) or
+ * MIRROR_TO_EXPORT (ERSPAN to `erspan`). Names are unique in the daemon. */
+struct mirror_config {
+	unsigned line;
+	char sw[SWITCH_NAME_MAX];
+	struct mirror_spec spec;
+	struct erspan_params erspan;
+};
+
 struct config {
 	struct config_switch *switches;
 	size_t n_switches;
@@ -55,6 +65,8 @@ struct config {
 	size_t n_macs;
 	struct sea_config *seas;
 	size_t n_seas;
+	struct mirror_config *mirrors;
+	size_t n_mirrors;
 	/* `datapath cores LIST`: the cores of the poll threads (vswitchd
 	 * --cores, docs/cores.md) as written, "" for one thread not pinned.
 	 * Read once at start; a different list is refused until a restart. */
@@ -87,6 +99,9 @@ void config_del_switch(struct config *cfg, const char *name);
 void config_del_port(struct config *cfg, const char *name);
 void config_del_mac(struct config *cfg, struct config_mac *mac);
 void config_del_sea(struct config *cfg, const char *name);
+struct mirror_config *config_find_mirror(const struct config *cfg, const char *name);
+struct mirror_config *config_add_mirror(struct config *cfg);
+void config_del_mirror(struct config *cfg, const char *name);
 /* A port's type options as the NULL-terminated array port_create() takes. */
 void config_port_options(const struct config_port *p, const char *out[CONFIG_MAX_OPTIONS + 1]);
 /* Whether port b, rebuilt from a, drives the same device, which then keeps
@@ -159,6 +174,17 @@ bool config_is_sea_trunk(const struct config *cfg, const char *port);
 bool config_sea_equal(const struct sea_config *a, const struct sea_config *b);
 void config_print_sea(const struct sea_config *sea, FILE *out);
 
+/* ---- mirror_config.c: mirrors in the model -------------------------------- */
+
+/* Parses a mirror's words after its name (source, direction, vlan, output
+ * PORT | output erspan remote ADDR [local ADDR] [session-id N] [version
+ * 2|3]) into m. Returns 0 or -EINVAL with err set. */
+int config_parse_mirror(struct mirror_config *m, int argc, char **argv, char *err, size_t err_size);
+/* Cross-checks every mirror against the switches and ports of the model. */
+int config_check_mirrors(const struct config *cfg, char *err, size_t err_size);
+bool config_mirror_equal(const struct mirror_config *a, const struct mirror_config *b);
+void config_print_mirror(const struct mirror_config *m, FILE *out);
+
 /* ---- apply.c: model to datapath ----------------------------------------- */
 
 struct config_apply;
@@ -227,6 +253,9 @@ struct command {
 /* The SEA's commands (sea_commands.c). */
 extern const struct command sea_commands[];
 extern const size_t n_sea_commands;
+/* The mirrors' commands (mirror_commands.c). */
+extern const struct command mirror_commands[];
+extern const size_t n_mirror_commands;
 /* A name of 1 to max-1 letters, digits and ._-:@, or -EINVAL with err set. */
 int command_check_name(const char *what, const char *name, size_t max, char *err, size_t err_size);
 

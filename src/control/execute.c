@@ -79,6 +79,12 @@ static void datapath_call(void *executor, void (*fn)(struct datapath *dp, void *
 	run_job(executor, &call.job);
 }
 
+void control_datapath_call(struct control_state *state, void (*fn)(struct datapath *dp, void *arg),
+			   void *arg)
+{
+	datapath_call(state, fn, arg);
+}
+
 /* ---- configuration changes: a prepared difference, applied in slices ----- */
 
 struct apply_job {

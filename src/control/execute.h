@@ -29,6 +29,10 @@ struct control_state {
  * set to a message for the operator. */
 int control_execute(struct control_state *state, int argc, char **argv, bool json, FILE *out,
 		    char *err, size_t err_size);
+/* Runs fn(dp, arg) on the data-plane thread (here, before it runs) and
+ * waits: how a live capture attaches to and leaves the engine. */
+void control_datapath_call(struct control_state *state, void (*fn)(struct datapath *dp, void *arg),
+			   void *arg);
 /* Replaces the running model with the startup file's (SIGHUP, reload). */
 int control_reload(struct control_state *state, char *err, size_t err_size);
 /* control_execute() in the control server's handler shape (server.h);

@@ -42,7 +42,7 @@ static FILE *open_regular(const char *path, char *err, size_t err_size)
 }
 
 /* Objects a line added remember it, for errors found later. */
-static void stamp_line(struct config *cfg, const size_t before[3], unsigned lineno)
+static void stamp_line(struct config *cfg, const size_t before[4], unsigned lineno)
 {
 	for (size_t i = before[0]; i < cfg->n_switches; i++)
 		cfg->switches[i].line = lineno;
@@ -50,6 +50,8 @@ static void stamp_line(struct config *cfg, const size_t before[3], unsigned line
 		cfg->ports[i].line = lineno;
 	for (size_t i = before[2]; i < cfg->n_macs; i++)
 		cfg->macs[i].line = lineno;
+	for (size_t i = before[3]; i < cfg->n_mirrors; i++)
+		cfg->mirrors[i].line = lineno;
 }
 
 /* Why a line cannot be a command before it is split, or NULL. */
@@ -97,7 +99,8 @@ struct config *config_load(const char *path, char *err, size_t err_size)
 			ok = false;
 		} else {
 			struct command_context ctx = {.cfg = cfg, .out = NULL};
-			size_t before[3] = {cfg->n_switches, cfg->n_ports, cfg->n_macs};
+			size_t before[4] = {cfg->n_switches, cfg->n_ports, cfg->n_macs,
+					    cfg->n_mirrors};
 			ok = command_run(&ctx, argc, argv, reason, sizeof(reason)) == 0;
 			stamp_line(cfg, before, lineno);
 		}

@@ -48,6 +48,9 @@ struct client {
 	uint64_t reply_since;	/* reply queued, or last part of it taken */
 	char *out;		/* the reply line being sent, NULL if none */
 	size_t out_len, out_sent;
+	void *stream; /* a streamed reply under way (stream_open), else NULL */
+	bool stream_done;
+	char *chunk; /* the stream's buffer, STREAM_CHUNK bytes; out points here while sent */
 	size_t used;
 	char in[CONTROL_MAX_REQUEST];
 };
@@ -140,7 +143,11 @@ static void client_close(struct control_server *srv, int slot, const char *why)
 		log_info("control client (pid %d) closed: %s", (int)c->pid, why);
 	epoll_ctl(srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
-	free(c->out);
+	if (c->stream)
+		srv->handler.stream_close(srv->handler.arg, c->stream);
+	if (c->out != c->chunk)
+		free(c->out);
+	free(c->chunk);
 	free(c);
 	clients[slot] = NULL;
 }
@@ -206,6 +213,91 @@ static void reply(struct client *c, const cJSON *id, cJSON *result, int code, co
 	c->reply_since = time_now_ns();
 }
 
+/* ---- streamed replies --------------------------------------------------- */
+
+/* Bytes of a stream queued at once: the client's share of memory. */
+#define STREAM_CHUNK (256 * 1024)
+
+/* {"method": "stream", "params": {"argv": [...]}}: the reply line says
+ * {"stream": true}, the stream's bytes follow until it is done, then the
+ * connection closes. */
+static void start_stream(struct control_server *srv, struct client *c, const cJSON *id, int argc,
+			 char **argv)
+{
+	char err[1024];
+	c->chunk = malloc(STREAM_CHUNK);
+	c->stream = c->chunk
+			? srv->handler.stream_open(srv->handler.arg, argc, argv, err, sizeof(err))
+			: NULL;
+	if (!c->chunk)
+		snprintf(err, sizeof(err), "out of memory");
+	if (!c->stream) {
+		reply(c, id, NULL, -EINVAL, err);
+		c->closing = true;
+		return;
+	}
+	cJSON *result = cJSON_CreateObject();
+	cJSON_AddBoolToObject(result, "stream", true);
+	reply(c, id, result, 0, NULL);
+	c->stream_done = false;
+}
+
+/* Whether the client of a stream hung up (it sends nothing after its
+ * request: anything it does send is dropped). */
+static bool stream_client_gone(struct client *c)
+{
+	char scratch[256];
+	ssize_t n;
+	do
+		n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+	while (n > 0 || (n < 0 && errno == EINTR));
+	return n == 0 || (n < 0 && errno != EAGAIN);
+}
+
+static int client_flush(struct client *c);
+
+/* Sends what the stream has while the client takes it; the client's
+ * pace decides, never the stream's producers. */
+static void stream_serve(struct control_server *srv, int slot)
+{
+	struct client *c = clients[slot];
+	for (;;) {
+		if ((c->out && client_flush(c) < 0) || stream_client_gone(c)) {
+			client_close(srv, slot, NULL);
+			return;
+		}
+		if (c->out) {
+			client_watch(srv, slot, EPOLLIN | EPOLLOUT);
+			return;
+		}
+		if (c->stream_done || c->closing) {
+			client_close(srv, slot, NULL);
+			return;
+		}
+		size_t n =
+		    srv->handler.stream_read(srv->handler.arg, c->stream, (uint8_t *)c->chunk,
+					     STREAM_CHUNK, &c->stream_done);
+		if (!n) {
+			client_watch(srv, slot, EPOLLIN);
+			if (!c->stream_done)
+				return;
+			continue;
+		}
+		c->out = c->chunk;
+		c->out_len = n;
+		c->out_sent = 0;
+		c->reply_since = time_now_ns();
+	}
+}
+
+static bool any_stream(void)
+{
+	for (int slot = 0; slot < CONTROL_MAX_CLIENTS; slot++)
+		if (clients[slot] && clients[slot]->stream)
+			return true;
+	return false;
+}
+
 /* JSON-RPC: {"method": "execute", "params": {"argv": [...], "json": bool}}. */
 static void handle_request(struct control_server *srv, struct client *c, const char *line)
 {
@@ -225,7 +317,8 @@ static void handle_request(struct control_server *srv, struct client *c, const c
 		reply(c, id, NULL, -32600, "invalid request: no method");
 		goto out;
 	}
-	if (strcmp(method->valuestring, "execute") != 0) {
+	bool stream = !strcmp(method->valuestring, "stream") && srv->handler.stream_open;
+	if (strcmp(method->valuestring, "execute") != 0 && !stream) {
 		reply(c, id, NULL, -32601, "method not found (the method is \"execute\")");
 		goto out;
 	}
@@ -242,6 +335,10 @@ static void handle_request(struct control_server *srv, struct client *c, const c
 			goto out;
 		}
 		argv[argc++] = word->valuestring;
+	}
+	if (stream) {
+		start_stream(srv, c, id, argc, argv);
+		goto out;
 	}
 	cJSON *json = cJSON_GetObjectItemCaseSensitive(params, "json");
 	char *output = NULL, err[1024];
@@ -287,7 +384,8 @@ static int client_flush(struct client *c)
 		c->out_sent += (size_t)n;
 		c->reply_since = time_now_ns();
 	}
-	free(c->out);
+	if (c->out != c->chunk) /* a stream's buffer is used again */
+		free(c->out);
 	c->out = NULL;
 	/* A request that came behind this one starts its clock now. */
 	c->idle_since = c->request_since = time_now_ns();
@@ -328,6 +426,10 @@ static void client_serve(struct control_server *srv, int slot)
 {
 	struct client *c = clients[slot];
 	for (;;) {
+		if (c->stream) {
+			stream_serve(srv, slot);
+			return;
+		}
 		if (c->out && client_flush(c) < 0) {
 			client_close(srv, slot, NULL);
 			return;
@@ -366,6 +468,8 @@ static void client_serve(struct control_server *srv, int slot)
 /* When what the client waits for runs out (see struct client). */
 static uint64_t client_deadline(const struct control_server *srv, const struct client *c)
 {
+	if (c->stream && !c->out)
+		return UINT64_MAX; /* a capture may wait long for its frames */
 	if (c->out)
 		return c->reply_since + srv->stall_timeout * NS;
 	if (c->used)
@@ -507,9 +611,13 @@ void control_server_run(struct control_server *srv, int signals_fd)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_SIGNALS};
 	epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, signals_fd, &ev);
+	bool ticking = srv->handler.tick && srv->handler.tick(srv->handler.arg);
 	for (;;) {
 		struct epoll_event events[16];
-		int n = epoll_wait(srv->epoll_fd, events, 16, next_deadline_ms(srv));
+		int timeout = next_deadline_ms(srv);
+		if ((ticking || any_stream()) && (timeout < 0 || timeout > CONTROL_TICK_MS))
+			timeout = CONTROL_TICK_MS;
+		int n = epoll_wait(srv->epoll_fd, events, 16, timeout);
 		for (int i = 0; i < n; i++) {
 			uint64_t tag = events[i].data.u64;
 			if (tag == TAG_LISTEN) {
@@ -522,6 +630,12 @@ void control_server_run(struct control_server *srv, int signals_fd)
 			}
 		}
 		expire_clients(srv);
+		/* Streams and periodic work are served by time, not by events:
+		 * their producers are the poll threads, which never wake us. */
+		for (int slot = 0; slot < CONTROL_MAX_CLIENTS; slot++)
+			if (clients[slot] && clients[slot]->stream)
+				stream_serve(srv, slot);
+		ticking = srv->handler.tick && srv->handler.tick(srv->handler.arg);
 	}
 }
 

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CONTROL_DEFAULT_SOCKET "/run/vswitch/vswitchd.sock"
 #define CONTROL_MAX_REQUEST    65536
@@ -19,6 +20,8 @@
 #define CONTROL_IDLE_TIMEOUT	60
 #define CONTROL_REQUEST_TIMEOUT 5
 #define CONTROL_STALL_TIMEOUT	30
+/* How often streams and ticks are served while any runs. */
+#define CONTROL_TICK_MS 5
 
 /* What the server does with a request, on the control thread (it may
  * block there): runs argv and returns 0 with *output (malloc'd, NULL for
@@ -27,6 +30,16 @@ struct control_handler {
 	int (*execute)(void *arg, int argc, char **argv, bool json, char **output,
 		       size_t *output_len, char *err, size_t err_size);
 	void *arg;
+	/* A streamed reply (method "stream", vswitchctl capture): open returns
+	 * the stream or NULL with err set; read moves what it has into out (at
+	 * most room bytes) and sets *done after its last bytes; close ends it,
+	 * whichever way the client left. NULL: no streams. */
+	void *(*stream_open)(void *arg, int argc, char **argv, char *err, size_t err_size);
+	size_t (*stream_read)(void *arg, void *stream, uint8_t *out, size_t room, bool *done);
+	void (*stream_close)(void *arg, void *stream);
+	/* Periodic work of the control thread (ERSPAN export), run every
+	 * CONTROL_TICK_MS while it returns true, and once after every event. */
+	bool (*tick)(void *arg);
 };
 
 struct control_server {

@@ -51,7 +51,9 @@
 	X(NOT_PROMISCUOUS, "not-promiscuous",                                                      \
 	  "port security (tx): flooded unicast for another MAC, port not promiscuous")             \
 	X(MAC_CHANGE, "mac-change",                                                                \
-	  "port security (tx): unicast for a MAC the port is not bound to (mac-changes reject)")
+	  "port security (tx): unicast for a MAC the port is not bound to (mac-changes reject)")   \
+	X(MIRROR_OUTPUT, "mirror-output",                                                          \
+	  "received on the output port of a mirror, which only sends mirrored frames")
 
 enum drop_reason {
 	DROP_NONE = 0,

@@ -16,6 +16,7 @@
 #include "counters.h"
 #include "port_security.h"
 #include "vlan_guard.h"
+#include "mirror.h"
 
 #define SWITCH_NAME_MAX	       32
 #define PORT_INDEX_NONE	       0xffff
@@ -228,6 +229,7 @@ struct bridge_port {
 	 * from `counters` so that two threads never add to one word. */
 	uint64_t tx_drops[DROP_MAX];
 	struct spinlock tx_lock; /* held around send() when several threads run */
+	struct mirror_port mirror; /* the mirrors it is a source or output of (mirror.c) */
 	/* Frames queued for send(), one queue per poll thread (sw->n_threads),
 	 * in the port's own allocation: a thread reaches its queue by an offset,
 	 * without a load. */
@@ -300,6 +302,8 @@ struct vswitch {
 	/* Protocols that consume frames of their own (switch_add_frame_handler). */
 	struct switch_frame_handler handlers[SWITCH_MAX_FRAME_HANDLERS];
 	uint8_t n_handlers;
+
+	struct switch_mirrors mirrors; /* SPAN, ERSPAN and captures (mirror.c) */
 };
 
 void switch_config_init(struct switch_config *config);

@@ -82,6 +82,8 @@ static void dispatch_batch(struct vswitch *sw, struct bridge_port *in, struct pa
 
 void pipeline_run(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch)
 {
+	if (UNLIKELY(in->mirror.flags))
+		mirror_rx_batch(sw, in, batch);
 	ingress_batch(sw, in, batch);
 	if (UNLIKELY(sw->n_handlers))
 		consume_batch(sw, in, batch);

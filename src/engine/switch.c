@@ -92,6 +92,7 @@ void switch_destroy_removing(struct vswitch *sw, bool remove_devices)
 	for (uint16_t i = 0; i < sw->n_ports; i++)
 		if (sw->ports[i])
 			bridge_port_free(sw->ports[i], remove_devices);
+	mirror_clear(sw);
 	fdb_destroy(sw->fdb);
 	free(sw);
 }
@@ -227,6 +228,8 @@ int switch_add_port(struct vswitch *sw, struct port *dev, const struct port_conf
 		sw->n_ports++;
 	port->up = dev->class->carrier ? dev->class->carrier(dev) : true;
 	apply_port_config(sw, port, config);
+	if (UNLIKELY(sw->mirrors.n))
+		mirror_bind(sw); /* the port may be a mirror's source or output */
 	return 0;
 }
 
@@ -265,6 +268,8 @@ void switch_del_port(struct vswitch *sw, struct bridge_port *port, bool remove_d
 	while (sw->n_ports > 0 && !sw->ports[sw->n_ports - 1])
 		sw->n_ports--;
 	switch_update_vlans(sw);
+	if (UNLIKELY(sw->mirrors.n))
+		mirror_bind(sw); /* no mirror keeps the port it loses */
 	bridge_port_free(port, remove_device);
 }
 
@@ -488,4 +493,6 @@ void switch_update_vlans(struct vswitch *sw)
 		}
 	}
 	memcpy(sw->vids_in_use, in_use, sizeof(in_use));
+	if (UNLIKELY(sw->mirrors.n))
+		mirror_exclude_outputs(sw);
 }

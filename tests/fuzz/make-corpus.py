@@ -86,6 +86,10 @@ CONFIGS = [
     b"switch add ps\nport add ps vm1 type pipe mac 52:54:00:00:00:01,10.0.0.5,fd00::/64 "
     b"allowed-addresses 52:54:00:00:00:02,10.1.0.0/16 52:54:00:00:00:03 trusted off\n"
     b"port set vm1 promiscuous accept mac-changes default forged-transmits reject\n",
+    b"switch add m\nport add m a type pipe vids 10\nport add m b type pipe\n"
+    b"port add m o type pipe\nmirror add m span source a,b direction rx vlan 10 output o\n"
+    b"mirror add m er source a output erspan remote 10.0.0.9 local 10.0.0.1 session-id 7 "
+    b"version 3\nmirror del span\n",
 ]
 
 

@@ -32,7 +32,14 @@
 	X(RX_OVERFLOW, "rx-overflow",                                                              \
 	  "the kernel dropped frames: the port's receive queue was full")                          \
 	X(TX_ERROR, "tx-error", "the port failed to transmit")                                     \
-	X(TX_FULL, "tx-full", "the port's transmit queue was full")
+	X(TX_FULL, "tx-full", "the port's transmit queue was full")                                \
+	X(ACL_DENY, "acl-deny",                                                                    \
+	  "no rule of the port's security groups allows it, and no open connection")               \
+	X(ACL_BAD_HEADER, "acl-bad-header",                                                        \
+	  "security groups cannot read its IP header (truncated, too many IPv6 extensions)")       \
+	X(CONNTRACK_FULL, "conntrack-full",                                                        \
+	  "a rule allows it but the port's connection table is full")                              \
+	X(CONNTRACK_INVALID, "conntrack-invalid", "a TCP SYN-ACK that answers no SYN the table saw")
 
 enum drop_reason {
 	DROP_NONE = 0,

@@ -42,6 +42,8 @@ static void send_queue(struct bridge_port *port, struct packet_batch *q)
 	const bool threads = port->sw->n_threads > 1;
 	if (UNLIKELY(threads))
 		spin_lock(&port->tx_lock);
+	if (UNLIKELY(port->acl))
+		acl_to_vm_queue(port, q);
 	struct packet_batch out;
 	out.count = 0;
 	for (uint32_t i = 0; i < q->count; i++) {

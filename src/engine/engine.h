@@ -14,6 +14,7 @@
 #include "lib/util.h"
 #include "port/port.h"
 #include "counters.h"
+#include "acl.h"
 
 #define SWITCH_NAME_MAX	       32
 #define PORT_INDEX_NONE	       0xffff
@@ -160,6 +161,8 @@ struct port_config {
 	bool learning;	    /* learn source MACs from this port */
 	bool hairpin;	    /* frames may leave by the port they came in on */
 	uint32_t mac_limit; /* dynamic MACs learned on this port; 0 = no limit */
+	/* Security groups and connection-table size (acl.h). */
+	struct port_acl_config acl;
 };
 
 /* ---- threads: what each poll thread keeps of its own ------------------- */
@@ -215,6 +218,8 @@ struct bridge_port {
 	 * from `counters` so that two threads never add to one word. */
 	uint64_t tx_drops[DROP_MAX];
 	struct spinlock tx_lock; /* held around send() when several threads run */
+	/* Security groups, NULL when the port has none (acl.c). */
+	struct acl_port *acl;
 	/* Frames queued for send(), one queue per poll thread (sw->n_threads),
 	 * in the port's own allocation: a thread reaches its queue by an offset,
 	 * without a load. */

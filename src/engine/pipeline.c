@@ -85,6 +85,8 @@ void pipeline_run(struct vswitch *sw, struct bridge_port *in, struct packet_batc
 	ingress_batch(sw, in, batch);
 	if (UNLIKELY(sw->n_handlers))
 		consume_batch(sw, in, batch);
+	if (UNLIKELY(in->acl))
+		acl_from_vm_batch(sw, in, batch);
 	learn_batch(sw, in, batch);
 	forward_batch(sw, in, batch);
 	dispatch_batch(sw, in, batch);

@@ -538,7 +538,7 @@ static const struct command commands[] = {
      port_add,
      "port add SWITCH NAME type TYPE [key=value...] [pvid VID] [vids LIST] [uplink on|off] "
      "[trunk-priority 1-15] [mode veb|vepa|private|passthrough] [learning on|off] [hairpin on|off] "
-     "[mac-limit N]"},
+     "[mac-limit N] [security-group G1[,G2...]|none] [conntrack-max N]"},
     {{"port", "set"}, true, false, port_set, "port set NAME SETTING VALUE..."},
     {{"port", "del"}, false, false, port_del, "port del NAME"},
     {{"port", "show"}, false, true, show_ports, "port show [NAME]"},
@@ -587,6 +587,7 @@ static const struct command_table {
 } tables[] = {
     {commands, &n_commands},
     {sea_commands, &n_sea_commands},
+    {acl_commands, &n_acl_commands},
 };
 
 static const struct command *find_command(int argc, char **argv, int *used)

@@ -52,6 +52,7 @@ void config_free(struct config *cfg)
 	free(cfg->ports);
 	free(cfg->macs);
 	free(cfg->seas);
+	free(cfg->acl_rules);
 	free(cfg->mac_index->slots);
 	free(cfg->mac_index);
 	free(cfg);
@@ -84,7 +85,8 @@ struct config *config_copy(const struct config *cfg)
 	c->ports = copy_array(cfg->ports, cfg->n_ports, sizeof(*cfg->ports));
 	c->macs = copy_array(cfg->macs, cfg->n_macs, sizeof(*cfg->macs));
 	c->seas = copy_array(cfg->seas, cfg->n_seas, sizeof(*cfg->seas));
-	if (!c->switches || !c->ports || !c->macs || !c->seas) {
+	c->acl_rules = copy_array(cfg->acl_rules, cfg->n_acl_rules, sizeof(*cfg->acl_rules));
+	if (!c->switches || !c->ports || !c->macs || !c->seas || !c->acl_rules) {
 		config_free(c);
 		return NULL;
 	}
@@ -92,6 +94,7 @@ struct config *config_copy(const struct config *cfg)
 	c->n_ports = cfg->n_ports;
 	c->n_macs = cfg->n_macs;
 	c->n_seas = cfg->n_seas;
+	c->n_acl_rules = cfg->n_acl_rules;
 	memcpy(c->source, cfg->source, sizeof(c->source));
 	memcpy(c->cores, cfg->cores, sizeof(c->cores));
 	return c;
@@ -225,6 +228,11 @@ struct sea_config *config_find_sea(const struct config *cfg, const char *name)
 struct sea_config *config_add_sea(struct config *cfg)
 {
 	return append((void **)&cfg->seas, &cfg->n_seas, sizeof(*cfg->seas));
+}
+
+struct acl_rule_config *config_add_acl_rule(struct config *cfg)
+{
+	return append((void **)&cfg->acl_rules, &cfg->n_acl_rules, sizeof(*cfg->acl_rules));
 }
 
 void config_del_sea(struct config *cfg, const char *name)
@@ -488,6 +496,10 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 			if (config_parse_uint(what, value, 0, FDB_MAX_CAPACITY, &v, err, err_size))
 				return -EINVAL;
 			s->mac_limit = (uint32_t)v;
+		} else if (!strcmp(key, "security-group") || !strcmp(key, "conntrack-max")) {
+			if (config_parse_acl_port_setting(port->name, key, value, &s->acl, err,
+							  err_size))
+				return -EINVAL;
 		} else if (!strcmp(key, "type")) {
 			snprintf(err, err_size, "port %s: the type is set with port add",
 				 port->name);
@@ -495,7 +507,8 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 		} else {
 			snprintf(err, err_size,
 				 "port %s: unknown setting '%s' (settings: pvid, vids, uplink, "
-				 "trunk-priority, mode, learning, hairpin, mac-limit)",
+				 "trunk-priority, mode, learning, hairpin, mac-limit, "
+				 "security-group, conntrack-max)",
 				 port->name, key);
 			return -EINVAL;
 		}
@@ -681,6 +694,8 @@ int config_check(const struct config *cfg, char *err, size_t err_size)
 		error = check_room(cfg, err, err_size);
 	if (!error)
 		error = config_check_seas(cfg, err, err_size);
+	if (!error)
+		error = config_check_acls(cfg, err, err_size);
 	return error;
 }
 
@@ -707,13 +722,13 @@ static bool port_equal(const struct config_port *a, const struct config_port *b)
 	return x->pvid == y->pvid && !memcmp(x->vids, y->vids, sizeof(x->vids)) &&
 	       x->uplink == y->uplink && x->trunk_priority == y->trunk_priority &&
 	       x->mode == y->mode && x->learning == y->learning && x->hairpin == y->hairpin &&
-	       x->mac_limit == y->mac_limit;
+	       x->mac_limit == y->mac_limit && config_acl_port_equal(&x->acl, &y->acl);
 }
 
 bool config_equal(const struct config *a, const struct config *b)
 {
 	if (a->n_switches != b->n_switches || a->n_ports != b->n_ports || a->n_macs != b->n_macs ||
-	    a->n_seas != b->n_seas || strcmp(a->cores, b->cores) != 0)
+	    a->n_seas != b->n_seas || strcmp(a->cores, b->cores) != 0 || !config_acls_equal(a, b))
 		return false;
 	for (size_t i = 0; i < a->n_seas; i++) {
 		const struct sea_config *other = config_find_sea(b, a->seas[i].name);
@@ -765,6 +780,7 @@ static void print_port(const struct config_port *p, FILE *out)
 		fprintf(out, " hairpin on");
 	if (s->mac_limit)
 		fprintf(out, " mac-limit %u", s->mac_limit);
+	config_print_acl_port(&s->acl, out);
 	fputc('\n', out);
 }
 
@@ -774,6 +790,7 @@ void config_print(const struct config *cfg, FILE *out)
 	switch_config_init(&defaults);
 	if (cfg->cores[0])
 		fprintf(out, "datapath cores %s\n", cfg->cores);
+	config_print_acls(cfg, out);
 	for (size_t i = 0; i < cfg->n_switches; i++) {
 		const struct config_switch *sw = &cfg->switches[i];
 		const struct switch_config *s = &sw->settings;

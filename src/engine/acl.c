@@ -30,6 +30,7 @@ struct acl_subtable {
 	uint64_t best_rank;
 	uint8_t proto_set, port_len, remote_len; /* the shape */
 	uint32_t slot_mask;
+	uint8_t shift; /* 64 - log2(slots): multiply-shift picks the home slot */
 	uint32_t count;
 	struct acl_slot *slots;
 };
@@ -62,9 +63,18 @@ static void shape_mask(uint8_t proto_set, uint8_t port_len, uint8_t remote_len, 
 	memcpy(w, b, sizeof(b));
 }
 
-static inline uint64_t words_hash(uint64_t a, uint64_t b, uint64_t c)
+/* The key folded into one word; an IPv4 key is all in `a` (b and c are
+ * zero), so an IPv4 lookup folds nothing. */
+static inline uint64_t fold(uint64_t a, uint64_t b, uint64_t c)
 {
-	return hash_u64(a ^ hash_u64(b ^ (c * 0x9e3779b97f4a7c15ull)));
+	return a ^ b * 0xc2b2ae3d27d4eb4full ^ c * 0x165667b19e3779f9ull;
+}
+
+/* Multiply-shift (Fibonacci) hashing: the product's high bits depend on
+ * every bit of the key, and cost one multiply, not a finaliser's two. */
+static inline uint32_t home_slot(const struct acl_subtable *st, uint64_t folded)
+{
+	return (uint32_t)((folded * 0x9e3779b97f4a7c15ull) >> st->shift);
 }
 
 bool acl_rule_matches(const struct acl_rule_spec *r, const struct flow_key *k,
@@ -97,11 +107,11 @@ static int subtable_grow(struct acl_subtable *st)
 		slots[i].rule = ACL_NO_MATCH;
 	st->slots = slots;
 	st->slot_mask = n - 1;
+	st->shift = (uint8_t)(64 - __builtin_ctz(n));
 	for (uint32_t i = 0; i < old_n; i++) {
 		if (old[i].rule == ACL_NO_MATCH)
 			continue;
-		uint32_t j =
-		    (uint32_t)words_hash(old[i].w[0], old[i].w[1], old[i].w[2]) & st->slot_mask;
+		uint32_t j = home_slot(st, fold(old[i].w[0], old[i].w[1], old[i].w[2]));
 		while (slots[j].rule != ACL_NO_MATCH)
 			j = (j + 1) & st->slot_mask;
 		slots[j] = old[i];
@@ -116,7 +126,7 @@ static int subtable_insert(struct acl_subtable *st, const uint64_t key[3], uint3
 	if ((st->count + 1) * 2 > (st->slots ? st->slot_mask + 1 : 0) && subtable_grow(st))
 		return -1;
 	uint64_t w[3] = {key[0] & st->mask[0], key[1] & st->mask[1], key[2] & st->mask[2]};
-	uint32_t j = (uint32_t)words_hash(w[0], w[1], w[2]) & st->slot_mask;
+	uint32_t j = home_slot(st, fold(w[0], w[1], w[2]));
 	for (;; j = (j + 1) & st->slot_mask) {
 		struct acl_slot *s = &st->slots[j];
 		if (s->rule == ACL_NO_MATCH) {
@@ -252,33 +262,38 @@ size_t acl_classifier_shapes(const struct acl_classifier *cls)
 
 /* ---- looking up --------------------------------------------------------- */
 
+/* The best rule in st whose masked key equals key's (IPv4: one word). */
+static inline void probe(const struct acl_subtable *t, const struct acl_rule *rules,
+			 const uint64_t key[3], bool v6, uint64_t *best, uint32_t *found)
+{
+	uint64_t w0 = key[0] & t->mask[0], w1 = 0, w2 = 0;
+	if (v6)
+		w1 = key[1] & t->mask[1], w2 = key[2] & t->mask[2];
+	for (uint32_t j = home_slot(t, fold(w0, w1, w2));; j = (j + 1) & t->slot_mask) {
+		const struct acl_slot *s = &t->slots[j];
+		if (s->rule == ACL_NO_MATCH)
+			return;
+		if (s->w[0] == w0 && (!v6 || (s->w[1] == w1 && s->w[2] == w2))) {
+			if (rules[s->rule].rank < *best) {
+				*best = rules[s->rule].rank;
+				*found = s->rule;
+			}
+			return;
+		}
+	}
+}
+
 uint32_t acl_classify(const struct acl_classifier *cls, const struct flow_key *k)
 {
-	int fi = k->family == 6;
+	bool v6 = k->family == 6;
 	uint64_t key[3];
 	key_words(k->family, k->proto, k->dport, cls->direction == ACL_INGRESS ? k->src : k->dst,
 		  key);
 	uint64_t best = UINT64_MAX;
 	uint32_t found = ACL_NO_MATCH;
-	const struct acl_subtable *st = cls->subtables[fi];
-	for (size_t i = 0; i < cls->n_subtables[fi] && st[i].best_rank < best; i++) {
-		const struct acl_subtable *t = &st[i];
-		uint64_t w0 = key[0] & t->mask[0], w1 = key[1] & t->mask[1],
-			 w2 = key[2] & t->mask[2];
-		for (uint32_t j = (uint32_t)words_hash(w0, w1, w2) & t->slot_mask;;
-		     j = (j + 1) & t->slot_mask) {
-			const struct acl_slot *s = &t->slots[j];
-			if (s->rule == ACL_NO_MATCH)
-				break;
-			if (s->w[0] == w0 && s->w[1] == w1 && s->w[2] == w2) {
-				if (cls->rules[s->rule].rank < best) {
-					best = cls->rules[s->rule].rank;
-					found = s->rule;
-				}
-				break;
-			}
-		}
-	}
+	const struct acl_subtable *st = cls->subtables[v6];
+	for (size_t i = 0; i < cls->n_subtables[v6] && st[i].best_rank < best; i++)
+		probe(&st[i], cls->rules, key, v6, &best, &found);
 	return found;
 }
 

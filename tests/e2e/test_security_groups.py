@@ -184,6 +184,11 @@ sendp(frames, iface='eth0')
         client.stdin.write("go\n")
         client.stdin.flush()
         assert client.stdout.readline().strip() == "two"
+        # Both ends close (their FINs pass) before the table is flushed, so
+        # nothing reopens an entry after it.
+        client.wait(timeout=10)
+        server.wait(timeout=10)
+        time.sleep(0.3)
         d.ctl("conntrack", "flush")
         assert d.json("conntrack", "show")[0]["count"] == 0
     finally:

@@ -103,7 +103,7 @@ static bool needs_install(const struct config *have, const struct config *want,
 static int prepare_acls(struct config_apply *a)
 {
 	a->new_acls = calloc(a->want->n_ports + 1, sizeof(*a->new_acls));
-	a->old_acls = calloc(a->want->n_ports + a->have->n_ports + 1, sizeof(*a->old_acls));
+	a->old_acls = calloc(a->want->n_ports + 1, sizeof(*a->old_acls));
 	if (!a->new_acls || !a->old_acls)
 		return -1;
 	for (size_t i = 0; i < a->want->n_ports; i++) {
@@ -165,7 +165,7 @@ void config_apply_free(struct config_apply *a)
 	free(a->new_seas);
 	for (size_t i = 0; a->new_acls && i < a->want->n_ports; i++)
 		acl_port_destroy(a->new_acls[i]);
-	for (size_t i = 0; a->old_acls && i < a->want->n_ports + a->have->n_ports; i++)
+	for (size_t i = 0; a->old_acls && i < a->want->n_ports; i++)
 		acl_port_destroy(a->old_acls[i]);
 	free(a->new_acls);
 	free(a->old_acls);

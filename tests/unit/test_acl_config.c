@@ -51,8 +51,9 @@ static void test_rule_words_and_running_config(void **state)
 	assert_non_null(strstr(text, "acl add web id 2 priority 10 direction ingress ethertype "
 				     "ipv6 proto tcp port 8000-8080 remote fd00::/64\n"));
 	assert_non_null(strstr(text, "acl add web id 3 priority 1000 direction egress\n"));
-	assert_non_null(strstr(text, "acl add ssh id 7 priority 1000 direction ingress ethertype ipv4 proto tcp "
-				     "port 22 remote 10.1.2.0/24\n"));
+	assert_non_null(strstr(
+	    text, "acl add ssh id 7 priority 1000 direction ingress ethertype ipv4 proto tcp "
+		  "port 22 remote 10.1.2.0/24\n"));
 	assert_non_null(strstr(text, "acl add ssh id 8 priority 1000 direction ingress ethertype "
 				     "ipv4 proto icmp\n"));
 	assert_non_null(

@@ -11,7 +11,7 @@ FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
 
 .PHONY: all deps build install demo check unit fuzz format clean
 .PHONY: bench bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
-.PHONY: bench-vhost bench-cores
+.PHONY: bench-vhost bench-cores bench-acl
 
 all: build
 
@@ -55,6 +55,10 @@ check: deps $(SAN_BUILD)/build.ninja
 bench-engine: build
 	bench/run-engine.sh $(BUILD)
 
+# Security groups: 0, 1, 100 and 10 000 rules (docs/security-groups.md).
+bench-acl: build
+	bench/run-engine.sh $(BUILD) bench-acl
+
 # vswitch against the Linux bridge and Open vSwitch's userspace datapath,
 # side by side in one run (needs root; installs openvswitch-switch).
 bench-peers: build
@@ -86,7 +90,7 @@ bench-idle: build
 	/usr/bin/python3 bench/bench_idle.py --build $(BUILD)
 
 BENCHES := bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
-BENCHES += bench-vhost bench-cores
+BENCHES += bench-vhost bench-cores bench-acl
 bench: $(BENCHES)
 
 format:

@@ -5,7 +5,8 @@
 # prints the JSON lines and a summary against the anchors of DESIGN §8.
 # See docs/benchmarks.md, "Engine benchmark".
 #
-# Usage: bench/run-engine.sh BUILD_DIR
+# Usage: bench/run-engine.sh BUILD_DIR [BENCH]  (BENCH: bench-engine, or
+#   bench-acl for `make bench-acl`, which takes the same options)
 # Environment: BENCH_SECONDS (timed seconds per native run, default 2),
 #   CALLGRIND_PACKETS (packets timed under callgrind, default 262144),
 #   CALLGRIND_BUILD (build dir for the callgrind binary, default BUILD_DIR-callgrind).
@@ -13,7 +14,8 @@ set -eu
 
 build=${1:?usage: bench/run-engine.sh BUILD_DIR}
 build=${build%/}
-exe=$build/bench/bench-engine
+bench=${2:-bench-engine}
+exe=$build/bench/$bench
 seconds=${BENCH_SECONDS:-2}
 cg_packets=${CALLGRIND_PACKETS:-262144}
 
@@ -65,11 +67,11 @@ print("-Dc_args=%s" % " ".join(shlex.quote(a) for a in c_args))
 			exit 1
 		}
 	fi
-	ninja -C "$cg_build" bench/bench-engine >"$tmp/ninja.log" 2>&1 || {
+	ninja -C "$cg_build" "bench/$bench" >"$tmp/ninja.log" 2>&1 || {
 		cat "$tmp/ninja.log" >&2
 		exit 1
 	}
-	cg_exe=$cg_build/bench/bench-engine
+	cg_exe=$cg_build/bench/$bench
 else
 	cg_exe=$exe
 fi

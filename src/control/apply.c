@@ -39,6 +39,9 @@ struct config_apply {
 	struct sea **new_seas;
 	struct mirror **new_mirrors; /* new or changed mirrors, made in step 1 */
 	bool ports_changed;
+	/* Security groups compiled here for want's ports whose rules changed,
+	 * and what they replaced, freed with the apply (acl_config.c). */
+	struct acl_port **new_acls, **old_acls;
 };
 
 static unsigned fail_at, fallible_count;
@@ -96,6 +99,27 @@ static bool needs_install(const struct config *have, const struct config *want,
 	return !old || strcmp(old->port, m->port) != 0;
 }
 
+/* Compiles the security groups of every port whose rules, groups or table
+ * size changed, or that is new or rebuilt. */
+static int prepare_acls(struct config_apply *a)
+{
+	a->new_acls = calloc(a->want->n_ports + 1, sizeof(*a->new_acls));
+	a->old_acls = calloc(a->want->n_ports + 1, sizeof(*a->old_acls));
+	if (!a->new_acls || !a->old_acls)
+		return -1;
+	for (size_t i = 0; i < a->want->n_ports; i++) {
+		const struct config_port *p = &a->want->ports[i];
+		const struct config_port *old = config_find_port(a->have, p->name);
+		if (!p->settings.acl.n_groups ||
+		    (old && kept_port(a->have, p) &&
+		     config_acl_port_unchanged(a->have, a->want, old, p)))
+			continue;
+		if (!(a->new_acls[i] = config_acl_build_port(a->want, p)))
+			return -1;
+	}
+	return 0;
+}
+
 struct config_apply *config_apply_prepare(const struct config *have, const struct config *want,
 					  struct sea_set *seas, char *err, size_t err_size)
 {
@@ -113,7 +137,7 @@ struct config_apply *config_apply_prepare(const struct config *have, const struc
 	a->new_seas = calloc(want->n_seas + 1, sizeof(*a->new_seas));
 	a->new_mirrors = calloc(want->n_mirrors + 1, sizeof(*a->new_mirrors));
 	if (!a->del || !a->add || !a->new_switches || !a->new_fdbs || !a->new_ports ||
-	    !a->new_seas || !a->new_mirrors)
+	    !a->new_seas || !a->new_mirrors || prepare_acls(a))
 		goto nomem;
 	for (size_t i = 0; i < have->n_macs; i++) {
 		const struct config_mac *m = &have->macs[i];
@@ -142,6 +166,12 @@ void config_apply_free(struct config_apply *a)
 	free(a->new_ports);
 	free(a->new_seas);
 	free(a->new_mirrors);
+	for (size_t i = 0; a->new_acls && i < a->want->n_ports; i++)
+		acl_port_destroy(a->new_acls[i]);
+	for (size_t i = 0; a->old_acls && i < a->want->n_ports; i++)
+		acl_port_destroy(a->old_acls[i]);
+	free(a->new_acls);
+	free(a->old_acls);
 	free(a);
 }
 
@@ -309,6 +339,8 @@ static void undo(struct config_apply *a, struct datapath *dp)
 			log_error("apply undo: port %s could not be reopened: %s", old->name,
 				  ignored);
 			port_destroy(port);
+		} else if (old->settings.acl.n_groups) { /* its security groups too */
+			switch_find_port(sw, old->name)->acl = config_acl_build_port(have, old);
 		}
 	}
 	for (size_t i = 0; i < have->n_macs; i++) {
@@ -415,6 +447,20 @@ static void set_ports(struct config_apply *a, struct datapath *dp)
 	}
 }
 
+/* Each port gets its compiled security groups, or loses them, with the
+ * poll threads paused: they see the old pointer or the new, never half. */
+static void set_acls(struct config_apply *a, struct datapath *dp)
+{
+	for (size_t i = 0; i < a->want->n_ports; i++) {
+		const struct config_port *p = &a->want->ports[i];
+		struct bridge_port *live = datapath_find_port(dp, p->name, NULL);
+		if (live && (a->new_acls[i] || !p->settings.acl.n_groups)) {
+			config_acl_install(live, a->new_acls[i], &a->old_acls[i]);
+			a->new_acls[i] = NULL;
+		}
+	}
+}
+
 /* Every SEA finds its ports again: some may have been rebuilt. */
 static void set_seas(struct config_apply *a, struct datapath *dp)
 {
@@ -470,6 +516,7 @@ static int open_and_change(struct config_apply *a, struct datapath *dp, char *er
 	delete_gone(a, dp);
 	set_switches(a, dp);
 	set_ports(a, dp);
+	set_acls(a, dp);
 	set_seas(a, dp);
 	set_mirrors(a, dp);
 	/* A port added may have brought another's link up (a patch port's

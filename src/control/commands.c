@@ -540,7 +540,8 @@ static const struct command commands[] = {
      "[trunk-priority 1-15] [mode veb|vepa|private|passthrough] [learning on|off] [hairpin on|off] "
      "[mac-limit N] [mac MAC[,IP/LEN...]|none] [allowed-addresses MAC[,IP/LEN...]...|none] "
      "[promiscuous|mac-changes|forged-transmits accept|reject|default] "
-     "[trusted on|off|default] [stacked-tags forward|drop]"},
+     "[trusted on|off|default] [stacked-tags forward|drop|default] "
+     "[security-group G1[,G2...]|none] [conntrack-max N]"},
     {{"port", "set"}, true, false, port_set, "port set NAME SETTING VALUE..."},
     {{"port", "del"}, false, false, port_del, "port del NAME"},
     {{"port", "show"}, false, true, show_ports, "port show [NAME]"},
@@ -590,6 +591,7 @@ static const struct command_table {
     {commands, &n_commands},
     {sea_commands, &n_sea_commands},
     {mirror_commands, &n_mirror_commands},
+    {acl_commands, &n_acl_commands},
 };
 
 static const struct command *find_command(int argc, char **argv, int *used)

@@ -54,6 +54,7 @@ void config_free(struct config *cfg)
 	free(cfg->macs);
 	free(cfg->seas);
 	free(cfg->mirrors);
+	free(cfg->acl_rules);
 	free(cfg->mac_index->slots);
 	free(cfg->mac_index);
 	free(cfg);
@@ -87,7 +88,8 @@ struct config *config_copy(const struct config *cfg)
 	c->macs = copy_array(cfg->macs, cfg->n_macs, sizeof(*cfg->macs));
 	c->seas = copy_array(cfg->seas, cfg->n_seas, sizeof(*cfg->seas));
 	c->mirrors = copy_array(cfg->mirrors, cfg->n_mirrors, sizeof(*cfg->mirrors));
-	if (!c->switches || !c->ports || !c->macs || !c->seas || !c->mirrors) {
+	c->acl_rules = copy_array(cfg->acl_rules, cfg->n_acl_rules, sizeof(*cfg->acl_rules));
+	if (!c->switches || !c->ports || !c->macs || !c->seas || !c->mirrors || !c->acl_rules) {
 		config_free(c);
 		return NULL;
 	}
@@ -96,6 +98,7 @@ struct config *config_copy(const struct config *cfg)
 	c->n_macs = cfg->n_macs;
 	c->n_seas = cfg->n_seas;
 	c->n_mirrors = cfg->n_mirrors;
+	c->n_acl_rules = cfg->n_acl_rules;
 	memcpy(c->source, cfg->source, sizeof(c->source));
 	memcpy(c->cores, cfg->cores, sizeof(c->cores));
 	return c;
@@ -229,6 +232,11 @@ struct sea_config *config_find_sea(const struct config *cfg, const char *name)
 struct sea_config *config_add_sea(struct config *cfg)
 {
 	return append((void **)&cfg->seas, &cfg->n_seas, sizeof(*cfg->seas));
+}
+
+struct acl_rule_config *config_add_acl_rule(struct config *cfg)
+{
+	return append((void **)&cfg->acl_rules, &cfg->n_acl_rules, sizeof(*cfg->acl_rules));
 }
 
 void config_del_sea(struct config *cfg, const char *name)
@@ -527,6 +535,10 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 		} else if (!strcmp(key, "stacked-tags")) {
 			if (config_parse_vlan_guard(what, value, &s->vlan_guard, err, err_size))
 				return -EINVAL;
+		} else if (!strcmp(key, "security-group") || !strcmp(key, "conntrack-max")) {
+			if (config_parse_acl_port_setting(port->name, key, value, &s->acl, err,
+							  err_size))
+				return -EINVAL;
 		} else if (!strcmp(key, "type")) {
 			snprintf(err, err_size, "port %s: the type is set with port add",
 				 port->name);
@@ -536,7 +548,7 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 				 "port %s: unknown setting '%s' (settings: pvid, vids, uplink, "
 				 "trunk-priority, mode, learning, hairpin, mac-limit, mac, "
 				 "allowed-addresses, promiscuous, mac-changes, forged-transmits, "
-				 "trusted, stacked-tags)",
+				 "trusted, stacked-tags, security-group, conntrack-max)",
 				 port->name, key);
 			return -EINVAL;
 		}
@@ -724,6 +736,8 @@ int config_check(const struct config *cfg, char *err, size_t err_size)
 		error = config_check_seas(cfg, err, err_size);
 	if (!error)
 		error = config_check_mirrors(cfg, err, err_size);
+	if (!error)
+		error = config_check_acls(cfg, err, err_size);
 	return error;
 }
 
@@ -751,14 +765,15 @@ static bool port_equal(const struct config_port *a, const struct config_port *b)
 	       x->uplink == y->uplink && x->trunk_priority == y->trunk_priority &&
 	       x->mode == y->mode && x->learning == y->learning && x->hairpin == y->hairpin &&
 	       x->mac_limit == y->mac_limit && config_security_equal(&x->security, &y->security) &&
-	       config_vlan_guard_equal(&x->vlan_guard, &y->vlan_guard);
+	       config_vlan_guard_equal(&x->vlan_guard, &y->vlan_guard) &&
+	       config_acl_port_equal(&x->acl, &y->acl);
 }
 
 bool config_equal(const struct config *a, const struct config *b)
 {
 	if (a->n_switches != b->n_switches || a->n_ports != b->n_ports || a->n_macs != b->n_macs ||
 	    a->n_seas != b->n_seas || strcmp(a->cores, b->cores) != 0 ||
-	    a->n_mirrors != b->n_mirrors)
+	    a->n_mirrors != b->n_mirrors || !config_acls_equal(a, b))
 		return false;
 	for (size_t i = 0; i < a->n_mirrors; i++) {
 		const struct mirror_config *other = config_find_mirror(b, a->mirrors[i].spec.name);
@@ -817,6 +832,7 @@ static void print_port(const struct config_port *p, FILE *out)
 		fprintf(out, " mac-limit %u", s->mac_limit);
 	config_print_security(&s->security, out);
 	config_print_vlan_guard(&s->vlan_guard, out);
+	config_print_acl_port(&s->acl, out);
 	fputc('\n', out);
 }
 
@@ -826,6 +842,7 @@ void config_print(const struct config *cfg, FILE *out)
 	switch_config_init(&defaults);
 	if (cfg->cores[0])
 		fprintf(out, "datapath cores %s\n", cfg->cores);
+	config_print_acls(cfg, out);
 	for (size_t i = 0; i < cfg->n_switches; i++) {
 		const struct config_switch *sw = &cfg->switches[i];
 		const struct switch_config *s = &sw->settings;

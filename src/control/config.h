@@ -67,6 +67,8 @@ struct config {
 	size_t n_seas;
 	struct mirror_config *mirrors;
 	size_t n_mirrors;
+	struct acl_rule_config *acl_rules; /* security groups' rules (acl_config.c) */
+	size_t n_acl_rules;
 	/* `datapath cores LIST`: the cores of the poll threads (vswitchd
 	 * --cores, docs/cores.md) as written, "" for one thread not pinned.
 	 * Read once at start; a different list is refused until a restart. */
@@ -93,6 +95,7 @@ struct config_port *config_add_port(struct config *cfg);
 struct config_mac *config_add_mac(struct config *cfg);
 struct sea_config *config_find_sea(const struct config *cfg, const char *name);
 struct sea_config *config_add_sea(struct config *cfg);
+struct acl_rule_config *config_add_acl_rule(struct config *cfg);
 /* Removes a switch with its ports, MACs and SEA / a port with its MACs / a
  * MAC / an SEA. */
 void config_del_switch(struct config *cfg, const char *name);
@@ -184,6 +187,44 @@ int config_parse_mirror(struct mirror_config *m, int argc, char **argv, char *er
 int config_check_mirrors(const struct config *cfg, char *err, size_t err_size);
 bool config_mirror_equal(const struct mirror_config *a, const struct mirror_config *b);
 void config_print_mirror(const struct mirror_config *m, FILE *out);
+/* ---- acl_config.c: security groups in the model ------------------------- */
+
+struct acl_rule_config {
+	unsigned line;
+	char group[ACL_GROUP_MAX];
+	struct acl_rule_spec spec; /* spec.id: the rule's number in its group */
+};
+
+/* Parses a rule's words (id, priority, direction, ethertype, proto, port,
+ * remote, action) into r. Returns 0 or -EINVAL with err set. */
+int config_parse_acl_rule(const char *group, int argc, char **argv, struct acl_rule_spec *r,
+			  char *err, size_t err_size);
+struct acl_rule_config *config_find_acl_rule(const struct config *cfg, const char *group,
+					     uint32_t id);
+/* One more than the group's highest rule id. */
+uint32_t config_acl_next_id(const struct config *cfg, const char *group);
+/* Removes the group's rule `id`, or all its rules when id is 0; how many. */
+size_t config_del_acl_rules(struct config *cfg, const char *group, uint32_t id);
+int config_check_acls(const struct config *cfg, char *err, size_t err_size);
+bool config_acls_equal(const struct config *a, const struct config *b);
+/* A rule's words after its group and id, as `acl add` takes them. */
+void config_format_acl_rule(const struct acl_rule_spec *r, char *buf, size_t size);
+void config_print_acls(const struct config *cfg, FILE *out);
+/* Port keywords security-group (G1[,G2...] | none) and conntrack-max. */
+int config_parse_acl_port_setting(const char *port, const char *key, const char *value,
+				  struct port_acl_config *acl, char *err, size_t err_size);
+bool config_acl_port_equal(const struct port_acl_config *a, const struct port_acl_config *b);
+void config_print_acl_port(const struct port_acl_config *a, FILE *out);
+/* Whether port p of `want` keeps what its old self of `have` runs: the same
+ * groups, conntrack-max, and rules of those groups. */
+bool config_acl_port_unchanged(const struct config *have, const struct config *want,
+			       const struct config_port *old, const struct config_port *p);
+/* The port's rules compiled and a new connection table; NULL when out of
+ * memory. On the control thread. */
+struct acl_port *config_acl_build_port(const struct config *cfg, const struct config_port *p);
+/* Installs acl (NULL: none) on the live port, moving the open connections
+ * over when the table keeps its size; *old gets what to free later. */
+void config_acl_install(struct bridge_port *live, struct acl_port *acl, struct acl_port **old);
 
 /* ---- apply.c: model to datapath ----------------------------------------- */
 
@@ -256,6 +297,9 @@ extern const size_t n_sea_commands;
 /* The mirrors' commands (mirror_commands.c). */
 extern const struct command mirror_commands[];
 extern const size_t n_mirror_commands;
+/* The security groups' commands (acl_commands.c). */
+extern const struct command acl_commands[];
+extern const size_t n_acl_commands;
 /* A name of 1 to max-1 letters, digits and ._-:@, or -EINVAL with err set. */
 int command_check_name(const char *what, const char *name, size_t max, char *err, size_t err_size);
 

@@ -20,6 +20,10 @@ int show_port_type(struct command_context *ctx, const char *type, int argc, char
 		   char *err, size_t n);
 int show_running_config(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
 
+/* A port's security groups and connection table in `port show`: into json
+ * when not NULL, else as a text line (acl_commands.c). */
+void acl_show_port(const struct command_context *ctx, const struct bridge_port *p, cJSON *json);
+
 /* Prints doc as the reply's JSON and frees it. */
 int show_emit_json(struct command_context *ctx, cJSON *doc);
 

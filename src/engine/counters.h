@@ -53,7 +53,14 @@
 	X(MAC_CHANGE, "mac-change",                                                                \
 	  "port security (tx): unicast for a MAC the port is not bound to (mac-changes reject)")   \
 	X(MIRROR_OUTPUT, "mirror-output",                                                          \
-	  "received on the output port of a mirror, which only sends mirrored frames")
+	  "received on the output port of a mirror, which only sends mirrored frames")             \
+	X(ACL_DENY, "acl-deny",                                                                    \
+	  "no rule of the port's security groups allows it, and no open connection")               \
+	X(ACL_BAD_HEADER, "acl-bad-header",                                                        \
+	  "security groups cannot read its IP header (truncated, too many IPv6 extensions)")       \
+	X(CONNTRACK_FULL, "conntrack-full",                                                        \
+	  "a rule allows it but the port's connection table is full")                              \
+	X(CONNTRACK_INVALID, "conntrack-invalid", "a TCP SYN-ACK that answers no SYN the table saw")
 
 enum drop_reason {
 	DROP_NONE = 0,

@@ -46,6 +46,8 @@ static void send_queue(struct bridge_port *port, struct packet_batch *q)
 		spin_lock(&port->tx_lock);
 	if (UNLIKELY(port->config.security.enabled))
 		port_security_egress(port, q);
+	if (UNLIKELY(port->acl))
+		acl_to_vm_queue(port, q);
 	struct packet_batch out;
 	out.count = 0;
 	for (uint32_t i = 0; i < q->count; i++) {

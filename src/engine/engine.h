@@ -17,6 +17,7 @@
 #include "port_security.h"
 #include "vlan_guard.h"
 #include "mirror.h"
+#include "acl.h"
 
 #define SWITCH_NAME_MAX	       32
 #define PORT_INDEX_NONE	       0xffff
@@ -174,6 +175,8 @@ struct port_config {
 	struct port_security security; /* port_security.h */
 	/* stacked tags: forward (802.1Q) or drop (vlan_guard.h) */
 	struct vlan_guard vlan_guard;
+	/* Security groups and connection-table size (acl.h). */
+	struct port_acl_config acl;
 };
 
 /* ---- threads: what each poll thread keeps of its own ------------------- */
@@ -230,6 +233,8 @@ struct bridge_port {
 	uint64_t tx_drops[DROP_MAX];
 	struct spinlock tx_lock; /* held around send() when several threads run */
 	struct mirror_port mirror; /* the mirrors it is a source or output of (mirror.c) */
+	/* Security groups, NULL when the port has none (acl.c). */
+	struct acl_port *acl;
 	/* Frames queued for send(), one queue per poll thread (sw->n_threads),
 	 * in the port's own allocation: a thread reaches its queue by an offset,
 	 * without a load. */

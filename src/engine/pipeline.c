@@ -89,6 +89,8 @@ void pipeline_run(struct vswitch *sw, struct bridge_port *in, struct packet_batc
 		consume_batch(sw, in, batch);
 	if (UNLIKELY(in->config.security.enabled))
 		port_security_ingress(in, batch);
+	if (UNLIKELY(in->acl))
+		acl_from_vm_batch(sw, in, batch);
 	learn_batch(sw, in, batch);
 	forward_batch(sw, in, batch);
 	dispatch_batch(sw, in, batch);

@@ -244,6 +244,7 @@ static void bridge_port_free(struct bridge_port *port, bool remove_device)
 		port_remove(port->dev);
 	else
 		port_destroy(port->dev);
+	acl_port_destroy(port->acl);
 	free(port);
 }
 

@@ -95,7 +95,7 @@ static void test_bad_value_is_refused_and_changes_nothing(void **state)
 	assert_int_equal(guard_of(f, "vm1"), STACKED_TAGS_DROP);
 	assert_int_not_equal(run(f, "port set vm1 stacked-tags"), 0);
 	assert_int_not_equal(run(f, "port set vm1 stacked-tag drop"), 0);
-	assert_non_null(strstr(f->err, "stacked-tags)"));
+	assert_non_null(strstr(f->err, "stacked-tags,"));
 }
 
 static void test_saved_config_rebuilds_the_guard(void **state)

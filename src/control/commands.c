@@ -538,7 +538,8 @@ static const struct command commands[] = {
      port_add,
      "port add SWITCH NAME type TYPE [key=value...] [pvid VID] [vids LIST] [uplink on|off] "
      "[trunk-priority 1-15] [mode veb|vepa|private|passthrough] [learning on|off] [hairpin on|off] "
-     "[mac-limit N]"},
+     "[mac-limit N] [ingress-rate BPS [ingress-burst BYTES]] [egress-rate BPS [egress-peak BPS] "
+     "[egress-burst BYTES]] [storm-broadcast PPS] [storm-multicast PPS] [storm-unknown PPS]"},
     {{"port", "set"}, true, false, port_set, "port set NAME SETTING VALUE..."},
     {{"port", "del"}, false, false, port_del, "port del NAME"},
     {{"port", "show"}, false, true, show_ports, "port show [NAME]"},

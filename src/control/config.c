@@ -488,15 +488,21 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 			if (config_parse_uint(what, value, 0, FDB_MAX_CAPACITY, &v, err, err_size))
 				return -EINVAL;
 			s->mac_limit = (uint32_t)v;
+		} else if (config_rate_key(key)) {
+			if (config_parse_rate_setting(what, key, value, &s->rate, err, err_size))
+				return -EINVAL;
 		} else if (!strcmp(key, "type")) {
 			snprintf(err, err_size, "port %s: the type is set with port add",
 				 port->name);
 			return -EINVAL;
 		} else {
-			snprintf(err, err_size,
-				 "port %s: unknown setting '%s' (settings: pvid, vids, uplink, "
-				 "trunk-priority, mode, learning, hairpin, mac-limit)",
-				 port->name, key);
+			snprintf(
+			    err, err_size,
+			    "port %s: unknown setting '%s' (settings: pvid, vids, uplink, "
+			    "trunk-priority, mode, learning, hairpin, mac-limit, ingress-rate, "
+			    "ingress-burst, egress-rate, egress-peak, egress-burst, "
+			    "storm-broadcast, storm-multicast, storm-unknown)",
+			    port->name, key);
 			return -EINVAL;
 		}
 	}
@@ -707,7 +713,7 @@ static bool port_equal(const struct config_port *a, const struct config_port *b)
 	return x->pvid == y->pvid && !memcmp(x->vids, y->vids, sizeof(x->vids)) &&
 	       x->uplink == y->uplink && x->trunk_priority == y->trunk_priority &&
 	       x->mode == y->mode && x->learning == y->learning && x->hairpin == y->hairpin &&
-	       x->mac_limit == y->mac_limit;
+	       x->mac_limit == y->mac_limit && rate_config_equal(&x->rate, &y->rate);
 }
 
 bool config_equal(const struct config *a, const struct config *b)
@@ -765,6 +771,7 @@ static void print_port(const struct config_port *p, FILE *out)
 		fprintf(out, " hairpin on");
 	if (s->mac_limit)
 		fprintf(out, " mac-limit %u", s->mac_limit);
+	config_print_rate(&s->rate, out);
 	fputc('\n', out);
 }
 

@@ -99,6 +99,7 @@ static cJSON *port_json(const struct command_context *ctx, const struct bridge_p
 	cJSON_AddBoolToObject(o, "hairpin", p->config.hairpin);
 	cJSON_AddNumberToObject(o, "mac_limit", p->config.mac_limit);
 	cJSON_AddNumberToObject(o, "macs_learned", p->sw->fdb->port_dynamic[p->index]);
+	show_rate_json(o, p);
 	if (p->dev->class->recv && p->poll_thread != PORT_THREAD_NONE)
 		cJSON_AddNumberToObject(o, "poll_thread", p->poll_thread);
 	struct port_counters counters;
@@ -265,6 +266,7 @@ static void print_port_detail(struct command_context *ctx, const struct bridge_p
 			p->sw->active_uplink[p->config.pvid] == p->index ? "yes" : "no");
 	fprintf(out, "  MACs learned %u (limit %s%u)\n", p->sw->fdb->port_dynamic[p->index],
 		p->config.mac_limit ? "" : "none, ", p->config.mac_limit);
+	show_rate_text(out, p);
 	if (p->sw->n_threads > 1 && p->dev->class->recv)
 		fprintf(out, "  received by poll thread %u\n", p->poll_thread);
 	struct port_counters counters;

@@ -32,7 +32,14 @@
 	X(RX_OVERFLOW, "rx-overflow",                                                              \
 	  "the kernel dropped frames: the port's receive queue was full")                          \
 	X(TX_ERROR, "tx-error", "the port failed to transmit")                                     \
-	X(TX_FULL, "tx-full", "the port's transmit queue was full")
+	X(TX_FULL, "tx-full", "the port's transmit queue was full")                                \
+	X(POLICED, "policed", "beyond the port's ingress-rate and ingress-burst")                  \
+	X(STORM_BROADCAST, "storm-broadcast", "broadcast beyond the port's storm-broadcast rate")  \
+	X(STORM_MULTICAST, "storm-multicast", "multicast beyond the port's storm-multicast rate")  \
+	X(STORM_UNKNOWN_UNICAST, "storm-unknown-unicast",                                          \
+	  "flooded unknown unicast beyond the port's storm-unknown rate")                          \
+	X(SHAPER_FULL, "shaper-full",                                                              \
+	  "egress shaping: the port's queue of waiting frames was full (or shaping was removed)")
 
 enum drop_reason {
 	DROP_NONE = 0,

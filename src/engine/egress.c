@@ -17,6 +17,8 @@
 
 static void flush(struct bridge_port *port, struct packet_batch *out)
 {
+	if (UNLIKELY(port->rate.shaper))
+		shaper_admit(port, out);
 	if (out->count)
 		port->dev->class->send(port->dev, out);
 	out->count = 0;

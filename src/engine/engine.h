@@ -14,6 +14,7 @@
 #include "lib/util.h"
 #include "port/port.h"
 #include "counters.h"
+#include "rate_limit.h"
 
 #define SWITCH_NAME_MAX	       32
 #define PORT_INDEX_NONE	       0xffff
@@ -160,6 +161,8 @@ struct port_config {
 	bool learning;	    /* learn source MACs from this port */
 	bool hairpin;	    /* frames may leave by the port they came in on */
 	uint32_t mac_limit; /* dynamic MACs learned on this port; 0 = no limit */
+	/* rate_limit.h: policing, shaping, storm control */
+	struct port_rate_config rate;
 };
 
 /* ---- threads: what each poll thread keeps of its own ------------------- */
@@ -215,6 +218,8 @@ struct bridge_port {
 	 * from `counters` so that two threads never add to one word. */
 	uint64_t tx_drops[DROP_MAX];
 	struct spinlock tx_lock; /* held around send() when several threads run */
+	/* rate_limit.h: the port's buckets and shaper */
+	struct port_rate_state rate;
 	/* Frames queued for send(), one queue per poll thread (sw->n_threads),
 	 * in the port's own allocation: a thread reaches its queue by an offset,
 	 * without a load. */
@@ -287,6 +292,7 @@ struct vswitch {
 	/* Protocols that consume frames of their own (switch_add_frame_handler). */
 	struct switch_frame_handler handlers[SWITCH_MAX_FRAME_HANDLERS];
 	uint8_t n_handlers;
+	uint16_t n_shaped; /* ports with egress shaping (shaper.c) */
 };
 
 void switch_config_init(struct switch_config *config);

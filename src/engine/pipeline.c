@@ -85,8 +85,12 @@ void pipeline_run(struct vswitch *sw, struct bridge_port *in, struct packet_batc
 	ingress_batch(sw, in, batch);
 	if (UNLIKELY(sw->n_handlers))
 		consume_batch(sw, in, batch);
+	if (UNLIKELY(in->rate.police))
+		rate_police_batch(in, batch);
 	learn_batch(sw, in, batch);
 	forward_batch(sw, in, batch);
+	if (UNLIKELY(in->rate.storm))
+		storm_control_batch(in, batch);
 	dispatch_batch(sw, in, batch);
 	egress_flush(sw);
 }
@@ -116,6 +120,8 @@ uint32_t switch_poll(struct vswitch *sw)
 		if (port && port->dev->class->recv)
 			total += poll_port(sw, port, sw->pool);
 	}
+	if (UNLIKELY(sw->n_shaped))
+		total += shaper_drain(sw, 0);
 	return total;
 }
 
@@ -127,5 +133,7 @@ uint32_t switch_poll_thread(struct vswitch *sw, uint16_t thread, struct packet_p
 		if (port && port->poll_thread == thread && port->dev->class->recv)
 			total += poll_port(sw, port, pool);
 	}
+	if (UNLIKELY(sw->n_shaped))
+		total += shaper_drain(sw, thread);
 	return total;
 }

@@ -38,7 +38,7 @@ int64_t token_bucket_units(const struct token_bucket *b)
 
 uint64_t rate_default_burst(uint64_t rate_bps)
 {
-	uint64_t burst = rate_bps / 8 / 50; /* 20 ms */
+	uint64_t burst = rate_bps / 8 / 10; /* 100 ms */
 	if (burst < 64 * 1024)
 		burst = 64 * 1024;
 	return burst < RATE_MAX_BURST ? burst : RATE_MAX_BURST;

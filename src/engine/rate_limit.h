@@ -113,7 +113,8 @@ static inline int64_t rate_frame_cost(const struct packet *p)
 /* The clock the stages read, once per batch: CLOCK_MONOTONIC in ns. Tests
  * replace it. */
 extern uint64_t (*rate_limit_clock)(void);
-/* The burst a rate gets when none is set: 20 ms of it, at least 64 KiB. */
+/* The burst a rate gets when none is set: 100 ms of it, at least 64 KiB
+ * (docs/rate-limits.md says why). */
 uint64_t rate_default_burst(uint64_t rate_bps);
 /* Checks ranges and combinations (a burst or a peak without a rate, a peak
  * below the average). Returns 0 or -EINVAL with "port NAME: ..." in err. */
@@ -190,7 +191,8 @@ static inline enum storm_class storm_class_of(const uint8_t *dst)
  * storm-unknown-unicast) the flooding frames of the batch beyond their
  * class's packet rate on the ingress port. */
 void storm_control_batch(struct bridge_port *in, struct packet_batch *batch);
-/* The depth of a class's bucket: 10 ms of its rate, at least one packet. */
+/* The depth of a class's bucket: 100 ms of its rate, at least one packet
+ * (docs/rate-limits.md says why). */
 uint64_t storm_depth(uint32_t pps);
 
 #endif

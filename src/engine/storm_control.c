@@ -15,7 +15,7 @@ static const enum drop_reason storm_drop[STORM_CLASSES] = {
 
 uint64_t storm_depth(uint32_t pps)
 {
-	return pps >= 100 ? pps / 100 : 1;
+	return pps >= 10 ? pps / 10 : 1;
 }
 
 void storm_control_batch(struct bridge_port *in, struct packet_batch *batch)

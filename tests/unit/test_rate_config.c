@@ -68,8 +68,8 @@ static void test_port_show_reports_limits_and_credit(void **state)
 	assert_non_null(
 	    strstr(f->output, "ingress-rate 100M bit/s, burst 64k bytes, credit 65536 bytes"));
 	assert_non_null(strstr(f->output, "egress-rate 10M bit/s, peak 20M, burst 1M bytes"));
-	assert_non_null(strstr(f->output, "broadcast 1000 (credit 10) multicast 5000 (credit 50) "
-					  "unknown-unicast 100 (credit 1)"));
+	assert_non_null(strstr(f->output, "broadcast 1000 (credit 100) multicast 5000 (credit 500) "
+					  "unknown-unicast 100 (credit 10)"));
 }
 
 int main(void)

@@ -64,9 +64,11 @@ def burst(rate):
     return rate // 8 // 4
 
 
-def clear(d, port):
-    d.ctl("port", "set", port, "ingress-rate", "off", "egress-rate", "off",
-          "storm-broadcast", "off", "storm-multicast", "off", "storm-unknown", "off")
+def clear(d):
+    """Every port without limits, every counter at 0."""
+    for port in ("pa", "pb", "pc"):
+        d.ctl("port", "set", port, "ingress-rate", "off", "egress-rate", "off",
+              "storm-broadcast", "off", "storm-multicast", "off", "storm-unknown", "off")
     d.ctl("counters", "clear")
 
 
@@ -117,7 +119,7 @@ def assert_rate(run, want, what):
 @pytest.mark.parametrize("rate", UDP_RATES)
 def test_udp_through_ingress_policing_gets_the_rate(lab, rate):
     d, n, ns = lab
-    clear(d, "pa")
+    clear(d)
     d.ctl("port", "set", "pa", "ingress-rate", rate)  # the default burst, 100 ms
     # 20 % above the rate empties the burst within the omitted second.
     assert_rate(lambda: iperf(n, ns, "a", "b", udp_bps=int(rate * 1.2)), rate * UDP_SHARE,
@@ -129,7 +131,7 @@ def test_udp_through_ingress_policing_gets_the_rate(lab, rate):
 @pytest.mark.parametrize("rate", TCP_RATES)
 def test_tcp_through_egress_shaping_gets_the_rate(lab, rate):
     d, n, ns = lab
-    clear(d, "pb")
+    clear(d)
     d.ctl("port", "set", "pb", "egress-rate", rate, "egress-burst", burst(rate))
     assert_rate(lambda: iperf(n, ns, "a", "b"), rate * TCP_SHARE, "TCP shaped at %d" % rate)
 
@@ -141,9 +143,9 @@ def test_tcp_through_ingress_policing_stays_below_the_rate(lab):
     the limit itself; the floor only shows that TCP keeps moving."""
     d, n, ns = lab
     rate = 100_000_000
-    clear(d, "pa")
+    clear(d)
     d.ctl("port", "set", "pa", "ingress-rate", rate)
-    got = iperf(n, ns, "a", "b")
+    got = iperf(n, ns, "a", "b", seconds=1)
     assert 0.25 * rate < got <= 1.05 * rate * TCP_SHARE, got
     assert d.json("port", "show", "pa")[0]["counters"]["drops"]["policed"] > 0
 
@@ -151,10 +153,10 @@ def test_tcp_through_ingress_policing_stays_below_the_rate(lab):
 def test_udp_through_egress_shaping_is_delayed_then_dropped(lab):
     d, n, ns = lab
     rate = 50_000_000
-    clear(d, "pb")
+    clear(d)
     d.ctl("port", "set", "pb", "egress-rate", rate)
-    assert_rate(lambda: iperf(n, ns, "a", "b", udp_bps=int(rate * 1.2)), rate * UDP_SHARE,
-                "UDP shaped at %d" % rate)
+    assert_rate(lambda: iperf(n, ns, "a", "b", udp_bps=int(rate * 1.2), seconds=1),
+                rate * UDP_SHARE, "UDP shaped at %d" % rate)
     pb = d.json("port", "show", "pb")[0]
     assert pb["counters"]["drops"]["shaper-full"] > 0
     assert pb["rate_limits"]["egress_rate"] == rate
@@ -174,25 +176,26 @@ print(n)
 """
 
 
-def pb_rx_packets(n, ns):
-    """Frames the interface in b received (the kernel's counter)."""
-    r = n.run(ns["b"], "cat", "/sys/class/net/eth0/statistics/rx_packets")
-    return int(r.stdout)
+def storm_passed(d):
+    """Broadcasts pa let through so far, and when that was read."""
+    c = d.json("port", "show", "pa")[0]["counters"]
+    return c["rx_packets"] - c["drops"]["storm-broadcast"], time.monotonic()
 
 
 def test_storm_control_caps_a_broadcast_flood_while_unicast_flows(lab):
     d, n, ns = lab
-    clear(d, "pa")
-    pps, seconds = 2000, 2.0
+    clear(d)
+    pps = 2000
     d.ctl("port", "set", "pa", "storm-broadcast", pps)
     mac = n.run(ns["a"], "cat", "/sys/class/net/eth0/address").stdout.strip()
     flood = subprocess.Popen(["ip", "netns", "exec", ns["a"], "/usr/bin/python3", "-c",
-                              BROADCAST_FLOOD, mac, str(seconds)], stdout=subprocess.PIPE,
-                             text=True)
+                              BROADCAST_FLOOD, mac, "2.5"], stdout=subprocess.PIPE, text=True)
     try:
-        time.sleep(0.3)  # the flood is running
+        time.sleep(0.5)  # the flood runs, the first bucket is spent
+        first, t0 = storm_passed(d)
         pings = n.run(ns["c"], "ping", "-q", "-i", "0.01", "-c", "100", "-W", "1",
                       ADDRESS["b"])
+        last, t1 = storm_passed(d)
         sent = int(flood.communicate(timeout=30)[0])
     finally:
         if flood.poll() is None:
@@ -200,18 +203,20 @@ def test_storm_control_caps_a_broadcast_flood_while_unicast_flows(lab):
             flood.wait()
     assert " 0% packet loss" in pings.stdout, pings.stdout
     pa = d.json("port", "show", "pa")[0]
-    passed = pa["counters"]["rx_packets"] - pa["counters"]["drops"]["storm-broadcast"]
-    assert sent > 2 * pps * seconds, "the flood was too slow to test the cap: %d" % sent
-    assert pa["counters"]["drops"]["storm-broadcast"] > 0
-    # The cap over the flood's window plus the bucket it started with
-    # (100 ms of the rate).
-    assert abs(passed - pps * (seconds + 0.1)) <= 0.05 * pps * seconds, passed
+    assert sent > 4 * pps * 2.5, "the flood was too slow to test the cap: %d" % sent
+    # Far more than the cap reached the switch (the kernel drops part of a
+    # flood this fast before the daemon reads it: rx-overflow).
+    assert pa["counters"]["drops"]["storm-broadcast"] > 10 * pps
+    # The rate while the flood ran, between two readings of the counters
+    # about a second apart (the ping run).
+    rate = (last - first) / (t1 - t0)
+    assert abs(rate - pps) <= 0.05 * pps, "%.0f broadcasts/s passed, cap %d" % (rate, pps)
     assert pa["rate_limits"]["storm"]["broadcast"]["pps"] == pps
 
 
 def test_settings_survive_running_config_into_a_fresh_daemon(lab, tmp_path):
     d, n, ns = lab
-    clear(d, "pa")
+    clear(d)
     d.ctl("port", "set", "pa", "ingress-rate", "100M", "ingress-burst", "64k", "storm-unknown",
           "500")
     d.ctl("port", "set", "pb", "egress-rate", "1500001", "egress-peak", "2G", "egress-burst",
@@ -229,4 +234,4 @@ def test_settings_survive_running_config_into_a_fresh_daemon(lab, tmp_path):
         assert pb["egress_rate"] == 1500001 and pb["egress_burst"] == 1 << 20
     finally:
         fresh.stop()
-    clear(d, "pb")
+    clear(d)

@@ -159,6 +159,48 @@ static void test_deleting_a_shaped_port_frees_its_frames(void **state)
 	assert_int_equal(sw->pool->available, sw->pool->size);
 }
 
+/* Each poll thread's frames wait in its own queue and only it sends them
+ * (they belong to its pool); the buckets are the port's, shared. */
+static void test_each_thread_drains_its_own_queue_from_one_bucket(void **state)
+{
+	test_switch_destroy(*state);
+	engine_set_threads(2);
+	struct vswitch *sw = *state = test_switch(SWITCH_MODE_LEARNING);
+	engine_set_threads(1);
+	struct bridge_port *a, *b = two_ports(sw, &a);
+	struct bridge_port *c = test_port(sw, "c", 1, NULL, false);
+	a->poll_thread = 1;
+	b->poll_thread = c->poll_thread = 0;
+	struct engine_thread *zero = engine_self;
+	struct engine_thread one = {.id = 1, .txq_offset = sizeof(struct port_txq)};
+	shape(sw, b, 8000000, 0, 10000);
+	assert_int_equal(b->rate.shaper->n_queues, 2);
+
+	engine_self = &one;
+	uint8_t frame[1000] = {0};
+	frame_build(frame, sizeof(frame), test_mac(2), test_mac(1), -1, 0x88b5, NULL, 0);
+	for (int i = 0; i < 15; i++)
+		assert_int_equal(pipe_inject(a->dev, sw->pool, frame, sizeof(frame), -1), 0);
+	switch_poll_thread(sw, 1, sw->pool); /* 10 go, 5 wait on thread 1 */
+	engine_self = zero;
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(pipe_inject(c->dev, sw->pool, frame, sizeof(frame), -1), 0);
+	switch_poll_thread(sw, 0, sw->pool); /* the bucket is empty: 5 wait on thread 0 */
+	assert_int_equal(test_count_and_clear(b), 10);
+	assert_int_equal(b->rate.shaper->queues[0].count, 5);
+	assert_int_equal(b->rate.shaper->queues[1].count, 5);
+
+	fake_now += 5000000; /* five frames of credit, taken by thread 0 */
+	assert_int_equal(switch_poll_thread(sw, 0, sw->pool), 5);
+	assert_int_equal(b->rate.shaper->queues[1].count, 5);
+	fake_now += 5000000;
+	engine_self = &one;
+	assert_int_equal(switch_poll_thread(sw, 1, sw->pool), 5);
+	engine_self = zero;
+	assert_int_equal(test_count_and_clear(b), 10);
+	assert_int_equal(shaper_held(b->rate.shaper), 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -169,6 +211,7 @@ int main(void)
 	    T(test_a_full_queue_drops_and_counts),
 	    T(test_removing_the_shaper_drops_what_it_held),
 	    T(test_deleting_a_shaped_port_frees_its_frames),
+	    T(test_each_thread_drains_its_own_queue_from_one_bucket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

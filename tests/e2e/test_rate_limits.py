@@ -136,17 +136,17 @@ def test_tcp_through_egress_shaping_gets_the_rate(lab, rate):
     assert_rate(lambda: iperf(n, ns, "a", "b"), rate * TCP_SHARE, "TCP shaped at %d" % rate)
 
 
-def test_tcp_through_ingress_policing_stays_below_the_rate(lab):
+def test_tcp_through_ingress_policing_with_a_long_burst_gets_the_rate(lab):
     """A policer drops a whole 64 KB super-frame (45 segments) at a time,
     and TCP answers such losses with a sawtooth: about half the rate with
-    the default burst (docs/rate-limits.md has the figures). What holds is
-    the limit itself; the floor only shows that TCP keeps moving."""
+    the default burst of 100 ms (docs/rate-limits.md has the figures). With
+    the burst the docs advise for TCP, about 300 ms of the rate, it gets
+    the rate."""
     d, n, ns = lab
     rate = 100_000_000
     clear(d)
-    d.ctl("port", "set", "pa", "ingress-rate", rate)
-    got = iperf(n, ns, "a", "b", seconds=1)
-    assert 0.25 * rate < got <= 1.05 * rate * TCP_SHARE, got
+    d.ctl("port", "set", "pa", "ingress-rate", rate, "ingress-burst", "4M")
+    assert_rate(lambda: iperf(n, ns, "a", "b"), rate * TCP_SHARE, "TCP policed at %d" % rate)
     assert d.json("port", "show", "pa")[0]["counters"]["drops"]["policed"] > 0
 
 

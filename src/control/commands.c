@@ -541,7 +541,9 @@ static const struct command commands[] = {
      "[mac-limit N] [mac MAC[,IP/LEN...]|none] [allowed-addresses MAC[,IP/LEN...]...|none] "
      "[promiscuous|mac-changes|forged-transmits accept|reject|default] "
      "[trusted on|off|default] [stacked-tags forward|drop|default] "
-     "[security-group G1[,G2...]|none] [conntrack-max N]"},
+     "[security-group G1[,G2...]|none] [conntrack-max N] "
+     "[ingress-rate BPS [ingress-burst BYTES]] [egress-rate BPS [egress-peak BPS] "
+     "[egress-burst BYTES]] [storm-broadcast PPS] [storm-multicast PPS] [storm-unknown PPS]"},
     {{"port", "set"}, true, false, port_set, "port set NAME SETTING VALUE..."},
     {{"port", "del"}, false, false, port_del, "port del NAME"},
     {{"port", "show"}, false, true, show_ports, "port show [NAME]"},

@@ -539,17 +539,23 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 			if (config_parse_acl_port_setting(port->name, key, value, &s->acl, err,
 							  err_size))
 				return -EINVAL;
+		} else if (config_rate_key(key)) {
+			if (config_parse_rate_setting(what, key, value, &s->rate, err, err_size))
+				return -EINVAL;
 		} else if (!strcmp(key, "type")) {
 			snprintf(err, err_size, "port %s: the type is set with port add",
 				 port->name);
 			return -EINVAL;
 		} else {
-			snprintf(err, err_size,
-				 "port %s: unknown setting '%s' (settings: pvid, vids, uplink, "
-				 "trunk-priority, mode, learning, hairpin, mac-limit, mac, "
-				 "allowed-addresses, promiscuous, mac-changes, forged-transmits, "
-				 "trusted, stacked-tags, security-group, conntrack-max)",
-				 port->name, key);
+			snprintf(
+			    err, err_size,
+			    "port %s: unknown setting '%s' (settings: pvid, vids, uplink, "
+			    "trunk-priority, mode, learning, hairpin, mac-limit, mac, "
+			    "allowed-addresses, promiscuous, mac-changes, forged-transmits, "
+			    "trusted, stacked-tags, security-group, conntrack-max, ingress-rate, "
+			    "ingress-burst, egress-rate, egress-peak, egress-burst, "
+			    "storm-broadcast, storm-multicast, storm-unknown)",
+			    port->name, key);
 			return -EINVAL;
 		}
 	}
@@ -766,7 +772,7 @@ static bool port_equal(const struct config_port *a, const struct config_port *b)
 	       x->mode == y->mode && x->learning == y->learning && x->hairpin == y->hairpin &&
 	       x->mac_limit == y->mac_limit && config_security_equal(&x->security, &y->security) &&
 	       config_vlan_guard_equal(&x->vlan_guard, &y->vlan_guard) &&
-	       config_acl_port_equal(&x->acl, &y->acl);
+	       config_acl_port_equal(&x->acl, &y->acl) && rate_config_equal(&x->rate, &y->rate);
 }
 
 bool config_equal(const struct config *a, const struct config *b)
@@ -833,6 +839,7 @@ static void print_port(const struct config_port *p, FILE *out)
 	config_print_security(&s->security, out);
 	config_print_vlan_guard(&s->vlan_guard, out);
 	config_print_acl_port(&s->acl, out);
+	config_print_rate(&s->rate, out);
 	fputc('\n', out);
 }
 

@@ -129,6 +129,7 @@ int config_parse_switch_settings(const char *name, int argc, char **argv,
 				 struct switch_config *settings, char *err, size_t err_size);
 /* Parses port keywords (pvid, vids, uplink, trunk-priority, mode, learning,
  * hairpin, mac-limit, stacked-tags) and, when options is not NULL, type options
+ * hairpin, mac-limit, the rate limits of rate_config.c) and, when options is not NULL, type options
  * (key=value words) into port. */
 int config_parse_port_settings(struct config_port *port, int argc, char **argv, bool options,
 			       char *err, size_t err_size);
@@ -155,6 +156,22 @@ void config_print_vlan_guard(const struct vlan_guard *guard, FILE *out);
 /* Adds the setting to json if not NULL, else prints a line of `port show` to out. */
 void show_vlan_guard(const struct vlan_guard *guard, bool security, bool uplink, FILE *out,
 		     struct cJSON *json);
+/* ---- rate_config.c: a port's rate limits ---------------------------------- */
+
+struct cJSON;
+/* Whether `key` is a rate-limit setting (ingress-rate, ingress-burst,
+ * egress-rate, egress-peak, egress-burst, storm-broadcast, storm-multicast,
+ * storm-unknown). */
+bool config_rate_key(const char *key);
+/* Parses one of them into rate ("off" clears it; a rate's off clears its
+ * burst and peak too). Returns 0 or -EINVAL with "WHAT 'VALUE' ..." in err. */
+int config_parse_rate_setting(const char *what, const char *key, const char *value,
+			      struct port_rate_config *rate, char *err, size_t err_size);
+/* " ingress-rate 100M ..." for the settings that are not 0. */
+void config_print_rate(const struct port_rate_config *rate, FILE *out);
+/* The limits and their buckets' credit now, for `port show`. */
+void show_rate_text(FILE *out, const struct bridge_port *port);
+void show_rate_json(struct cJSON *o, const struct bridge_port *port);
 
 /* ---- sea_config.c: the SEA's part of the model ----------------------------- */
 

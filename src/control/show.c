@@ -104,6 +104,7 @@ static cJSON *port_json(const struct command_context *ctx, const struct bridge_p
 			o);
 	cJSON_AddNumberToObject(o, "macs_learned", p->sw->fdb->port_dynamic[p->index]);
 	acl_show_port(ctx, p, o);
+	show_rate_json(o, p);
 	if (p->dev->class->recv && p->poll_thread != PORT_THREAD_NONE)
 		cJSON_AddNumberToObject(o, "poll_thread", p->poll_thread);
 	struct port_counters counters;
@@ -274,6 +275,7 @@ static void print_port_detail(struct command_context *ctx, const struct bridge_p
 	show_vlan_guard(&p->config.vlan_guard, p->config.security.enabled, p->config.uplink, out,
 			NULL);
 	acl_show_port(ctx, p, NULL);
+	show_rate_text(out, p);
 	if (p->sw->n_threads > 1 && p->dev->class->recv)
 		fprintf(out, "  received by poll thread %u\n", p->poll_thread);
 	struct port_counters counters;

@@ -60,7 +60,15 @@
 	  "security groups cannot read its IP header (truncated, too many IPv6 extensions)")       \
 	X(CONNTRACK_FULL, "conntrack-full",                                                        \
 	  "a rule allows it but the port's connection table is full")                              \
-	X(CONNTRACK_INVALID, "conntrack-invalid", "a TCP SYN-ACK that answers no SYN the table saw")
+	X(CONNTRACK_INVALID, "conntrack-invalid",                                                  \
+	  "a TCP SYN-ACK that answers no SYN the table saw")                                       \
+	X(POLICED, "policed", "beyond the port's ingress-rate and ingress-burst")                  \
+	X(STORM_BROADCAST, "storm-broadcast", "broadcast beyond the port's storm-broadcast rate")  \
+	X(STORM_MULTICAST, "storm-multicast", "multicast beyond the port's storm-multicast rate")  \
+	X(STORM_UNKNOWN_UNICAST, "storm-unknown-unicast",                                          \
+	  "flooded unknown unicast beyond the port's storm-unknown rate")                          \
+	X(SHAPER_FULL, "shaper-full",                                                              \
+	  "egress shaping: the port's queue of waiting frames was full (or shaping was removed)")
 
 enum drop_reason {
 	DROP_NONE = 0,

@@ -15,13 +15,22 @@
 #include "lib/gso.h"
 #include "lib/spinlock.h"
 
-static void flush(struct bridge_port *port, struct packet_batch *out)
+void egress_transmit(struct bridge_port *port, struct packet_batch *out)
 {
 	if (UNLIKELY(port->mirror.flags & MIRROR_PORT_TX) && out->count)
 		mirror_tx_batch(port, out);
 	if (out->count)
 		port->dev->class->send(port->dev, out);
 	out->count = 0;
+}
+
+static void flush(struct bridge_port *port, struct packet_batch *out)
+{
+	/* A shaper keeps what has no credit yet and gives back what may leave;
+	 * a mirror copies frames when they leave, not when they queue. */
+	if (UNLIKELY(port->rate.shaper))
+		shaper_admit(port, out);
+	egress_transmit(port, out);
 }
 
 /* Cuts p into segments on `out`, sending `out` first if they do not fit. */

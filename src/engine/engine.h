@@ -18,6 +18,7 @@
 #include "vlan_guard.h"
 #include "mirror.h"
 #include "acl.h"
+#include "rate_limit.h"
 
 #define SWITCH_NAME_MAX	       32
 #define PORT_INDEX_NONE	       0xffff
@@ -169,14 +170,16 @@ struct port_config {
 	bool uplink;		   /* reaches the physical network */
 	uint8_t trunk_priority;	   /* 1-15, lower wins among uplinks; 0 = not set */
 	enum port_mode mode;
-	bool learning;	    /* learn source MACs from this port */
-	bool hairpin;	    /* frames may leave by the port they came in on */
-	uint32_t mac_limit; /* dynamic MACs learned on this port; 0 = no limit */
+	bool learning;		       /* learn source MACs from this port */
+	bool hairpin;		       /* frames may leave by the port they came in on */
+	uint32_t mac_limit;	       /* dynamic MACs learned on this port; 0 = no limit */
 	struct port_security security; /* port_security.h */
 	/* stacked tags: forward (802.1Q) or drop (vlan_guard.h) */
 	struct vlan_guard vlan_guard;
 	/* Security groups and connection-table size (acl.h). */
 	struct port_acl_config acl;
+	/* rate_limit.h: policing, shaping, storm control */
+	struct port_rate_config rate;
 };
 
 /* ---- threads: what each poll thread keeps of its own ------------------- */
@@ -231,10 +234,12 @@ struct bridge_port {
 	/* Drops at egress, written by whichever thread holds tx_lock: apart
 	 * from `counters` so that two threads never add to one word. */
 	uint64_t tx_drops[DROP_MAX];
-	struct spinlock tx_lock; /* held around send() when several threads run */
+	struct spinlock tx_lock;   /* held around send() when several threads run */
 	struct mirror_port mirror; /* the mirrors it is a source or output of (mirror.c) */
 	/* Security groups, NULL when the port has none (acl.c). */
 	struct acl_port *acl;
+	/* rate_limit.h: the port's buckets and shaper */
+	struct port_rate_state rate;
 	/* Frames queued for send(), one queue per poll thread (sw->n_threads),
 	 * in the port's own allocation: a thread reaches its queue by an offset,
 	 * without a load. */
@@ -309,6 +314,7 @@ struct vswitch {
 	uint8_t n_handlers;
 
 	struct switch_mirrors mirrors; /* SPAN, ERSPAN and captures (mirror.c) */
+	uint16_t n_shaped;	       /* ports with egress shaping (shaper.c) */
 };
 
 void switch_config_init(struct switch_config *config);
@@ -435,6 +441,9 @@ void egress_enqueue_on(struct engine_thread *self, struct bridge_port *out, stru
 /* Tags each frame the calling thread queued for its port and hands the
  * queues to the ports. */
 void egress_flush(struct vswitch *sw);
+/* Hands a batch of frames in their final form to the port (send()), copying
+ * them to the port's tx mirrors first; under the port's tx_lock. */
+void egress_transmit(struct bridge_port *port, struct packet_batch *out);
 
 /* ---- announce.c: telling the outside where the clients are --------------- */
 

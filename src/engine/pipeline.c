@@ -89,10 +89,14 @@ void pipeline_run(struct vswitch *sw, struct bridge_port *in, struct packet_batc
 		consume_batch(sw, in, batch);
 	if (UNLIKELY(in->config.security.enabled))
 		port_security_ingress(in, batch);
+	if (UNLIKELY(in->rate.police))
+		rate_police_batch(in, batch);
 	if (UNLIKELY(in->acl))
 		acl_from_vm_batch(sw, in, batch);
 	learn_batch(sw, in, batch);
 	forward_batch(sw, in, batch);
+	if (UNLIKELY(in->rate.storm))
+		storm_control_batch(in, batch);
 	dispatch_batch(sw, in, batch);
 	egress_flush(sw);
 }
@@ -122,6 +126,8 @@ uint32_t switch_poll(struct vswitch *sw)
 		if (port && port->dev->class->recv)
 			total += poll_port(sw, port, sw->pool);
 	}
+	if (UNLIKELY(sw->n_shaped))
+		total += shaper_drain(sw, 0);
 	return total;
 }
 
@@ -133,5 +139,7 @@ uint32_t switch_poll_thread(struct vswitch *sw, uint16_t thread, struct packet_p
 		if (port && port->poll_thread == thread && port->dev->class->recv)
 			total += poll_port(sw, port, pool);
 	}
+	if (UNLIKELY(sw->n_shaped))
+		total += shaper_drain(sw, thread);
 	return total;
 }

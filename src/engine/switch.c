@@ -137,7 +137,8 @@ int port_config_validate(const char *name, const struct port_config *config, cha
 		snprintf(err, err_size, "port %s: an uplink forwards in veb mode only", name);
 		return -EINVAL;
 	}
-	return port_security_validate(name, &config->security, err, err_size);
+	int error = port_security_validate(name, &config->security, err, err_size);
+	return error ? error : rate_limit_validate(name, &config->rate, err, err_size);
 }
 
 int switch_check_port_config(const struct vswitch *sw, const struct bridge_port *port,
@@ -218,6 +219,8 @@ int switch_add_port(struct vswitch *sw, struct port *dev, const struct port_conf
 	port->name = dev->name;
 	port->index = index;
 	int error = switch_check_port_config(sw, port, config, err, err_size);
+	if (!error)
+		error = rate_limit_configure(sw, port, &config->rate, err, err_size);
 	if (error) {
 		free(port);
 		return error;
@@ -240,6 +243,7 @@ static void bridge_port_free(struct bridge_port *port, bool remove_device)
 	for (uint16_t t = 0; t < port->sw->n_threads; t++)
 		for (uint32_t i = 0; i < port->txq[t].batch.count; i++)
 			packet_free_any(port->txq[t].batch.packets[i]);
+	rate_limit_release(port);
 	if (remove_device)
 		port_remove(port->dev);
 	else
@@ -252,6 +256,8 @@ int switch_configure_port(struct vswitch *sw, struct bridge_port *port,
 			  const struct port_config *config, char *err, size_t err_size)
 {
 	int error = switch_check_port_config(sw, port, config, err, err_size);
+	if (!error)
+		error = rate_limit_configure(sw, port, &config->rate, err, err_size);
 	if (error)
 		return error;
 	apply_port_config(sw, port, config);

@@ -200,13 +200,14 @@ class DpdkVhostSystem:
     generator and the rings give when the switch costs next to nothing."""
     name = "dpdk-vhost"
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, mode="io"):
         self.dir = workdir
+        self.mode = mode
         self.pmd = None
 
     def start(self, sockets):
-        pmd = Testpmd([], os.path.join(self.dir, "switch-testpmd.log"), mode="io",
-                      extra=["--nb-cores=1", "--record-burst-stats"])
+        pmd = Testpmd([], os.path.join(self.dir, "switch-testpmd.log"), mode=self.mode,
+                      frame=60, extra=["--nb-cores=1", "--record-burst-stats"])
         at = pmd.cmd.index("-l")
         pmd.cmd[at:at + 2] = ["--lcores", "0@%d,1@%d" % (SWITCH_CPU, SWITCH_CPU)]
         at = pmd.cmd.index("--")
@@ -339,6 +340,78 @@ def measure(system_cls, frame, args, workdir):
         system.stop()
 
 
+def parts(build):
+    """The switch's parts alone on its CPU, warm and without the guest: the
+    engine (bench-engine, 2 ports, 64 B) and the ring walker (bench-virtio-
+    ring, 60-byte frames off a transmit ring and into a receive ring), so
+    vswitch's cycles_per_packet above can be read against them (what is
+    left is the cross-core traffic and the poll loop)."""
+    for cmd in (["bench/bench-engine", "--case", "2-ports", "--seconds", "1"],
+                ["bench/bench-virtio-ring", "60", "32"]):
+        exe = os.path.join(build, cmd[0])
+        if not os.path.exists(exe):
+            continue
+        out = subprocess.run(["taskset", "-c", str(SWITCH_CPU), exe] + cmd[1:],
+                             capture_output=True, text=True, timeout=60).stdout
+        for line in out.splitlines():
+            if line.startswith("{"):
+                emit(dict({"part": os.path.basename(exe)}, **json.loads(line)))
+
+
+def ceiling(args, workdir):
+    """The generator's own limit, half a loop at a time: testpmd's two
+    virtio-user ports in txonly mode into a dpdk-vhost sink in rxonly mode
+    (the sink on the switch's CPU), then rxonly fed by a txonly dpdk-vhost
+    source. A stage that waits shows empty receive bursts. The io loop's
+    generator does both halves for every frame, but not all of each: txonly
+    also allocates every mbuf and writes its headers, rxonly frees it, which
+    io forwarding does once per frame, not twice. So 1 / (1 / tx + 1 / rx)
+    is a floor of the generator's io rate, not its ceiling."""
+    rates = {}
+    for gen_mode, other_mode in (("txonly", "rxonly"), ("rxonly", "txonly")):
+        sockets = [os.path.join(workdir, "c%s%d.sock" % (gen_mode, i)) for i in range(2)]
+        other = DpdkVhostSystem(tempfile.mkdtemp(prefix="ceiling-", dir=workdir), other_mode)
+        pmd = None
+        try:
+            other.start(sockets)
+            pmd = Testpmd(sockets, os.path.join(workdir, "ceiling-%s.log" % gen_mode),
+                          mode=gen_mode, frame=60, server=True,
+                          extra=["--nb-cores=1", "--record-burst-stats"])
+            at = pmd.cmd.index("-l")
+            pmd.cmd[at:at + 2] = ["--lcores", "0@%d,1@%d" % (TESTPMD_CPU, TESTPMD_CPU)]
+            pmd.start()
+            deadline = time.monotonic() + 20
+            while not other.attached():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("dpdk-vhost did not bring both ports up in 20 s")
+                time.sleep(0.1)
+            pmd.command("start")
+            time.sleep(args.warmup)
+            pmd.command("clear port stats all")
+            pmd.command("clear fwd stats all")
+            other.mark()
+            started = time.monotonic()
+            time.sleep(args.seconds)
+            stats = port_stats(pmd)
+            seconds = time.monotonic() - started
+            n = sum(t if gen_mode == "txonly" else r for r, t in stats)
+            rates[gen_mode] = n / seconds / 1e6
+            line = {"ceiling": "generator " + gen_mode, "frame": 64,
+                    "mpps": round(rates[gen_mode], 3),
+                    "other_rx_bursts": other.extra(None, n)["switch_rx_bursts"]}
+            if gen_mode == "rxonly":
+                line["generator_rx_bursts"] = rx_bursts(pmd)
+            emit(line)
+            pmd.command("stop")
+        finally:
+            if pmd:
+                pmd.stop()
+            other.stop()
+    if rates.get("txonly") and rates.get("rxonly"):
+        emit({"ceiling": "generator io loop", "frame": 64, "mpps_at_least": round(
+            1 / (1 / rates["txonly"] + 1 / rates["rxonly"]), 3)})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", required=True)
@@ -351,6 +424,8 @@ def main():
     ap.add_argument("--frames", default="64,1518")
     ap.add_argument("--json", help="also write every run here")
     ap.add_argument("--ref-build", help="system vswitch-ref: vswitchd of this build")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="only the generator's own limit (txonly and rxonly halves)")
     args = ap.parse_args()
     if not 1 <= args.bursts <= 32:
         ap.error("--bursts: 1 to 32 (a direction's N x 32 frames must fit a 1024-slot ring)")
@@ -385,6 +460,10 @@ def main():
     emit({"conditions": {"cpus": os.cpu_count(), "loadavg_before": os.getloadavg()[0],
                          "seconds": args.seconds, "repeat": args.repeat}})
     try:
+        if args.ceiling:
+            ceiling(args, workdir)
+            return 0
+        parts(os.path.abspath(args.build))
         # Repeats outermost, systems alternating: a load that comes and goes
         # on a shared machine then falls on both systems alike.
         for i in range(args.repeat):

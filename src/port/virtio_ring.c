@@ -268,8 +268,8 @@ static uint16_t avail_head(const struct virtq *q, uint16_t index)
  * buffers, indirect, a bad address or length) takes the general walk,
  * which reads and checks every descriptor, the head's included, itself
  * (one copy per walk, so what is checked is what is used). */
-#define DESC_AHEAD 8
-#define BUF_AHEAD  4
+#define DESC_AHEAD 16
+#define BUF_AHEAD  8
 #define STAGED_MAX BATCH_SIZE
 
 struct staged {

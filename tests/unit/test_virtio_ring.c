@@ -397,8 +397,8 @@ static void test_mergeable_receive_spans_buffers(void **state)
 	guest_free(g);
 }
 
-/* A batch deeper than the look-ahead (virtio_ring.c stages heads 8 and
- * descriptors 4 chains ahead) mixing one-buffer frames of every size class
+/* A batch deeper than the descriptor look-ahead (virtio_ring.c stages
+ * heads 16 and descriptors 8 chains ahead) mixing one-buffer frames of every size class
  * (the staged copy) with a chain and a runt (the general walk): every frame
  * whole and in order, the runt counted, every chain returned. */
 static void test_mixed_batch_deeper_than_the_look_ahead(void **state)

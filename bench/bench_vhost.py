@@ -33,8 +33,15 @@ the frames that crossed it: the whole cost of a frame on the vhost-user path,
 rings, engine and wake-ups included. OVS-DPDK's line carries its PMD's own
 figure (dpif-netdev/pmd-stats-show, "avg processing cycles per packet").
 
+To find what bounds the figure: vswitch's line also carries empty_poll_pct
+and frames_per_busy_poll (its ports' recv() calls), every line testpmd's
+receive bursts; system dpdk-vhost is a second testpmd as the switch (DPDK's
+own vhost back end, io forwarding), vswitch-ref the vswitchd of --ref-build
+in the same runs, and --ceiling measures the generator's halves alone.
+
 Usage (as root): bench/bench_vhost.py --build DIR [--seconds S] [--repeat N]
-                 [--systems vswitch,ovs-dpdk] [--frames 64,1518] [--json FILE]
+                 [--systems vswitch,ovs-dpdk[,dpdk-vhost][,vswitch-ref]]
+                 [--ref-build DIR] [--frames 64,1518] [--json FILE] [--ceiling]
 See docs/benchmarks.md.
 """
 import argparse

@@ -33,8 +33,15 @@ the frames that crossed it: the whole cost of a frame on the vhost-user path,
 rings, engine and wake-ups included. OVS-DPDK's line carries its PMD's own
 figure (dpif-netdev/pmd-stats-show, "avg processing cycles per packet").
 
+To find what bounds the figure: vswitch's line also carries empty_poll_pct
+and frames_per_busy_poll (its ports' recv() calls), every line testpmd's
+receive bursts; system dpdk-vhost is a second testpmd as the switch (DPDK's
+own vhost back end, io forwarding), vswitch-ref the vswitchd of --ref-build
+in the same runs, and --ceiling measures the generator's halves alone.
+
 Usage (as root): bench/bench_vhost.py --build DIR [--seconds S] [--repeat N]
-                 [--systems vswitch,ovs-dpdk] [--frames 64,1518] [--json FILE]
+                 [--systems vswitch,ovs-dpdk[,dpdk-vhost][,vswitch-ref]]
+                 [--ref-build DIR] [--frames 64,1518] [--json FILE] [--ceiling]
 See docs/benchmarks.md.
 """
 import argparse
@@ -119,15 +126,45 @@ class VswitchSystem:
     def attached(self):
         return all(self.daemon.json("port", "show", p)[0]["carrier"] for p in ("v0", "v1"))
 
+    def polls(self):
+        """(recv() calls, those that found nothing) summed over both ports."""
+        total = [0, 0]
+        for p in ("v0", "v1"):
+            status = self.daemon.json("port", "show", p)[0]["vhostuser"]["status"]
+            m = re.search(r"polls (\d+), empty (\d+)", status)
+            if m:  # (a build before these counters: none)
+                total = [total[0] + int(m.group(1)), total[1] + int(m.group(2))]
+        return total
+
     def mark(self):
-        return cpu_seconds(self.daemon.proc.pid)
+        return cpu_seconds(self.daemon.proc.pid), self.polls()
 
     def extra(self, mark, packets):
-        busy = cpu_seconds(self.daemon.proc.pid) - mark
-        return {"cycles_per_packet": round(busy * tsc_hz() / packets, 1) if packets else None}
+        busy = cpu_seconds(self.daemon.proc.pid) - mark[0]
+        polls, empty = [b - a for a, b in zip(mark[1], self.polls())]
+        # Whether the switch is the bottleneck: a switch with time to spare
+        # often finds a ring empty and takes small batches.
+        return {"cycles_per_packet": round(busy * tsc_hz() / packets, 1) if packets else None,
+                "empty_poll_pct": round(100.0 * empty / polls, 1) if polls else None,
+                "frames_per_busy_poll": round(packets / (polls - empty), 1)
+                if polls > empty else None}
 
     def stop(self):
         self.daemon.stop()
+
+
+class VswitchRefSystem(VswitchSystem):
+    """vswitch of another build (--ref-build), in the same run: what a
+    change gained, measured beside the change under the same load."""
+    name = "vswitch-ref"
+    build = None
+
+    def start(self, sockets):
+        use_build(self.build)
+        try:
+            super().start(sockets)
+        finally:
+            use_build(VswitchRefSystem.main_build)
 
 
 class OvsSystem:
@@ -162,14 +199,54 @@ class OvsSystem:
         self.ovs.stop()
 
 
-SYSTEMS = {"vswitch": VswitchSystem, "ovs-dpdk": OvsSystem}
+class DpdkVhostSystem:
+    """The ceiling reference: a second testpmd as the "switch", its two
+    net_vhost ports (DPDK's librte_vhost, the back end OVS-DPDK uses)
+    clients of the generator's sockets, io forwarding port 0 <-> 1 on
+    SWITCH_CPU: no learning, no lookup, one copy each way. What the
+    generator and the rings give when the switch costs next to nothing."""
+    name = "dpdk-vhost"
+
+    def __init__(self, workdir, mode="io"):
+        self.dir = workdir
+        self.mode = mode
+        self.pmd = None
+
+    def start(self, sockets):
+        pmd = Testpmd([], os.path.join(self.dir, "switch-testpmd.log"), mode=self.mode,
+                      frame=60, extra=["--nb-cores=1", "--record-burst-stats"])
+        at = pmd.cmd.index("-l")
+        pmd.cmd[at:at + 2] = ["--lcores", "0@%d,1@%d" % (SWITCH_CPU, SWITCH_CPU)]
+        at = pmd.cmd.index("--")
+        pmd.cmd[at:at] = sum((["--vdev", "net_vhost%d,iface=%s,client=1,queues=1" % (i, s)]
+                              for i, s in enumerate(sockets)), [])
+        self.pmd = pmd.start()
+        self.pmd.command("start")
+
+    def attached(self):
+        return all("Link status: up" in answer(self.pmd, "show port info %d" % i,
+                                               r"Link status: \w+", 1) for i in (0, 1))
+
+    def mark(self):
+        self.pmd.command("clear fwd stats all")
+
+    def extra(self, mark, packets):
+        return {"switch_rx_bursts": rx_bursts(self.pmd)}
+
+    def stop(self):
+        if self.pmd:
+            self.pmd.stop()
+
+
+SYSTEMS = {"vswitch": VswitchSystem, "ovs-dpdk": OvsSystem, "dpdk-vhost": DpdkVhostSystem,
+           "vswitch-ref": VswitchRefSystem}
 
 
 def generator(sockets, frame, log_path):
     """testpmd, both virtio-user ports listening for the switch, io on one
     forwarding lcore; frame is on the wire, FCS included."""
     pmd = Testpmd(sockets, log_path, mode="io", frame=frame - 4, server=True,
-                  extra=["--nb-cores=1"])
+                  extra=["--nb-cores=1", "--record-burst-stats"])
     # Both lcores on TESTPMD_CPU (the main one sleeps at the prompt), so the
     # switch has SWITCH_CPU to itself.
     at = pmd.cmd.index("-l")
@@ -199,6 +276,15 @@ def port_stats(pmd):
     rx = [int(n) for n in re.findall(r"RX-packets:\s*(\d+)", out)]
     tx = [int(n) for n in re.findall(r"TX-packets:\s*(\d+)", out)]
     return list(zip(rx, tx))[:2]
+
+
+def rx_bursts(pmd):
+    """testpmd's receive bursts since `clear fwd stats all`, per port, as
+    it prints them ("N [x% of 32 pkts + y% of 0 pkts + z% of other]",
+    empty polls included): mostly full bursts at a stage mean frames wait
+    for it (the bottleneck of the loop), mostly empty ones that it waits."""
+    out = answer(pmd, "show fwd stats all", r"Accumulated forward statistics", 1)
+    return [re.sub(r"\s+", " ", b).strip() for b in re.findall(r"RX-bursts\s*:\s*([^\]]*\])", out)]
 
 
 def aim_each_port_at_the_other(pmd):
@@ -233,6 +319,7 @@ def measure(system_cls, frame, args, workdir):
         pmd.command("start tx_first %d" % args.bursts)
         time.sleep(args.warmup)
         pmd.command("clear port stats all")
+        pmd.command("clear fwd stats all")
         started = time.monotonic()
         mark = system.mark()
         time.sleep(args.seconds)
@@ -247,6 +334,7 @@ def measure(system_cls, frame, args, workdir):
                                % stats)
         tx = sum(t for _, t in stats)
         extra = system.extra(mark, rx)
+        extra["generator_rx_bursts"] = rx_bursts(pmd)
         pmd.command("stop")
         result = {"mpps": rx / seconds / 1e6,
                   "loss_pct": 100.0 * max(tx - rx, 0) / tx if tx else 100.0,
@@ -257,6 +345,78 @@ def measure(system_cls, frame, args, workdir):
         if pmd:
             pmd.stop()
         system.stop()
+
+
+def parts(build):
+    """The switch's parts alone on its CPU, warm and without the guest: the
+    engine (bench-engine, 2 ports, 64 B) and the ring walker (bench-virtio-
+    ring, 60-byte frames off a transmit ring and into a receive ring), so
+    vswitch's cycles_per_packet above can be read against them (what is
+    left is the cross-core traffic and the poll loop)."""
+    for cmd in (["bench/bench-engine", "--case", "2-ports", "--seconds", "1"],
+                ["bench/bench-virtio-ring", "60", "32"]):
+        exe = os.path.join(build, cmd[0])
+        if not os.path.exists(exe):
+            continue
+        out = subprocess.run(["taskset", "-c", str(SWITCH_CPU), exe] + cmd[1:],
+                             capture_output=True, text=True, timeout=60).stdout
+        for line in out.splitlines():
+            if line.startswith("{"):
+                emit(dict({"part": os.path.basename(exe)}, **json.loads(line)))
+
+
+def ceiling(args, workdir):
+    """The generator's own limit, half a loop at a time: testpmd's two
+    virtio-user ports in txonly mode into a dpdk-vhost sink in rxonly mode
+    (the sink on the switch's CPU), then rxonly fed by a txonly dpdk-vhost
+    source. A stage that waits shows empty receive bursts. The io loop's
+    generator does both halves for every frame, but not all of each: txonly
+    also allocates every mbuf and writes its headers, rxonly frees it, which
+    io forwarding does once per frame, not twice. So 1 / (1 / tx + 1 / rx)
+    is a floor of the generator's io rate, not its ceiling."""
+    rates = {}
+    for gen_mode, other_mode in (("txonly", "rxonly"), ("rxonly", "txonly")):
+        sockets = [os.path.join(workdir, "c%s%d.sock" % (gen_mode, i)) for i in range(2)]
+        other = DpdkVhostSystem(tempfile.mkdtemp(prefix="ceiling-", dir=workdir), other_mode)
+        pmd = None
+        try:
+            other.start(sockets)
+            pmd = Testpmd(sockets, os.path.join(workdir, "ceiling-%s.log" % gen_mode),
+                          mode=gen_mode, frame=60, server=True,
+                          extra=["--nb-cores=1", "--record-burst-stats"])
+            at = pmd.cmd.index("-l")
+            pmd.cmd[at:at + 2] = ["--lcores", "0@%d,1@%d" % (TESTPMD_CPU, TESTPMD_CPU)]
+            pmd.start()
+            deadline = time.monotonic() + 20
+            while not other.attached():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("dpdk-vhost did not bring both ports up in 20 s")
+                time.sleep(0.1)
+            pmd.command("start")
+            time.sleep(args.warmup)
+            pmd.command("clear port stats all")
+            pmd.command("clear fwd stats all")
+            other.mark()
+            started = time.monotonic()
+            time.sleep(args.seconds)
+            stats = port_stats(pmd)
+            seconds = time.monotonic() - started
+            n = sum(t if gen_mode == "txonly" else r for r, t in stats)
+            rates[gen_mode] = n / seconds / 1e6
+            line = {"ceiling": "generator " + gen_mode, "frame": 64,
+                    "mpps": round(rates[gen_mode], 3),
+                    "other_rx_bursts": other.extra(None, n)["switch_rx_bursts"]}
+            if gen_mode == "rxonly":
+                line["generator_rx_bursts"] = rx_bursts(pmd)
+            emit(line)
+            pmd.command("stop")
+        finally:
+            if pmd:
+                pmd.stop()
+            other.stop()
+    if rates.get("txonly") and rates.get("rxonly"):
+        emit({"ceiling": "generator io loop", "frame": 64, "mpps_at_least": round(
+            1 / (1 / rates["txonly"] + 1 / rates["rxonly"]), 3)})
 
 
 def main():
@@ -270,6 +430,9 @@ def main():
     ap.add_argument("--systems", default="vswitch,ovs-dpdk")
     ap.add_argument("--frames", default="64,1518")
     ap.add_argument("--json", help="also write every run here")
+    ap.add_argument("--ref-build", help="system vswitch-ref: vswitchd of this build")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="only the generator's own limit (txonly and rxonly halves)")
     args = ap.parse_args()
     if not 1 <= args.bursts <= 32:
         ap.error("--bursts: 1 to 32 (a direction's N x 32 frames must fit a 1024-slot ring)")
@@ -278,6 +441,11 @@ def main():
         return 0
     programs.require("bench-vhost", install_missing=True)
     use_build(os.path.abspath(args.build))
+    VswitchRefSystem.main_build = os.path.abspath(args.build)
+    if args.ref_build:
+        VswitchRefSystem.build = os.path.abspath(args.ref_build)
+    elif "vswitch-ref" in args.systems.split(","):
+        ap.error("--systems vswitch-ref needs --ref-build DIR")
     # Two runs at once would share the cores and the hugepages, and each
     # measure the other: the second waits.
     lock = open("/run/lock/vswitch-bench-vhost.lock", "w")
@@ -299,6 +467,10 @@ def main():
     emit({"conditions": {"cpus": os.cpu_count(), "loadavg_before": os.getloadavg()[0],
                          "seconds": args.seconds, "repeat": args.repeat}})
     try:
+        if args.ceiling:
+            ceiling(args, workdir)
+            return 0
+        parts(os.path.abspath(args.build))
         # Repeats outermost, systems alternating: a load that comes and goes
         # on a shared machine then falls on both systems alike.
         for i in range(args.repeat):
@@ -322,7 +494,9 @@ def main():
                 line = {"system": name, "frame": frame, "mpps": round(chosen["mpps"], 3),
                         "loss_pct": round(chosen["loss_pct"], 3)}
                 line.update({k: v for k, v in chosen.items()
-                             if k in ("cycles_per_packet", "pmd_cycles_per_packet")})
+                             if k in ("cycles_per_packet", "pmd_cycles_per_packet",
+                                      "empty_poll_pct", "frames_per_busy_poll",
+                                      "generator_rx_bursts", "switch_rx_bursts")})
                 line["runs_mpps"] = [round(r["mpps"], 3) for r in got]
                 emit(line)
                 best[(name, frame)] = chosen["mpps"]

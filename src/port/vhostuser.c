@@ -104,6 +104,9 @@ struct vhostuser_port {
 	uint64_t control_due_ns;
 	uint32_t idle_calls;
 	bool busy; /* frames flowed on the last recv(): guest kicks are off */
+	/* recv() calls and those that found nothing: whether the switch or
+	 * the guest is the bottleneck (few empty polls: the switch). */
+	uint64_t polls, empty_polls;
 	uint64_t connects, resets;
 	char last_reset[192];
 
@@ -422,6 +425,7 @@ static int vhostuser_recv(struct port *port, struct packet_pool *pool, struct pa
 		received += n;
 	}
 	uint64_t now = time_now_ns();
+	v->polls++;
 	if (received) {
 		if (UNLIKELY(!v->busy)) {
 			v->busy = true;
@@ -429,6 +433,7 @@ static int vhostuser_recv(struct port *port, struct packet_pool *pool, struct pa
 		}
 		v->idle_calls = 0;
 	} else {
+		v->empty_polls++;
 		if (v->busy && v->idle_calls + 1 >= VHOSTUSER_KICKS_AFTER_IDLE) {
 			v->busy = false;
 			want_kicks(v, true); /* what came meanwhile is read next call */
@@ -554,11 +559,12 @@ static int vhostuser_status(const struct port *port, struct port_status *out)
 	const char *state = v->conn_fd >= 0 ? "connected" : v->server ? "listening" : "connecting";
 	snprintf(out->text, sizeof(out->text),
 		 "%s %s, %s; queues %u of %u ready; mtu %u; features: %s; refused:%s; "
-		 "connections %llu, resets %llu%s%s",
+		 "connections %llu, resets %llu%s%s; polls %llu, empty %llu",
 		 v->server ? "server" : "client", v->path, state, pairs, v->queues, d->mtu,
 		 features[0] ? features : "none", refusals[0] ? refusals : " none",
 		 (unsigned long long)v->connects, (unsigned long long)v->resets,
-		 v->last_reset[0] ? ", last: " : "", v->last_reset);
+		 v->last_reset[0] ? ", last: " : "", v->last_reset, (unsigned long long)v->polls,
+		 (unsigned long long)v->empty_polls);
 	/* Where each ring stands: ours and the guest's indexes, and whether
 	 * we asked for kicks (what to look at when a queue seems stuck). */
 	size_t len = strlen(out->text);

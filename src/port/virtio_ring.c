@@ -257,50 +257,103 @@ static uint16_t avail_head(const struct virtq *q, uint16_t index)
 	return read16(&q->avail->ring[index & (q->size - 1)]);
 }
 
-/* Prefetching: the rings and buffers were last written by the guest's core,
- * so each first touch is a miss to another core's cache. Descriptors are
- * asked for DESC_AHEAD chains ahead of the copy, and once a chain's
- * descriptor has arrived, BUF_AHEAD chains ahead, its first buffer (for
- * writing on receive queues: the read-for-ownership starts early). These are
- * hints: what they read is neither checked nor used, the copy reads and
- * checks everything again. */
-#define DESC_AHEAD 8
-#define BUF_AHEAD  4
+/* Staging: the rings and buffers were last written by the guest's core, so
+ * each first touch is a miss to another core's cache. A call reads each
+ * avail entry (a chain's head) once, DESC_AHEAD chains ahead of the copy,
+ * and asks for its descriptor; BUF_AHEAD chains ahead it copies the head
+ * descriptor once into a local, checks and translates it, and asks for its
+ * buffer (for writing on a receive queue: the read-for-ownership overlaps
+ * the copies before it). The copy then uses that checked local copy when
+ * the chain is the common one-buffer kind; any other chain (several
+ * buffers, indirect, a bad address or length) takes the general walk,
+ * which reads and checks every descriptor, the head's included, itself
+ * (one copy per walk, so what is checked is what is used). */
+#define DESC_AHEAD 16
+#define BUF_AHEAD  8
+#define STAGED_MAX BATCH_SIZE
 
-static inline void prefetch_desc(const struct virtq *q, uint16_t index)
-{
-	PREFETCH(&q->desc[avail_head(q, index) & (q->size - 1)]);
-}
+struct staged {
+	uint32_t heads, descs;		    /* entries staged so far, from the call's start */
+	uint16_t head[STAGED_MAX];	    /* avail entry k's head, read once */
+	struct vring_desc desc[STAGED_MAX]; /* its descriptor, copied once */
+	uint8_t *buf[STAGED_MAX];	    /* its buffer, translated; NULL: the general walk */
+};
 
-/* The first buffer of the chain at avail entry `index`, for prefetching:
- * NULL when its descriptor does not translate. *len: its length. */
-static inline const uint8_t *first_buffer(const struct virtq *q, struct vhost_memory *mem,
-					  uint16_t index, uint32_t *len)
+static inline void stage_head(const struct virtq *q, struct staged *s, uint16_t start)
 {
-	const struct vring_desc *d = &q->desc[avail_head(q, index) & (q->size - 1)];
-	uint64_t addr = __atomic_load_n(&d->addr, __ATOMIC_RELAXED);
-	*len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
-	return *len ? vhost_memory_gpa(mem, addr, 1) : NULL;
+	uint16_t head = avail_head(q, (uint16_t)(start + s->heads));
+	s->head[s->heads++] = head;
+	PREFETCH(&q->desc[head & (q->size - 1)]);
 }
 
 /* A 64-byte frame and its header span two lines: both are asked for, to
  * read (a frame the guest transmits) or to write (a buffer we fill). */
-static inline void prefetch_buffer(const struct virtq *q, struct vhost_memory *mem, uint16_t index,
-				   bool write)
+static inline void stage_desc(const struct virtq *q, struct vhost_memory *mem, struct staged *s,
+			      bool write)
 {
-	uint32_t len;
-	const uint8_t *buf = first_buffer(q, mem, index, &len);
+	uint32_t k = s->descs++;
+	uint16_t head = s->head[k];
+	s->buf[k] = NULL;
+	if (UNLIKELY(head >= q->size))
+		return;
+	/* d is what we check and use: the guest may rewrite the table. Two
+	 * single loads (not a compiler barrier, which would also make every
+	 * local of the loop go through memory). */
+	const uint64_t *words = (const uint64_t *)&q->desc[head];
+	uint64_t lnf = __atomic_load_n(&words[1], __ATOMIC_RELAXED);
+	struct vring_desc d = {.addr = __atomic_load_n(&words[0], __ATOMIC_RELAXED)};
+	memcpy(&d.len, &lnf, sizeof(lnf)); /* len, flags, next */
+	s->desc[k] = d;
+	if (UNLIKELY(d.len == 0 || (d.flags & VRING_DESC_F_INDIRECT)))
+		return;
+	uint8_t *buf = vhost_memory_gpa(mem, d.addr, d.len);
+	s->buf[k] = buf;
 	if (!buf)
 		return;
 	if (write) {
 		PREFETCH_WRITE(buf);
-		if (len > 64)
+		if (d.len > 64)
 			PREFETCH_WRITE(buf + 64);
 	} else {
 		PREFETCH(buf);
-		if (len > 64)
+		if (d.len > 64)
 			PREFETCH(buf + 64);
 	}
+}
+
+/* A frame's bytes: 32 to 64 (the small frames that decide a switch's rate)
+ * as two overlapping fixed-size moves, inline, anything else by memcpy. */
+static inline void copy_frame(uint8_t *dst, const uint8_t *src, uint32_t len)
+{
+	if (len >= 32 && len <= 64) {
+		memcpy(dst, src, 32);
+		memcpy(dst + len - 32, src + len - 32, 32);
+	} else {
+		memcpy(dst, src, len);
+	}
+}
+
+/* One step of the look-ahead: one more head and one more descriptor. */
+static inline void stage_step(const struct virtq *q, struct vhost_memory *mem, struct staged *s,
+			      uint16_t start, uint32_t limit, bool write)
+{
+	if (s->heads < limit)
+		stage_head(q, s, start);
+	if (s->descs < s->heads)
+		stage_desc(q, mem, s, write);
+}
+
+/* Stages avail entries up to `k` + the look-ahead, at most `limit` (the
+ * start of a call, or a frame that took several chains). */
+static inline void stage_to(const struct virtq *q, struct vhost_memory *mem, struct staged *s,
+			    uint16_t start, uint32_t k, uint32_t limit, bool write)
+{
+	uint32_t heads = k + DESC_AHEAD + 1 < limit ? k + DESC_AHEAD + 1 : limit;
+	while (s->heads < heads)
+		stage_head(q, s, start);
+	uint32_t descs = k + BUF_AHEAD + 1 < heads ? k + BUF_AHEAD + 1 : heads;
+	while (s->descs < descs)
+		stage_desc(q, mem, s, write);
 }
 
 /* ---- the guest transmits: TX queue -> packets --------------------------- */
@@ -330,8 +383,26 @@ static bool offload_from_header(struct packet *p, const uint8_t *hdr)
 	return true;
 }
 
-/* Copies the chain at `head` into p. Returns 1 (a frame), 0 (dropped and
- * counted) or -EPROTO. */
+/* What a frame's header and length make of it: 1 (a frame), 0 (dropped
+ * and counted). */
+static inline int frame_verdict(struct virtq *q, struct packet *p, const uint8_t *hdr, bool fits,
+				uint32_t hdr_got)
+{
+	enum virtq_counter drop = VIRTQ_COUNTER_MAX;
+	if (!fits)
+		drop = VIRTQ_OVERSIZE;
+	else if (hdr_got < q->hdr_len || p->len < ETH_HEADER_LEN)
+		drop = VIRTQ_RUNT;
+	else if (!offload_from_header(p, hdr))
+		drop = VIRTQ_BAD_OFFLOAD;
+	if (LIKELY(drop == VIRTQ_COUNTER_MAX))
+		return 1;
+	q->counters[drop]++;
+	return 0;
+}
+
+/* Copies the chain at `head` into p: the general walk. Returns 1 (a
+ * frame), 0 (dropped and counted) or -EPROTO. */
 static int take_frame(struct virtq *q, struct vhost_memory *mem, uint16_t head, struct packet *p)
 {
 	uint8_t hdr[sizeof(struct virtio_net_hdr_mrg_rxbuf)];
@@ -376,18 +447,29 @@ static int take_frame(struct virtq *q, struct vhost_memory *mem, uint16_t head, 
 	}
 	if (rc < 0)
 		return refuse(q, (enum virtq_counter)(-1 - rc));
-	enum virtq_counter drop = VIRTQ_COUNTER_MAX;
 	p->len = (uint16_t)len;
-	if (!fits)
-		drop = VIRTQ_OVERSIZE;
-	else if (hdr_got < q->hdr_len || len < ETH_HEADER_LEN)
-		drop = VIRTQ_RUNT;
-	else if (!offload_from_header(p, hdr))
-		drop = VIRTQ_BAD_OFFLOAD;
-	if (LIKELY(drop == VIRTQ_COUNTER_MAX))
-		return 1;
-	q->counters[drop]++;
-	return 0;
+	return frame_verdict(q, p, hdr, fits, hdr_got);
+}
+
+/* Copies staged entry k into p when it is a one-buffer chain the frame
+ * fits (header and frame in one device-readable buffer, what DPDK and
+ * Linux send): 1 or 0 as take_frame(); -1 when it needs the general walk. */
+static inline int take_staged(struct virtq *q, const struct staged *s, uint32_t k, struct packet *p)
+{
+	const struct vring_desc *d = &s->desc[k];
+	const uint8_t *buf = s->buf[k];
+	uint32_t room = packet_tailroom(p);
+	if (UNLIKELY(
+		!buf ||
+		(d->flags & (VRING_DESC_F_NEXT | VRING_DESC_F_WRITE | VRING_DESC_F_INDIRECT)) ||
+		d->len < (uint32_t)q->hdr_len + ETH_HEADER_LEN || room > UINT16_MAX ||
+		d->len - q->hdr_len > room))
+		return -1;
+	uint8_t hdr[sizeof(struct virtio_net_hdr_mrg_rxbuf)];
+	memcpy(hdr, buf, sizeof(hdr)); /* d->len >= 24: in the buffer */
+	p->len = (uint16_t)(d->len - q->hdr_len);
+	copy_frame(p->data, buf + q->hdr_len, p->len);
+	return frame_verdict(q, p, hdr, true, q->hdr_len);
 }
 
 /* Returns the transmit buffers taken since `before`: in order, one entry
@@ -425,29 +507,26 @@ int virtq_dequeue(struct virtq *q, struct vhost_memory *mem, struct packet_pool 
 	if (want > BATCH_SIZE - batch->count)
 		want = BATCH_SIZE - batch->count;
 	uint16_t before = q->last_used, start = q->last_avail;
-	uint16_t heads[BATCH_SIZE]; /* the used entries to write */
+	struct staged s; /* s.head: also the used entries to write */
+	s.heads = s.descs = 0;
 	int added = 0;
-	for (uint32_t i = 0; i < want && i < DESC_AHEAD; i++)
-		prefetch_desc(q, (uint16_t)(start + i));
-	for (uint32_t i = 0; i < want && i < BUF_AHEAD; i++)
-		prefetch_buffer(q, mem, (uint16_t)(start + i), false);
 	for (uint32_t i = 0; i < want; i++) {
 		struct packet *p = packet_alloc(pool);
 		if (UNLIKELY(!p))
 			break; /* the guest's frames wait in its ring */
-		if (i + DESC_AHEAD < want)
-			prefetch_desc(q, (uint16_t)(start + i + DESC_AHEAD));
-		if (i + BUF_AHEAD < want)
-			prefetch_buffer(q, mem, (uint16_t)(start + i + BUF_AHEAD), false);
-		uint16_t head = avail_head(q, q->last_avail);
-		int rc = take_frame(q, mem, head, p);
+		if (i == 0)
+			stage_to(q, mem, &s, start, 0, want, false);
+		else
+			stage_step(q, mem, &s, start, want, false);
+		int rc = take_staged(q, &s, i, p);
+		if (UNLIKELY(rc < 0))
+			rc = take_frame(q, mem, s.head[i], p);
 		if (UNLIKELY(rc < 0)) {
 			packet_free(p);
-			return_tx(q, heads, before);
+			return_tx(q, s.head, before);
 			return rc;
 		}
 		q->last_avail++;
-		heads[i] = head;
 		q->last_used++;
 		if (LIKELY(rc)) {
 			packet_batch_add(batch, p);
@@ -456,7 +535,7 @@ int virtq_dequeue(struct virtq *q, struct vhost_memory *mem, struct packet_pool 
 			packet_free(p);
 		}
 	}
-	return_tx(q, heads, before);
+	return_tx(q, s.head, before);
 	return added;
 }
 
@@ -522,9 +601,38 @@ static int fill_chain(struct virtq *q, struct vhost_memory *mem, struct used_sha
 	return 0;
 }
 
-/* Copies p into as many chains as it needs. Returns 1 (delivered), 0 (no
- * room: nothing taken), 2 (dropped: too big for one chain without
- * mergeable buffers) or -EPROTO. */
+/* Copies p into the staged chain at avail offset k when its first buffer
+ * holds header and frame (num_buffers 1): true, or false when it needs the
+ * general walk. */
+static inline bool put_staged(struct virtq *q, struct used_shadow *u, const struct staged *s,
+			      uint32_t k, const struct packet *p)
+{
+	if (k >= s->descs)
+		return false;
+	const struct vring_desc *d = &s->desc[k];
+	uint8_t *buf = s->buf[k];
+	uint32_t total = q->hdr_len + p->len;
+	if (UNLIKELY(!buf ||
+		     (d->flags & (VRING_DESC_F_WRITE | VRING_DESC_F_INDIRECT)) !=
+			 VRING_DESC_F_WRITE ||
+		     d->len < total))
+		return false;
+	struct virtio_net_hdr_mrg_rxbuf h;
+	header_for(p, (uint8_t *)&h);
+	h.num_buffers = htole16(1);
+	if (q->hdr_len == sizeof(h))
+		memcpy(buf, &h, sizeof(h));
+	else
+		memcpy(buf, &h, sizeof(struct virtio_net_hdr));
+	copy_frame(buf + q->hdr_len, p->data, p->len);
+	q->last_avail++;
+	put_used(q, u, s->head[k], total);
+	return true;
+}
+
+/* Copies p into as many chains as it needs: the general walk. Returns 1
+ * (delivered), 0 (no room: nothing taken), 2 (dropped: too big for one
+ * chain without mergeable buffers) or -EPROTO. */
 static int put_frame(struct virtq *q, struct vhost_memory *mem, struct used_shadow *s,
 		     const struct packet *p, uint16_t avail_idx)
 {
@@ -575,24 +683,29 @@ uint32_t virtq_enqueue(struct virtq *q, struct vhost_memory *mem, struct packet 
 		return 0;
 	struct used_shadow s;
 	s.before = q->last_used;
-	/* Prefetch as if each frame takes one chain (it does unless mergeable
-	 * buffers are smaller than the frame). */
+	/* Staged as if each frame takes one chain (it does unless mergeable
+	 * buffers are smaller than the frame); chains past that take the
+	 * general walk. */
 	uint32_t ahead = n < (uint32_t)pending ? n : (uint32_t)pending;
 	uint16_t start = q->last_avail;
-	for (uint32_t i = 0; i < ahead && i < DESC_AHEAD; i++)
-		prefetch_desc(q, (uint16_t)(start + i));
-	for (uint32_t i = 0; i < ahead && i < BUF_AHEAD; i++)
-		prefetch_buffer(q, mem, (uint16_t)(start + i), true);
+	struct staged st;
+	st.heads = st.descs = 0;
 	uint32_t i;
 	for (i = 0; i < n; i++) {
-		if (i + DESC_AHEAD < ahead)
-			prefetch_desc(q, (uint16_t)(start + i + DESC_AHEAD));
-		if (i + BUF_AHEAD < ahead) {
-			prefetch_buffer(q, mem, (uint16_t)(start + i + BUF_AHEAD), true);
+		uint32_t k = (uint16_t)(q->last_avail - start);
+		if (k == 0 || k >= st.descs)
+			stage_to(q, mem, &st, start, k, ahead, true);
+		else
+			stage_step(q, mem, &st, start, ahead, true);
+		if (i + BUF_AHEAD < n)
 			PREFETCH(packets[i + BUF_AHEAD]);
-		}
 		if (i + 1 < n)
 			PREFETCH(packets[i + 1]->data);
+		if (LIKELY(put_staged(q, &s, &st, k, packets[i]))) {
+			*delivered += 1;
+			*bytes += packets[i]->len;
+			continue;
+		}
 		int rc = put_frame(q, mem, &s, packets[i], avail_idx);
 		if (rc <= 0)
 			break;

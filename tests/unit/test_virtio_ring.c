@@ -397,6 +397,93 @@ static void test_mergeable_receive_spans_buffers(void **state)
 	guest_free(g);
 }
 
+/* A batch deeper than the descriptor look-ahead (virtio_ring.c stages
+ * heads 16 and descriptors 8 chains ahead) mixing one-buffer frames of every size class
+ * (the staged copy) with a chain and a runt (the general walk): every frame
+ * whole and in order, the runt counted, every chain returned. */
+static void test_mixed_batch_deeper_than_the_look_ahead(void **state)
+{
+	(void)state;
+	struct guest *g = guest_new(base_features, 0);
+	static const uint32_t lens[] = {14, 31, 32, 47, 64, 65, 100, 1514, 60, 0, 60, 9, 33, 60};
+	const int n = (int)ARRAY_SIZE(lens);
+	for (int i = 0; i < n; i++) {
+		if (i == 9) { /* header and 30 bytes, then 30 more */
+			uint8_t *h, *a;
+			set_desc(g->q.desc, 15, buffer(g, HDR + 30, &h), HDR + 30,
+				 VRING_DESC_F_NEXT, 14);
+			set_desc(g->q.desc, 14, buffer(g, 30, &a), 30, 0, 0);
+			memset(h, 0, HDR);
+			for (int j = 0; j < 30; j++) {
+				h[HDR + j] = (uint8_t)j;
+				a[j] = (uint8_t)(30 + j);
+			}
+			make_available(g, 15);
+		} else {
+			tx_frame(g, (uint16_t)i, NULL, lens[i]);
+		}
+	}
+	struct packet_batch b;
+	assert_int_equal(dequeue(g, &b), n - 1);
+	for (int i = 0, k = 0; i < n; i++) {
+		if (i == 11)
+			continue; /* the runt */
+		assert_frame_bytes(b.packets[k++], i == 9 ? 60 : lens[i]);
+	}
+	assert_int_equal(g->q.counters[VIRTQ_RUNT], 1);
+	assert_int_equal(g->q.used->idx, n);
+	assert_int_equal(g->q.used->ring[9].id, 15);
+	assert_int_equal(g->q.used->ring[13].id, 13);
+	packet_batch_free(&b);
+	guest_free(g);
+}
+
+/* Receive: staged one-chain copies, then a frame that spans three small
+ * chains (the general walk, the look-ahead left behind), then staged copies
+ * again; a frame the chain cannot hold without mergeable buffers would be
+ * dropped, here it spans. Every byte, length and num_buffers as written. */
+static void test_receive_batch_mixing_one_chain_and_spanning_frames(void **state)
+{
+	(void)state;
+	struct guest *g = guest_new(base_features | F(VIRTIO_NET_F_MRG_RXBUF), 0);
+	uint8_t *bufs[RING_SIZE];
+	for (int i = 0; i < RING_SIZE; i++) {
+		uint32_t len = i >= 3 && i < 6 ? 64 : 2048;
+		set_desc(g->q.desc, (uint16_t)i, buffer(g, len, &bufs[i]), len, VRING_DESC_F_WRITE,
+			 0);
+		make_available(g, (uint16_t)i);
+	}
+	static const uint32_t lens[] = {60, 33, 1514, 150, 64, 14, 60, 47, 60, 60, 60, 60};
+	const int n = (int)ARRAY_SIZE(lens);
+	struct packet *p[ARRAY_SIZE(lens)];
+	for (int i = 0; i < n; i++)
+		p[i] = frame_packet(g, lens[i]);
+	uint32_t delivered;
+	uint64_t bytes;
+	assert_int_equal(virtq_enqueue(&g->q, &g->table, p, (uint32_t)n, &delivered, &bytes), n);
+	assert_int_equal(delivered, n);
+	assert_int_equal(g->q.used->idx, n + 2); /* frame 3 took chains 3, 4, 5 */
+	for (int i = 0, chain = 0; i < n; i++) {
+		struct virtio_net_hdr_mrg_rxbuf h;
+		memcpy(&h, bufs[chain], sizeof(h));
+		assert_int_equal(h.num_buffers, i == 3 ? 3 : 1);
+		if (i == 3) {
+			assert_int_equal(g->q.used->ring[3].len, 64);
+			assert_int_equal(bufs[5][33], 149);
+			chain += 3;
+			continue;
+		}
+		assert_int_equal(g->q.used->ring[chain].id, chain);
+		assert_int_equal(g->q.used->ring[chain].len, HDR + lens[i]);
+		for (uint32_t j = 0; j < lens[i]; j++)
+			assert_int_equal(bufs[chain][HDR + j], (uint8_t)j);
+		chain++;
+	}
+	for (int i = 0; i < n; i++)
+		packet_free(p[i]);
+	guest_free(g);
+}
+
 static void test_full_ring_stops_and_takes_nothing_of_a_partial_frame(void **state)
 {
 	(void)state;
@@ -656,6 +743,8 @@ int main(void)
 	    cmocka_unit_test(test_offload_header_crosses_both_ways),
 	    cmocka_unit_test(test_offload_header_outside_its_frame_is_dropped),
 	    cmocka_unit_test(test_mergeable_receive_spans_buffers),
+	    cmocka_unit_test(test_mixed_batch_deeper_than_the_look_ahead),
+	    cmocka_unit_test(test_receive_batch_mixing_one_chain_and_spanning_frames),
 	    cmocka_unit_test(test_full_ring_stops_and_takes_nothing_of_a_partial_frame),
 	    cmocka_unit_test(test_frame_too_big_for_a_non_mergeable_chain_is_dropped),
 	    cmocka_unit_test(test_receive_into_read_only_or_headerless_buffer_is_refused),

@@ -75,6 +75,30 @@ static const struct macflood macfloods[] = {
     {"macflood-full", 0, 4096, DROP_NONE},
 };
 
+/* What a policy case turns on for every port: port security with the host
+ * MAC and its address bound and the DHCP/RA guards on (every frame's IPv4
+ * and UDP headers read), or ingress policing at a rate no frame reaches.
+ * Both pass every frame: the cost of the checks, not of drops. */
+struct policy {
+	const char *name;
+	bool security;
+	uint64_t ingress_rate; /* bit/s */
+};
+
+static const struct policy policies[] = {
+    {"2-ports-secured", true, 0},
+    {"2-ports-policed", false, 400000000000ull},
+};
+
+static const struct policy *policy_of(const struct bench_case *c)
+{
+	static const struct policy none = {"", false, 0};
+	for (size_t i = 0; i < ARRAY_SIZE(policies); i++)
+		if (!strcmp(c->name, policies[i].name))
+			return &policies[i];
+	return &none;
+}
+
 static const struct macflood *macflood_of(const struct bench_case *c)
 {
 	static const struct macflood none = {"", 0, 0, DROP_NONE};
@@ -98,13 +122,31 @@ struct bench {
 	uint32_t last_housekeeping;
 };
 
-/* A frame of 64 bytes: MACs, ethertype IPv4, zero payload. */
+/* A host's IPv4 address: 10.x.y.z from its MAC's low 24 bits. */
+static uint32_t host_ip(uint64_t mac)
+{
+	return (10u << 24) | (uint32_t)(mac & 0xffffff);
+}
+
+/* A frame of 64 bytes: MACs, an IPv4/UDP header between the hosts' addresses
+ * (read only by the policy cases' checks), zero payload. */
 static void write_frame(uint8_t *data, uint64_t dst, uint64_t src)
 {
 	memset(data + 14, 0, FRAME_LEN - 14);
 	mac_from_u64(dst, data);
 	mac_from_u64(src, data + 6);
 	store_be16(data + 12, 0x0800);
+	uint8_t *ip = data + 14;
+	ip[0] = 0x45;
+	store_be16(ip + 2, FRAME_LEN - 14);
+	ip[8] = 64;
+	ip[9] = 17;
+	store_be32(ip + 12, host_ip(src));
+	store_be32(ip + 16, dst == BROADCAST_MAC ? 0xffffffffu : host_ip(dst));
+	uint8_t *udp = ip + 20;
+	store_be16(udp, 40000);
+	store_be16(udp + 2, 4789);
+	store_be16(udp + 4, FRAME_LEN - 14 - 20);
 }
 
 /* Appends a frame to the batch; `out` is the port it must leave by, -1
@@ -332,6 +374,8 @@ static const struct bench_case cases[] = {
     {"flood", 8, 0, 7, learn_port_macs, fill_flood, check_port_macs},
     {"macflood-limit", 2, 0, 1, learn_port_macs, fill_macflood, check_macflood},
     {"macflood-full", 2, 0, 1, learn_port_macs, fill_macflood, check_macflood},
+    {"2-ports-secured", 2, 0, 1, learn_port_macs, fill_2_ports, check_port_macs},
+    {"2-ports-policed", 2, 0, 1, learn_port_macs, fill_2_ports, check_port_macs},
 };
 
 /* ---- the driver -------------------------------------------------------- */
@@ -373,6 +417,18 @@ static int bench_setup(struct bench *b, const struct bench_case *c)
 		port_config_init(&pc);
 		if (i == 0)
 			pc.mac_limit = macflood_of(c)->mac_limit;
+		if (policy_of(c)->security) {
+			struct port_security_pair *pair = &pc.security.pairs[0];
+			mac_from_u64(port_mac(i), pair->mac);
+			pair->n_addrs = 1;
+			pair->addrs[0].family = 4;
+			pair->addrs[0].len = 32;
+			store_be32(pair->addrs[0].addr, host_ip(port_mac(i)));
+			pc.security.has_mac = true;
+			pc.security.n_pairs = 1;
+			port_security_update(&pc.security);
+		}
+		pc.rate.ingress_rate = policy_of(c)->ingress_rate;
 		if (switch_add_port(b->sw, port, &pc, err, sizeof(err))) {
 			port_destroy(port);
 			goto fail;

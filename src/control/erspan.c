@@ -26,12 +26,6 @@ struct erspan_session {
 	uint32_t sequence;
 };
 
-static void store_be32(uint8_t *p, uint32_t v)
-{
-	store_be16(p, (uint16_t)(v >> 16));
-	store_be16(p + 2, (uint16_t)v);
-}
-
 size_t erspan_encap(uint8_t *buf, const struct erspan_params *params, uint32_t sequence,
 		    const struct mirror_record *r, const uint8_t *frame)
 {

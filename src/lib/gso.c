@@ -37,19 +37,6 @@ struct gso_layout {
 	uint8_t proto;
 };
 
-static uint32_t load_be32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static void store_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* The one's complement sum does not care about byte order (RFC 1071 §2(B)):
  * summing native-order words and swapping the folded result at the end gives
  * the big-endian sum. It does not care about word width either, as long as

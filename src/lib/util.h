@@ -46,6 +46,31 @@ static inline uint64_t mac_to_u64(const uint8_t *mac)
 	       load_be16(mac + 4);
 }
 
+/* Two MACs equal, in two loads each: memcmp(a, b, 6) is a call. */
+static inline bool mac_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint32_t a4, b4;
+	uint16_t a2, b2;
+	memcpy(&a4, a, 4);
+	memcpy(&b4, b, 4);
+	memcpy(&a2, a + 4, 2);
+	memcpy(&b2, b + 4, 2);
+	return ((a4 ^ b4) | (uint32_t)(a2 ^ b2)) == 0;
+}
+
+static inline uint32_t load_be32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return __builtin_bswap32(v);
+}
+
+static inline void store_be32(uint8_t *p, uint32_t v)
+{
+	v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
+}
+
 static inline void mac_from_u64(uint64_t v, uint8_t *mac)
 {
 	for (int i = 5; i >= 0; i--, v >>= 8)

@@ -90,6 +90,15 @@ CONFIGS = [
     b"port add m o type pipe\nmirror add m span source a,b direction rx vlan 10 output o\n"
     b"mirror add m er source a output erspan remote 10.0.0.9 local 10.0.0.1 session-id 7 "
     b"version 3\nmirror del span\n",
+    # the security groups' rule parser (acl add) and their port settings
+    b"switch add g\nacl add web priority 10 direction ingress ethertype ipv4 proto tcp "
+    b"port 80-443 remote 10.0.0.0/8\nacl add web direction egress\n"
+    b"acl add web id 7 direction ingress proto icmpv6 remote fd00::/64\n"
+    b"port add g vm1 type pipe security-group web conntrack-max 64\n",
+    # rate limits with their suffixes
+    b"switch add r\nport add r vm1 type pipe ingress-rate 100M ingress-burst 64k "
+    b"egress-rate 1G egress-peak 2G egress-burst 1M storm-broadcast 1k storm-multicast 5000 "
+    b"storm-unknown 10\nport set vm1 ingress-rate 2G\n",
 ]
 
 

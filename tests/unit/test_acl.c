@@ -111,6 +111,10 @@ static void test_shapes_not_rules_set_the_cost(void **state)
 	assert_int_equal(acl_classify(cls, &k), 1234);
 	k.dport++;
 	assert_int_equal(acl_classify(cls, &k), ACL_NO_MATCH);
+	/* No IPv6 shape at all: the lookup ends at once. */
+	struct flow_key k6 = {.family = 6, .proto = FLOW_IPPROTO_TCP, .dport = 1000};
+	acl_addr(k6.src, 6, 0);
+	assert_int_equal(acl_classify(cls, &k6), ACL_NO_MATCH);
 	acl_classifier_destroy(cls);
 	free(rules);
 }

@@ -30,11 +30,19 @@ struct acl_subtable {
 	uint64_t mask[3];
 	struct acl_slot *slots;
 	uint64_t best_rank;
+	/* Which destination-port blocks the subtable's rules hold, a bit per
+	 * block (bit dport >> port_shift): a packet whose block is absent skips
+	 * the probe, as Open vSwitch's port trie skips subtables. A shape
+	 * without ports has one block, always present (any_port). */
+	const uint64_t *ports;
 	uint32_t slot_mask;
 	uint8_t shift; /* 64 - log2(slots): multiply-shift picks the home slot */
+	uint8_t port_shift;
 	uint8_t proto_set, port_len, remote_len; /* the shape */
 	uint32_t count;
 };
+
+static const uint64_t any_port[1] = {1};
 
 /* Connection-table slots swept for expired entries per batch. */
 #define ACL_SWEEP_PER_BATCH 8
@@ -182,6 +190,13 @@ static struct acl_subtable *find_shape(struct acl_classifier *cls, int fi, uint8
 	st->remote_len = remote_len;
 	st->best_rank = UINT64_MAX;
 	shape_mask(proto_set, port_len, remote_len, st->mask);
+	st->port_shift = (uint8_t)(16 - port_len);
+	st->ports =
+	    port_len ? calloc(((size_t)1 << port_len) / 64 + 1, sizeof(uint64_t)) : any_port;
+	if (!st->ports) {
+		cls->n_subtables[fi] = n; /* nothing of it to free */
+		return NULL;
+	}
 	return st;
 }
 
@@ -197,6 +212,10 @@ static int insert_block(struct acl_classifier *cls, uint32_t i, uint8_t family, 
 		return -1;
 	uint64_t key[3];
 	key_words(family, r->proto == ACL_PROTO_ANY ? 0 : (uint8_t)r->proto, port, r->remote, key);
+	if (st->ports != any_port) {
+		uint32_t block = port >> st->port_shift;
+		((uint64_t *)st->ports)[block / 64] |= 1ull << (block % 64);
+	}
 	return subtable_insert(st, key, i, cls->rules);
 }
 
@@ -267,8 +286,12 @@ void acl_classifier_destroy(struct acl_classifier *cls)
 	if (!cls)
 		return;
 	for (int fi = 0; fi < 2; fi++) {
-		for (size_t i = 0; i < cls->n_subtables[fi]; i++)
-			free(cls->subtables[fi][i].slots);
+		for (size_t i = 0; i < cls->n_subtables[fi]; i++) {
+			struct acl_subtable *st = &cls->subtables[fi][i];
+			free(st->slots);
+			if (st->ports != any_port)
+				free((uint64_t *)st->ports);
+		}
 		free(cls->subtables[fi]);
 	}
 	free(cls->rules);
@@ -288,15 +311,25 @@ static inline uint64_t slot_rank(const struct acl_slot *s)
 	return (uint64_t)s->priority << 32 | s->rule;
 }
 
+/* Whether the subtable holds the block of destination port `port`. */
+static inline bool holds_port(const struct acl_subtable *st, uint32_t port)
+{
+	uint32_t block = port >> st->port_shift;
+	return st->ports[block / 64] >> (block % 64) & 1;
+}
+
 /* IPv4 and IPv6 have a loop each: an IPv4 key is one word (words 1 and 2
  * are zero in keys and slots alike), so its probe masks, hashes and
  * compares one word, with no test of the family per subtable. */
 static inline __attribute__((always_inline)) uint32_t classify4(const struct acl_subtable *st,
-								 uint64_t key)
+								uint64_t key)
 {
 	uint64_t best = UINT64_MAX;
 	uint32_t found = ACL_NO_MATCH;
+	uint32_t port = (uint32_t)(key >> 16) & 0xffff;
 	for (; st->best_rank < best; st++) {
+		if (!holds_port(st, port))
+			continue;
 		uint64_t w = key & st->mask[0];
 		uint32_t j = home_slot(st, w);
 		/* Most probes end at an empty home slot: one test. */
@@ -316,7 +349,10 @@ static uint32_t classify6(const struct acl_subtable *st, const uint64_t key[3])
 {
 	uint64_t best = UINT64_MAX;
 	uint32_t found = ACL_NO_MATCH;
+	uint32_t port = (uint32_t)(key[0] >> 16) & 0xffff;
 	for (; st->best_rank < best; st++) {
+		if (!holds_port(st, port))
+			continue;
 		uint64_t w0 = key[0] & st->mask[0], w1 = key[1] & st->mask[1],
 			 w2 = key[2] & st->mask[2];
 		for (uint32_t j = home_slot(st, fold(w0, w1, w2));; j = (j + 1) & st->slot_mask) {
@@ -334,7 +370,7 @@ static uint32_t classify6(const struct acl_subtable *st, const uint64_t key[3])
 }
 
 static inline __attribute__((always_inline)) uint32_t classify(const struct acl_classifier *cls,
-								const struct flow_key *k)
+							       const struct flow_key *k)
 {
 	bool v6 = k->family == 6;
 	uint64_t key[3];

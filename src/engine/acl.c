@@ -21,19 +21,28 @@
 
 struct acl_slot {
 	uint64_t w[3];
-	uint32_t rule; /* ACL_NO_MATCH marks a free slot */
-	uint32_t pad;
+	uint32_t rule;	   /* ACL_NO_MATCH marks a free slot */
+	uint32_t priority; /* the rule's, so that its rank needs no load */
 };
 
+/* The fields a lookup reads come first, in one cache line. */
 struct acl_subtable {
 	uint64_t mask[3];
+	struct acl_slot *slots;
 	uint64_t best_rank;
-	uint8_t proto_set, port_len, remote_len; /* the shape */
+	/* Which destination-port blocks the subtable's rules hold, a bit per
+	 * block (bit dport >> port_shift): a packet whose block is absent skips
+	 * the probe, as Open vSwitch's port trie skips subtables. A shape
+	 * without ports has one block, always present (any_port). */
+	const uint64_t *ports;
 	uint32_t slot_mask;
 	uint8_t shift; /* 64 - log2(slots): multiply-shift picks the home slot */
+	uint8_t port_shift;
+	uint8_t proto_set, port_len, remote_len; /* the shape */
 	uint32_t count;
-	struct acl_slot *slots;
 };
+
+static const uint64_t any_port[1] = {1};
 
 /* Connection-table slots swept for expired entries per batch. */
 #define ACL_SWEEP_PER_BATCH 8
@@ -141,12 +150,15 @@ static int subtable_insert(struct acl_subtable *st, const uint64_t key[3], uint3
 		if (s->rule == ACL_NO_MATCH) {
 			memcpy(s->w, w, sizeof(w));
 			s->rule = rule;
+			s->priority = rules[rule].spec.priority;
 			st->count++;
 			break;
 		}
 		if (!memcmp(s->w, w, sizeof(w))) {
-			if (rules[rule].rank < rules[s->rule].rank)
+			if (rules[rule].rank < rules[s->rule].rank) {
 				s->rule = rule;
+				s->priority = rules[rule].spec.priority;
+			}
 			break;
 		}
 	}
@@ -165,7 +177,8 @@ static struct acl_subtable *find_shape(struct acl_classifier *cls, int fi, uint8
 			return st;
 	}
 	size_t n = cls->n_subtables[fi];
-	struct acl_subtable *grown = realloc(cls->subtables[fi], (n + 1) * sizeof(*grown));
+	/* One more for the sentinel that ends lookups (acl_compile). */
+	struct acl_subtable *grown = realloc(cls->subtables[fi], (n + 2) * sizeof(*grown));
 	if (!grown)
 		return NULL;
 	cls->subtables[fi] = grown;
@@ -177,6 +190,13 @@ static struct acl_subtable *find_shape(struct acl_classifier *cls, int fi, uint8
 	st->remote_len = remote_len;
 	st->best_rank = UINT64_MAX;
 	shape_mask(proto_set, port_len, remote_len, st->mask);
+	st->port_shift = (uint8_t)(16 - port_len);
+	st->ports =
+	    port_len ? calloc(((size_t)1 << port_len) / 64 + 1, sizeof(uint64_t)) : any_port;
+	if (!st->ports) {
+		cls->n_subtables[fi] = n; /* nothing of it to free */
+		return NULL;
+	}
 	return st;
 }
 
@@ -192,6 +212,10 @@ static int insert_block(struct acl_classifier *cls, uint32_t i, uint8_t family, 
 		return -1;
 	uint64_t key[3];
 	key_words(family, r->proto == ACL_PROTO_ANY ? 0 : (uint8_t)r->proto, port, r->remote, key);
+	if (st->ports != any_port) {
+		uint32_t block = port >> st->port_shift;
+		((uint64_t *)st->ports)[block / 64] |= 1ull << (block % 64);
+	}
 	return subtable_insert(st, key, i, cls->rules);
 }
 
@@ -241,10 +265,16 @@ struct acl_classifier *acl_compile(const struct acl_rule *rules, size_t n, enum 
 		if (insert_rule(cls, (uint32_t)cls->n_rules++))
 			goto fail;
 	}
-	for (int fi = 0; fi < 2; fi++)
-		if (cls->n_subtables[fi])
-			qsort(cls->subtables[fi], cls->n_subtables[fi], sizeof(struct acl_subtable),
-			      by_rank);
+	for (int fi = 0; fi < 2; fi++) {
+		size_t ns = cls->n_subtables[fi];
+		if (!ns && !(cls->subtables[fi] = malloc(sizeof(struct acl_subtable))))
+			goto fail;
+		qsort(cls->subtables[fi], ns, sizeof(struct acl_subtable), by_rank);
+		/* A sentinel no rank is better than: the lookup loop needs no
+		 * test of the end. */
+		memset(&cls->subtables[fi][ns], 0, sizeof(struct acl_subtable));
+		cls->subtables[fi][ns].best_rank = UINT64_MAX;
+	}
 	return cls;
 fail:
 	acl_classifier_destroy(cls);
@@ -256,8 +286,12 @@ void acl_classifier_destroy(struct acl_classifier *cls)
 	if (!cls)
 		return;
 	for (int fi = 0; fi < 2; fi++) {
-		for (size_t i = 0; i < cls->n_subtables[fi]; i++)
-			free(cls->subtables[fi][i].slots);
+		for (size_t i = 0; i < cls->n_subtables[fi]; i++) {
+			struct acl_subtable *st = &cls->subtables[fi][i];
+			free(st->slots);
+			if (st->ports != any_port)
+				free((uint64_t *)st->ports);
+		}
 		free(cls->subtables[fi]);
 	}
 	free(cls->rules);
@@ -271,39 +305,84 @@ size_t acl_classifier_shapes(const struct acl_classifier *cls)
 
 /* ---- looking up --------------------------------------------------------- */
 
-/* The best rule in st whose masked key equals key's (IPv4: one word). */
-static inline void probe(const struct acl_subtable *t, const struct acl_rule *rules,
-			 const uint64_t key[3], bool v6, uint64_t *best, uint32_t *found)
+/* A slot's rule's rank (acl_rule.rank: priority, then position). */
+static inline uint64_t slot_rank(const struct acl_slot *s)
 {
-	uint64_t w0 = key[0] & t->mask[0], w1 = 0, w2 = 0;
-	if (v6)
-		w1 = key[1] & t->mask[1], w2 = key[2] & t->mask[2];
-	for (uint32_t j = home_slot(t, fold(w0, w1, w2));; j = (j + 1) & t->slot_mask) {
-		const struct acl_slot *s = &t->slots[j];
-		if (s->rule == ACL_NO_MATCH)
-			return;
-		if (s->w[0] == w0 && (!v6 || (s->w[1] == w1 && s->w[2] == w2))) {
-			if (rules[s->rule].rank < *best) {
-				*best = rules[s->rule].rank;
-				*found = s->rule;
-			}
-			return;
-		}
-	}
+	return (uint64_t)s->priority << 32 | s->rule;
 }
 
-uint32_t acl_classify(const struct acl_classifier *cls, const struct flow_key *k)
+/* Whether the subtable holds the block of destination port `port`. */
+static inline bool holds_port(const struct acl_subtable *st, uint32_t port)
+{
+	uint32_t block = port >> st->port_shift;
+	return st->ports[block / 64] >> (block % 64) & 1;
+}
+
+/* IPv4 and IPv6 have a loop each: an IPv4 key is one word (words 1 and 2
+ * are zero in keys and slots alike), so its probe masks, hashes and
+ * compares one word, with no test of the family per subtable. */
+static inline __attribute__((always_inline)) uint32_t classify4(const struct acl_subtable *st,
+								uint64_t key)
+{
+	uint64_t best = UINT64_MAX;
+	uint32_t found = ACL_NO_MATCH;
+	uint32_t port = (uint32_t)(key >> 16) & 0xffff;
+	for (; st->best_rank < best; st++) {
+		if (!holds_port(st, port))
+			continue;
+		uint64_t w = key & st->mask[0];
+		uint32_t j = home_slot(st, w);
+		/* Most probes end at an empty home slot: one test. */
+		for (const struct acl_slot *s = &st->slots[j]; s->rule != ACL_NO_MATCH;
+		     j = (j + 1) & st->slot_mask, s = &st->slots[j]) {
+			if (s->w[0] == w) {
+				if (slot_rank(s) < best)
+					best = slot_rank(s), found = s->rule;
+				break;
+			}
+		}
+	}
+	return found;
+}
+
+static uint32_t classify6(const struct acl_subtable *st, const uint64_t key[3])
+{
+	uint64_t best = UINT64_MAX;
+	uint32_t found = ACL_NO_MATCH;
+	uint32_t port = (uint32_t)(key[0] >> 16) & 0xffff;
+	for (; st->best_rank < best; st++) {
+		if (!holds_port(st, port))
+			continue;
+		uint64_t w0 = key[0] & st->mask[0], w1 = key[1] & st->mask[1],
+			 w2 = key[2] & st->mask[2];
+		for (uint32_t j = home_slot(st, fold(w0, w1, w2));; j = (j + 1) & st->slot_mask) {
+			const struct acl_slot *s = &st->slots[j];
+			if (s->rule == ACL_NO_MATCH)
+				break;
+			if (s->w[0] == w0 && s->w[1] == w1 && s->w[2] == w2) {
+				if (slot_rank(s) < best)
+					best = slot_rank(s), found = s->rule;
+				break;
+			}
+		}
+	}
+	return found;
+}
+
+static inline __attribute__((always_inline)) uint32_t classify(const struct acl_classifier *cls,
+							       const struct flow_key *k)
 {
 	bool v6 = k->family == 6;
 	uint64_t key[3];
 	key_words(k->family, k->proto, k->dport, cls->direction == ACL_INGRESS ? k->src : k->dst,
 		  key);
-	uint64_t best = UINT64_MAX;
-	uint32_t found = ACL_NO_MATCH;
 	const struct acl_subtable *st = cls->subtables[v6];
-	for (size_t i = 0; i < cls->n_subtables[v6] && st[i].best_rank < best; i++)
-		probe(&st[i], cls->rules, key, v6, &best, &found);
-	return found;
+	return v6 ? classify6(st, key) : classify4(st, key[0]);
+}
+
+uint32_t acl_classify(const struct acl_classifier *cls, const struct flow_key *k)
+{
+	return classify(cls, k);
 }
 
 /* ---- the two hooks ------------------------------------------------------ */
@@ -349,7 +428,7 @@ int acl_filter_packet(struct acl_port *acl, enum acl_direction dir, const uint8_
 		return DROP_NONE;
 	}
 	struct acl_classifier *cls = acl->cls[dir];
-	uint32_t rule = cls ? acl_classify(cls, &k) : ACL_NO_MATCH;
+	uint32_t rule = cls ? classify(cls, &k) : ACL_NO_MATCH;
 	if (rule == ACL_NO_MATCH)
 		return DROP_ACL_DENY;
 	/* A SYN-ACK answers a SYN: without its connection it is forged or

@@ -64,7 +64,8 @@ struct acl_classifier {
 	uint8_t direction;
 	size_t n_rules;
 	struct acl_rule *rules;
-	/* Per family (IPv4, IPv6), by rising best rank. */
+	/* Per family (IPv4, IPv6), by rising best rank, then one sentinel
+	 * (best rank UINT64_MAX) that ends lookups. */
 	struct acl_subtable *subtables[2];
 	size_t n_subtables[2];
 };

@@ -11,6 +11,7 @@
  * so connections survive `conntrack flush`. */
 #include "conntrack.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,46 +65,69 @@ void conntrack_destroy(struct conntrack *ct)
 	free(ct);
 }
 
-static void make_key(const struct flow_key *k, enum acl_direction dir, struct ct_key *out)
+/* The key seen from the VM, as the five words the table hashes and
+ * compares (struct ct_key's layout: local, remote, then the ports,
+ * protocol and family). Built in registers: the flow key's addresses are
+ * aligned words. */
+static inline void make_key(const struct flow_key *k, enum acl_direction dir, uint64_t w[5])
 {
 	bool from_vm = dir == ACL_EGRESS;
-	memcpy(out->local, from_vm ? k->src : k->dst, 16);
-	memcpy(out->remote, from_vm ? k->dst : k->src, 16);
-	out->lport = from_vm ? k->sport : k->dport;
-	out->rport = from_vm ? k->dport : k->sport;
-	out->proto = k->proto;
-	out->family = k->family;
-	out->zero = 0;
+	const uint8_t *local = from_vm ? k->src : k->dst, *remote = from_vm ? k->dst : k->src;
+	/* (sport, dport) as one word; turned by 16 bits it is (dport, sport)
+	 * on either byte order. */
+	uint32_t ports;
+	memcpy(&ports, &k->sport, 4);
+	if (!from_vm)
+		ports = ports >> 16 | ports << 16;
+	struct {
+		uint32_t ports; /* lport, rport */
+		uint8_t proto, family;
+		uint16_t zero;
+	} tail = {ports, k->proto, k->family, 0};
+	memcpy(&w[0], local, 8);
+	memcpy(&w[1], local + 8, 8);
+	memcpy(&w[2], remote, 8);
+	memcpy(&w[3], remote + 8, 8);
+	memcpy(&w[4], &tail, 8);
 }
 
 _Static_assert(sizeof(struct ct_key) == 40, "the hash reads the key as five words");
+_Static_assert(offsetof(struct ct_key, lport) == 32 && offsetof(struct ct_key, zero) == 38,
+	       "make_key's last word is the key's tail");
 
-/* One multiply per word and one finaliser: the key is 40 bytes, and a
- * hash_u64 per word cost more than the whole probe. */
+/* One multiply per word, then a multiply-shift: the key is 40 bytes, and a
+ * hash_u64 per word cost more than the whole probe. `v4` only saves work:
+ * an IPv4 key's words 1 and 3 are zero, so both ways give one value. */
+static inline uint32_t words_hash(const uint64_t w[5], bool v4)
+{
+	uint64_t h = w[0] * 0x9e3779b97f4a7c15ull ^ w[2] * 0x165667b19e3779f9ull ^ w[4];
+	if (!v4)
+		h ^= w[1] * 0xc2b2ae3d27d4eb4full ^ w[3] * 0xd6e8feb86659fd93ull;
+	h ^= h >> 32;
+	return (uint32_t)((h * 0xff51afd7ed558ccdull) >> 32);
+}
+
 static uint32_t key_hash(const struct ct_key *key)
 {
 	uint64_t w[5];
 	memcpy(w, key, sizeof(w));
-	uint64_t h = w[0] * 0x9e3779b97f4a7c15ull ^ w[1] * 0xc2b2ae3d27d4eb4full ^
-		     w[2] * 0x165667b19e3779f9ull ^ w[3] * 0xd6e8feb86659fd93ull ^ w[4];
-	return (uint32_t)hash_u64(h);
+	return words_hash(w, false);
 }
 
-static bool key_equal(const struct ct_key *a, const struct ct_key *b)
+/* With `v4`, words 1 and 3 need no comparison: an entry whose last word
+ * (with the family) equals an IPv4 key's is IPv4, its words 1 and 3 zero. */
+static struct ct_entry *find(struct conntrack *ct, const uint64_t w[5], uint32_t hash, bool v4)
 {
-	uint64_t x[5], y[5];
-	memcpy(x, a, sizeof(x));
-	memcpy(y, b, sizeof(y));
-	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]));
-}
-
-static struct ct_entry *find(struct conntrack *ct, const struct ct_key *key)
-{
-	for (uint32_t i = key_hash(key) & ct->mask;; i = (i + 1) & ct->mask) {
+	for (uint32_t i = hash & ct->mask;; i = (i + 1) & ct->mask) {
 		struct ct_entry *e = &ct->slots[i];
 		if (!e->key.family)
 			return NULL;
-		if (key_equal(&e->key, key))
+		uint64_t x[5];
+		memcpy(x, &e->key, sizeof(x));
+		uint64_t diff = (x[0] ^ w[0]) | (x[2] ^ w[2]) | (x[4] ^ w[4]);
+		if (!v4)
+			diff |= (x[1] ^ w[1]) | (x[3] ^ w[3]);
+		if (!diff)
 			return e;
 	}
 }
@@ -137,6 +161,11 @@ static void track_tcp(struct conntrack *ct, struct ct_entry *e, uint8_t flags, b
 		      uint32_t now)
 {
 	enum ct_state s = e->state;
+	/* The common case: data or an ACK of an established connection. */
+	if (s == CT_TCP_ESTABLISHED && !(flags & (FLOW_TCP_RST | FLOW_TCP_SYN | FLOW_TCP_FIN))) {
+		e->expires = now + ct->timeouts.seconds[s];
+		return;
+	}
 	if (flags & FLOW_TCP_RST)
 		s = CT_TCP_CLOSED;
 	else if ((flags & (FLOW_TCP_SYN | FLOW_TCP_ACK)) == FLOW_TCP_SYN && !reply &&
@@ -159,9 +188,10 @@ struct ct_entry *conntrack_lookup(struct conntrack *ct, const struct flow_key *k
 {
 	if (k->flags & FLOW_F_FRAGMENT)
 		return NULL;
-	struct ct_key key;
-	make_key(k, dir, &key);
-	struct ct_entry *e = find(ct, &key);
+	uint64_t key[5];
+	make_key(k, dir, key);
+	bool v4 = k->family == 4;
+	struct ct_entry *e = find(ct, key, words_hash(key, v4), v4);
 	if (!e)
 		return NULL;
 	if (!conntrack_live(e, now)) {
@@ -217,22 +247,24 @@ struct ct_entry *conntrack_commit(struct conntrack *ct, const struct flow_key *k
 		return NULL;
 	if (ct->count >= ct->max)
 		conntrack_expire(ct, now, CT_RECLAIM_BUDGET);
-	struct ct_key key;
-	make_key(k, dir, &key);
-	struct ct_entry *e = find(ct, &key);
+	uint64_t key[5];
+	make_key(k, dir, key);
+	bool v4 = k->family == 4;
+	uint32_t hash = words_hash(key, v4);
+	struct ct_entry *e = find(ct, key, hash, v4);
 	if (!e) {
 		if (ct->count >= ct->max) {
 			ct->full++;
 			return NULL;
 		}
-		uint32_t i = key_hash(&key) & ct->mask;
+		uint32_t i = hash & ct->mask;
 		while (ct->slots[i].key.family)
 			i = (i + 1) & ct->mask;
 		e = &ct->slots[i];
 		ct->count++;
 	}
 	memset(e, 0, sizeof(*e));
-	e->key = key;
+	memcpy(&e->key, key, sizeof(e->key));
 	e->origin = (uint8_t)dir;
 	if (k->tcp_flags & FLOW_TCP_FIN && state == CT_TCP_ESTABLISHED) {
 		e->fin_seen = 1;

@@ -40,8 +40,10 @@ struct flow_key {
 	uint8_t flags;	/* enum flow_flags */
 	uint8_t tcp_flags;
 	uint16_t sport, dport; /* host order; ICMP echo: both the echo id */
-	uint16_t pad;
-	uint8_t src[16], dst[16]; /* IPv4: the first 4 bytes, the rest zero */
+	/* At offsets 8 and 24, so that the connection table reads them as
+	 * aligned words. IPv4: the first 4 bytes, the rest zero. */
+	uint8_t src[16] __attribute__((aligned(8)));
+	uint8_t dst[16];
 };
 
 /* Reads the frame's headers after the Ethernet header (and one or two

@@ -111,8 +111,41 @@ static void test_shapes_not_rules_set_the_cost(void **state)
 	assert_int_equal(acl_classify(cls, &k), 1234);
 	k.dport++;
 	assert_int_equal(acl_classify(cls, &k), ACL_NO_MATCH);
+	/* No IPv6 shape at all: the lookup ends at once. */
+	struct flow_key k6 = {.family = 6, .proto = FLOW_IPPROTO_TCP, .dport = 1000};
+	acl_addr(k6.src, 6, 0);
+	assert_int_equal(acl_classify(cls, &k6), ACL_NO_MATCH);
 	acl_classifier_destroy(cls);
 	free(rules);
+}
+
+/* Port ranges up to 65535 become blocks of every size, each marked in its
+ * shape's port bitmap: every destination port around their edges is
+ * classified as the rules say. */
+static void test_port_blocks_at_the_edges(void **state)
+{
+	(void)state;
+	static const uint16_t ranges[][2] = {{65000, 65535}, {1024, 65535}, {0, 1023},
+					     {65535, 65535}, {4095, 4096},  {0, 0}};
+	struct acl_rule rules[ARRAY_SIZE(ranges)];
+	memset(rules, 0, sizeof(rules));
+	for (size_t i = 0; i < ARRAY_SIZE(ranges); i++) {
+		struct acl_rule_spec *s = &rules[i].spec;
+		s->direction = ACL_INGRESS, s->family = 4, s->proto = FLOW_IPPROTO_UDP;
+		s->priority = (uint32_t)(ARRAY_SIZE(ranges) - i);
+		s->port_lo = ranges[i][0], s->port_hi = ranges[i][1];
+	}
+	for (size_t n = 1; n <= ARRAY_SIZE(ranges); n++) {
+		struct acl_classifier *cls = acl_compile(rules, n, ACL_INGRESS);
+		assert_non_null(cls);
+		for (uint32_t port = 0; port <= 65535; port++) {
+			struct flow_key k = {
+			    .family = 4, .proto = FLOW_IPPROTO_UDP, .dport = (uint16_t)port};
+			uint32_t want = linear(rules, n, &k, ACL_INGRESS);
+			assert_int_equal(acl_classify(cls, &k), want);
+		}
+		acl_classifier_destroy(cls);
+	}
 }
 
 /* ---- the hooks on a switch ---------------------------------------------- */
@@ -253,6 +286,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_classifier_agrees_with_linear_scan),
 	    cmocka_unit_test(test_shapes_not_rules_set_the_cost),
+	    cmocka_unit_test(test_port_blocks_at_the_edges),
 	    cmocka_unit_test(test_whitelist_and_return_traffic),
 	    cmocka_unit_test(test_conntrack_full_is_counted),
 	};

@@ -1,7 +1,8 @@
 /* test_conntrack.c — the connection table (src/engine/conntrack.c): both
  * directions find one entry, TCP states from SYN to FIN and RST, timeouts
  * with an injected clock, the size limit and its counted refusals, expiry
- * freeing room, and deletion keeping every other entry reachable. */
+ * freeing room, and deletion keeping every other entry reachable, for IPv4
+ * and IPv6 keys side by side. */
 #include "helpers.h"
 
 #include "acl_frames.h"
@@ -172,6 +173,51 @@ static void test_expiry_sweep_keeps_survivors_reachable(void **state)
 	assert_null(conntrack_create(CONNTRACK_MAX_MAX + 1));
 }
 
+/* A UDP key of either family, from the VM (10.0.0.1 or fd00::1) port
+ * `sport` to address `peer` port 53, or the reply to it. */
+static struct flow_key udp_key(uint8_t family, uint32_t peer, uint16_t sport, bool from_vm)
+{
+	uint8_t buf[128];
+	struct acl_frame_spec s = {.family = family, .proto = FLOW_IPPROTO_UDP};
+	acl_addr(from_vm ? s.src : s.dst, family, 1);
+	acl_addr(from_vm ? s.dst : s.src, family, peer);
+	s.sport = from_vm ? sport : 53, s.dport = from_vm ? 53 : sport;
+	struct flow_key k;
+	assert_int_equal(flow_key_parse(buf, acl_frame_build(buf, &s), &k), FLOW_IP);
+	return k;
+}
+
+/* IPv6 keys use all five words of the key, IPv4 ones three (the lookup
+ * skips the zero words): both kinds side by side, found from either
+ * direction, after deletions have moved entries along their probe chains;
+ * an IPv4 connection never answers for an IPv6 one of the same numbers. */
+static void test_both_families_found_both_ways_after_deletions(void **state)
+{
+	(void)state;
+	struct conntrack *ct = conntrack_create(1024);
+	for (uint16_t p = 0; p < 400; p++) {
+		struct flow_key k4 = udp_key(4, 2 + p % 7, p, true);
+		struct flow_key k6 = udp_key(6, 2 + p % 7, p, true);
+		assert_non_null(conntrack_commit(ct, &k4, ACL_EGRESS, p % 3 ? 0 : 100));
+		if (p % 2)
+			assert_non_null(conntrack_commit(ct, &k6, ACL_EGRESS, p % 3 ? 0 : 100));
+	}
+	while (conntrack_expire(ct, 40, 4096))
+		;
+	for (uint16_t p = 0; p < 400; p++) {
+		bool alive = p % 3 == 0;
+		for (int back = 0; back < 2; back++) {
+			enum acl_direction dir = back ? ACL_INGRESS : ACL_EGRESS;
+			struct flow_key k4 = udp_key(4, 2 + p % 7, p, !back);
+			struct flow_key k6 = udp_key(6, 2 + p % 7, p, !back);
+			assert_int_equal(conntrack_lookup(ct, &k4, dir, 40) != NULL, alive);
+			assert_int_equal(conntrack_lookup(ct, &k6, dir, 40) != NULL,
+					 alive && p % 2);
+		}
+	}
+	conntrack_destroy(ct);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +228,7 @@ int main(void)
 	    cmocka_unit_test(test_icmp_echo_reply_only),
 	    cmocka_unit_test(test_limit_holds_and_counts_refusals),
 	    cmocka_unit_test(test_expiry_sweep_keeps_survivors_reachable),
+	    cmocka_unit_test(test_both_families_found_both_ways_after_deletions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

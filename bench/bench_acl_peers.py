@@ -79,6 +79,14 @@ def log(*words):
     print("bench-acl-peers:", *words, file=sys.stderr, flush=True)
 
 
+def log_tail(rundir, lines=15):
+    """The end of a failed run's testpmd log."""
+    for name in os.listdir(rundir):
+        if name.startswith("testpmd-"):
+            with open(os.path.join(rundir, name), errors="replace") as f:
+                log("%s ends:\n%s" % (name, "".join(f.readlines()[-lines:])))
+
+
 def emit(obj):
     print(json.dumps(obj), flush=True)
 
@@ -162,7 +170,8 @@ def engine_figures(build, counts):
     stream) for the rule counts it has: {rules: instructions}."""
     env = dict(os.environ, CALLGRIND_PACKETS="65536", BENCH_SECONDS="0.2")
     r = subprocess.run([os.path.join(HERE, "run-engine.sh"), build, "bench-acl"],
-                       capture_output=True, text=True, env=env, timeout=1800)
+                       capture_output=True, text=True, env=env, timeout=1800,
+                       cwd=os.path.join(HERE, ".."))
     by_case = {}
     for line in r.stdout.splitlines():
         if line.startswith("{"):
@@ -209,7 +218,7 @@ def main():
     autogroup = bench_vhost.raise_autogroup()
     workdir = tempfile.mkdtemp(prefix="bench-acl-peers-")
     runs = {(s, n): [] for s in systems for n in [0] + counts}
-    medians, report = {}, []
+    medians, best, report = {}, {}, []
     emit({"conditions": {"cpus": os.cpu_count(), "loadavg_before": os.getloadavg()[0],
                          "seconds": args.seconds, "repeat": args.repeat, "mode": args.mode,
                          "frame": FRAME}})
@@ -218,10 +227,14 @@ def main():
         for i in range(args.repeat):
             for n in [0] + counts:
                 for name in systems:
+                    # A directory per run: a testpmd that had to be killed
+                    # leaves its sockets behind, and the next could not bind.
+                    rundir = tempfile.mkdtemp(prefix="run-", dir=workdir)
                     try:
-                        r = bench_vhost.measure(system_class(name, n), FRAME, args, workdir)
+                        r = bench_vhost.measure(system_class(name, n), FRAME, args, rundir)
                     except Exception as e:  # one failing must not hide the others
-                        log("%s rules %d run %d failed: %s" % (name, n, i + 1, e))
+                        log("%s rules %d run %d failed: %s" % (name, n, i + 1, str(e)[-300:]))
+                        log_tail(rundir)
                         continue
                     runs[(name, n)].append(r)
                     log("%s rules %d run %d: %.3f Mpps, loss %.2f %%" % (
@@ -234,9 +247,14 @@ def main():
                 median = statistics.median_low([r["mpps"] for r in got])
                 chosen = next(r for r in got if r["mpps"] == median)
                 medians[(name, n)] = median
+                best[(name, n)] = max(r["mpps"] for r in got)
                 base = medians.get((name, 0))
                 line = {"system": name, "rules": n, "mpps": round(median, 3),
                         "vs_no_acl": round(median / base, 3) if base else None,
+                        # Load from other jobs only ever slows a run down:
+                        # the best runs' ratio is the one it disturbs least.
+                        "vs_no_acl_best": round(best[(name, n)] / best[(name, 0)], 3)
+                        if (name, 0) in best else None,
                         "runs_mpps": [round(r["mpps"], 3) for r in got],
                         "loss_pct": round(chosen["loss_pct"], 3)}
                 line.update({k: v for k, v in chosen.items()
@@ -251,6 +269,8 @@ def main():
             for name in systems:
                 base, got = medians.get((name, 0)), medians.get((name, n))
                 s[name] = round(got / base, 3) if base and got else None
+                if (name, 0) in best and (name, n) in best:
+                    s[name + "_best"] = round(best[(name, n)] / best[(name, 0)], 3)
             if medians.get(("vswitch", n)) and medians.get(("ovs-dpdk", n)):
                 s["vswitch/ovs-dpdk"] = round(medians[("vswitch", n)] /
                                               medians[("ovs-dpdk", n)], 2)

@@ -84,7 +84,9 @@ def ovs_flows(rules):
         match = "%s,nw_dst=%s" % (r.proto, r.remote)
         if r.ports:
             lo, hi = r.ports
-            match += ",tp_dst=%d" % lo if lo == hi else ",tp_dst=%d/0x%x" % (lo, 0xffff & ~(hi - lo))
+            # an aligned block of 2^k ports: the low k bits wildcarded
+            match += ",tp_dst=%d" % lo if lo == hi else ",tp_dst=%d/0x%x" % (
+                lo, 0xffff & ~(hi - lo))
         flows.append("table=1,priority=100,ct_state=+trk+new,%s,actions=ct(commit),NORMAL" % match)
     return flows
 

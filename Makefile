@@ -12,6 +12,7 @@ FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
 .PHONY: all deps build install demo check unit fuzz format clean
 .PHONY: bench bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
 .PHONY: bench-vhost bench-cores bench-acl
+.PHONY: bench-acl-peers
 
 all: build
 
@@ -91,6 +92,7 @@ bench-idle: build
 
 BENCHES := bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
 BENCHES += bench-vhost bench-cores bench-acl
+BENCHES += bench-acl-peers
 bench: $(BENCHES)
 
 format:
@@ -104,3 +106,9 @@ clean:
 # installs openvswitch-switch-dpdk).
 bench-vhost: build
 	/usr/bin/python3 bench/bench_vhost.py --build $(BUILD)
+
+# Security groups against OVS-DPDK's conntrack pipeline at 0, 1, 100 and
+# 10 000 rules, each beside the same switch without them, on bench-vhost's
+# testpmd loop (needs root: hugepages; installs openvswitch-switch-dpdk).
+bench-acl-peers: build
+	/usr/bin/python3 bench/bench_acl_peers.py --build $(BUILD)

@@ -49,3 +49,28 @@ int control_fixture_run(struct control_fixture *f, const char *line)
 	fclose(out);
 	return status;
 }
+
+char *control_fixture_running_config(struct control_fixture *f)
+{
+	assert_int_equal(control_fixture_run(f, "show running-config"), 0);
+	return strdup(f->output);
+}
+
+char *control_fixture_restart(struct control_fixture *f, struct control_state *fresh)
+{
+	*fresh = (struct control_state){
+	    .dp = datapath_create(2048, 0), .running = config_new(), .config_path = f->path};
+	assert_int_equal(control_reload(fresh, f->err, sizeof(f->err)), 0);
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+	config_print(fresh->running, out);
+	fclose(out);
+	return text;
+}
+
+void control_fixture_restart_free(struct control_state *fresh)
+{
+	datapath_destroy(fresh->dp, false);
+	config_free(fresh->running);
+}

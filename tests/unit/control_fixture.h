@@ -22,5 +22,12 @@ int control_fixture_teardown(void **state);
 /* Runs one command line; returns its status, output in f->output, the
  * message of a refusal in f->err. */
 int control_fixture_run(struct control_fixture *f, const char *line);
+/* `show running-config`, as a string to free. */
+char *control_fixture_running_config(struct control_fixture *f);
+/* A second daemon started from the fixture's startup file, as after a
+ * restart (the file must exist: run "save" first); returns its running
+ * config printed, to free. Free *fresh with control_fixture_restart_free. */
+char *control_fixture_restart(struct control_fixture *f, struct control_state *fresh);
+void control_fixture_restart_free(struct control_state *fresh);
 
 #endif

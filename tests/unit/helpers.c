@@ -21,6 +21,27 @@ struct vswitch *test_switch(enum switch_mode mode)
 	return sw;
 }
 
+uint64_t test_now_ns;
+
+static uint64_t test_clock(void)
+{
+	return test_now_ns;
+}
+
+int test_switch_fake_clock(void **state)
+{
+	test_now_ns = 1000;
+	rate_limit_clock = test_clock;
+	*state = test_switch(SWITCH_MODE_LEARNING);
+	return 0;
+}
+
+int test_switch_teardown(void **state)
+{
+	test_switch_destroy(*state);
+	return 0;
+}
+
 void test_switch_destroy(struct vswitch *sw)
 {
 	struct packet_pool *pool = sw->pool;
@@ -30,8 +51,8 @@ void test_switch_destroy(struct vswitch *sw)
 	packet_pool_destroy(pool);
 }
 
-struct bridge_port *test_port(struct vswitch *sw, const char *name, uint16_t pvid, const uint16_t *vids,
-		       bool uplink)
+struct bridge_port *test_port(struct vswitch *sw, const char *name, uint16_t pvid,
+			      const uint16_t *vids, bool uplink)
 {
 	char err[256];
 	struct port *port = port_create(name, "pipe", NULL, err, sizeof(err));

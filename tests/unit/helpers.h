@@ -19,9 +19,16 @@
 /* A switch with its own pool; torn down by fixture_teardown. */
 struct vswitch *test_switch(enum switch_mode mode);
 void test_switch_destroy(struct vswitch *sw);
+/* The clock rate limits read in tests set up with test_switch_fake_clock:
+ * nanoseconds that move only when the test moves them. */
+extern uint64_t test_now_ns;
+/* cmocka setup/teardown: a learning switch in *state, its rate limits on
+ * test_now_ns (starting at 1000). */
+int test_switch_fake_clock(void **state);
+int test_switch_teardown(void **state);
 /* Adds a pipe port; vids is a 0-terminated list of extra tagged VLANs. */
-struct bridge_port *test_port(struct vswitch *sw, const char *name, uint16_t pvid, const uint16_t *vids,
-		       bool uplink);
+struct bridge_port *test_port(struct vswitch *sw, const char *name, uint16_t pvid,
+			      const uint16_t *vids, bool uplink);
 /* 02:00:00:00:HH:LL, a locally administered unicast address. */
 const uint8_t *test_mac(unsigned n);
 extern const uint8_t test_broadcast[6];

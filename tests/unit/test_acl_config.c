@@ -35,17 +35,11 @@ static void build(struct control_fixture *f)
 	assert_int_equal(run(f, "port set vm1 security-group web,ssh conntrack-max 100"), 0);
 }
 
-static char *running_config(struct control_fixture *f)
-{
-	assert_int_equal(run(f, "show running-config"), 0);
-	return strdup(f->output);
-}
-
 static void test_rule_words_and_running_config(void **state)
 {
 	struct control_fixture *f = *state;
 	build(f);
-	char *text = running_config(f);
+	char *text = control_fixture_running_config(f);
 	assert_non_null(strstr(text, "acl add web id 1 priority 1000 direction ingress proto tcp "
 				     "port 80\n"));
 	assert_non_null(strstr(text, "acl add web id 2 priority 10 direction ingress ethertype "
@@ -67,15 +61,9 @@ static void test_saved_config_rebuilds_the_same_rules(void **state)
 	struct control_fixture *f = *state;
 	build(f);
 	assert_int_equal(run(f, "save"), 0);
-	char *before = running_config(f);
-	struct control_state fresh = {
-	    .dp = datapath_create(2048, 0), .running = config_new(), .config_path = f->path};
-	assert_int_equal(control_reload(&fresh, f->err, sizeof(f->err)), 0);
-	char *text = NULL;
-	size_t size = 0;
-	FILE *out = open_memstream(&text, &size);
-	config_print(fresh.running, out);
-	fclose(out);
+	char *before = control_fixture_running_config(f);
+	struct control_state fresh;
+	char *text = control_fixture_restart(f, &fresh);
 	assert_string_equal(before, text);
 	assert_true(config_equal(f->state.running, fresh.running));
 	struct bridge_port *p = datapath_find_port(fresh.dp, "vm1", NULL);
@@ -85,15 +73,14 @@ static void test_saved_config_rebuilds_the_same_rules(void **state)
 	assert_int_equal(p->acl->ct->max, 100);
 	free(text);
 	free(before);
-	datapath_destroy(fresh.dp, false);
-	config_free(fresh.running);
+	control_fixture_restart_free(&fresh);
 }
 
 static void test_refusals_name_the_problem(void **state)
 {
 	struct control_fixture *f = *state;
 	build(f);
-	char *before = running_config(f);
+	char *before = control_fixture_running_config(f);
 	assert_int_equal(run(f, "acl add web proto tcp"), -EINVAL);
 	assert_non_null(strstr(f->err, "direction"));
 	assert_int_equal(run(f, "acl add web direction ingress port 80"), -EINVAL);
@@ -110,7 +97,7 @@ static void test_refusals_name_the_problem(void **state)
 	assert_int_equal(run(f, "port set vm1 security-group a,a"), -EINVAL);
 	assert_int_equal(run(f, "port set vm1 security-group 1,2,3,4,5,6,7,8,9"), -EINVAL);
 	assert_int_equal(run(f, "port set vm1 conntrack-max 0"), -EINVAL);
-	char *after = running_config(f);
+	char *after = control_fixture_running_config(f);
 	assert_string_equal(before, after);
 	free(before);
 	free(after);

@@ -17,12 +17,6 @@ static int run(struct control_fixture *f, const char *line)
 	return control_fixture_run(f, line);
 }
 
-static char *running_config(struct control_fixture *f)
-{
-	assert_int_equal(run(f, "show running-config"), 0);
-	return strdup(f->output);
-}
-
 static void build_seed(struct control_fixture *f)
 {
 	assert_int_equal(run(f, "switch add hv mode authoritative ageing 120"), 0);
@@ -60,7 +54,7 @@ static void test_port_set_changes_only_what_it_names(void **state)
 	assert_int_equal(p->config.pvid, 7);
 	assert_int_equal(p->config.mac_limit, 10);
 	assert_true(bitset_test(p->vlans, 3)); /* vids kept */
-	char *cfg = running_config(f);
+	char *cfg = control_fixture_running_config(f);
 	assert_non_null(strstr(cfg, "port add hv lpar1 type pipe pvid 7 vids 3 mac-limit 10\n"));
 	free(cfg);
 }
@@ -69,7 +63,7 @@ static void test_refused_command_changes_nothing(void **state)
 {
 	struct control_fixture *f = *state;
 	build_seed(f);
-	char *before = running_config(f);
+	char *before = control_fixture_running_config(f);
 	assert_int_equal(run(f, "port set lpar1 pvid 5000"), -EINVAL);
 	assert_string_equal(f->err, "port lpar1: pvid '5000' is not a number in range 1-4094");
 	assert_int_not_equal(run(f, "port add hv bad type pipe depth=3"), 0);
@@ -88,7 +82,7 @@ static void test_refused_command_changes_nothing(void **state)
 	assert_non_null(strstr(f->err, "unknown command"));
 	assert_int_not_equal(run(f, "port add hv"), 0);
 	assert_non_null(strstr(f->err, "usage: port add"));
-	char *after = running_config(f);
+	char *after = control_fixture_running_config(f);
 	assert_string_equal(before, after);
 	assert_null(datapath_find_port(f->state.dp, "bad", NULL));
 	free(before);
@@ -101,24 +95,17 @@ static void test_saved_config_rebuilds_the_same_state(void **state)
 	build_seed(f);
 	assert_int_equal(run(f, "port set lpar3 mode private learning off hairpin on"), 0);
 	assert_int_equal(run(f, "save"), 0);
-	char *before = running_config(f);
+	char *before = control_fixture_running_config(f);
 	/* A new daemon from the saved file. */
-	struct control_state fresh = {
-	    .dp = datapath_create(2048, 0), .running = config_new(), .config_path = f->path};
-	assert_int_equal(control_reload(&fresh, f->err, sizeof(f->err)), 0);
-	char *text = NULL;
-	size_t size = 0;
-	FILE *out = open_memstream(&text, &size);
-	config_print(fresh.running, out);
-	fclose(out);
+	struct control_state fresh;
+	char *text = control_fixture_restart(f, &fresh);
 	assert_string_equal(before, text);
 	struct bridge_port *p = datapath_find_port(fresh.dp, "lpar3", NULL);
 	assert_int_equal(p->config.mode, PORT_MODE_PRIVATE);
 	assert_false(p->config.learning);
 	free(text);
 	free(before);
-	datapath_destroy(fresh.dp, false);
-	config_free(fresh.running);
+	control_fixture_restart_free(&fresh);
 }
 
 static void write_file(const char *path, const char *text)
@@ -133,7 +120,7 @@ static void test_bad_startup_file_is_rejected_whole_with_file_and_line(void **st
 {
 	struct control_fixture *f = *state;
 	build_seed(f);
-	char *before = running_config(f);
+	char *before = control_fixture_running_config(f);
 	write_file(f->path, "# a comment\n"
 			    "switch add other\n"
 			    "port add other a type pipe\n"
@@ -143,7 +130,7 @@ static void test_bad_startup_file_is_rejected_whole_with_file_and_line(void **st
 	snprintf(expect, sizeof(expect),
 		 "%s:4: port b: pvid '9999' is not a number in range 1-4094", f->path);
 	assert_string_equal(f->err, expect);
-	char *after = running_config(f);
+	char *after = control_fixture_running_config(f);
 	assert_string_equal(before, after); /* nothing applied, not even line 2 */
 	assert_null(datapath_find_switch(f->state.dp, "other"));
 	free(after);
@@ -164,7 +151,7 @@ static void test_a_port_type_status_gives_its_show_command(void **state)
 	assert_int_equal(pipe_inject(p->dev, p->sw->pool, frame, sizeof(frame), -1), 0);
 	assert_int_equal(run(f, "pipe show lpar1"), 0);
 	assert_string_equal(f->output, "pipe lpar1 (switch hv): carrier up, 1 frames waiting to be "
-					"received, 0 sent and not yet taken\n");
+				       "received, 0 sent and not yet taken\n");
 	assert_int_equal(run(f, "pipe show"), 0);
 	assert_non_null(strstr(f->output, "pipe vios (switch hv):"));
 	assert_int_equal(run(f, "port show lpar1"), 0);

@@ -4,13 +4,6 @@
  * policing through the pipeline. */
 #include "helpers.h"
 
-static uint64_t fake_now;
-
-static uint64_t fake_clock(void)
-{
-	return fake_now;
-}
-
 /* Offers frames of `len` bytes as fast as the bucket takes them, refilling
  * every `step_ns` for `seconds`; returns the bytes that passed. */
 static uint64_t run_bucket(uint64_t rate, uint64_t burst, uint32_t len, uint64_t step_ns,
@@ -136,20 +129,6 @@ static void test_gso_frame_counts_every_segment_header(void **state)
 	assert_int_equal(rate_frame_bytes(&p), 65000);
 }
 
-static int setup(void **state)
-{
-	fake_now = 1000;
-	rate_limit_clock = fake_clock;
-	*state = test_switch(SWITCH_MODE_LEARNING);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	test_switch_destroy(*state);
-	return 0;
-}
-
 static void configure(struct vswitch *sw, struct bridge_port *port,
 		      const struct port_rate_config *rate)
 {
@@ -183,7 +162,7 @@ static void test_policing_drops_beyond_the_burst_and_counts(void **state)
 	inject(sw, a, 20);
 	assert_int_equal(test_count_and_clear(b), 10);
 	assert_int_equal(a->counters.drops[DROP_POLICED], 10);
-	fake_now += 5000000; /* 5 ms: 5000 bytes */
+	test_now_ns += 5000000; /* 5 ms: 5000 bytes */
 	inject(sw, a, 10);
 	assert_int_equal(test_count_and_clear(b), 5);
 	assert_int_equal(a->counters.drops[DROP_POLICED], 15);
@@ -238,10 +217,10 @@ int main(void)
 	    cmocka_unit_test(test_a_frame_larger_than_the_burst_passes_when_full),
 	    cmocka_unit_test(test_a_clock_going_back_adds_nothing),
 	    cmocka_unit_test(test_gso_frame_counts_every_segment_header),
-	    cmocka_unit_test_setup_teardown(test_policing_drops_beyond_the_burst_and_counts, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_unchanged_setting_keeps_its_credit, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_policing_drops_beyond_the_burst_and_counts,
+					    test_switch_fake_clock, test_switch_teardown),
+	    cmocka_unit_test_setup_teardown(test_unchanged_setting_keeps_its_credit,
+					    test_switch_fake_clock, test_switch_teardown),
 	    cmocka_unit_test(test_validation_refuses_incoherent_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

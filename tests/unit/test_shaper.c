@@ -4,27 +4,6 @@
  * shaper frees what it held. */
 #include "helpers.h"
 
-static uint64_t fake_now;
-
-static uint64_t fake_clock(void)
-{
-	return fake_now;
-}
-
-static int setup(void **state)
-{
-	fake_now = 1000;
-	rate_limit_clock = fake_clock;
-	*state = test_switch(SWITCH_MODE_LEARNING);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	test_switch_destroy(*state);
-	return 0;
-}
-
 static void shape(struct vswitch *sw, struct bridge_port *port, uint64_t rate, uint64_t peak,
 		  uint64_t burst)
 {
@@ -80,14 +59,14 @@ static void test_frames_beyond_the_burst_wait_and_leave_in_order(void **state)
 	inject(sw, a, 0, 30);
 	assert_int_equal(take_in_order(b, 0), 10);
 	assert_int_equal(shaper_held(b->rate.shaper), 20);
-	fake_now += 5000000; /* 5 ms: five frames */
+	test_now_ns += 5000000; /* 5 ms: five frames */
 	assert_int_equal(switch_poll(sw), 5);
 	assert_int_equal(take_in_order(b, 10), 5);
 	/* New frames queue behind the waiting ones. */
 	inject(sw, a, 30, 2);
 	assert_int_equal(take_in_order(b, 15), 0);
 	for (int i = 0; i < 3; i++) { /* 17 frames: two bursts' worth */
-		fake_now += 1000000000;
+		test_now_ns += 1000000000;
 		switch_poll(sw);
 	}
 	assert_int_equal(take_in_order(b, 15), 17);
@@ -114,7 +93,7 @@ static void test_peak_rate_spaces_out_the_burst(void **state)
 	shape(sw, b, 8000000, 16000000, 100000);
 	inject(sw, a, 0, 20);
 	assert_int_equal(take_in_order(b, 0), 3);
-	fake_now += 1000000; /* 1 ms: 2000 bytes of peak */
+	test_now_ns += 1000000; /* 1 ms: 2000 bytes of peak */
 	switch_poll(sw);
 	assert_int_equal(take_in_order(b, 3), 2);
 }
@@ -190,10 +169,10 @@ static void test_each_thread_drains_its_own_queue_from_one_bucket(void **state)
 	assert_int_equal(b->rate.shaper->queues[0].count, 5);
 	assert_int_equal(b->rate.shaper->queues[1].count, 5);
 
-	fake_now += 5000000; /* five frames of credit, taken by thread 0 */
+	test_now_ns += 5000000; /* five frames of credit, taken by thread 0 */
 	assert_int_equal(switch_poll_thread(sw, 0, sw->pool), 5);
 	assert_int_equal(b->rate.shaper->queues[1].count, 5);
-	fake_now += 5000000;
+	test_now_ns += 5000000;
 	engine_self = &one;
 	assert_int_equal(switch_poll_thread(sw, 1, sw->pool), 5);
 	engine_self = zero;
@@ -203,7 +182,7 @@ static void test_each_thread_drains_its_own_queue_from_one_bucket(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, test_switch_fake_clock, test_switch_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_frames_beyond_the_burst_wait_and_leave_in_order),
 	    T(test_while_frames_wait_the_poll_loop_stays_awake),

@@ -4,27 +4,6 @@
  * rate held over a simulated second. */
 #include "helpers.h"
 
-static uint64_t fake_now;
-
-static uint64_t fake_clock(void)
-{
-	return fake_now;
-}
-
-static int setup(void **state)
-{
-	fake_now = 1000;
-	rate_limit_clock = fake_clock;
-	*state = test_switch(SWITCH_MODE_LEARNING);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	test_switch_destroy(*state);
-	return 0;
-}
-
 static void storm(struct vswitch *sw, struct bridge_port *port, uint32_t bcast, uint32_t mcast,
 		  uint32_t unknown)
 {
@@ -94,7 +73,7 @@ static void test_broadcast_rate_holds_over_a_second(void **state)
 	for (int ms = 0; ms < 1000; ms++) { /* 10 000 packets/s offered */
 		inject(sw, a, test_broadcast, 10);
 		passed += test_count_and_clear(b);
-		fake_now += 1000000;
+		test_now_ns += 1000000;
 	}
 	/* 1000 in the second plus the first burst of 100. */
 	assert_in_range(passed, 1099, 1101);
@@ -103,7 +82,7 @@ static void test_broadcast_rate_holds_over_a_second(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, test_switch_fake_clock, test_switch_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_each_class_has_its_own_rate_and_counter),
 	    T(test_an_unlimited_class_is_not_touched),

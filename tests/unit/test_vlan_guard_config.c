@@ -15,12 +15,6 @@ static int run(struct control_fixture *f, const char *line)
 	return control_fixture_run(f, line);
 }
 
-static char *running_config(struct control_fixture *f)
-{
-	assert_int_equal(run(f, "show running-config"), 0);
-	return strdup(f->output);
-}
-
 static uint8_t guard_of(struct control_fixture *f, const char *port)
 {
 	struct bridge_port *p = datapath_find_port(f->state.dp, port, NULL);
@@ -34,7 +28,7 @@ static void test_default_is_forward_and_not_printed(void **state)
 	assert_int_equal(run(f, "switch add hv"), 0);
 	assert_int_equal(run(f, "port add hv vm1 type pipe"), 0);
 	assert_int_equal(guard_of(f, "vm1"), STACKED_TAGS_DEFAULT);
-	char *cfg = running_config(f);
+	char *cfg = control_fixture_running_config(f);
 	assert_null(strstr(cfg, "stacked-tags"));
 	free(cfg);
 	assert_int_equal(run(f, "port show vm1"), 0);
@@ -57,7 +51,7 @@ static void test_default_drops_on_a_secured_port(void **state)
 	assert_int_equal(run(f, "port set vm1 stacked-tags forward"), 0);
 	assert_int_equal(run(f, "port show vm1"), 0);
 	assert_non_null(strstr(f->output, "stacked-tags forward (802.1Q: inner tag is payload)\n"));
-	char *cfg = running_config(f);
+	char *cfg = control_fixture_running_config(f);
 	assert_non_null(strstr(cfg, " stacked-tags forward\n"));
 	free(cfg);
 }
@@ -71,7 +65,7 @@ static void test_port_set_and_add_take_drop(void **state)
 	assert_int_equal(guard_of(f, "vm1"), STACKED_TAGS_DROP);
 	assert_int_equal(run(f, "port set vm2 stacked-tags drop"), 0);
 	assert_int_equal(guard_of(f, "vm2"), STACKED_TAGS_DROP);
-	char *cfg = running_config(f);
+	char *cfg = control_fixture_running_config(f);
 	assert_non_null(strstr(cfg, "port add hv vm1 type pipe pvid 2 stacked-tags drop\n"));
 	assert_non_null(strstr(cfg, "port add hv vm2 type pipe stacked-tags drop\n"));
 	free(cfg);
@@ -105,15 +99,9 @@ static void test_saved_config_rebuilds_the_guard(void **state)
 	assert_int_equal(run(f, "port add hv vm1 type pipe vids 3 stacked-tags drop"), 0);
 	assert_int_equal(run(f, "port add hv vm2 type pipe"), 0);
 	assert_int_equal(run(f, "save"), 0);
-	char *before = running_config(f);
-	struct control_state fresh = {
-	    .dp = datapath_create(2048, 0), .running = config_new(), .config_path = f->path};
-	assert_int_equal(control_reload(&fresh, f->err, sizeof(f->err)), 0);
-	char *text = NULL;
-	size_t size = 0;
-	FILE *out = open_memstream(&text, &size);
-	config_print(fresh.running, out);
-	fclose(out);
+	char *before = control_fixture_running_config(f);
+	struct control_state fresh;
+	char *text = control_fixture_restart(f, &fresh);
 	assert_string_equal(before, text);
 	assert_int_equal(datapath_find_port(fresh.dp, "vm1", NULL)->config.vlan_guard.stacked_tags,
 			 STACKED_TAGS_DROP);
@@ -124,8 +112,7 @@ static void test_saved_config_rebuilds_the_guard(void **state)
 	assert_false(config_equal(f->state.running, fresh.running));
 	free(text);
 	free(before);
-	datapath_destroy(fresh.dp, false);
-	config_free(fresh.running);
+	control_fixture_restart_free(&fresh);
 }
 
 static void test_port_show_json_has_the_setting(void **state)

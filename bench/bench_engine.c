@@ -13,19 +13,7 @@
 
 #include "engine/engine.h"
 
-/* The callgrind client requests are a handful of register rotations when not
- * under valgrind (a few instructions per 256-packet batch), so they stay in
- * the timed region unconditionally; without the header they compile away. */
-#if defined(__has_include)
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#endif
-#endif
-#ifndef CALLGRIND_TOGGLE_COLLECT
-#define CALLGRIND_START_INSTRUMENTATION
-#define CALLGRIND_STOP_INSTRUMENTATION
-#define CALLGRIND_TOGGLE_COLLECT
-#endif
+#include "callgrind_shim.h"
 
 #define BENCH_MAX_PORTS 8
 #define FRAME_LEN	64

@@ -68,23 +68,12 @@ bad:
 static int parse_cidr(const char *what, const char *value, struct acl_rule_spec *r, char *err,
 		      size_t n)
 {
-	char addr[64];
-	const char *slash = strchr(value, '/');
-	size_t len = slash ? (size_t)(slash - value) : strlen(value);
-	if (len >= sizeof(addr))
+	uint8_t family, plen;
+	if (config_parse_prefix(what, value, r->remote, &family, &plen, err, n))
 		goto bad;
-	memcpy(addr, value, len);
-	addr[len] = '\0';
-	memset(r->remote, 0, sizeof(r->remote));
-	uint8_t family = strchr(addr, ':') ? 6 : 4;
-	if (inet_pton(family == 4 ? AF_INET : AF_INET6, addr, r->remote) != 1)
-		goto bad;
-	unsigned long plen = family == 4 ? 32 : 128;
-	if (slash && config_parse_uint(what, slash + 1, 0, plen, &plen, err, n))
-		goto bad;
-	for (unsigned b = (unsigned)plen; b < 128; b++)
+	for (unsigned b = plen; b < 128; b++)
 		r->remote[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
-	r->remote_len = (uint8_t)plen;
+	r->remote_len = plen;
 	if (r->family && r->family != family) {
 		snprintf(err, n, "%s '%s' is not an %s prefix like the rule's ethertype", what,
 			 value, r->family == 4 ? "IPv4" : "IPv6");

@@ -3,6 +3,7 @@
  * model valid as a whole, and its printing as running-config. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -387,6 +388,33 @@ int config_parse_vids(const char *text, uint64_t vids[VLAN_WORDS], char *err, si
 	return 0;
 bad:
 	snprintf(err, err_size, "vids '%s' must be a list like 3,5-7 (or none)", text);
+	return -EINVAL;
+}
+
+int config_parse_prefix(const char *what, const char *text, uint8_t addr[16], uint8_t *family,
+			uint8_t *len, char *err, size_t err_size)
+{
+	char host[64];
+	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	memset(addr, 0, 16);
+	if (n >= sizeof(host))
+		goto bad;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, addr) == 1)
+		*family = 4;
+	else if (inet_pton(AF_INET6, host, addr) == 1)
+		*family = 6;
+	else
+		goto bad;
+	unsigned long max = *family == 4 ? 32 : 128, bits = max;
+	if (slash && config_parse_uint(what, slash + 1, 0, max, &bits, err, err_size))
+		return -EINVAL;
+	*len = (uint8_t)bits;
+	return 0;
+bad:
+	snprintf(err, err_size, "%s '%s' is not an IPv4 or IPv6 address[/prefix]", what, text);
 	return -EINVAL;
 }
 

@@ -139,6 +139,12 @@ int config_parse_uint(const char *what, const char *text, unsigned long min, uns
 int config_parse_bool(const char *what, const char *text, bool *out, char *err, size_t err_size);
 /* "3,5-7" into a VLAN bit set (replacing it). */
 int config_parse_vids(const char *text, uint64_t vids[VLAN_WORDS], char *err, size_t err_size);
+/* "A.B.C.D[/LEN]" or "X:X::[/LEN]" into addr (zero-padded to 16 bytes),
+ * *family (4 or 6) and *len (32 or 128 for an address alone); the host bits
+ * are left as written, for the caller to clear or refuse. Returns 0 or
+ * -EINVAL with "WHAT 'TEXT' ..." in err. */
+int config_parse_prefix(const char *what, const char *text, uint8_t addr[16], uint8_t *family,
+			uint8_t *len, char *err, size_t err_size);
 /* The bit set as "3,5-7" ("" when empty). */
 void config_format_vids(const uint64_t vids[VLAN_WORDS], char *buf, size_t size);
 const char *config_port_mode_name(enum port_mode mode);

@@ -28,25 +28,10 @@ bool config_is_security_setting(const char *key)
 static int parse_prefix(const char *what, const char *text, struct port_security_prefix *p,
 			char *err, size_t err_size)
 {
-	char addr[64];
-	const char *slash = strchr(text, '/');
-	size_t n = slash ? (size_t)(slash - text) : strlen(text);
 	memset(p, 0, sizeof(*p));
-	if (n >= sizeof(addr))
-		goto bad;
-	memcpy(addr, text, n);
-	addr[n] = '\0';
-	if (inet_pton(AF_INET, addr, p->addr) == 1)
-		p->family = 4;
-	else if (inet_pton(AF_INET6, addr, p->addr) == 1)
-		p->family = 6;
-	else
-		goto bad;
-	unsigned long max = p->family == 4 ? 32 : 128, len = max;
-	if (slash && config_parse_uint(what, slash + 1, 0, max, &len, err, err_size))
+	if (config_parse_prefix(what, text, p->addr, &p->family, &p->len, err, err_size))
 		return -EINVAL;
-	p->len = (uint8_t)len;
-	for (unsigned bit = p->len; bit < max; bit++)
+	for (unsigned bit = p->len; bit < (p->family == 4 ? 32u : 128u); bit++)
 		if (p->addr[bit / 8] & (0x80u >> (bit % 8))) {
 			snprintf(err, err_size,
 				 "%s '%s' has bits set after the prefix length: write one address "
@@ -55,9 +40,6 @@ static int parse_prefix(const char *what, const char *text, struct port_security
 			return -EINVAL;
 		}
 	return 0;
-bad:
-	snprintf(err, err_size, "%s '%s' is not an IPv4 or IPv6 address[/prefix]", what, text);
-	return -EINVAL;
 }
 
 /* "MAC[,IP[/LEN]...]" */

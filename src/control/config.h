@@ -29,6 +29,17 @@ struct config_switch {
 	struct switch_config settings;
 };
 
+#define PROFILE_NAME_MAX     32
+#define PROFILE_MAX_SETTINGS 32
+#define PROFILE_VALUE_MAX    512
+
+/* One port setting as written: its keyword and the words after it, joined
+ * by single spaces ("vids", "10,20"). */
+struct profile_setting {
+	char key[24];
+	char value[PROFILE_VALUE_MAX];
+};
+
 struct config_port {
 	unsigned line;
 	char name[PORT_NAME_MAX];
@@ -36,7 +47,33 @@ struct config_port {
 	char type[CONFIG_TYPE_MAX];
 	int n_options;
 	char options[CONFIG_MAX_OPTIONS][CONFIG_OPTION_MAX]; /* "key=value" */
+	/* What the port runs with. For a port bound to a profile it is worked
+	 * out (config_resolve_profiles): the defaults, then the settings of
+	 * the profile's ancestors from the root down, then the profile's,
+	 * then the port's own overrides. */
 	struct port_config settings;
+	char profile[PROFILE_NAME_MAX]; /* "" when not bound */
+	int n_overrides;		/* the port's own settings over its profile's */
+	struct profile_setting overrides[PROFILE_MAX_SETTINGS];
+	/* Bound through the etcd domain (docs/distributed.md): local commands
+	 * may not change it. */
+	bool domain;
+};
+
+/* A port profile (Nexus 1000V port profile, vDS port group): settings that
+ * every port bound to it takes; editing it reaches every bound port. */
+struct profile_config {
+	unsigned line;
+	char name[PROFILE_NAME_MAX];
+	char inherit[PROFILE_NAME_MAX]; /* the parent profile, "" for none */
+	/* System VLANs: a bound port forwards on these even before the domain
+	 * answered at boot (the VEM's rule for management and storage). */
+	uint64_t system_vids[VLAN_WORDS];
+	/* In the order first set; setting a key again replaces its value. */
+	int n_settings;
+	struct profile_setting settings[PROFILE_MAX_SETTINGS];
+	/* Defined in the etcd domain: changed through it, not locally. */
+	bool domain;
 };
 
 struct config_mac {
@@ -69,6 +106,8 @@ struct config {
 	size_t n_mirrors;
 	struct acl_rule_config *acl_rules; /* security groups' rules (acl_config.c) */
 	size_t n_acl_rules;
+	struct profile_config *profiles; /* port profiles (profile_config.c) */
+	size_t n_profiles;
 	/* `datapath cores LIST`: the cores of the poll threads (vswitchd
 	 * --cores, docs/cores.md) as written, "" for one thread not pinned.
 	 * Read once at start; a different list is refused until a restart. */
@@ -249,6 +288,32 @@ struct acl_port *config_acl_build_port(const struct config *cfg, const struct co
  * over when the table keeps its size; *old gets what to free later. */
 void config_acl_install(struct bridge_port *live, struct acl_port *acl, struct acl_port **old);
 
+/* ---- profile_config.c: port profiles in the model ----------------------- */
+
+struct profile_config *config_find_profile(const struct config *cfg, const char *name);
+/* Appends and returns a zeroed profile (NULL when out of memory). */
+struct profile_config *config_add_profile(struct config *cfg);
+void config_del_profile(struct config *cfg, const char *name);
+/* Sets port settings (argv: KEY VALUE... as `port set` takes them, several
+ * at once) in a profile's or a port's list, each checked by the port
+ * parser; a key set again replaces its value in place. `what` names the
+ * owner in messages ("profile web"). Returns 0 or -EINVAL with err set. */
+int config_settings_set(struct profile_setting *list, int *n, const char *what, int argc,
+			char **argv, char *err, size_t err_size);
+/* Removes the named keys; -ENOENT with err set for a key not in the list. */
+int config_settings_unset(struct profile_setting *list, int *n, const char *what, int argc,
+			  char **argv, char *err, size_t err_size);
+/* Works out the settings of every port bound to a profile (see struct
+ * config_port). -EINVAL with err set for an unknown profile, a loop of
+ * inherit, or settings that do not parse together. Every command that
+ * edits the model, the startup file and the domain call it before
+ * config_check(). */
+int config_resolve_profiles(struct config *cfg, char *err, size_t err_size);
+/* Whether the profiles and the ports' bindings and overrides are equal. */
+bool config_profiles_equal(const struct config *a, const struct config *b);
+/* `profile add` lines, parents before children. */
+void config_print_profiles(const struct config *cfg, FILE *out);
+
 /* ---- apply.c: model to datapath ----------------------------------------- */
 
 struct config_apply;
@@ -302,6 +367,10 @@ struct command_context {
 			      void *arg);
 	void *executor;
 	struct sea_set *seas; /* live SEAs, for show commands; may be NULL */
+	/* Set by the domain (docs/distributed.md) when it runs a command on a
+	 * copy of the model to work out what to write to etcd: profiles and
+	 * ports marked `domain` may then be edited. */
+	bool domain_edit;
 };
 
 /* One command of the language: a module's table (commands.c, sea_commands.c)

@@ -1,5 +1,5 @@
 """The layers point one way (STYLE.md, docs/engine.md): lib -> port ->
-engine -> ha -> control -> the two mains. A file may include its own
+engine -> ha -> cluster -> control -> the two mains. A file may include its own
 layer and those below it, never one above; a file includes a header of
 another layer by its path from src/ ("lib/util.h"), so the rule is read
 from the include lines alone."""
@@ -8,7 +8,7 @@ import re
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SRC = os.path.join(ROOT, "src")
-ORDER = ["lib", "port", "engine", "ha", "control", "demo"]
+ORDER = ["lib", "port", "engine", "ha", "cluster", "control", "demo"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 

@@ -4,9 +4,9 @@
  * that expire or are kept alive or revoked, a watch that sees puts and
  * deletes in order and -ERANGE after a compaction, a watch ended by *stop
  * and one broken by etcd's death, failover past a dead endpoint, and
- * authentication (right password, wrong one, a token that expires). TLS is
- * checked at the option level only (files must exist, a certificate needs
- * its key). Skipped, saying so, when /usr/bin/etcd is not installed. */
+ * authentication (right password, wrong one, a token that expires), and
+ * TLS with a client certificate (made here with the openssl command).
+ * Skipped, saying so, when /usr/bin/etcd is not installed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,14 +33,19 @@
 #define ETCD	"/usr/bin/etcd"
 #define ETCDCTL "/usr/bin/etcdctl"
 
+#define OPENSSL "/usr/bin/openssl"
+
 struct etcd_proc {
 	pid_t pid;
 	char dir[64];
 	char url[64];
+	const char *tls; /* a directory with ca.pem, server.pem/.key, client.pem/.key */
 };
 
 static char err[1024];
-static struct etcd_proc shared;
+static struct etcd_proc shared;	      /* for most tests, all the run */
+static struct etcd_proc private_etcd; /* a test's own, stopped by private_teardown */
+static char tls_dir[64];	      /* the TLS test's certificates */
 
 static int free_port(void)
 {
@@ -59,15 +64,38 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static struct etcd_client *client_for(const char *endpoints, const char *user, const char *password)
+static char tls_files[3][128];
+
+/* The CA and client files of a TLS directory (static: one at a time). */
+static void tls_options(struct etcd_client_options *o, const char *tls)
+{
+	static const char *const names[] = {"ca.pem", "client.pem", "client.key"};
+	for (int i = 0; i < 3; i++)
+		snprintf(tls_files[i], sizeof(tls_files[i]), "%s/%s", tls, names[i]);
+	o->ca_file = tls_files[0];
+	o->cert_file = tls_files[1];
+	o->key_file = tls_files[2];
+}
+
+static struct etcd_client *client_for_tls(const char *endpoints, const char *user,
+					  const char *password, const char *tls)
 {
 	struct etcd_client_options o = {
 	    .endpoints = endpoints, .user = user, .password = password, .timeout_ms = 1000};
+	if (tls)
+		tls_options(&o, tls);
 	struct etcd_client *c = etcd_client_create(&o, err, sizeof(err));
 	if (!c)
 		fail_msg("etcd_client_create: %s", err);
 	return c;
 }
+
+static struct etcd_client *client_for(const char *endpoints, const char *user, const char *password)
+{
+	return client_for_tls(endpoints, user, password, NULL);
+}
+
+static void etcd_kill(struct etcd_proc *p);
 
 /* Starts etcd with extra arguments (NULL-terminated) and waits until it
  * answers a read. */
@@ -77,7 +105,8 @@ static void etcd_start(struct etcd_proc *p, const char *const *extra)
 	assert_non_null(mkdtemp(p->dir));
 	int client_port = free_port(), peer_port = free_port();
 	char peer[64], cluster[80], data[96], log[96];
-	snprintf(p->url, sizeof(p->url), "http://127.0.0.1:%d", client_port);
+	snprintf(p->url, sizeof(p->url), "%s://127.0.0.1:%d", p->tls ? "https" : "http",
+		 client_port);
 	snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", peer_port);
 	snprintf(cluster, sizeof(cluster), "t=%s", peer);
 	snprintf(data, sizeof(data), "%s/data", p->dir);
@@ -95,6 +124,18 @@ static void etcd_start(struct etcd_proc *p, const char *const *extra)
 	size_t n = 19;
 	for (size_t i = 0; extra && extra[i]; i++)
 		argv[n++] = extra[i];
+	char tls_args[3][128];
+	if (p->tls) {
+		static const char *const flags[] = {"--cert-file", "--key-file",
+						    "--trusted-ca-file"};
+		static const char *const names[] = {"server.pem", "server.key", "ca.pem"};
+		for (int i = 0; i < 3; i++) {
+			snprintf(tls_args[i], sizeof(tls_args[i]), "%s/%s", p->tls, names[i]);
+			argv[n++] = flags[i];
+			argv[n++] = tls_args[i];
+		}
+		argv[n++] = "--client-cert-auth";
+	}
 	p->pid = fork();
 	assert_true(p->pid >= 0);
 	if (p->pid == 0) {
@@ -106,7 +147,7 @@ static void etcd_start(struct etcd_proc *p, const char *const *extra)
 		execv(ETCD, (char *const *)argv);
 		_exit(127);
 	}
-	struct etcd_client *c = client_for(p->url, NULL, NULL);
+	struct etcd_client *c = client_for_tls(p->url, NULL, NULL, p->tls);
 	struct etcd_result r;
 	for (int i = 0; i < 200; i++) {
 		if (etcd_get(c, "/", false, &r, err, sizeof(err)) == 0) {
@@ -117,6 +158,7 @@ static void etcd_start(struct etcd_proc *p, const char *const *extra)
 		sleep_ms(50);
 	}
 	etcd_client_destroy(c);
+	etcd_kill(p);
 	fail_msg("etcd did not come up on %s: %s (log in %s)", p->url, err, log);
 }
 
@@ -160,6 +202,18 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	etcd_stop(&shared);
+	return 0;
+}
+
+/* Also when the test failed half-way: its etcd and certificates go. */
+static int private_teardown(void **state)
+{
+	(void)state;
+	etcd_stop(&private_etcd);
+	memset(&private_etcd, 0, sizeof(private_etcd));
+	if (tls_dir[0])
+		nftw(tls_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tls_dir[0] = '\0';
 	return 0;
 }
 
@@ -402,24 +456,23 @@ static void test_broken_watch_is_reported(void **state)
 {
 	NEED_ETCD();
 	(void)state;
-	struct etcd_proc p = {0};
-	etcd_start(&p, NULL);
-	struct etcd_client *c = client_for(p.url, NULL, NULL);
-	struct later l = {.kill = &p, .ms = 300};
+	struct etcd_proc *p = &private_etcd;
+	etcd_start(p, NULL);
+	struct etcd_client *c = client_for(p->url, NULL, NULL);
+	struct later l = {.kill = p, .ms = 300};
 	pthread_t t;
 	struct seen s = {.want = 100};
 	assert_int_equal(pthread_create(&t, NULL, set_later, &l), 0);
 	int rc = etcd_watch(c, "/x/", 0, collect, &s, NULL, err, sizeof(err));
 	pthread_join(t, NULL);
 	assert_int_equal(rc, -ECONNRESET);
-	assert_non_null(strstr(err, p.url));
+	assert_non_null(strstr(err, p->url));
 	assert_non_null(strstr(err, "resume"));
 	/* etcd is gone: the next call names the endpoint that failed. */
 	struct etcd_result r;
 	assert_int_equal(etcd_get(c, "/x", false, &r, err, sizeof(err)), -ECONNREFUSED);
-	assert_non_null(strstr(err, p.url));
+	assert_non_null(strstr(err, p->url));
 	etcd_client_destroy(c);
-	etcd_stop(&p);
 }
 
 static void test_failover_past_a_dead_endpoint(void **state)
@@ -449,37 +502,46 @@ static void test_failover_past_a_dead_endpoint(void **state)
 	etcd_client_destroy(c);
 }
 
-/* Runs etcdctl with up to 4 arguments (NULL-terminated) against url. */
-static void etcdctl(const char *url, const char *a, const char *b, const char *c, const char *d)
+/* Runs a program (argv NULL-terminated) with its output to /dev/null;
+ * fails the test unless it exits 0. */
+static void run(const char *const *argv)
 {
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, 1);
-		execl(ETCDCTL, ETCDCTL, "--endpoints", url, a, b, c, d, (char *)NULL);
+		dup2(null, 2);
+		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("etcdctl %s %s failed", a, b);
+		fail_msg("%s %s %s failed", argv[0], argv[1], argv[2] ? argv[2] : "");
+}
+
+/* Runs etcdctl with up to 4 arguments (NULL-terminated) against url. */
+static void etcdctl(const char *url, const char *a, const char *b, const char *c, const char *d)
+{
+	const char *argv[] = {ETCDCTL, "--endpoints", url, a, b, c, d, NULL};
+	run(argv);
 }
 
 static void test_auth_right_and_wrong_password_and_token_expiry(void **state)
 {
 	NEED_ETCD();
 	(void)state;
-	struct etcd_proc p = {0};
+	struct etcd_proc *p = &private_etcd;
 	/* Simple tokens live 1 s: the client must take a new one. */
 	const char *extra[] = {"--auth-token-ttl", "1", NULL};
-	etcd_start(&p, extra);
-	etcdctl(p.url, "user", "add", "root:secret", NULL);
-	etcdctl(p.url, "role", "add", "root", NULL);
-	etcdctl(p.url, "user", "grant-role", "root", "root");
-	etcdctl(p.url, "auth", "enable", NULL, NULL);
+	etcd_start(p, extra);
+	etcdctl(p->url, "user", "add", "root:secret", NULL);
+	etcdctl(p->url, "role", "add", "root", NULL);
+	etcdctl(p->url, "user", "grant-role", "root", "root");
+	etcdctl(p->url, "auth", "enable", NULL, NULL);
 
-	struct etcd_client *c = client_for(p.url, "root", "secret");
+	struct etcd_client *c = client_for(p->url, "root", "secret");
 	put(c, "/auth/k", "v", 0, NULL);
 	assert_value(c, "/auth/k", "v");
 	sleep_ms(2500);
@@ -487,17 +549,107 @@ static void test_auth_right_and_wrong_password_and_token_expiry(void **state)
 	etcd_client_destroy(c);
 
 	struct etcd_result r;
-	c = client_for(p.url, "root", "wrong");
+	c = client_for(p->url, "root", "wrong");
 	assert_int_equal(etcd_get(c, "/auth/k", false, &r, err, sizeof(err)), -EACCES);
 	assert_non_null(strstr(err, "authentication failed"));
 	assert_int_equal(etcd_watch(c, "/auth/", 0, collect, NULL, NULL, err, sizeof(err)),
 			 -EACCES);
 	etcd_client_destroy(c);
 
-	c = client_for(p.url, NULL, NULL);
+	c = client_for(p->url, NULL, NULL);
 	assert_int_equal(etcd_get(c, "/auth/k", false, &r, err, sizeof(err)), -EACCES);
 	etcd_client_destroy(c);
-	etcd_stop(&p);
+}
+
+/* A CA, a server certificate for 127.0.0.1 and a client certificate, made
+ * with the openssl command into dir. */
+static void make_certificates(const char *dir)
+{
+	char ca[96], ca_key[96], key[96], pem[96], subject[32];
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(ca_key, sizeof(ca_key), "%s/ca.key", dir);
+	const char *ca_argv[] = {OPENSSL,
+				 "req",
+				 "-x509",
+				 "-newkey",
+				 "ec",
+				 "-pkeyopt",
+				 "ec_paramgen_curve:prime256v1",
+				 "-nodes",
+				 "-days",
+				 "1",
+				 "-subj",
+				 "/CN=vswitch-test-ca",
+				 "-keyout",
+				 ca_key,
+				 "-out",
+				 ca,
+				 NULL};
+	run(ca_argv);
+	static const char *const who[] = {"server", "client"};
+	for (int i = 0; i < 2; i++) {
+		snprintf(key, sizeof(key), "%s/%s.key", dir, who[i]);
+		snprintf(pem, sizeof(pem), "%s/%s.pem", dir, who[i]);
+		snprintf(subject, sizeof(subject), "/CN=%s", i == 0 ? "127.0.0.1" : "vswitch");
+		const char *argv[] = {OPENSSL,
+				      "req",
+				      "-x509",
+				      "-newkey",
+				      "ec",
+				      "-pkeyopt",
+				      "ec_paramgen_curve:prime256v1",
+				      "-nodes",
+				      "-days",
+				      "1",
+				      "-subj",
+				      subject,
+				      "-CA",
+				      ca,
+				      "-CAkey",
+				      ca_key,
+				      "-addext",
+				      "subjectAltName=IP:127.0.0.1",
+				      "-keyout",
+				      key,
+				      "-out",
+				      pem,
+				      NULL};
+		run(argv);
+	}
+}
+
+static void test_tls_with_client_certificate(void **state)
+{
+	NEED_ETCD();
+	(void)state;
+	if (access(OPENSSL, X_OK) != 0)
+		skip();
+	strcpy(tls_dir, "/tmp/vswitch-test-tls-XXXXXX");
+	assert_non_null(mkdtemp(tls_dir));
+	const char *dir = tls_dir;
+	make_certificates(dir);
+	struct etcd_proc *p = &private_etcd;
+	p->tls = dir;
+	etcd_start(p, NULL);
+	struct etcd_client *c = client_for_tls(p->url, NULL, NULL, dir);
+	put(c, "/tls/k", "v", 0, NULL);
+	assert_value(c, "/tls/k", "v");
+	etcd_client_destroy(c);
+
+	/* The server is not trusted without the CA. */
+	struct etcd_result r;
+	char ca_only[128];
+	snprintf(ca_only, sizeof(ca_only), "%s/ca.pem", dir);
+	struct etcd_client_options o = {.endpoints = p->url, .timeout_ms = 1000};
+	c = etcd_client_create(&o, err, sizeof(err));
+	assert_int_equal(etcd_get(c, "/tls/k", false, &r, err, sizeof(err)), -ECONNREFUSED);
+	assert_non_null(strstr(err, p->url));
+	etcd_client_destroy(c);
+	/* etcd's --client-cert-auth refuses a client without a certificate. */
+	o.ca_file = ca_only;
+	c = etcd_client_create(&o, err, sizeof(err));
+	assert_true(etcd_get(c, "/tls/k", false, &r, err, sizeof(err)) < 0);
+	etcd_client_destroy(c);
 }
 
 static void test_options_are_checked_before_connecting(void **state)
@@ -551,9 +703,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_watch_sees_puts_and_deletes_in_order_then_erange,
 					    client_setup, client_teardown),
 	    cmocka_unit_test_setup_teardown(test_watch_ends_on_stop, client_setup, client_teardown),
-	    cmocka_unit_test(test_broken_watch_is_reported),
+	    cmocka_unit_test_teardown(test_broken_watch_is_reported, private_teardown),
 	    cmocka_unit_test(test_failover_past_a_dead_endpoint),
-	    cmocka_unit_test(test_auth_right_and_wrong_password_and_token_expiry),
+	    cmocka_unit_test_teardown(test_auth_right_and_wrong_password_and_token_expiry,
+				      private_teardown),
+	    cmocka_unit_test_teardown(test_tls_with_client_certificate, private_teardown),
 	    cmocka_unit_test(test_options_are_checked_before_connecting),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -313,6 +313,12 @@ int config_resolve_profiles(struct config *cfg, char *err, size_t err_size);
 bool config_profiles_equal(const struct config *a, const struct config *b);
 /* `profile add` lines, parents before children. */
 void config_print_profiles(const struct config *cfg, FILE *out);
+/* What a port bound to prof alone (no overrides) runs with; -EINVAL with
+ * err set as config_resolve_profiles says. */
+int config_profile_settings(const struct config *cfg, const struct profile_config *prof,
+			    struct port_config *out, char *err, size_t err_size);
+/* " KEY VALUE..." for each setting of a list. */
+void config_print_settings(const struct profile_setting *list, int n, FILE *out);
 
 /* ---- apply.c: model to datapath ----------------------------------------- */
 

@@ -284,6 +284,24 @@ int config_profile_settings(const struct config *cfg, const struct profile_confi
 	return error;
 }
 
+int config_resolve_port(const struct config *cfg, struct config_port *port, char *err,
+			size_t err_size)
+{
+	if (!port->profile[0])
+		return 0;
+	const struct profile_config *prof = config_find_profile(cfg, port->profile);
+	if (!prof) {
+		snprintf(err, err_size, "port %s: profile %s does not exist", port->name,
+			 port->profile);
+		return -EINVAL;
+	}
+	struct config_port scratch = *port;
+	int error = resolve(cfg, prof, &scratch, port->overrides, port->n_overrides, err, err_size);
+	if (!error)
+		port->settings = scratch.settings;
+	return error;
+}
+
 int config_resolve_profiles(struct config *cfg, char *err, size_t err_size)
 {
 	for (size_t i = 0; i < cfg->n_profiles; i++) {
@@ -300,18 +318,8 @@ int config_resolve_profiles(struct config *cfg, char *err, size_t err_size)
 	}
 	int error = 0;
 	for (size_t i = 0; i < cfg->n_ports && !error; i++) {
-		struct config_port *p = &cfg->ports[i];
-		if (!p->profile[0])
-			continue;
-		const struct profile_config *prof = config_find_profile(cfg, p->profile);
-		if (!prof) {
-			snprintf(err, err_size, "port %s: profile %s does not exist", p->name,
-				 p->profile);
-			error = -EINVAL;
-			break;
-		}
-		struct config_port scratch = *p;
-		error = resolve(cfg, prof, &scratch, p->overrides, p->n_overrides, err, err_size);
+		struct config_port scratch = cfg->ports[i];
+		error = config_resolve_port(cfg, &scratch, err, err_size);
 		resolved[i] = scratch.settings;
 	}
 	for (size_t i = 0; i < cfg->n_ports && !error; i++)

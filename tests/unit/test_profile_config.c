@@ -4,6 +4,7 @@
  * root-first with the port's overrides last, refusals of loops, unknown
  * profiles and combinations that do not parse, copy/equal/print, and the
  * commands over a live datapath. */
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,6 +196,216 @@ static void test_copy_equal_print(void **state)
 	config_free(cfg);
 }
 
+/* ---- the commands, over a live datapath ---------------------------------- */
+
+static int run(struct control_fixture *f, const char *line)
+{
+	return control_fixture_run(f, line);
+}
+
+static uint16_t live_pvid(struct control_fixture *f, const char *port)
+{
+	struct bridge_port *p = datapath_find_port(f->state.dp, port, NULL);
+	assert_non_null(p);
+	return p->config.pvid;
+}
+
+static void build(struct control_fixture *f)
+{
+	assert_int_equal(run(f, "switch add br"), 0);
+	assert_int_equal(run(f, "profile add base learning off mac-limit 5"), 0);
+	assert_int_equal(run(f, "profile add web inherit base system-vlans 10 pvid 10 "
+				"allowed-addresses 02:00:00:00:00:01,10.0.0.1 02:00:00:00:00:02"),
+			 0);
+	assert_int_equal(run(f, "port add br vm1 type pipe profile web"), 0);
+	assert_int_equal(run(f, "port add br vm2 type pipe pvid 30 hairpin on"), 0);
+	assert_int_equal(run(f, "port bind vm2 profile web mac-limit 9"), 0);
+	assert_int_equal(run(f, "port add br vm3 type pipe pvid 20"), 0);
+}
+
+static void test_editing_a_profile_moves_every_bound_port(void **state)
+{
+	struct control_fixture *f = *state;
+	build(f);
+	struct bridge_port *vm2 = datapath_find_port(f->state.dp, "vm2", NULL);
+	assert_int_equal(live_pvid(f, "vm1"), 10);
+	assert_int_equal(vm2->config.pvid, 10);
+	assert_false(vm2->config.hairpin); /* bound: its own settings are gone */
+	assert_int_equal(vm2->config.mac_limit, 9);
+	assert_false(vm2->config.learning);
+	assert_int_equal(vm2->config.security.n_pairs, 2);
+
+	assert_int_equal(run(f, "profile set web pvid 20"), 0);
+	assert_int_equal(live_pvid(f, "vm1"), 20);
+	assert_int_equal(live_pvid(f, "vm2"), 20);
+	assert_int_equal(live_pvid(f, "vm3"), 20);
+	assert_int_equal(run(f, "profile set base learning on"), 0); /* through the parent */
+	assert_true(datapath_find_port(f->state.dp, "vm1", NULL)->config.learning);
+
+	/* An override keeps one port where it was; unset gives it back. */
+	assert_int_equal(run(f, "port set vm2 pvid 10"), 0);
+	assert_int_equal(run(f, "profile set web pvid 30"), 0);
+	assert_int_equal(live_pvid(f, "vm1"), 30);
+	assert_int_equal(live_pvid(f, "vm2"), 10);
+	assert_int_equal(run(f, "port unset vm2 pvid"), 0);
+	assert_int_equal(live_pvid(f, "vm2"), 30);
+
+	assert_int_equal(run(f, "port show vm2"), 0);
+	assert_non_null(strstr(f->output, "  profile web, overrides: mac-limit 9\n"));
+	assert_int_equal(run(f, "profile show web"), 0);
+	assert_non_null(strstr(f->output, "profile web (inherit base)\n"));
+	assert_non_null(strstr(f->output, "    mac-limit 5 (from base)\n"));
+	assert_non_null(strstr(f->output, "  ports: vm1 vm2 (overrides: mac-limit 9)\n"));
+
+	/* Unbound, a port keeps what it ran with as its own settings. */
+	assert_int_equal(run(f, "port unbind vm1"), 0);
+	assert_int_equal(live_pvid(f, "vm1"), 30);
+	char *text = control_fixture_running_config(f);
+	assert_non_null(strstr(text, "port add br vm1 type pipe pvid 30 mac-limit 5 "));
+	assert_non_null(strstr(text, "port add br vm2 type pipe profile web mac-limit 9\n"));
+	free(text);
+}
+
+static void test_profile_show_json(void **state)
+{
+	struct control_fixture *f = *state;
+	build(f);
+	char *out = NULL, *argv[] = {"profile", "show", "web"};
+	size_t size = 0;
+	FILE *mem = open_memstream(&out, &size);
+	assert_int_equal(control_execute(&f->state, 3, argv, true, mem, f->err, sizeof(f->err)), 0);
+	fclose(mem);
+	cJSON *doc = cJSON_Parse(out);
+	assert_non_null(doc);
+	cJSON *web = cJSON_GetArrayItem(doc, 0);
+	assert_string_equal(cJSON_GetObjectItem(web, "inherit")->valuestring, "base");
+	assert_string_equal(cJSON_GetObjectItem(web, "system_vlans")->valuestring, "10");
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(web, "settings"), "pvid")->valuestring, "10");
+	cJSON *limit = cJSON_GetObjectItem(cJSON_GetObjectItem(web, "inherited"), "mac-limit");
+	assert_string_equal(cJSON_GetObjectItem(limit, "from")->valuestring, "base");
+	cJSON *ports = cJSON_GetObjectItem(web, "ports");
+	assert_int_equal(cJSON_GetArraySize(ports), 2);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ports, 1), "name")->valuestring,
+			    "vm2");
+	cJSON_Delete(doc);
+	free(out);
+}
+
+static void test_saved_config_rebuilds_the_same_model(void **state)
+{
+	struct control_fixture *f = *state;
+	build(f);
+	assert_int_equal(run(f, "profile add child inherit web vids 40"), 0);
+	assert_int_equal(run(f, "port bind vm3 profile child pvid 40"), 0);
+	assert_int_equal(run(f, "profile set base inherit none"), 0);
+	assert_int_equal(run(f, "save"), 0);
+	struct control_state fresh;
+	char *text = control_fixture_restart(f, &fresh);
+	char *running = control_fixture_running_config(f);
+	assert_string_equal(text, running);
+	assert_true(config_equal(f->state.running, fresh.running));
+	assert_int_equal(datapath_find_port(fresh.dp, "vm3", NULL)->config.pvid, 40);
+	free(running);
+	free(text);
+	control_fixture_restart_free(&fresh);
+}
+
+static void test_refusals_name_the_problem(void **state)
+{
+	struct control_fixture *f = *state;
+	build(f);
+	assert_int_equal(run(f, "profile del web"), -EBUSY);
+	assert_string_equal(
+	    f->err, "profile web: in use by port vm1, port vm2 (unbind or change them first)");
+	assert_int_equal(run(f, "profile del base"), -EBUSY);
+	assert_non_null(strstr(f->err, "in use by profile web"));
+	assert_int_not_equal(run(f, "profile set base inherit web"), 0);
+	assert_non_null(strstr(f->err, "inherit loop"));
+	assert_int_not_equal(run(f, "profile add x inherit ghost"), 0);
+	assert_non_null(strstr(f->err, "profile x: inherits profile ghost, which does not exist"));
+	assert_int_not_equal(run(f, "profile set web pvid 5000"), 0);
+	assert_non_null(strstr(f->err, "profile web: pvid '5000'"));
+	assert_int_not_equal(run(f, "profile set web trunk-priority 3"), 0);
+	assert_non_null(strstr(f->err, "trunk-priority applies only to an uplink port"));
+	assert_int_not_equal(run(f, "port bind vm3 profile nope"), 0);
+	assert_string_equal(f->err, "profile nope: no such profile");
+	assert_int_not_equal(run(f, "port add br vm4 type pipe profile nope"), 0);
+	assert_null(config_find_port(f->state.running, "vm4"));
+	assert_int_not_equal(run(f, "port unset vm3 pvid"), 0);
+	assert_non_null(strstr(f->err, "port vm3: not bound to a profile"));
+	assert_int_not_equal(run(f, "port unset vm2 pvid"), 0);
+	assert_non_null(
+	    strstr(f->err, "port vm2: no setting 'pvid' of its own (it has: mac-limit)"));
+	assert_int_equal(live_pvid(f, "vm1"), 10); /* nothing moved */
+	assert_int_equal(run(f, "port unbind vm1"), 0);
+	assert_int_equal(run(f, "profile del web"), -EBUSY);
+	assert_int_equal(run(f, "port del vm2"), 0);
+	assert_int_equal(run(f, "profile del web"), 0);
+}
+
+static void test_domain_objects_refuse_local_changes(void **state)
+{
+	struct control_fixture *f = *state;
+	build(f);
+	config_find_profile(f->state.running, "web")->domain = true;
+	config_find_port(f->state.running, "vm1")->domain = true;
+	const char *port_lines[] = {"port set vm1 pvid 3", "port unset vm1 pvid",
+				    "port bind vm1 profile base", "port unbind vm1",
+				    "port del vm1"};
+	for (size_t i = 0; i < sizeof(port_lines) / sizeof(port_lines[0]); i++) {
+		assert_int_equal(run(f, port_lines[i]), -EPERM);
+		assert_string_equal(
+		    f->err, "port vm1 is bound to profile web by the domain: change the profile "
+			    "with vswitchctl profile set web ... or the binding with vswitchctl "
+			    "port bind");
+	}
+	const char *profile_lines[] = {"profile set web pvid 3", "profile unset web pvid",
+				       "profile del web"};
+	for (size_t i = 0; i < sizeof(profile_lines) / sizeof(profile_lines[0]); i++) {
+		assert_int_equal(run(f, profile_lines[i]), -EPERM);
+		assert_non_null(strstr(f->err, "profile web is defined by the domain"));
+	}
+	assert_int_equal(run(f, "port set vm2 pvid 3"), 0); /* a local port: fine */
+	/* The domain edits a copy of the model with domain_edit. */
+	struct config *copy = config_copy(f->state.running);
+	struct command_context ctx = {.cfg = copy, .domain_edit = true};
+	char line[] = "profile set web pvid 33", *argv[8];
+	int argc = command_split(line, argv, 8);
+	assert_int_equal(command_run(&ctx, argc, argv, err, sizeof(err)), 0);
+	assert_int_equal(config_find_port(copy, "vm1")->settings.pvid, 33);
+	config_free(copy);
+	char *text = control_fixture_running_config(f);
+	assert_null(strstr(text, "domain"));
+	free(text);
+}
+
+/* A profile change goes through the all-or-nothing apply: when one port
+ * of it cannot be applied, no bound port moves. */
+static void test_failed_apply_moves_no_port(void **state)
+{
+	struct control_fixture *f = *state;
+	build(f);
+	assert_int_equal(run(f, "save"), 0);
+	FILE *file = fopen(f->path, "a");
+	fprintf(file, "profile set web pvid 20\nport add br vm4 type pipe profile web\n");
+	fclose(file);
+	config_apply_fail_at(1); /* opening vm4 */
+	assert_int_not_equal(run(f, "reload"), 0);
+	config_apply_fail_at(0);
+	assert_non_null(strstr(f->err, "injected failure"));
+	assert_int_equal(live_pvid(f, "vm1"), 10);
+	assert_int_equal(live_pvid(f, "vm2"), 10);
+	assert_null(datapath_find_port(f->state.dp, "vm4", NULL));
+	assert_string_equal(config_find_profile(f->state.running, "web")->settings[0].value, "10");
+	assert_int_equal(run(f, "reload"), 0);
+	assert_int_equal(live_pvid(f, "vm1"), 20);
+	assert_int_equal(live_pvid(f, "vm4"), 20);
+}
+
+#define T(name)                                                                                    \
+	cmocka_unit_test_setup_teardown(name, control_fixture_setup, control_fixture_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +413,12 @@ int main(void)
 	    cmocka_unit_test(test_resolution_root_first_then_overrides),
 	    cmocka_unit_test(test_loops_and_unknown_profiles_refused_whole),
 	    cmocka_unit_test(test_copy_equal_print),
+	    T(test_editing_a_profile_moves_every_bound_port),
+	    T(test_profile_show_json),
+	    T(test_saved_config_rebuilds_the_same_model),
+	    T(test_refusals_name_the_problem),
+	    T(test_domain_objects_refuse_local_changes),
+	    T(test_failed_apply_moves_no_port),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

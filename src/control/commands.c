@@ -145,8 +145,15 @@ static int port_add(struct command_context *ctx, int argc, char **argv, char *er
 	while (k < argc && strchr(argv[k], '='))
 		k++;
 	bool bind = k + 1 < argc && !strcmp(argv[k], "profile");
-	if (config_parse_port_settings(&port, (bind ? k : argc) - 4, argv + 4, true, err, n))
+	if (config_parse_port_settings(&port, (bind ? k : argc) - 4, argv + 4, true, err, n)) {
+		for (int i = k + 1; i < argc && !bind; i++)
+			if (!strcmp(argv[i], "profile"))
+				snprintf(err, n,
+					 "port %s: 'profile NAME' comes right after the type "
+					 "options; the settings after it are the port's overrides",
+					 name);
 		return -EINVAL;
+	}
 	if (port_config_validate(name, &port.settings, err, n))
 		return -EINVAL;
 	struct config_port *slot = config_add_port(ctx->cfg);

@@ -332,6 +332,9 @@ static void test_refusals_name_the_problem(void **state)
 	assert_string_equal(f->err, "profile nope: no such profile");
 	assert_int_not_equal(run(f, "port add br vm4 type pipe profile nope"), 0);
 	assert_null(config_find_port(f->state.running, "vm4"));
+	assert_int_not_equal(run(f, "port add br vm4 type pipe pvid 3 profile web"), 0);
+	assert_non_null(
+	    strstr(f->err, "port vm4: 'profile NAME' comes right after the type options"));
 	assert_int_not_equal(run(f, "port unset vm3 pvid"), 0);
 	assert_non_null(strstr(f->err, "port vm3: not bound to a profile"));
 	assert_int_not_equal(run(f, "port unset vm2 pvid"), 0);

@@ -105,6 +105,10 @@ static int switch_del(struct command_context *ctx, int argc, char **argv, char *
 		snprintf(err, n, "switch %s: no such switch", argv[0]);
 		return -ENOENT;
 	}
+	for (size_t i = 0; i < ctx->cfg->n_ports; i++) /* its ports go with it */
+		if (!strcmp(ctx->cfg->ports[i].sw, argv[0]) &&
+		    profile_port_guard(ctx, &ctx->cfg->ports[i], err, n))
+			return -EPERM;
 	config_del_switch(ctx->cfg, argv[0]);
 	ctx->changed = true;
 	return 0;

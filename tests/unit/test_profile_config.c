@@ -371,6 +371,8 @@ static void test_domain_objects_refuse_local_changes(void **state)
 		assert_int_equal(run(f, profile_lines[i]), -EPERM);
 		assert_non_null(strstr(f->err, "profile web is defined by the domain"));
 	}
+	assert_int_equal(run(f, "switch del br"), -EPERM); /* it would take vm1 */
+	assert_non_null(strstr(f->err, "port vm1 is bound to profile web by the domain"));
 	assert_int_equal(run(f, "port set vm2 pvid 3"), 0); /* a local port: fine */
 	/* The domain edits a copy of the model with domain_edit. */
 	struct config *copy = config_copy(f->state.running);

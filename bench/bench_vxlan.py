@@ -27,6 +27,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from vswitch_lab import programs  # noqa: E402
 from bench_peers import (Cleanup, case_tcp, in_ns, read_line, run, spawn,  # noqa: E402
                          stop_pid)
 
@@ -167,6 +169,7 @@ def main():
     if os.geteuid() != 0:
         log("needs root (network namespaces)")
         return 1
+    programs.require("bench-vxlan", install_missing=True)
     tag = secrets.token_hex(2)
     results, failed = {}, False
     for cls in (Vswitchd, Kernel):

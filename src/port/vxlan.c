@@ -307,10 +307,8 @@ static int parse_vni_spec(const struct port *port, struct vxlan_port *vp, const 
 			 sizeof(vp->vni_spec) - 1);
 		return -EINVAL;
 	}
-	size_t items = 1;
-	for (const char *c = spec; *c; c++)
-		items += *c == ',';
-	vp->segs = calloc(items, sizeof(*vp->segs));
+	/* At most one segment per VLAN and one for the untagged frames. */
+	vp->segs = calloc(VXLAN_VID_MAX + 1, sizeof(*vp->segs));
 	if (!vp->segs) {
 		snprintf(err, err_size, "port %s: out of memory", port->name);
 		return -ENOMEM;
@@ -319,44 +317,58 @@ static int parse_vni_spec(const struct port *port, struct vxlan_port *vp, const 
 		const char *comma = strchr(item, ',');
 		size_t n = comma ? (size_t)(comma - item) : strlen(item);
 		const char *colon = memchr(item, ':', n);
-		unsigned long vid = 0, vni;
-		bool ok = colon ? parse_number(item, (size_t)(colon - item), VXLAN_VID_MAX, &vid) &&
-				      vid >= 1 &&
-				      parse_number(colon + 1, n - (size_t)(colon - item) - 1,
-						   VXLAN_VNI_MAX, &vni)
-				: parse_number(item, n, VXLAN_VNI_MAX, &vni);
+		/* VID:N, or a range VID1-VID2:N mapping VID1+i to N+i. */
+		const char *dash = colon ? memchr(item, '-', (size_t)(colon - item)) : NULL;
+		const char *vids_end = dash ? dash : colon;
+		unsigned long vid = 0, last = 0, vni;
+		bool ok =
+		    colon ? parse_number(item, (size_t)(vids_end - item), VXLAN_VID_MAX, &vid) &&
+				vid >= 1 &&
+				parse_number(colon + 1, n - (size_t)(colon - item) - 1,
+					     VXLAN_VNI_MAX, &vni)
+			  : parse_number(item, n, VXLAN_VNI_MAX, &vni);
+		last = vid;
+		if (ok && dash)
+			ok = parse_number(dash + 1, (size_t)(colon - dash - 1), VXLAN_VID_MAX,
+					  &last) &&
+			     last >= vid && vni + (last - vid) <= VXLAN_VNI_MAX;
 		if (!ok) {
 			snprintf(err, err_size,
-				 "port %s: vni item '%.*s' is not N or VID:N (VID 1-%d, VNI 0-%u)",
+				 "port %s: vni item '%.*s' is not N, VID:N or VID-VID:N (VID 1-%d, "
+				 "VNI 0-%u)",
 				 port->name, (int)n, item, VXLAN_VID_MAX, VXLAN_VNI_MAX);
 			return -EINVAL;
 		}
-		if (vp->seg_of_vid[vid] >= 0) {
-			if (vid)
-				snprintf(err, err_size, "port %s: VLAN %lu has two VNIs in vni=%s",
-					 port->name, vid, spec);
-			else
-				snprintf(err, err_size,
-					 "port %s: the untagged frames have two VNIs in vni=%s",
-					 port->name, spec);
-			return -EINVAL;
-		}
-		for (uint16_t i = 0; i < vp->n_segs; i++)
-			if (vp->segs[i].vni == vni) {
-				snprintf(err, err_size,
-					 "port %s: VNI %lu carries two VLANs in vni=%s (one VNI "
-					 "is one VLAN)",
-					 port->name, vni, spec);
+		for (unsigned long v = vid; v <= last; v++) {
+			if (vp->seg_of_vid[v] >= 0) {
+				if (v)
+					snprintf(err, err_size,
+						 "port %s: VLAN %lu has two VNIs in vni=%s",
+						 port->name, v, spec);
+				else
+					snprintf(err, err_size,
+						 "port %s: the untagged frames have two VNIs in "
+						 "vni=%s",
+						 port->name, spec);
 				return -EINVAL;
 			}
-		vp->seg_of_vid[vid] = (int16_t)vp->n_segs;
-		vp->segs[vp->n_segs++] =
-		    (struct vxlan_segment){.vni = (uint32_t)vni, .vid = (uint16_t)vid};
+			vp->seg_of_vid[v] = (int16_t)vp->n_segs;
+			vp->segs[vp->n_segs++] = (struct vxlan_segment){
+			    .vni = (uint32_t)(vni + (v - vid)), .vid = (uint16_t)v};
+		}
 		item = comma ? comma + 1 : NULL;
 	}
 	qsort(vp->segs, vp->n_segs, sizeof(*vp->segs), compare_segments);
-	for (uint16_t i = 0; i < vp->n_segs; i++)
+	for (uint16_t i = 0; i < vp->n_segs; i++) {
+		if (i && vp->segs[i].vni == vp->segs[i - 1].vni) {
+			snprintf(
+			    err, err_size,
+			    "port %s: VNI %u carries two VLANs in vni=%s (one VNI is one VLAN)",
+			    port->name, vp->segs[i].vni, spec);
+			return -EINVAL;
+		}
 		vp->seg_of_vid[vp->segs[i].vid] = (int16_t)i;
+	}
 	return 0;
 }
 
@@ -1011,6 +1023,10 @@ static int vxlan_status(const struct port *port, struct port_status *out)
 		      vp->max_macs, vp->ageing);
 	for (uint16_t i = 0; i < vp->n_segs; i++) {
 		const struct vxlan_segment *s = &vp->segs[i];
+		if (i == 8) { /* a wide trunk: the rest in a word */
+			used = append(t, size, used, ", and %u more", vp->n_segs - i);
+			break;
+		}
 		used = append(t, size, used, "%s %u", i ? "," : "", s->vni);
 		used = s->vid ? append(t, size, used, " (vlan %u,", s->vid)
 			      : append(t, size, used, " (untagged,");
@@ -1028,7 +1044,10 @@ static int vxlan_status(const struct port *port, struct port_status *out)
 	if (used >= size)
 		memcpy(t + size - 4, "...", 4);
 	port_status_string(out, "local", local);
-	port_status_string(out, "vni", vp->vni_spec);
+	char spec[64];
+	if (!copy_name(spec, sizeof(spec), vp->vni_spec))
+		snprintf(spec, sizeof(spec), "%.59s...", vp->vni_spec);
+	port_status_string(out, "vni", spec);
 	port_status_string(out, "df", vp->df ? "on" : "off");
 	port_status_number(out, "remote-macs", vp->n_macs);
 #define VXLAN_NUMBER(field, name, text) port_status_number(out, name, vp->c.field);

@@ -130,6 +130,8 @@ def test_ping_and_tcp_both_ways_with_a_kernel_vtep(lab):
         sent, got = tcp.transfer(n, vms[src], vms[dst], addr, 4 << 20, timeout=30)
         assert got == sent and int(sent[0]) == 4 << 20
     assert vxlan_status(d)["remote-macs"] >= 2  # b1 behind B, C's bridge behind C
+    assert " ".join(VX) in d.ctl("show", "running-config")
+    assert d.ctl("vxlan", "show").startswith("vxlan vx (switch sw): local 192.0.2.1:4789")
 
 
 def test_two_vlans_stay_on_their_vnis(lab):

@@ -402,8 +402,8 @@ static void test_transmit_refusals_are_counted(void **state)
 	assert_int_equal(status_number(a, "tx-no-vni"), 1);
 	/* A frame of 541 bytes + 36 = 577 > 576: too big with df=on. */
 	uint8_t big[600], payload[600] = {0};
-	size_t len = frame_build(big, sizeof(big), test_broadcast, test_mac(1), -1, 0x0800,
-				 payload, 541 - 14);
+	size_t len = frame_build(big, sizeof(big), test_broadcast, test_mac(1), -1, 0x0800, payload,
+				 541 - 14);
 	struct packet_batch batch = {0};
 	packet_batch_add(&batch, packet_from_bytes(pool, big, (uint32_t)len));
 	packet_batch_add(&batch, packet_from_bytes(pool, big, (uint32_t)len - 1));
@@ -455,6 +455,12 @@ static void test_options_are_checked(void **state)
 	assert_non_null(strstr(vx_error(vni_twice), "VNI 5 carries two VLANs"));
 	const char *untagged_twice[] = {"local=127.0.0.1", "vni=5,6", NULL};
 	assert_non_null(strstr(vx_error(untagged_twice), "untagged"));
+	const char *overlap[] = {"local=127.0.0.1", "vni=10-20:100,15:7", NULL};
+	assert_non_null(strstr(vx_error(overlap), "VLAN 15 has two VNIs"));
+	const char *backwards[] = {"local=127.0.0.1", "vni=20-10:100", NULL};
+	assert_non_null(strstr(vx_error(backwards), "'20-10:100'"));
+	const char *past_max[] = {"local=127.0.0.1", "vni=1-2:16777215", NULL};
+	assert_non_null(strstr(vx_error(past_max), "'1-2:16777215'"));
 	const char *too_big[] = {"local=127.0.0.1", "vni=16777216", NULL};
 	assert_non_null(strstr(vx_error(too_big), "VNI 0-16777215"));
 	const char *family[] = {"local=127.0.0.1", "vni=5", "remote=::1", NULL};
@@ -465,6 +471,29 @@ static void test_options_are_checked(void **state)
 	assert_non_null(strstr(vx_error(unknown), "unknown option"));
 	const char *not_ours[] = {"local=192.0.2.77", "vni=5", NULL};
 	assert_non_null(strstr(vx_error(not_ours), "address of this host"));
+}
+
+static void test_vni_ranges_map_vlan_ranges(void **state)
+{
+	(void)state;
+	uint16_t pw;
+	int w = udp_socket(&pw);
+	struct port *a = vx("a", "local=127.0.0.1 port=%u remote=127.0.0.1:%u vni=100-4094:10000,7",
+			    free_port(), pw);
+	const int vids[] = {100, 101, 2000, 4094, -1};
+	const uint32_t vnis[] = {10000, 10001, 11900, 13994, 7};
+	for (size_t i = 0; i < ARRAY_SIZE(vids); i++) {
+		send_frame(a, test_broadcast, 1, vids[i]);
+		uint8_t got[64];
+		uint32_t vni;
+		assert_int_equal(count_datagrams(w, got, sizeof(got)), 1);
+		assert_int_equal(vxlan_header_parse(got, sizeof(got), &vni), VXLAN_OK);
+		assert_int_equal(vni, vnis[i]);
+	}
+	send_frame(a, test_broadcast, 1, 99);
+	assert_int_equal(status_number(a, "tx-no-vni"), 1);
+	port_destroy(a);
+	close(w);
 }
 
 static void test_ipv6_underlay(void **state)
@@ -551,6 +580,7 @@ int main(void)
 	    cmocka_unit_test(test_transmit_refusals_are_counted),
 	    cmocka_unit_test(test_table_is_bounded),
 	    cmocka_unit_test(test_options_are_checked),
+	    cmocka_unit_test(test_vni_ranges_map_vlan_ranges),
 	    cmocka_unit_test(test_ipv6_underlay),
 	    cmocka_unit_test(test_switch_sees_vlans_and_keeps_split_horizon),
 	};

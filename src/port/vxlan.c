@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,12 @@
 #define VXLAN_RX_WINDOW_MIN    8
 #define VXLAN_SWEEP_BUDGET     4096 /* table slots aged per update_stats() */
 #define VXLAN_VID_MAX	       4094
+#define VXLAN_GSO_SEGMENTS     64	   /* the kernel's UDP_MAX_SEGMENTS (Linux 4.18+) */
+#define VXLAN_GSO_BYTES	       65000	   /* UDP payload of one GSO write */
+#define VXLAN_GSO_ARENA	       (512 << 10) /* bytes of coalesced datagrams per send() */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* linux/udp.h */
+#endif
 
 union vxlan_sockaddr {
 	struct sockaddr sa;
@@ -88,7 +95,9 @@ struct vxlan_mac {
 	X(tx_too_big, "tx-too-big", "frames that do not fit the underlay MTU with df=on")          \
 	X(tx_no_vtep, "tx-no-vtep", "frames to flood in a VNI with no remote VTEP")                \
 	X(table_full, "table-full", "remote MACs not learned: the table was full")                 \
-	X(mac_moves, "mac-moves", "remote MACs learned again behind another VTEP")
+	X(mac_moves, "mac-moves", "remote MACs learned again behind another VTEP")                 \
+	X(gso_writes, "gso-writes", "runs of datagrams sent as one UDP GSO write")                 \
+	X(gso_refused, "gso-refused", "GSO writes the kernel refused: GSO is then off")
 
 struct vxlan_counters {
 #define VXLAN_FIELD(field, name, text) uint64_t field;
@@ -140,6 +149,26 @@ struct vxlan_port {
 	union vxlan_sockaddr tx_dest[BATCH_SIZE];
 	struct mmsghdr tx_msgs[VXLAN_TX_MAX];
 	struct iovec tx_iov[VXLAN_TX_MAX][2];
+	uint16_t tx_count[VXLAN_TX_MAX]; /* datagrams in message i */
+	uint32_t tx_inner[VXLAN_TX_MAX]; /* their inner bytes */
+
+	/* UDP GSO: a run of equal-sized datagrams to one VTEP (the segments of
+	 * a TCP super-frame, cut by the egress stage) is copied with its
+	 * headers into the arena and written once; the kernel cuts it again
+	 * (UDP_SEGMENT), instead of one trip through its UDP stack each. Off
+	 * for good once the kernel refuses such a write (a segment larger than
+	 * the route's MTU with df=off, a device without checksum offload): the
+	 * run is then sent datagram by datagram. */
+	bool gso;
+	uint8_t *gso_arena;
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} tx_cmsg[VXLAN_TX_MAX];
+	struct mmsghdr split_msgs[VXLAN_GSO_SEGMENTS];
+	struct iovec split_iov[VXLAN_GSO_SEGMENTS];
+	uint16_t split_count[VXLAN_GSO_SEGMENTS];
+	uint32_t split_inner[VXLAN_GSO_SEGMENTS];
 };
 
 /* ---- addresses ------------------------------------------------------------ */
@@ -680,6 +709,7 @@ static void vxlan_free(struct vxlan_port *vp)
 	free(vp->remotes);
 	free(vp->macs);
 	free(vp->buckets);
+	free(vp->gso_arena);
 	free(vp);
 }
 
@@ -710,7 +740,7 @@ static int vxlan_open(struct port *port, const char *const *options, char *err, 
 	}
 	vp->fd = -1;
 	int error = parse_options(port, vp, options, err, err_size);
-	if (!error && open_table(vp) < 0) {
+	if (!error && (open_table(vp) < 0 || !(vp->gso_arena = malloc(VXLAN_GSO_ARENA)))) {
 		snprintf(err, err_size, "port %s: out of memory for %u remote MACs", port->name,
 			 vp->max_macs);
 		error = -ENOMEM;
@@ -722,6 +752,7 @@ static int vxlan_open(struct port *port, const char *const *options, char *err, 
 		return error;
 	}
 	slots_init(vp);
+	vp->gso = true;
 	port->priv = vp;
 	return 0;
 }
@@ -876,17 +907,23 @@ static int egress_segment(struct vxlan_port *vp, struct packet *p)
 	return s;
 }
 
-/* Sends messages [0, n): the afpacket loop, one call per batch unless the
- * kernel refuses messages one by one. */
-static void flush_messages(struct port *port, struct vxlan_port *vp, uint32_t n)
+static void send_split(struct port *port, struct vxlan_port *vp, uint32_t i);
+
+/* Sends msgs [0, n), message i holding count[i] datagrams of inner[i]
+ * bytes: the afpacket loop, one call per batch unless the kernel refuses
+ * messages one by one. A refused GSO write goes again datagram by
+ * datagram (send_split), and GSO stops. */
+static void send_messages(struct port *port, struct vxlan_port *vp, struct mmsghdr *msgs,
+			  const uint16_t *count, const uint32_t *inner, uint32_t n)
 {
 	uint32_t done = 0;
 	while (done < n) {
-		int sent = sendmmsg(vp->fd, &vp->tx_msgs[done], n - done, MSG_DONTWAIT);
+		int sent = sendmmsg(vp->fd, &msgs[done], n - done, MSG_DONTWAIT);
 		if (sent > 0) {
 			for (uint32_t i = done; i < done + (uint32_t)sent; i++) {
-				port->stats.tx_packets++;
-				port->stats.tx_bytes += vp->tx_iov[i][1].iov_len;
+				port->stats.tx_packets += count[i];
+				port->stats.tx_bytes += inner[i];
+				vp->c.gso_writes += count[i] > 1;
 			}
 			done += (uint32_t)sent;
 			continue;
@@ -894,16 +931,103 @@ static void flush_messages(struct port *port, struct vxlan_port *vp, uint32_t n)
 		if (sent < 0 && errno == EINTR)
 			continue;
 		if (sent == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
-			port->stats.tx_full += n - done;
+			for (uint32_t i = done; i < n; i++)
+				port->stats.tx_full += count[i];
 			break;
 		}
-		/* This message only: too big for the route with df=on
-		 * (EMSGSIZE), no route to that VTEP, ... */
-		if (errno == EMSGSIZE)
-			vp->c.tx_too_big++;
-		port->stats.tx_errors += 1;
+		if (count[done] > 1 && msgs == vp->tx_msgs) {
+			vp->gso = false;
+			vp->c.gso_refused++;
+			send_split(port, vp, done);
+		} else {
+			/* This message only: too big for the route with df=on
+			 * (EMSGSIZE), no route to that VTEP, ... */
+			if (errno == EMSGSIZE)
+				vp->c.tx_too_big++;
+			port->stats.tx_errors += 1;
+		}
 		done++;
 	}
+}
+
+/* Sends GSO message i of the batch as the datagrams it holds. */
+static void send_split(struct port *port, struct vxlan_port *vp, uint32_t i)
+{
+	const struct msghdr *h = &vp->tx_msgs[i].msg_hdr;
+	uint16_t size;
+	memcpy(&size, CMSG_DATA((struct cmsghdr *)h->msg_control), sizeof(size));
+	uint8_t *at = h->msg_iov[0].iov_base;
+	size_t left = h->msg_iov[0].iov_len;
+	uint32_t n = 0;
+	for (; left; n++) {
+		size_t len = left < size ? left : size;
+		vp->split_iov[n] = (struct iovec){at, len};
+		vp->split_msgs[n].msg_hdr = (struct msghdr){.msg_name = h->msg_name,
+							    .msg_namelen = h->msg_namelen,
+							    .msg_iov = &vp->split_iov[n],
+							    .msg_iovlen = 1};
+		vp->split_count[n] = 1;
+		vp->split_inner[n] = (uint32_t)len - VXLAN_HEADER_LEN;
+		at += len;
+		left -= len;
+	}
+	send_messages(port, vp, vp->split_msgs, vp->split_count, vp->split_inner, n);
+}
+
+static void flush_messages(struct port *port, struct vxlan_port *vp, uint32_t n)
+{
+	send_messages(port, vp, vp->tx_msgs, vp->tx_count, vp->tx_inner, n);
+}
+
+/* How many frames from k on make one GSO write: known unicast to one VTEP
+ * in one VNI, all of the first one's length but the last, which may be
+ * shorter; 1 when there is no run. */
+static uint32_t gso_run(const struct vxlan_port *vp, uint32_t k, uint32_t kept, uint32_t room)
+{
+	uint32_t size = vp->tx_packets[k]->len + VXLAN_HEADER_LEN, j = k + 1;
+	if (!vp->gso || !vp->tx_known[k])
+		return 1;
+	for (; j < kept && j - k < VXLAN_GSO_SEGMENTS && (j - k + 1) * size <= room; j++) {
+		uint32_t len = vp->tx_packets[j]->len + VXLAN_HEADER_LEN;
+		if (!vp->tx_known[j] || vp->tx_seg[j] != vp->tx_seg[k] || len > size ||
+		    !addr_equal(&vp->tx_dest[j], &vp->tx_dest[k]))
+			break;
+		if (len < size) {
+			j++;
+			break;
+		}
+	}
+	return j - k;
+}
+
+/* Message m: frames [k, k + run) copied into the arena at *used, one write. */
+static void build_gso(struct vxlan_port *vp, uint32_t m, uint32_t k, uint32_t run, uint32_t *used)
+{
+	uint8_t *start = vp->gso_arena + *used, *at = start;
+	uint32_t inner = 0;
+	for (uint32_t j = k; j < k + run; j++) {
+		const struct packet *p = vp->tx_packets[j];
+		memcpy(at, vp->tx_hdr[j], VXLAN_HEADER_LEN);
+		memcpy(at + VXLAN_HEADER_LEN, p->data, p->len);
+		at += VXLAN_HEADER_LEN + p->len;
+		inner += p->len;
+	}
+	uint16_t size = (uint16_t)(vp->tx_packets[k]->len + VXLAN_HEADER_LEN);
+	struct msghdr *h = &vp->tx_msgs[m].msg_hdr;
+	h->msg_name = &vp->tx_dest[k];
+	h->msg_namelen = addr_len(&vp->tx_dest[k]);
+	h->msg_iovlen = 1;
+	vp->tx_iov[m][0] = (struct iovec){start, (size_t)(at - start)};
+	h->msg_control = vp->tx_cmsg[m].buf;
+	h->msg_controllen = sizeof(vp->tx_cmsg[m].buf);
+	struct cmsghdr *c = CMSG_FIRSTHDR(h);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(size));
+	memcpy(CMSG_DATA(c), &size, sizeof(size));
+	vp->tx_count[m] = (uint16_t)run;
+	vp->tx_inner[m] = inner;
+	*used += (uint32_t)(at - start);
 }
 
 static void vxlan_send(struct port *port, struct packet_batch *batch)
@@ -942,12 +1066,25 @@ static void vxlan_send(struct port *port, struct packet_batch *batch)
 	}
 	spin_unlock(&vp->lock);
 
-	/* One message per (frame, VTEP); the flood lists stay put while the
-	 * poll threads run, so their messages point into them. */
-	uint32_t m = 0;
-	for (uint32_t k = 0; k < kept; k++) {
+	/* One message per (frame, VTEP), or per run of a GSO write; the flood
+	 * lists stay put while the poll threads run, so messages point into
+	 * them. */
+	uint32_t m = 0, used = 0;
+	for (uint32_t k = 0; k < kept;) {
 		struct packet *p = vp->tx_packets[k];
 		const struct vxlan_segment *seg = &vp->segs[vp->tx_seg[k]];
+		uint32_t room = VXLAN_GSO_ARENA - used;
+		uint32_t run =
+		    gso_run(vp, k, kept, room < VXLAN_GSO_BYTES ? room : VXLAN_GSO_BYTES);
+		if (run > 1) {
+			build_gso(vp, m, k, run, &used);
+			k += run;
+			if (++m == VXLAN_TX_MAX) {
+				flush_messages(port, vp, m);
+				m = 0;
+			}
+			continue;
+		}
 		union vxlan_sockaddr *to = vp->tx_known[k] ? &vp->tx_dest[k] : seg->flood;
 		uint32_t n_to = vp->tx_known[k] ? 1 : seg->n_flood;
 		if (UNLIKELY(n_to == 0)) {
@@ -958,14 +1095,19 @@ static void vxlan_send(struct port *port, struct packet_batch *batch)
 			struct msghdr *h = &vp->tx_msgs[m].msg_hdr;
 			h->msg_name = &to[t];
 			h->msg_namelen = addr_len(&to[t]);
-			vp->tx_iov[m][0].iov_base = vp->tx_hdr[k];
-			vp->tx_iov[m][1].iov_base = p->data;
-			vp->tx_iov[m][1].iov_len = p->len;
+			h->msg_iovlen = 2;
+			h->msg_control = NULL;
+			h->msg_controllen = 0;
+			vp->tx_iov[m][0] = (struct iovec){vp->tx_hdr[k], VXLAN_HEADER_LEN};
+			vp->tx_iov[m][1] = (struct iovec){p->data, p->len};
+			vp->tx_count[m] = 1;
+			vp->tx_inner[m] = p->len;
 			if (++m == VXLAN_TX_MAX) {
 				flush_messages(port, vp, m);
 				m = 0;
 			}
 		}
+		k++;
 	}
 	flush_messages(port, vp, m);
 	for (uint32_t k = 0; k < kept; k++)
@@ -1032,7 +1174,7 @@ static int vxlan_status(const struct port *port, struct port_status *out)
 			      : append(t, size, used, " (untagged,");
 		used = append(t, size, used, " flood to %u VTEPs)", s->n_flood);
 	}
-	const char *sep = "; drops:";
+	const char *sep = "; counters:";
 #define VXLAN_TEXT(field, name, text)                                                              \
 	if (vp->c.field) {                                                                         \
 		used = append(t, size, used, "%s %s %llu", sep, name,                              \

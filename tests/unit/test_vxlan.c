@@ -250,6 +250,49 @@ static void test_flood_reaches_each_remote_once_and_learned_unicast_one(void **s
 	close(w3);
 }
 
+static void test_runs_to_one_vtep_leave_as_one_gso_write(void **state)
+{
+	(void)state;
+	char err[256], vtep[32];
+	uint16_t p1, p2;
+	int w1 = udp_socket(&p1), w2 = udp_socket(&p2);
+	struct port *a =
+	    vx("a", "local=127.0.0.1 port=%u remote=127.0.0.1:%u vni=5000", free_port(), p2);
+	snprintf(vtep, sizeof(vtep), "127.0.0.1:%u", p1);
+	assert_int_equal(vxlan_add_remote_mac(a, 5000, test_mac(7), vtep, err, sizeof(err)), 0);
+	/* The segments of a super-frame: 5 of 1000 bytes and a last of 300,
+	 * then a broadcast (no run) and 2 more of 1000 (a second run). */
+	struct packet_batch batch = {0};
+	uint8_t buf[1100], payload[1100];
+	for (int i = 0; i < 9; i++) {
+		memset(payload, 'a' + i, sizeof(payload));
+		size_t len = frame_build(buf, sizeof(buf), i == 6 ? test_broadcast : test_mac(7),
+					 test_mac(1), -1, 0x0800, payload, i == 5 ? 286 : 986);
+		packet_batch_add(&batch, packet_from_bytes(pool, buf, (uint32_t)len));
+	}
+	a->class->send(a, &batch);
+	assert_int_equal(status_number(a, "gso-writes"), 2);
+	assert_int_equal(a->stats.tx_packets, 9); /* the broadcast to remote= only */
+	/* Each datagram whole and in order at the VTEP. */
+	for (int i = 0; i < 9; i++) {
+		if (i == 6)
+			continue;
+		uint8_t got[1100];
+		ssize_t len = recv(w1, got, sizeof(got), MSG_DONTWAIT);
+		assert_int_equal(len, VXLAN_HEADER_LEN + (i == 5 ? 300 : 1000));
+		uint32_t vni;
+		assert_int_equal(vxlan_header_parse(got, (size_t)len, &vni), VXLAN_OK);
+		assert_int_equal(vni, 5000);
+		assert_memory_equal(got + VXLAN_HEADER_LEN, test_mac(7), 6);
+		assert_int_equal(got[len - 1], 'a' + i);
+	}
+	assert_int_equal(count_datagrams(w1, NULL, 0), 0);
+	assert_int_equal(count_datagrams(w2, NULL, 0), 1); /* the broadcast */
+	port_destroy(a);
+	close(w1);
+	close(w2);
+}
+
 static void test_learned_vtep_is_the_source_ip_at_the_vxlan_port(void **state)
 {
 	(void)state;
@@ -574,6 +617,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip_maps_vnis_to_vlans),
 	    cmocka_unit_test(test_wire_format_is_linux_vxlan),
 	    cmocka_unit_test(test_flood_reaches_each_remote_once_and_learned_unicast_one),
+	    cmocka_unit_test(test_runs_to_one_vtep_leave_as_one_gso_write),
 	    cmocka_unit_test(test_learned_vtep_is_the_source_ip_at_the_vxlan_port),
 	    cmocka_unit_test(test_live_api_sets_flood_lists_and_static_macs),
 	    cmocka_unit_test(test_malformed_datagrams_are_counted_not_received),

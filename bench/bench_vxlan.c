@@ -32,12 +32,18 @@ struct bench_case {
 	const char *name;
 	unsigned copies; /* datagrams per frame */
 	bool decap;
+	bool alternate; /* frames alternate between two VTEPs: no GSO runs */
 };
 
+/* vxlan-encap: a stream to one VTEP, sent as UDP GSO writes of 64
+ * datagrams; vxlan-encap-2vteps: every frame to another VTEP than the one
+ * before, one datagram per message; vxlan-encap-flood4: broadcasts, four
+ * datagrams each; vxlan-decap: datagrams received, checked, learned from. */
 static const struct bench_case cases[] = {
-    {"vxlan-encap", 1, false},
-    {"vxlan-encap-flood4", N_SINKS, false},
-    {"vxlan-decap", 1, true},
+    {"vxlan-encap", 1, false, false},
+    {"vxlan-encap-2vteps", 1, false, true},
+    {"vxlan-encap-flood4", N_SINKS, false, false},
+    {"vxlan-decap", 1, true, false},
 };
 
 struct bench {
@@ -48,6 +54,7 @@ struct bench {
 	int sender; /* the remote VTEP for decap */
 	uint16_t port_number;
 	uint8_t frame[FRAME_LEN];
+	uint8_t frame2[FRAME_LEN]; /* to the second VTEP (alternate) */
 };
 
 static int udp_socket(uint16_t *port)
@@ -102,18 +109,23 @@ static int bench_setup(struct bench *b, const struct bench_case *c)
 	}
 	static const uint8_t dst[6] = {0x02, 0xdd, 0, 0, 0, 1}, src[6] = {0x02, 0x55, 0, 0, 0, 1};
 	uint8_t payload[FRAME_LEN] = {0};
+	static const uint8_t dst2[6] = {0x02, 0xdd, 0, 0, 0, 2};
 	if (c->copies == 1 && !c->decap) {
-		/* Known unicast: a static MAC behind the first sink. */
-		char vtep[32];
-		snprintf(vtep, sizeof(vtep), "127.0.0.1:%u", b->sink_ports[0]);
-		if (vxlan_add_remote_mac(b->port, 5010, dst, vtep, err, sizeof(err)) < 0) {
-			fprintf(stderr, "bench-vxlan: %s\n", err);
-			return -1;
+		/* Known unicast: static MACs behind the first sinks. */
+		for (int i = 0; i < 2; i++) {
+			char vtep[32];
+			snprintf(vtep, sizeof(vtep), "127.0.0.1:%u", b->sink_ports[i]);
+			if (vxlan_add_remote_mac(b->port, 5010, i ? dst2 : dst, vtep, err,
+						 sizeof(err)) < 0) {
+				fprintf(stderr, "bench-vxlan: %s\n", err);
+				return -1;
+			}
 		}
 	}
-	frame_build(b->frame, sizeof(b->frame),
-		    c->copies > 1 ? (const uint8_t *)"\xff\xff\xff\xff\xff\xff" : dst, src, 10,
-		    0x0800, payload, FRAME_LEN - 18);
+	static const uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	frame_build(b->frame, sizeof(b->frame), c->copies > 1 ? broadcast : dst, src, 10, 0x0800,
+		    payload, FRAME_LEN - 18);
+	frame_build(b->frame2, sizeof(b->frame2), dst2, src, 10, 0x0800, payload, FRAME_LEN - 18);
 	return 0;
 }
 
@@ -185,7 +197,10 @@ static uint32_t round_trip(struct bench *b, const struct bench_case *c, struct r
 		r->ns += time_now_ns() - t0;
 	} else {
 		for (int i = 0; i < BATCH_SIZE; i++)
-			packet_batch_add(&batch, packet_from_bytes(b->pool, b->frame, FRAME_LEN));
+			packet_batch_add(
+			    &batch,
+			    packet_from_bytes(b->pool, c->alternate && i % 2 ? b->frame2 : b->frame,
+					      FRAME_LEN));
 		uint64_t t0 = time_now_ns(), c0 = rdtsc();
 		if (timed)
 			CALLGRIND_TOGGLE_COLLECT;

@@ -483,6 +483,39 @@ static void test_table_is_bounded(void **state)
 	close(w);
 }
 
+static void test_learned_macs_age(void **state)
+{
+	(void)state;
+	uint16_t p1, p2;
+	int w1 = udp_socket(&p1), w2 = udp_socket(&p2);
+	uint16_t pa = free_port();
+	struct port *a = vx("a",
+			    "local=127.0.0.1 port=%u remote=127.0.0.1:%u,127.0.0.1:%u vni=5000 "
+			    "ageing=1",
+			    pa, p1, p2);
+	uint8_t d[128];
+	vxlan_header_build(d, 5000);
+	size_t len = VXLAN_HEADER_LEN + frame(d + VXLAN_HEADER_LEN, test_broadcast, 7, -1);
+	send_to(w1, pa, d, len);
+	struct packet_batch batch;
+	assert_int_equal(receive(a, &batch, 1), 1);
+	packet_batch_free(&batch);
+	send_frame(a, test_mac(7), 1, -1);
+	assert_int_equal(count_datagrams(w1, NULL, 0) + count_datagrams(w2, NULL, 0), 1);
+	/* Older than ageing: ignored at once, freed by the sweep. */
+	usleep(2100 * 1000);
+	send_frame(a, test_mac(7), 1, -1);
+	assert_int_equal(count_datagrams(w1, NULL, 0) + count_datagrams(w2, NULL, 0), 2);
+	struct vxlan_remote_mac mac;
+	assert_int_equal(vxlan_remote_macs(a, &mac, 1), 0);
+	assert_int_equal(status_number(a, "remote-macs"), 1);
+	a->class->update_stats(a);
+	assert_int_equal(status_number(a, "remote-macs"), 0);
+	port_destroy(a);
+	close(w1);
+	close(w2);
+}
+
 static void test_options_are_checked(void **state)
 {
 	(void)state;
@@ -623,6 +656,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed_datagrams_are_counted_not_received),
 	    cmocka_unit_test(test_transmit_refusals_are_counted),
 	    cmocka_unit_test(test_table_is_bounded),
+	    cmocka_unit_test(test_learned_macs_age),
 	    cmocka_unit_test(test_options_are_checked),
 	    cmocka_unit_test(test_vni_ranges_map_vlan_ranges),
 	    cmocka_unit_test(test_ipv6_underlay),

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -516,6 +517,78 @@ static void test_learned_macs_age(void **state)
 	close(w2);
 }
 
+struct receiver {
+	struct port *port;
+	struct packet_pool *pool;
+	volatile bool stop;
+	uint64_t received;
+};
+
+static void *receive_loop(void *arg)
+{
+	struct receiver *r = arg;
+	struct packet_batch batch = {0};
+	while (!r->stop) {
+		int n = r->port->class->recv(r->port, r->pool, &batch);
+		if (n > 0)
+			r->received += (uint64_t)n;
+		packet_batch_free(&batch);
+	}
+	return NULL;
+}
+
+/* recv() learning on one thread while send() looks up on another, as two
+ * poll threads do (docs/cores.md): the MACs move between two VTEPs all
+ * along; every frame sent leaves (to its VTEP, or flooded to both), and
+ * nothing is lost or freed twice (ASan). */
+static void test_learning_and_sending_on_two_threads(void **state)
+{
+	(void)state;
+	uint16_t p1, p2;
+	int w1 = udp_socket(&p1), w2 = udp_socket(&p2);
+	int size = 8 << 20;
+	setsockopt(w1, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	setsockopt(w2, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	uint16_t pa = free_port();
+	struct port *a = vx(
+	    "a", "local=127.0.0.1 port=%u remote=127.0.0.1:%u,127.0.0.1:%u vni=5000", pa, p1, p2);
+	struct receiver r = {.port = a, .pool = packet_pool_create(1024, 0)};
+	pthread_t thread;
+	assert_int_equal(pthread_create(&thread, NULL, receive_loop, &r), 0);
+	uint64_t frames = 0;
+	for (int round = 0; round < 200; round++) {
+		uint8_t d[128];
+		vxlan_header_build(d, 5000);
+		for (unsigned m = 1; m <= 8; m++) { /* MAC m behind VTEP 1 or 2 */
+			size_t len =
+			    VXLAN_HEADER_LEN + frame(d + VXLAN_HEADER_LEN, test_broadcast, m, -1);
+			send_to((m + (unsigned)round) % 2 ? w1 : w2, pa, d, len);
+		}
+		struct packet_batch batch = {0};
+		for (unsigned m = 1; m <= 16; m++) { /* 8 learned, 8 unknown */
+			uint8_t buf[128];
+			size_t len = frame(buf, test_mac(m), 100, -1);
+			packet_batch_add(&batch, packet_from_bytes(pool, buf, (uint32_t)len));
+		}
+		frames += batch.count;
+		a->class->send(a, &batch);
+		count_datagrams(w1, NULL, 0);
+		count_datagrams(w2, NULL, 0);
+	}
+	usleep(100 * 1000);
+	r.stop = true;
+	pthread_join(thread, NULL);
+	assert_true(r.received > 0);
+	assert_int_equal(a->stats.tx_errors + a->stats.tx_full, 0);
+	assert_true(a->stats.tx_packets >= frames && a->stats.tx_packets <= 2 * frames);
+	assert_int_equal(status_number(a, "remote-macs"), 8);
+	port_destroy(a);
+	assert_int_equal(r.pool->available, r.pool->size);
+	packet_pool_destroy(r.pool);
+	close(w1);
+	close(w2);
+}
+
 static void test_options_are_checked(void **state)
 {
 	(void)state;
@@ -657,6 +730,7 @@ int main(void)
 	    cmocka_unit_test(test_transmit_refusals_are_counted),
 	    cmocka_unit_test(test_table_is_bounded),
 	    cmocka_unit_test(test_learned_macs_age),
+	    cmocka_unit_test(test_learning_and_sending_on_two_threads),
 	    cmocka_unit_test(test_options_are_checked),
 	    cmocka_unit_test(test_vni_ranges_map_vlan_ranges),
 	    cmocka_unit_test(test_ipv6_underlay),

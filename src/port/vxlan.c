@@ -1174,6 +1174,23 @@ static int vxlan_status(const struct port *port, struct port_status *out)
 			      : append(t, size, used, " (untagged,");
 		used = append(t, size, used, " flood to %u VTEPs)", s->n_flood);
 	}
+	/* A taste of the table (the control code reads it whole). */
+	uint32_t shown = 0, now = time_now_seconds();
+	for (uint32_t i = 0; i < vp->max_macs && shown < 4; i++) {
+		const struct vxlan_mac *e = &vp->macs[i];
+		if (!e->live || mac_expired(vp, e, now))
+			continue;
+		uint8_t mac[6];
+		char vtep[80];
+		mac_from_u64(e->mac, mac);
+		addr_format(&e->vtep, vtep, sizeof(vtep));
+		used = append(t, size, used, "%s %02x:%02x:%02x:%02x:%02x:%02x vni %u at %s%s",
+			      shown ? "," : "; remote MACs:", mac[0], mac[1], mac[2], mac[3],
+			      mac[4], mac[5], e->vni, vtep, e->is_static ? " (static)" : "");
+		shown++;
+	}
+	if (shown && vp->n_macs > shown)
+		used = append(t, size, used, ", ...");
 	const char *sep = "; counters:";
 #define VXLAN_TEXT(field, name, text)                                                              \
 	if (vp->c.field) {                                                                         \

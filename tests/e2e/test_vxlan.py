@@ -124,7 +124,10 @@ def test_ping_and_tcp_both_ways_with_a_kernel_vtep(lab):
     # (fragmented), and GSO stayed off.
     assert st["gso-refused"] == 1 and st["gso-writes"] == 0, st
     assert " ".join(VX) in d.ctl("show", "running-config")
-    assert d.ctl("vxlan", "show").startswith("vxlan vx (switch sw): local 192.0.2.1:4789")
+    show = d.ctl("vxlan", "show")
+    assert show.startswith("vxlan vx (switch sw): local 192.0.2.1:4789"), show
+    mac_b1 = n.run(vms["b1"], "cat", "/sys/class/net/eth0/address").stdout.strip()
+    assert "%s vni 5000 at 192.0.2.2:4789" % mac_b1 in show or ", ..." in show, show
 
 
 def test_two_vlans_stay_on_their_vnis(lab):

@@ -267,8 +267,8 @@ extern const struct port_class vxlan_port_class;
 /* Replaces the flood list VNI `vni` gets beyond the port's remote= VTEPs
  * (n = 0 clears it). 0, -EOPNOTSUPP, -ENOENT (the port has no such VNI),
  * -EINVAL (a bad address), -E2BIG or -ENOMEM, with a message in err. */
-int vxlan_set_flood(struct port *port, uint32_t vni, const char *const *vteps, size_t n,
-		    char *err, size_t err_size);
+int vxlan_set_flood(struct port *port, uint32_t vni, const char *const *vteps, size_t n, char *err,
+		    size_t err_size);
 /* Adds or replaces a static remote MAC: never ages, never moves by
  * learning. 0, -EOPNOTSUPP, -ENOENT, -EINVAL or -ENOSPC (table full). */
 int vxlan_add_remote_mac(struct port *port, uint32_t vni, const uint8_t mac[6], const char *vtep,
@@ -280,8 +280,8 @@ struct vxlan_remote_mac {
 	uint32_t vni;
 	uint8_t mac[6];
 	bool is_static;
-	uint32_t age;	/* seconds since last seen (0 for static) */
-	char vtep[64];	/* "IP:PORT" ("[IPv6]:PORT") */
+	uint32_t age;  /* seconds since last seen (0 for static) */
+	char vtep[64]; /* "IP:PORT" ("[IPv6]:PORT") */
 };
 /* Copies up to `max` live entries into out; returns how many there are in
  * all (more than max when out was too small) or -EOPNOTSUPP. */

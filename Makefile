@@ -12,7 +12,7 @@ FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
 .PHONY: all deps build install demo check unit fuzz format clean
 .PHONY: bench bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
 .PHONY: bench-vhost bench-cores bench-acl
-.PHONY: bench-acl-peers
+.PHONY: bench-acl-peers bench-vxlan
 
 all: build
 
@@ -92,7 +92,7 @@ bench-idle: build
 
 BENCHES := bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
 BENCHES += bench-vhost bench-cores bench-acl
-BENCHES += bench-acl-peers
+BENCHES += bench-acl-peers bench-vxlan
 bench: $(BENCHES)
 
 format:
@@ -112,3 +112,10 @@ bench-vhost: build
 # testpmd loop (needs root: hugepages; installs openvswitch-switch-dpdk).
 bench-acl-peers: build
 	/usr/bin/python3 bench/bench_acl_peers.py --build $(BUILD)
+
+# VXLAN: encapsulation and decapsulation per packet (instructions under
+# callgrind, TSC cycles), then a vswitchd VTEP pair beside a kernel vxlan
+# pair, TCP and 64-byte frames/s (needs root: network namespaces).
+bench-vxlan: build
+	bench/run-engine.sh $(BUILD) bench-vxlan
+	/usr/bin/python3 bench/bench_vxlan.py --build $(BUILD)

@@ -6,7 +6,8 @@
 # See docs/benchmarks.md, "Engine benchmark".
 #
 # Usage: bench/run-engine.sh BUILD_DIR [BENCH]  (BENCH: bench-engine, or
-#   bench-acl for `make bench-acl`, which takes the same options)
+#   bench-acl for `make bench-acl`, bench-vxlan for `make bench-vxlan`, which
+#   take the same options)
 # Environment: BENCH_SECONDS (timed seconds per native run, default 2),
 #   CALLGRIND_PACKETS (packets timed under callgrind, default 262144),
 #   CALLGRIND_BUILD (build dir for the callgrind binary, default BUILD_DIR-callgrind).

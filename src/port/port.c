@@ -23,6 +23,7 @@ static const struct port_class *const classes[] = {
 	&pcap_port_class,
 	&afxdp_port_class,
 	&vhostuser_port_class,
+	&vxlan_port_class,
 };
 /* clang-format on */
 

@@ -135,7 +135,7 @@ static inline uint64_t port_stats_lost(const struct port_stats *s)
 }
 
 /* A port type's own status (the status operation). */
-#define PORT_STATUS_FIELDS 8
+#define PORT_STATUS_FIELDS 24
 enum port_status_type { PORT_STATUS_NULL, PORT_STATUS_STRING, PORT_STATUS_NUMBER };
 struct port_status {
 	char text[1536];
@@ -256,5 +256,35 @@ extern const struct port_class bond_port_class;
 /* vhostuser.c: a VM's virtio-net device served as its vhost-user back end
  * (QEMU, DPDK virtio-user): rings in guest memory, no system call per frame. */
 extern const struct port_class vhostuser_port_class;
+
+/* vxlan.c: a VTEP (RFC 7348) on a kernel UDP socket, one VNI per VLAN,
+ * wire-compatible with the Linux vxlan device (docs/vxlan.md). The live API
+ * below is for the distributed switch's control code: it runs while the
+ * poll threads are paused, takes VTEP addresses as "IP" or "IP:PORT"
+ * ("[IPv6]:PORT"), and returns -EOPNOTSUPP for a port of another type. */
+extern const struct port_class vxlan_port_class;
+#define VXLAN_FLOOD_MAX 1024 /* VTEPs in one VNI's flood list */
+/* Replaces the flood list VNI `vni` gets beyond the port's remote= VTEPs
+ * (n = 0 clears it). 0, -EOPNOTSUPP, -ENOENT (the port has no such VNI),
+ * -EINVAL (a bad address), -E2BIG or -ENOMEM, with a message in err. */
+int vxlan_set_flood(struct port *port, uint32_t vni, const char *const *vteps, size_t n, char *err,
+		    size_t err_size);
+/* Adds or replaces a static remote MAC: never ages, never moves by
+ * learning. 0, -EOPNOTSUPP, -ENOENT, -EINVAL or -ENOSPC (table full). */
+int vxlan_add_remote_mac(struct port *port, uint32_t vni, const uint8_t mac[6], const char *vtep,
+			 char *err, size_t err_size);
+/* Removes a static or learned remote MAC: 0, -EOPNOTSUPP or -ENOENT. */
+int vxlan_del_remote_mac(struct port *port, uint32_t vni, const uint8_t mac[6]);
+/* One entry of the remote MAC table. */
+struct vxlan_remote_mac {
+	uint32_t vni;
+	uint8_t mac[6];
+	bool is_static;
+	uint32_t age;  /* seconds since last seen (0 for static) */
+	char vtep[64]; /* "IP:PORT" ("[IPv6]:PORT") */
+};
+/* Copies up to `max` live entries into out; returns how many there are in
+ * all (more than max when out was too small) or -EOPNOTSUPP. */
+int vxlan_remote_macs(const struct port *port, struct vxlan_remote_mac *out, size_t max);
 
 #endif

@@ -140,12 +140,25 @@ ETCD_ANSWERS = [
 ]
 
 
+def vxlan_seeds():
+    """UDP payloads for fuzz_vxlan: a good header and an inner frame, then
+    each way a header is refused (short, no I flag, reserved bits)."""
+    inner = frame(BCAST, mac(1))
+    yield b"\x08\x00\x00\x00\x00\x13\x88\x00" + inner
+    yield b"\x08\x00\x00\x00\xff\xff\xff\x00"
+    yield b"\x08\x00\x00"
+    yield b"\x00\x00\x00\x00\x00\x13\x88\x00" + inner
+    yield b"\x0c\x00\x00\x00\x00\x13\x88\x00" + inner
+    yield b"\x08\x00\x00\x00\x00\x13\x88\x01" + inner
+
+
 def main():
     target = sys.argv[2] if len(sys.argv) > 2 else "fuzz_engine"
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     chosen = {"fuzz_config": CONFIGS, "fuzz_parse": parse_seeds(),
-              "fuzz_etcd_json": ETCD_ANSWERS}.get(target, seeds())
+              "fuzz_etcd_json": ETCD_ANSWERS,
+              "fuzz_vxlan": vxlan_seeds()}.get(target, seeds())
     for i, seed in enumerate(chosen):
         with open(os.path.join(out, "seed-%02d" % i), "wb") as f:
             f.write(seed)

@@ -140,7 +140,12 @@ static int port_add(struct command_context *ctx, int argc, char **argv, char *er
 	copy_name(port.sw, sizeof(port.sw), sw);
 	copy_name(port.type, sizeof(port.type), argv[3]);
 	port_config_init(&port.settings);
-	if (config_parse_port_settings(&port, argc - 4, argv + 4, true, err, n))
+	/* `profile P [overrides...]` after the type options binds it. */
+	int k = 4;
+	while (k < argc && strchr(argv[k], '='))
+		k++;
+	bool bind = k + 1 < argc && !strcmp(argv[k], "profile");
+	if (config_parse_port_settings(&port, (bind ? k : argc) - 4, argv + 4, true, err, n))
 		return -EINVAL;
 	if (port_config_validate(name, &port.settings, err, n))
 		return -EINVAL;
@@ -150,6 +155,13 @@ static int port_add(struct command_context *ctx, int argc, char **argv, char *er
 		return -ENOMEM;
 	}
 	*slot = port;
+	int error =
+	    bind ? profile_bind_port(ctx, slot, argv[k + 1], argc - k - 2, argv + k + 2, err, n)
+		 : 0;
+	if (error) {
+		config_del_port(ctx->cfg, name);
+		return error;
+	}
 	ctx->changed = true;
 	return 0;
 }
@@ -161,6 +173,10 @@ static int port_set(struct command_context *ctx, int argc, char **argv, char *er
 		snprintf(err, n, "port %s: no such port", argv[0]);
 		return -ENOENT;
 	}
+	if (profile_port_guard(ctx, port, err, n))
+		return -EPERM;
+	if (port->profile[0]) /* an override of its profile's setting */
+		return profile_port_override(ctx, port, argc - 1, argv + 1, err, n);
 	struct config_port changed = *port;
 	if (config_parse_port_settings(&changed, argc - 1, argv + 1, false, err, n) ||
 	    port_config_validate(changed.name, &changed.settings, err, n))
@@ -173,10 +189,13 @@ static int port_set(struct command_context *ctx, int argc, char **argv, char *er
 static int port_del(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
 {
 	(void)argc;
-	if (!config_find_port(ctx->cfg, argv[0])) {
+	const struct config_port *port = config_find_port(ctx->cfg, argv[0]);
+	if (!port) {
 		snprintf(err, n, "port %s: no such port", argv[0]);
 		return -ENOENT;
 	}
+	if (profile_port_guard(ctx, port, err, n))
+		return -EPERM;
 	config_del_port(ctx->cfg, argv[0]);
 	ctx->changed = true;
 	return 0;
@@ -543,7 +562,8 @@ static const struct command commands[] = {
      "[trusted on|off|default] [stacked-tags forward|drop|default] "
      "[security-group G1[,G2...]|none] [conntrack-max N] "
      "[ingress-rate BPS [ingress-burst BYTES]] [egress-rate BPS [egress-peak BPS] "
-     "[egress-burst BYTES]] [storm-broadcast PPS] [storm-multicast PPS] [storm-unknown PPS]"},
+     "[egress-burst BYTES]] [storm-broadcast PPS] [storm-multicast PPS] [storm-unknown PPS]\n"
+     "        port add SWITCH NAME type TYPE [key=value...] profile PROFILE [SETTING VALUE...]"},
     {{"port", "set"}, true, false, port_set, "port set NAME SETTING VALUE..."},
     {{"port", "del"}, false, false, port_del, "port del NAME"},
     {{"port", "show"}, false, true, show_ports, "port show [NAME]"},
@@ -594,6 +614,7 @@ static const struct command_table {
     {sea_commands, &n_sea_commands},
     {mirror_commands, &n_mirror_commands},
     {acl_commands, &n_acl_commands},
+    {profile_commands, &n_profile_commands},
 };
 
 static const struct command *find_command(int argc, char **argv, int *used)

@@ -56,6 +56,7 @@ void config_free(struct config *cfg)
 	free(cfg->seas);
 	free(cfg->mirrors);
 	free(cfg->acl_rules);
+	free(cfg->profiles);
 	free(cfg->mac_index->slots);
 	free(cfg->mac_index);
 	free(cfg);
@@ -90,10 +91,13 @@ struct config *config_copy(const struct config *cfg)
 	c->seas = copy_array(cfg->seas, cfg->n_seas, sizeof(*cfg->seas));
 	c->mirrors = copy_array(cfg->mirrors, cfg->n_mirrors, sizeof(*cfg->mirrors));
 	c->acl_rules = copy_array(cfg->acl_rules, cfg->n_acl_rules, sizeof(*cfg->acl_rules));
-	if (!c->switches || !c->ports || !c->macs || !c->seas || !c->mirrors || !c->acl_rules) {
+	c->profiles = copy_array(cfg->profiles, cfg->n_profiles, sizeof(*cfg->profiles));
+	if (!c->switches || !c->ports || !c->macs || !c->seas || !c->mirrors || !c->acl_rules ||
+	    !c->profiles) {
 		config_free(c);
 		return NULL;
 	}
+	c->n_profiles = cfg->n_profiles;
 	c->n_switches = cfg->n_switches;
 	c->n_ports = cfg->n_ports;
 	c->n_macs = cfg->n_macs;
@@ -807,7 +811,8 @@ bool config_equal(const struct config *a, const struct config *b)
 {
 	if (a->n_switches != b->n_switches || a->n_ports != b->n_ports || a->n_macs != b->n_macs ||
 	    a->n_seas != b->n_seas || strcmp(a->cores, b->cores) != 0 ||
-	    a->n_mirrors != b->n_mirrors || !config_acls_equal(a, b))
+	    a->n_mirrors != b->n_mirrors || !config_acls_equal(a, b) ||
+	    !config_profiles_equal(a, b))
 		return false;
 	for (size_t i = 0; i < a->n_mirrors; i++) {
 		const struct mirror_config *other = config_find_mirror(b, a->mirrors[i].spec.name);
@@ -846,6 +851,12 @@ static void print_port(const struct config_port *p, FILE *out)
 	fprintf(out, "port add %s %s type %s", p->sw, p->name, p->type);
 	for (int i = 0; i < p->n_options; i++)
 		fprintf(out, " %s", p->options[i]);
+	if (p->profile[0]) { /* its profile's settings are the profile's lines */
+		fprintf(out, " profile %s", p->profile);
+		config_print_settings(p->overrides, p->n_overrides, out);
+		fputc('\n', out);
+		return;
+	}
 	if (s->pvid != 1)
 		fprintf(out, " pvid %u", s->pvid);
 	char vids[1024];
@@ -878,6 +889,7 @@ void config_print(const struct config *cfg, FILE *out)
 	if (cfg->cores[0])
 		fprintf(out, "datapath cores %s\n", cfg->cores);
 	config_print_acls(cfg, out);
+	config_print_profiles(cfg, out);
 	for (size_t i = 0; i < cfg->n_switches; i++) {
 		const struct config_switch *sw = &cfg->switches[i];
 		const struct switch_config *s = &sw->settings;

@@ -309,10 +309,21 @@ int config_settings_unset(struct profile_setting *list, int *n, const char *what
  * edits the model, the startup file and the domain call it before
  * config_check(). */
 int config_resolve_profiles(struct config *cfg, char *err, size_t err_size);
-/* Whether the profiles and the ports' bindings and overrides are equal. */
+/* The same for one port (nothing to do when it is not bound); its settings
+ * are left as they were on error. */
+int config_resolve_port(const struct config *cfg, struct config_port *port, char *err,
+			size_t err_size);
+/* Whether the profiles and the ports' bindings and overrides are equal
+ * (the domain flags are not compared: running-config does not carry them). */
 bool config_profiles_equal(const struct config *a, const struct config *b);
 /* `profile add` lines, parents before children. */
 void config_print_profiles(const struct config *cfg, FILE *out);
+/* What a port bound to prof alone (no overrides) runs with; -EINVAL with
+ * err set as config_resolve_profiles says. */
+int config_profile_settings(const struct config *cfg, const struct profile_config *prof,
+			    struct port_config *out, char *err, size_t err_size);
+/* " KEY VALUE..." for each setting of a list. */
+void config_print_settings(const struct profile_setting *list, int n, FILE *out);
 
 /* ---- apply.c: model to datapath ----------------------------------------- */
 
@@ -392,6 +403,20 @@ extern const size_t n_mirror_commands;
 /* The security groups' commands (acl_commands.c). */
 extern const struct command acl_commands[];
 extern const size_t n_acl_commands;
+/* Port profiles' commands with port bind/unbind/unset (profile_commands.c). */
+extern const struct command profile_commands[];
+extern const size_t n_profile_commands;
+/* -EPERM with err naming its profile when `port` is managed by the domain
+ * and ctx is not the domain's own edit (ctx->domain_edit). */
+int profile_port_guard(const struct command_context *ctx, const struct config_port *port, char *err,
+		       size_t err_size);
+/* Binds `port` (in ctx->cfg) to profile `name` with argv as its overrides,
+ * replacing its own settings; the port is left as it was on error. */
+int profile_bind_port(struct command_context *ctx, struct config_port *port, const char *name,
+		      int argc, char **argv, char *err, size_t err_size);
+/* `port set` on a bound port: argv become overrides. */
+int profile_port_override(struct command_context *ctx, struct config_port *port, int argc,
+			  char **argv, char *err, size_t err_size);
 /* A name of 1 to max-1 letters, digits and ._-:@, or -EINVAL with err set. */
 int command_check_name(const char *what, const char *name, size_t max, char *err, size_t err_size);
 

@@ -112,7 +112,8 @@ struct config *config_load(const char *path, char *err, size_t err_size)
 		ok = false;
 	}
 	/* Errors about an object carry its FILE:LINE already. */
-	if (ok && config_check(cfg, reason, sizeof(reason)) < 0) {
+	if (ok && (config_resolve_profiles(cfg, reason, sizeof(reason)) < 0 ||
+		   config_check(cfg, reason, sizeof(reason)) < 0)) {
 		size_t n = strlen(path);
 		bool located = !strncmp(reason, path, n) && reason[n] == ':';
 		snprintf(err, err_size, "%s%s%s", located ? "" : path, located ? "" : ": ", reason);

@@ -85,6 +85,7 @@ static cJSON *port_json(const struct command_context *ctx, const struct bridge_p
 	cJSON_AddStringToObject(o, "name", p->name);
 	cJSON_AddStringToObject(o, "switch", p->sw->name);
 	cJSON_AddStringToObject(o, "type", p->dev->class->type);
+	show_port_profile(m, NULL, o);
 	cJSON *opts = cJSON_AddArrayToObject(o, "options");
 	for (int i = 0; m && i < m->n_options; i++)
 		cJSON_AddItemToArray(opts, cJSON_CreateString(m->options[i]));
@@ -262,6 +263,7 @@ static void print_port_detail(struct command_context *ctx, const struct bridge_p
 		p->up ? "up" : "down", p->config.pvid, vids[0] ? vids : "none",
 		config_port_mode_name(p->config.mode), p->config.learning ? "on" : "off",
 		p->config.hairpin ? "on" : "off");
+	show_port_profile(m, out, NULL);
 	struct port_status st;
 	if (port_status_of(p, &st))
 		fprintf(out, "  %s: %s\n", p->dev->class->type, st.text);

@@ -24,6 +24,10 @@ int show_running_config(struct command_context *ctx, int argc, char **argv, char
  * when not NULL, else as a text line (acl_commands.c). */
 void acl_show_port(const struct command_context *ctx, const struct bridge_port *p, cJSON *json);
 
+/* A port's profile in `port show`: a "profile" member of json (null when
+ * unbound) when not NULL, else a text line if bound (profile_commands.c). */
+void show_port_profile(const struct config_port *port, FILE *out, cJSON *json);
+
 /* Prints doc as the reply's JSON and frees it. */
 int show_emit_json(struct command_context *ctx, cJSON *doc);
 

@@ -144,7 +144,8 @@ int etcd_watch(struct etcd_client *client, const char *prefix, int64_t start_rev
  * (malloc'd, *n of them; free with etcd_events_free) and its header
  * revision. Returns 0, 1 for a response without events (created,
  * progress), -ERANGE for a compacted start (*revision: the compact
- * revision), -EIO with err set for an error or bad JSON. */
+ * revision), -EACCES when etcd refused the watch's credentials, -EIO with
+ * err set for any other error or bad JSON. */
 int etcd_json_watch_response(const char *json, size_t len, struct etcd_event **events, size_t *n,
 			     int64_t *revision, char *err, size_t err_size);
 void etcd_events_free(struct etcd_event *events, size_t n);

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes seed inputs for fuzz_engine (or, with a second argument
-fuzz_config, startup files for fuzz_config; fuzz_parse, single frames with
+fuzz_config, startup files for fuzz_config; fuzz_etcd_json, etcd's answers;
+fuzz_parse, single frames with
 one, two and service tags) into DIR: well-formed conversations
 (broadcasts, learned unicast, tagged trunks, clock ticks, carrier flaps) so
 the fuzzer starts deep in the pipeline instead of at the parser.
@@ -115,11 +116,29 @@ def parse_seeds():
     yield b"\x03\x00\x03" + BCAST + mac(1) + tags((0x88A8, 100)) + b"\x08\x00"
 
 
+# Answers of etcd 3.4's gateway for fuzz_etcd_json (watch lines, a range).
+ETCD_HEADER = b'"header":{"cluster_id":"7801","member_id":"1345","revision":"7","raft_term":"2"}'
+ETCD_ANSWERS = [
+    b'{"result":{' + ETCD_HEADER + b',"created":true}}',
+    b'{"result":{' + ETCD_HEADER + b',"events":[{"kv":{"key":"L2E=","create_revision":"2",'
+    b'"mod_revision":"2","version":"1","value":"MQ==","lease":"99"}},{"type":"DELETE",'
+    b'"kv":{"key":"L2E=","mod_revision":"3"}}]}}',
+    b'{"result":{"header":{"raft_term":"2"},"canceled":true,"compact_revision":"5"}}',
+    b'{"result":{' + ETCD_HEADER + b',"canceled":true,"cancel_reason":"invalid auth token"}}',
+    b'{' + ETCD_HEADER + b',"kvs":[{"key":"L2E=","create_revision":"2","mod_revision":"2",'
+    b'"version":"1","value":"MQ=="}],"count":"1"}',
+    b'{"error":"etcdserver: requested lease not found","message":"etcdserver: requested '
+    b'lease not found","code":5}',
+    b"Zm9vYmFy",
+]
+
+
 def main():
     target = sys.argv[2] if len(sys.argv) > 2 else "fuzz_engine"
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    chosen = {"fuzz_config": CONFIGS, "fuzz_parse": parse_seeds()}.get(target, seeds())
+    chosen = {"fuzz_config": CONFIGS, "fuzz_parse": parse_seeds(),
+              "fuzz_etcd_json": ETCD_ANSWERS}.get(target, seeds())
     for i, seed in enumerate(chosen):
         with open(os.path.join(out, "seed-%02d" % i), "wb") as f:
             f.write(seed)

@@ -228,6 +228,9 @@ class Cluster:
                               env=dict(os.environ, ETCDCTL_API="3", **(env or {}))).stdout
 
     def enable_auth(self, password):
-        """Adds user root with `password`, and turns authentication on."""
+        """Adds user root with `password` and the root role (without it
+        auth disable is refused), and turns authentication on."""
         self.etcdctl("user", "add", "root:" + password)
+        self.etcdctl("role", "add", "root")
+        self.etcdctl("user", "grant-role", "root", "root")
         self.etcdctl("auth", "enable")

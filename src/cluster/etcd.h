@@ -121,6 +121,10 @@ int etcd_lease_keepalive(struct etcd_client *client, int64_t lease, int64_t *ttl
 			 size_t err_size);
 int etcd_lease_revoke(struct etcd_client *client, int64_t lease, char *err, size_t err_size);
 
+/* Compacts the history up to revision: a watch from an older revision then
+ * gets -ERANGE (tests, and an operator's housekeeping). */
+int etcd_compact(struct etcd_client *client, int64_t revision, char *err, size_t err_size);
+
 /* Watches every key under prefix from start_revision (0: from now on) and
  * calls fn for each response's events, in order, with the revision of the
  * response, until fn returns non-zero (etcd_watch returns that value), *stop

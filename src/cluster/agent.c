@@ -15,6 +15,7 @@
 #include "cluster/domain_kvs.h"
 #include "cluster/domain_schema.h"
 #include "lib/log.h"
+#include "lib/util.h"
 
 struct agent {
 	char domain[DOMAIN_NAME_MAX];
@@ -74,8 +75,6 @@ static void set_flag(struct agent *a, bool *flag, bool value, const char *error)
 {
 	pthread_mutex_lock(&a->lock);
 	*flag = value;
-	if (value)
-		a->answered = true;
 	update_locked(a, error);
 	pthread_mutex_unlock(&a->lock);
 }
@@ -173,6 +172,11 @@ static int copy_event(struct agent_event *out, bool deleted, const struct etcd_k
 		}
 	}
 	return out->key && (deleted || out->value) ? 0 : -ENOMEM;
+}
+
+int agent_event_fd(const struct agent *a)
+{
+	return a->event_fd;
 }
 
 struct agent_change *agent_take(struct agent *a, size_t *n)
@@ -291,24 +295,28 @@ static void *watch_main(void *arg)
 		}
 		if (!error) {
 			set_flag(a, &a->watch_ok, true, NULL);
-			failures = 0;
 			struct watch_ctx w = {.a = a, .revision = &revision};
+			uint64_t began = time_now_ns();
 			error = etcd_watch(a->watch_client, a->prefix, revision + 1, on_watch, &w,
 					   &a->stop, err, sizeof(err));
-			if (error == -ERANGE) {
-				log_info("domain %s: revision %lld compacted: reading everything "
-					 "again",
-					 a->domain, (long long)revision + 1);
-				revision = 0;
-			} else if (error == -ENOMEM) {
+			if (a->stop)
+				break;
+			if (error == -ERANGE || error == -ENOMEM) {
+				log_info("domain %s: %s: reading everything again", a->domain,
+					 error == -ERANGE ? "the watch's revision was compacted"
+							  : "out of memory");
 				revision = 0;
 			}
+			/* A stream that ran a while broke (a member died): another
+			 * endpoint may answer at once, before we call it headless. */
+			if (time_now_ns() - began > 1000000000ull || error == -ERANGE) {
+				failures = 0;
+				continue;
+			}
+			if (!error)
+				snprintf(err, sizeof(err), "the watch ended");
 		}
-		if (a->stop)
-			break;
-		if (error == -ERANGE)
-			continue;
-		set_flag(a, &a->watch_ok, false, error ? err : "the watch ended");
+		set_flag(a, &a->watch_ok, false, err);
 		if (!nap(a, agent_backoff_ms(failures++)))
 			break;
 	}

@@ -37,6 +37,7 @@ struct agent {
 	enum agent_state state;
 	int64_t since, lease;
 	char last_error[256];
+	char endpoint[128]; /* the watch client's, as it last answered */
 	char *host_value;
 	bool host_value_dirty;
 };
@@ -203,10 +204,8 @@ void agent_get_status(struct agent *a, struct agent_status *out)
 				     .lease = a->lease,
 				     .synced = a->synced};
 	snprintf(out->last_error, sizeof(out->last_error), "%s", a->last_error);
+	snprintf(out->endpoint, sizeof(out->endpoint), "%s", a->endpoint);
 	pthread_mutex_unlock(&a->lock);
-	/* The endpoint string of a client another thread uses: copied racily
-	 * but only ever one of the configured URLs. */
-	snprintf(out->endpoint, sizeof(out->endpoint), "%s", etcd_client_endpoint(a->watch_client));
 }
 
 void agent_set_host_value(struct agent *a, const char *value)
@@ -294,6 +293,11 @@ static void *watch_main(void *arg)
 			etcd_result_free(&probe);
 		}
 		if (!error) {
+			/* The client is this thread's: its endpoint is read here. */
+			pthread_mutex_lock(&a->lock);
+			snprintf(a->endpoint, sizeof(a->endpoint), "%s",
+				 etcd_client_endpoint(a->watch_client));
+			pthread_mutex_unlock(&a->lock);
 			set_flag(a, &a->watch_ok, true, NULL);
 			struct watch_ctx w = {.a = a, .revision = &revision};
 			uint64_t began = time_now_ns();

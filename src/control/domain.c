@@ -283,6 +283,28 @@ static void update_registration(struct domain *d)
 
 /* Works the model out from the running one and the domain's keys and
  * makes it the running one, or records why not. */
+int domain_model(struct domain *d, const struct config *running, const struct domain_view *view,
+		 struct config **out, char *err, size_t err_size)
+{
+	struct config *next = config_copy(running);
+	int error = next ? put_profiles(next, view, err, err_size) : -ENOMEM;
+	if (error == -ENOMEM)
+		snprintf(err, err_size, "out of memory");
+	if (!error) {
+		next->source[0] = '\0';
+		put_bindings(d, next, view);
+		error = config_resolve_profiles(next, err, err_size);
+	}
+	if (!error && d->booting)
+		restrict_to_system_vlans(next);
+	if (error) {
+		config_free(next);
+		next = NULL;
+	}
+	*out = next;
+	return error;
+}
+
 static void domain_apply(struct domain *d)
 {
 	char err[512] = "";
@@ -290,15 +312,7 @@ static void domain_apply(struct domain *d)
 	struct config *next = NULL;
 	int error = domain_view_build(&view, d->name, &d->kvs, err, sizeof(err));
 	if (!error) {
-		next = config_copy(d->state->running);
-		error = next ? put_profiles(next, &view, err, sizeof(err)) : -ENOMEM;
-		if (!error) {
-			next->source[0] = '\0';
-			put_bindings(d, next, &view);
-			error = config_resolve_profiles(next, err, sizeof(err));
-		}
-		if (!error && d->booting)
-			restrict_to_system_vlans(next);
+		error = domain_model(d, d->state->running, &view, &next, err, sizeof(err));
 		if (!error) {
 			error = control_commit_resolved(d->state, next, err, sizeof(err));
 			next = NULL; /* taken */

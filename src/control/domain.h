@@ -85,6 +85,13 @@ int domain_handle(void *state, int argc, char **argv, bool json, char **output, 
 
 /* ---- domain.c, for domain_commands.c ------------------------------------ */
 
+/* The model the running one becomes with the domain's view: the domain's
+ * profiles in place of the domain ones (and of local ones of their names),
+ * this host's bindings on their ports (d->pending lists those it cannot
+ * apply), all resolved, and while d->booting bound ports restricted to
+ * their system VLANs. 0 with *out (the caller's), or -errno with err set. */
+int domain_model(struct domain *d, const struct config *running, const struct domain_view *view,
+		 struct config **out, char *err, size_t err_size);
 /* Takes the agent's waiting changes and applies them. */
 void domain_process(struct domain *d);
 /* Waits until a change at `revision` applied here (or the timeout);

@@ -154,6 +154,14 @@ struct domain_view {
  * -ENOMEM, or -EPROTO with err set for a newer schema major. */
 int domain_view_build(struct domain_view *view, const char *domain, const struct domain_kvs *kvs,
 		      char *err, size_t err_size);
+/* The same for some kinds only (a mask of 1 << DOMAIN_KEY_...; the version
+ * is always checked): the model needs profiles and bindings, not the
+ * thousands of MACs. */
+#define DOMAIN_VIEW_ALL	  0xffffffffu
+#define DOMAIN_VIEW_MODEL ((1u << DOMAIN_KEY_PROFILE) | (1u << DOMAIN_KEY_BINDING))
+int domain_view_build_kinds(struct domain_view *view, const char *domain,
+			    const struct domain_kvs *kvs, unsigned kinds, char *err,
+			    size_t err_size);
 void domain_view_free(struct domain_view *view);
 const struct domain_host *domain_view_host(const struct domain_view *v, const char *name);
 const struct domain_host_state *domain_view_host_state(const struct domain_view *v,

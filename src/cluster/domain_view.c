@@ -97,6 +97,13 @@ static int add_kv(struct domain_view *view, const struct domain_kv *kv, const ch
 int domain_view_build(struct domain_view *view, const char *domain, const struct domain_kvs *kvs,
 		      char *err, size_t err_size)
 {
+	return domain_view_build_kinds(view, domain, kvs, DOMAIN_VIEW_ALL, err, err_size);
+}
+
+int domain_view_build_kinds(struct domain_view *view, const char *domain,
+			    const struct domain_kvs *kvs, unsigned kinds, char *err,
+			    size_t err_size)
+{
 	char prefix[DOMAIN_KEY_MAX];
 	domain_prefix(domain, prefix, sizeof(prefix));
 	memset(view, 0, sizeof(*view));
@@ -106,8 +113,11 @@ int domain_view_build(struct domain_view *view, const char *domain, const struct
 	char name[DOMAIN_NAME_MAX];
 	for (size_t i = 0; i < kvs->n; i++)
 		count[domain_key_parse(prefix, kvs->v[i].key, name, sizeof(name))]++;
-	for (size_t i = 0; !error && i < kvs->n; i++)
-		error = add_kv(view, &kvs->v[i], prefix, count, err, err_size);
+	for (size_t i = 0; !error && i < kvs->n; i++) {
+		enum domain_kind kind = domain_key_parse(prefix, kvs->v[i].key, name, sizeof(name));
+		if (kind == DOMAIN_KEY_VERSION || (kinds & (1u << kind)))
+			error = add_kv(view, &kvs->v[i], prefix, count, err, err_size);
+	}
 	if (!error && view->has_version)
 		error = domain_version_check(domain, view->version, err, err_size);
 	if (error)

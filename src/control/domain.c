@@ -310,7 +310,8 @@ static void domain_apply(struct domain *d)
 	char err[512] = "";
 	struct domain_view view;
 	struct config *next = NULL;
-	int error = domain_view_build(&view, d->name, &d->kvs, err, sizeof(err));
+	int error =
+	    domain_view_build_kinds(&view, d->name, &d->kvs, DOMAIN_VIEW_MODEL, err, sizeof(err));
 	if (!error) {
 		error = domain_model(d, d->state->running, &view, &next, err, sizeof(err));
 		if (!error) {

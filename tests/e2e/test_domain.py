@@ -198,17 +198,31 @@ def test_domain_profiles_hosts_macs_headless_and_boot(lab):
 
 
 def test_domain_survives_one_member_of_three(workdir):
+    """h1 knows the three members, h2 only the first. With the first
+    killed, h1's profile change goes through on the other two and h2 is
+    headless; the history h2 missed is compacted, so when its member
+    returns its watch cannot resume: it reads everything again."""
     with etcd.Cluster(members=3, workdir=tempfile.mkdtemp(dir=workdir)) as cluster:
-        d = start_host(workdir, "h1", cluster.endpoints,
-                       "switch add sw\nport add sw vm1 type pipe\n")
+        h1 = start_host(workdir, "h1", cluster.endpoints,
+                        "switch add sw\nport add sw vm1 type pipe\n")
+        h2 = start_host(workdir, "h2", cluster.members[0].client_url,
+                        "switch add sw\nport add sw vm2 type pipe\n")
         try:
-            assert wait_until(lambda: state(d) == "online", 10)
-            d.ctl("profile", "add", "web", "pvid", "30")
-            d.ctl("port", "bind", "vm1", "profile", "web")
-            cluster.kill(0)  # the first endpoint, the one it talks to
-            assert wait_until(lambda: state(d) == "online", 5)
-            d.ctl("profile", "set", "web", "pvid", "31")
-            assert pvid(d, "vm1") == 31
-            assert state(d) == "online"
+            assert wait_until(lambda: state(h1) == "online" and state(h2) == "online", 10)
+            h1.ctl("profile", "add", "web", "pvid", "30")
+            h1.ctl("port", "bind", "vm1", "profile", "web")
+            h2.ctl("port", "bind", "vm2", "profile", "web")
+            cluster.kill(0)  # h1's first endpoint, h2's only one
+            assert wait_until(lambda: state(h1) == "online" and state(h2) == "headless", 5)
+            h1.ctl("profile", "set", "web", "pvid", "31")
+            assert pvid(h1, "vm1") == 31
+            h1.ctl("profile", "set", "web", "pvid", "32")
+            cluster.call("kv/compaction", {"revision": str(cluster.revision())})
+            assert pvid(h2, "vm2") == 30  # headless: its last configuration
+            cluster.restart(0)
+            assert wait_until(lambda: state(h2) == "online" and pvid(h2, "vm2") == 32, 10)
+            assert h2.json("domain", "show")["full_reads"] == 2
+            assert "the watch's revision was compacted" in h2.log_text()
         finally:
-            d.stop()
+            h1.stop()
+            h2.stop()

@@ -40,6 +40,12 @@ static void test_every_kind_is_decoded_bad_values_counted(void **state)
 	uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
 	assert_string_equal(domain_view_mac(&v, mac)->host, "h2");
 	domain_view_free(&v);
+	/* The model's part only: profiles and bindings, the version checked. */
+	assert_int_equal(
+	    domain_view_build_kinds(&v, "lab", &t, DOMAIN_VIEW_MODEL, err, sizeof(err)), 0);
+	assert_int_equal(v.n_hosts + v.n_host_states + v.n_macs, 0);
+	assert_int_equal(v.n_profiles + v.n_bindings, 2);
+	domain_view_free(&v);
 	domain_kvs_clear(&t);
 }
 

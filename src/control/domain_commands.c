@@ -25,6 +25,16 @@
 
 /* ---- domain show ------------------------------------------------------------ */
 
+/* Prints and frees a JSON answer. */
+static int print_json(FILE *out, cJSON *o)
+{
+	char *text = cJSON_Print(o);
+	fprintf(out, "%s\n", text ? text : "{}");
+	free(text);
+	cJSON_Delete(o);
+	return 0;
+}
+
 static void format_time(int64_t t, char *buf, size_t size)
 {
 	time_t tt = (time_t)t;
@@ -65,11 +75,7 @@ static int domain_show(struct domain *d, bool json, FILE *out)
 			cJSON_AddItemToArray(pending, p);
 		}
 		cJSON_AddItemToObject(o, "pending", pending);
-		char *text = cJSON_Print(o);
-		fprintf(out, "%s\n", text ? text : "{}");
-		free(text);
-		cJSON_Delete(o);
-		return 0;
+		return print_json(out, o);
 	}
 	fprintf(out, "domain %s (host %s)\n  etcd: %s (answering: %s)\n", d->name, d->host,
 		d->endpoints, st.endpoint[0] ? st.endpoint : "none yet");
@@ -195,11 +201,7 @@ static int host_show(struct domain *d, int argc, char **argv, bool json, FILE *o
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "domain", d->name);
 		cJSON_AddItemToObject(o, "hosts", hosts);
-		char *text = cJSON_Print(o);
-		fprintf(out, "%s\n", text ? text : "{}");
-		free(text);
-		cJSON_Delete(o);
-		return 0;
+		return print_json(out, o);
 	}
 	const cJSON *item;
 	cJSON_ArrayForEach(item, hosts) host_text(item, out);
@@ -309,10 +311,7 @@ static int mac_allocate(struct domain *d, int argc, char **argv, bool json, FILE
 	if (list) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddItemToObject(o, "macs", list);
-		char *t = cJSON_Print(o);
-		fprintf(out, "%s\n", t ? t : "{}");
-		free(t);
-		cJSON_Delete(o);
+		print_json(out, o);
 	}
 	if (error && given)
 		snprintf(err + strlen(err), err_size - strlen(err), " (%lu allocated before)",
@@ -362,17 +361,6 @@ static int edit_add(struct edit *e, enum domain_kind kind, const char *name, cha
 	return 0;
 }
 
-static bool settings_same(const struct profile_setting *a, int n_a, const struct profile_setting *b,
-			  int n_b)
-{
-	if (n_a != n_b)
-		return false;
-	for (int i = 0; i < n_a; i++)
-		if (strcmp(a[i].key, b[i].key) || strcmp(a[i].value, b[i].value))
-			return false;
-	return true;
-}
-
 static void to_domain_settings(struct domain_setting *to, const struct profile_setting *from, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -390,7 +378,8 @@ static int edit_profiles(struct edit *e, const struct config *old, const struct 
 		const struct profile_config *was = config_find_profile(old, p->name);
 		if (was && !strcmp(was->inherit, p->inherit) &&
 		    !memcmp(was->system_vids, p->system_vids, sizeof(p->system_vids)) &&
-		    settings_same(was->settings, was->n_settings, p->settings, p->n_settings))
+		    config_settings_equal(was->settings, was->n_settings, p->settings,
+					  p->n_settings))
 			continue;
 		memset(&dp, 0, sizeof(dp));
 		copy_name(dp.name, sizeof(dp.name), p->name);
@@ -450,7 +439,8 @@ static int edit_bindings(struct edit *e, const struct config *old, const struct 
 		const struct config_port *p = &next->ports[i];
 		const struct config_port *was = config_find_port(old, p->name);
 		if (was && !strcmp(was->profile, p->profile) &&
-		    settings_same(was->overrides, was->n_overrides, p->overrides, p->n_overrides))
+		    config_settings_equal(was->overrides, was->n_overrides, p->overrides,
+					  p->n_overrides))
 			continue;
 		if (!p->profile[0]) {
 			error = edit_add(e, DOMAIN_KEY_BINDING, p->name, NULL);

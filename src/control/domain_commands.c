@@ -369,7 +369,27 @@ static void to_domain_settings(struct domain_setting *to, const struct profile_s
 	}
 }
 
-static int edit_profiles(struct edit *e, const struct config *old, const struct config *next)
+/* The local copy knows this host's bindings only: a profile another
+ * host's port is bound to stays. */
+static int check_unused_elsewhere(struct domain *d, const char *profile, char *err, size_t err_size)
+{
+	struct domain_view v;
+	int error = domain_view_build_kinds(&v, d->name, &d->kvs, DOMAIN_VIEW_MODEL, err, err_size);
+	for (size_t i = 0; !error && i < v.n_bindings; i++) {
+		const struct domain_binding *b = &v.bindings[i];
+		if (!strcmp(b->profile, profile) && strcmp(b->host, d->host)) {
+			snprintf(err, err_size,
+				 "profile %s: in use by port %s on host %s (unbind it first)",
+				 profile, b->port, b->host);
+			error = -EBUSY;
+		}
+	}
+	domain_view_free(&v);
+	return error;
+}
+
+static int edit_profiles(struct edit *e, const struct config *old, const struct config *next,
+			 char *err, size_t err_size)
 {
 	static struct domain_profile dp;
 	int error = 0;
@@ -390,9 +410,14 @@ static int edit_profiles(struct edit *e, const struct config *old, const struct 
 		char *value = domain_profile_encode(&dp);
 		error = value ? edit_add(e, DOMAIN_KEY_PROFILE, p->name, value) : -ENOMEM;
 	}
-	for (size_t i = 0; !error && i < old->n_profiles; i++)
-		if (!config_find_profile(next, old->profiles[i].name))
-			error = edit_add(e, DOMAIN_KEY_PROFILE, old->profiles[i].name, NULL);
+	for (size_t i = 0; !error && i < old->n_profiles; i++) {
+		const char *name = old->profiles[i].name;
+		if (config_find_profile(next, name))
+			continue;
+		error = check_unused_elsewhere(e->d, name, err, err_size);
+		if (!error)
+			error = edit_add(e, DOMAIN_KEY_PROFILE, name, NULL);
+	}
 	return error;
 }
 
@@ -502,7 +527,7 @@ static int domain_edit(struct domain *d, int argc, char **argv, char *err, size_
 	memset(&e, 0, sizeof(e));
 	e.d = d;
 	if (!error)
-		error = edit_profiles(&e, d->state->running, next);
+		error = edit_profiles(&e, d->state->running, next, err, err_size);
 	if (!error)
 		error = edit_bindings(&e, d->state->running, next, err, err_size);
 	if (error == -E2BIG)

@@ -77,7 +77,7 @@ def lab(workdir):
             links[h] = n.veth(unique("vd" + h), ns[h], address=ADDR[h] + "/24")
         config = {"h1": host_config(links) + "port add sw vm1 type pipe\n",
                   "h2": "switch add sw\nport add sw vm2 type pipe\n",
-                  "h3": "switch add sw\nport add sw vm3 type pipe\n"}
+                  "h3": "switch add sw\nport add sw vm3 type pipe\nport add sw vm4 type pipe\n"}
         for name in ("h1", "h2", "h3"):
             daemons.append(start_host(workdir, name, cluster.endpoints, config[name]))
         yield cluster, daemons, n, ns
@@ -136,6 +136,12 @@ def test_domain_profiles_hosts_macs_headless_and_boot(lab):
     r = h2.run("port", "bind", "vm3", "profile", "web")
     assert r.returncode != 0 and "bound on host h3" in r.stderr
 
+    # A profile bound on another host only stays.
+    h1.ctl("profile", "add", "db", "pvid", "5")
+    h3.ctl("port", "bind", "vm4", "profile", "db")
+    r = h1.run("profile", "del", "db")
+    assert r.returncode != 0 and "in use by port vm4 on host h3" in r.stderr, r.stderr
+
     # A MAC bound twice is refused.
     mac = h1.json("mac", "allocate", "port", "vm1")["macs"][0]
     r = h2.run("port", "bind", "vm2", "profile", "web", "mac", mac)
@@ -165,7 +171,7 @@ def test_domain_profiles_hosts_macs_headless_and_boot(lab):
     h3.proc.wait()
     assert wait_until(lambda: hosts(h1)["h3"]["state"] == "down", 11)
     print("host killed -> down on h1 after %.1f s" % (time.monotonic() - killed_at))
-    assert [b["port"] for b in hosts(h1)["h3"]["bindings"]] == ["vm3"]
+    assert [b["port"] for b in hosts(h1)["h3"]["bindings"]] == ["vm3", "vm4"]
     assert wait_until(lambda: hosts(h1)["h3"]["macs"] == 0, GRACE + 6)
     assert hosts(h1)["h1"]["macs"] == 301
 

@@ -35,6 +35,8 @@
 #define STOP_CHECK_MS	   100
 /* A watch response larger than this is refused rather than buffered. */
 #define MAX_LINE (64u << 20)
+/* An endpoint's URL, so that it and "/v3/kv/deleterange" fit url[] below. */
+#define MAX_URL 400
 
 struct buffer {
 	char *data;
@@ -118,12 +120,12 @@ static int parse_endpoints(struct etcd_client *c, const char *list, char *err, s
 	const char *p = list ? list : "";
 	while (*p) {
 		size_t len = strcspn(p, ",");
-		if (len == 0 || c->n_endpoints == ETCD_MAX_ENDPOINTS ||
+		if (len == 0 || len > MAX_URL || c->n_endpoints == ETCD_MAX_ENDPOINTS ||
 		    (strncmp(p, "http://", 7) && strncmp(p, "https://", 8))) {
 			snprintf(err, err_size,
 				 "etcd endpoints \"%s\": want up to %d comma-separated "
-				 "http:// or https:// URLs",
-				 list, ETCD_MAX_ENDPOINTS);
+				 "http:// or https:// URLs of up to %d characters",
+				 list, ETCD_MAX_ENDPOINTS, MAX_URL);
 			return -EINVAL;
 		}
 		/* A trailing slash would make "//v3/..." paths. */

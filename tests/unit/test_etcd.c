@@ -655,6 +655,9 @@ static void test_tls_with_client_certificate(void **state)
 static void test_options_are_checked_before_connecting(void **state)
 {
 	(void)state;
+	char long_url[420] = "http://";
+	memset(long_url + 7, 'a', 405);
+	long_url[412] = '\0';
 	struct {
 		struct etcd_client_options o;
 		const char *says;
@@ -667,6 +670,7 @@ static void test_options_are_checked_before_connecting(void **state)
 			   "http://h,http://i"},
 	     "up to 8"},
 	    {{.endpoints = "https://a:1", .ca_file = "/nonexistent/ca.pem"}, "/nonexistent/ca.pem"},
+	    {{.endpoints = long_url}, "up to 400 characters"},
 	    {{.endpoints = "https://a:1", .cert_file = "/etc/hostname"}, "needs its key"},
 	    {{.endpoints = "https://a:1", .cert_file = "/etc/hostname", .key_file = "/nope/k"},
 	     "/nope/k"},

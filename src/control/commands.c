@@ -105,6 +105,10 @@ static int switch_del(struct command_context *ctx, int argc, char **argv, char *
 		snprintf(err, n, "switch %s: no such switch", argv[0]);
 		return -ENOENT;
 	}
+	for (size_t i = 0; i < ctx->cfg->n_ports; i++) /* its ports go with it */
+		if (!strcmp(ctx->cfg->ports[i].sw, argv[0]) &&
+		    profile_port_guard(ctx, &ctx->cfg->ports[i], err, n))
+			return -EPERM;
 	config_del_switch(ctx->cfg, argv[0]);
 	ctx->changed = true;
 	return 0;
@@ -145,8 +149,15 @@ static int port_add(struct command_context *ctx, int argc, char **argv, char *er
 	while (k < argc && strchr(argv[k], '='))
 		k++;
 	bool bind = k + 1 < argc && !strcmp(argv[k], "profile");
-	if (config_parse_port_settings(&port, (bind ? k : argc) - 4, argv + 4, true, err, n))
+	if (config_parse_port_settings(&port, (bind ? k : argc) - 4, argv + 4, true, err, n)) {
+		for (int i = k + 1; i < argc && !bind; i++)
+			if (!strcmp(argv[i], "profile"))
+				snprintf(err, n,
+					 "port %s: 'profile NAME' comes right after the type "
+					 "options; the settings after it are the port's overrides",
+					 name);
 		return -EINVAL;
+	}
 	if (port_config_validate(name, &port.settings, err, n))
 		return -EINVAL;
 	struct config_port *slot = config_add_port(ctx->cfg);

@@ -205,10 +205,14 @@ static int profile_chain(const struct config *cfg, const struct profile_config *
 	for (const struct profile_config *p = prof; p;) {
 		for (int i = 0; i < n; i++)
 			if (up[i] == p) {
-				snprintf(err, err_size,
-					 "profile %s: inherit loop (%s inherits %s, which inherits "
-					 "back)",
-					 prof->name, up[n - 1]->name, p->name);
+				char path[PROFILE_MAX_DEPTH * (PROFILE_NAME_MAX + 4)];
+				size_t used = 0;
+				for (int k = 0; k < n; k++)
+					used += (size_t)snprintf(path + used, sizeof(path) - used,
+								 "%s -> ", up[k]->name);
+				snprintf(path + used, sizeof(path) - used, "%s", p->name);
+				snprintf(err, err_size, "profile %s: inherit loop %s", prof->name,
+					 path);
 				return -EINVAL;
 			}
 		if (n == PROFILE_MAX_DEPTH) {
@@ -265,10 +269,15 @@ static int resolve(const struct config *cfg, const struct profile_config *prof,
 		reword(what, strip, err, err_size);
 		return error;
 	}
-	if (port_config_validate(port->name[0] ? port->name : prof->name, &port->settings, err,
-				 err_size)) {
-		snprintf(what, sizeof(what), "profile %s", prof->name);
-		reword(what, "", err, err_size);
+	const char *named = port->name[0] ? port->name : prof->name;
+	if (port_config_validate(named, &port->settings, err, err_size)) {
+		if (port->name[0])
+			snprintf(what, sizeof(what), "port %s bound to profile %s", port->name,
+				 prof->name);
+		else
+			snprintf(what, sizeof(what), "profile %s", prof->name);
+		snprintf(strip, sizeof(strip), "port %s: ", named);
+		reword(what, strip, err, err_size);
 		return -EINVAL;
 	}
 	return 0;

@@ -27,7 +27,8 @@ static struct config *load_text(char *text)
 			return NULL;
 		}
 	}
-	if (cfg && config_check(cfg, err, sizeof(err)) != 0) {
+	if (cfg && (config_resolve_profiles(cfg, err, sizeof(err)) != 0 ||
+		    config_check(cfg, err, sizeof(err)) != 0)) {
 		config_free(cfg);
 		return NULL;
 	}

@@ -101,6 +101,13 @@ CONFIGS = [
     b"switch add r\nport add r vm1 type pipe ingress-rate 100M ingress-burst 64k "
     b"egress-rate 1G egress-peak 2G egress-burst 1M storm-broadcast 1k storm-multicast 5000 "
     b"storm-unknown 10\nport set vm1 ingress-rate 2G\n",
+    # port profiles: inheritance, settings of several words, a bound port's overrides
+    b"profile add base learning off mac-limit 5\n"
+    b"profile add web inherit base system-vlans 10 pvid 10 allowed-addresses "
+    b"02:00:00:00:00:01,10.0.0.1 02:00:00:00:00:02 vids 20\n"
+    b"switch add h\nport add h vm1 type pipe profile web mac-limit 9\n"
+    b"port add h vm2 type pipe pvid 3\nport bind vm2 profile base hairpin on\n"
+    b"profile set web inherit none pvid 11\nport set vm1 pvid 12\n",
 ]
 
 

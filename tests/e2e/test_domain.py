@@ -201,6 +201,10 @@ def test_domain_profiles_hosts_macs_headless_and_boot(lab):
     assert wait_until(lambda: state(h1) == "online", 10)
     assert pvid(h1, "vm1") == 40
     assert h1.json("domain", "show")["booting"] is False
+    # A clean stop revokes the lease (down at once) and exits 0, sanitizers quiet.
+    assert h2.stop() == 0, h2.log_text()[-3000:]
+    assert wait_until(lambda: hosts(h1)["h2"]["state"] == "down", 2)
+    assert h1.stop() == 0, h1.log_text()[-3000:]
 
 
 def test_domain_survives_one_member_of_three(workdir):

@@ -180,6 +180,17 @@ static void cache_write(struct domain *d)
 		for (size_t i = 0; i < d->kvs.n; i++)
 			if (cached_key(d, &d->kvs.v[i]))
 				cJSON_AddStringToObject(keys, d->kvs.v[i].key, d->kvs.v[i].value);
+		/* Other hosts' changes leave this host's part as it was: no
+		 * write, no fsync. */
+		char *part = cJSON_PrintUnformatted(keys);
+		if (part && d->cached && !strcmp(part, d->cached)) {
+			free(part);
+			cJSON_Delete(root);
+			cJSON_Delete(keys);
+			return;
+		}
+		free(d->cached);
+		d->cached = part;
 		cJSON_AddItemToObject(root, "keys", keys);
 		keys = NULL;
 		text = cJSON_Print(root);
@@ -193,6 +204,8 @@ static void cache_write(struct domain *d)
 	if (fd >= 0)
 		close(fd);
 	if (!ok || rename(tmp, d->cache_path) < 0) {
+		free(d->cached); /* try again next time */
+		d->cached = NULL;
 		log_error("domain %s: cannot write the cache %s: %s", d->name, d->cache_path,
 			  text ? strerror(errno) : "out of memory");
 		unlink(tmp);
@@ -546,6 +559,7 @@ void domain_close(struct domain *d)
 	etcd_client_destroy(d->client);
 	domain_kvs_clear(&d->kvs);
 	free(d->pending);
+	free(d->cached);
 	free(d);
 }
 

@@ -64,6 +64,7 @@ struct domain {
 	struct domain_pending *pending;
 	size_t n_pending;
 	char registered_ports[4096]; /* the port list last put in hosts/HOST */
+	char *cached;		     /* the keys last written to the cache */
 	/* What the watch brought (`domain show`, make bench-domain): key
 	 * events, full reads, and the model worked out again. */
 	uint64_t n_events, n_reads, n_applies;

@@ -197,12 +197,22 @@ static int host_show(struct domain *d, int argc, char **argv, bool json, FILE *o
 		cJSON_Delete(hosts);
 		return -ENOENT;
 	}
+	/* While headless the hosts are as last seen: say so first. */
+	struct agent_status st;
+	agent_get_status(d->agent, &st);
+	char since[32];
+	format_time(st.since, since, sizeof(since));
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "domain", d->name);
+		cJSON_AddStringToObject(o, "state", agent_state_name(st.state));
+		cJSON_AddStringToObject(o, "since", since);
 		cJSON_AddItemToObject(o, "hosts", hosts);
 		return print_json(out, o);
 	}
+	if (st.state != AGENT_ONLINE)
+		fprintf(out, "domain %s is %s since %s: hosts as last seen\n", d->name,
+			agent_state_name(st.state), since);
 	const cJSON *item;
 	cJSON_ArrayForEach(item, hosts) host_text(item, out);
 	cJSON_Delete(hosts);

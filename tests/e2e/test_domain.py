@@ -179,6 +179,8 @@ def test_domain_profiles_hosts_macs_headless_and_boot(lab):
     # profile changes; back: it resyncs and the change goes through.
     cluster.kill(0)
     assert wait_until(lambda: state(h1) == "headless", 5)
+    assert h1.json("host", "show")["state"] == "headless"
+    assert "is headless since" in h1.ctl("host", "show")
     assert pings(n, ns)
     r = h1.run("profile", "set", "web", "pvid", "40")
     assert r.returncode != 0 and "domain lab is headless" in r.stderr

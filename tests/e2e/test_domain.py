@@ -130,6 +130,10 @@ def test_domain_profiles_hosts_macs_headless_and_boot(lab):
     print("\nprofile edit to 3 hosts: p50 %.1f ms, p99 %.1f ms (20 edits, with vswitchctl "
           "polls)" % (statistics.median(delays) * 1e3, delays[-1] * 1e3))
 
+    # running-config (what `save` writes) has a domain port as it runs, not
+    # its binding, which lives in etcd.
+    assert "port add sw vm2 type pipe pvid 119\n" in h2.ctl("show", "running-config")
+
     # Local edits of a domain-bound port are refused, naming the profile.
     r = h2.run("port", "set", "vm2", "pvid", "5")
     assert r.returncode != 0 and "profile web" in r.stderr

@@ -284,6 +284,7 @@ static void update_registration(struct domain *d)
 		struct domain_host h = {
 		    .started = d->started, .ports = names, .n_ports = cfg->n_ports};
 		copy_name(h.version, sizeof(h.version), VSWITCH_VERSION);
+		copy_name(h.vtep, sizeof(h.vtep), d->vtep);
 		char *value = domain_host_encode(&h);
 		if (value) {
 			agent_set_host_value(d->agent, value);
@@ -292,6 +293,15 @@ static void update_registration(struct domain *d)
 		free(value);
 	}
 	free(names);
+}
+
+void domain_set_vtep(struct domain *d, const char *address)
+{
+	if (!strcmp(d->vtep, address))
+		return;
+	copy_name(d->vtep, sizeof(d->vtep), address);
+	copy_name(d->registered_ports, sizeof(d->registered_ports), "?"); /* no list: put again */
+	update_registration(d);
 }
 
 /* Works the model out from the running one and the domain's keys and

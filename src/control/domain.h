@@ -65,6 +65,7 @@ struct domain {
 	size_t n_pending;
 	char registered_ports[4096]; /* the port list last put in hosts/HOST */
 	char *cached;		     /* the keys last written to the cache */
+	char vtep[64];		     /* hosts/HOST's "vtep", "" none (domain_set_vtep) */
 	/* What the watch brought (`domain show`, make bench-domain): key
 	 * events, full reads, and the model worked out again. */
 	uint64_t n_events, n_reads, n_applies;
@@ -93,6 +94,9 @@ int domain_handle(void *state, int argc, char **argv, bool json, char **output, 
  * their system VLANs. 0 with *out (the caller's), or -errno with err set. */
 int domain_model(struct domain *d, const struct config *running, const struct domain_view *view,
 		 struct config **out, char *err, size_t err_size);
+/* This host's VXLAN tunnel end point address, as the vxlan port knows it:
+ * put in hosts/HOST for the other hosts' head-end replication. */
+void domain_set_vtep(struct domain *d, const char *address);
 /* Takes the agent's waiting changes and applies them. */
 void domain_process(struct domain *d);
 /* Waits until a change at `revision` applied here (or the timeout);

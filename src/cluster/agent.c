@@ -26,6 +26,10 @@ struct agent {
 	pthread_t watch_thread, lease_thread;
 	bool watch_started, lease_started;
 	volatile bool stop;
+	/* Ends the watch's stream: at stop, and when the lease thread reached
+	 * etcd again after failing (after a partition the old stream may be
+	 * silently dead: the watch resumes on a new one). */
+	volatile bool end_watch;
 	int event_fd;
 
 	pthread_mutex_t lock; /* everything below */
@@ -301,10 +305,19 @@ static void *watch_main(void *arg)
 			set_flag(a, &a->watch_ok, true, NULL);
 			struct watch_ctx w = {.a = a, .revision = &revision};
 			uint64_t began = time_now_ns();
+			a->end_watch = a->stop;
 			error = etcd_watch(a->watch_client, a->prefix, revision + 1, on_watch, &w,
-					   &a->stop, err, sizeof(err));
+					   &a->end_watch, err, sizeof(err));
 			if (a->stop)
 				break;
+			if (a->end_watch && !error) {
+				log_info(
+				    "domain %s: etcd answers again: the watch resumes on a new "
+				    "stream from revision %lld",
+				    a->domain, (long long)revision + 1);
+				failures = 0;
+				continue;
+			}
 			if (error == -ERANGE || error == -ENOMEM) {
 				log_info("domain %s: %s: reading everything again", a->domain,
 					 error == -ERANGE ? "the watch's revision was compacted"
@@ -542,6 +555,8 @@ static void *lease_main(void *arg)
 		}
 		set_flag(a, &a->lease_ok, !error, error ? err : NULL);
 		if (!error) {
+			if (failures)
+				a->end_watch = true;
 			failures = 0;
 			sweep_dead_hosts(a);
 		}
@@ -607,6 +622,7 @@ void agent_stop(struct agent *a)
 		return;
 	pthread_mutex_lock(&a->lock);
 	a->stop = true;
+	a->end_watch = true;
 	pthread_cond_broadcast(&a->wake);
 	pthread_mutex_unlock(&a->lock);
 	if (a->watch_started)

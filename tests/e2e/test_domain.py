@@ -196,6 +196,19 @@ def test_domain_profiles_hosts_macs_headless_and_boot(lab):
     h1.ctl("profile", "set", "web", "pvid", "40")
     assert wait_until(lambda: pvid(h2, "vm2") == 40, 5)
 
+    # etcd silent (stopped, its connections open: a partition, no reset):
+    # the keepalive times out, headless; answering again: online.
+    etcd_pid = cluster.members[0].proc.pid
+    os.kill(etcd_pid, signal.SIGSTOP)
+    try:
+        assert wait_until(lambda: state(h2) == "headless", 8)
+    finally:
+        os.kill(etcd_pid, signal.SIGCONT)
+    assert wait_until(lambda: state(h1) == "online" and state(h2) == "online", 8)
+    h2.ctl("profile", "set", "web", "pvid", "41")
+    h1.ctl("profile", "set", "web", "pvid", "40")
+    assert wait_until(lambda: pvid(h2, "vm2") == 40, 5)
+
     # A host restarted while etcd is down: bound ports forward on their
     # cached system VLANs (mgmt: 10), the others wait parked; once etcd
     # answers, the full settings.

@@ -59,10 +59,10 @@ def main():
     args = ap.parse_args()
     daemon_mod.use_build(args.build)
     workdir = tempfile.mkdtemp(prefix="vswitch-bench-domain-")
-    cluster = etcd.Cluster(members=1, workdir=tempfile.mkdtemp(dir=workdir)).start()
-    hosts = []
+    cluster, hosts = None, []
     result = {"ports": args.ports, "hosts": 3}
     try:
+        cluster = etcd.Cluster(members=1, workdir=tempfile.mkdtemp(dir=workdir)).start()
         hosts = start_hosts(workdir, cluster.endpoints, args.ports)
         for d in hosts:
             d.names_set = set(d.names)
@@ -129,7 +129,8 @@ def main():
     finally:
         for d in hosts:
             d.stop()
-        cluster.stop()
+        if cluster:
+            cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

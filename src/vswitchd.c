@@ -20,6 +20,7 @@
 
 #include "control/capture.h"
 #include "control/config.h"
+#include "control/domain.h"
 #include "control/erspan.h"
 #include "control/execute.h"
 #include "control/mailbox.h"
@@ -48,8 +49,59 @@ static void usage(FILE *out)
 		"  --remove-devices\n"
 		"                  at shutdown, remove the devices vswitchd made (internal ports'\n"
 		"                  interfaces, taps); by default they stay, with their addresses\n"
-		"                  and routes, for the next start to adopt\n",
-		CONTROL_DEFAULT_SOCKET, DEFAULT_PACKETS);
+		"                  and routes, for the next start to adopt\n"
+		"  --domain NAME --etcd URL[,URL...]\n"
+		"                  join the distributed switch's domain NAME in etcd\n"
+		"                  (docs/distributed.md); with --host NAME (default: the\n"
+		"                  hostname), --etcd-ca FILE, --etcd-cert FILE --etcd-key FILE,\n"
+		"                  --etcd-user USER --etcd-password-file FILE, --domain-cache\n"
+		"                  PATH (default: next to the startup file), --mac-grace SECONDS\n"
+		"                  (a dead host's MACs are released after it; default %d)\n",
+		CONTROL_DEFAULT_SOCKET, DEFAULT_PACKETS, AGENT_MAC_GRACE_SECONDS);
+}
+
+/* The --domain options (codes 256-265 in longopts). Returns 0 or 2. */
+static int domain_option(struct domain_options *d, int opt, const char *arg)
+{
+	switch (opt) {
+	case 256:
+		d->domain = arg;
+		break;
+	case 257:
+		d->endpoints = arg;
+		break;
+	case 258:
+		d->host = arg;
+		break;
+	case 259:
+		d->ca_file = arg;
+		break;
+	case 260:
+		d->cert_file = arg;
+		break;
+	case 261:
+		d->key_file = arg;
+		break;
+	case 262:
+		d->user = arg;
+		break;
+	case 263:
+		d->password_file = arg;
+		break;
+	case 264:
+		d->cache_path = arg;
+		break;
+	default: {
+		char *end;
+		unsigned long v = strtoul(arg, &end, 10);
+		if (*end || v < 1 || v > 86400) {
+			fprintf(stderr, "vswitchd: --mac-grace must be 1-86400 seconds\n");
+			return 2;
+		}
+		d->mac_grace_seconds = (unsigned)v;
+	}
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -61,6 +113,16 @@ int main(int argc, char **argv)
 	    {"remove-devices", no_argument, NULL, 'r'},
 	    {"cores", required_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"domain", required_argument, NULL, 256},
+	    {"etcd", required_argument, NULL, 257},
+	    {"host", required_argument, NULL, 258},
+	    {"etcd-ca", required_argument, NULL, 259},
+	    {"etcd-cert", required_argument, NULL, 260},
+	    {"etcd-key", required_argument, NULL, 261},
+	    {"etcd-user", required_argument, NULL, 262},
+	    {"etcd-password-file", required_argument, NULL, 263},
+	    {"domain-cache", required_argument, NULL, 264},
+	    {"mac-grace", required_argument, NULL, 265},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL, *socket_path = CONTROL_DEFAULT_SOCKET;
@@ -69,6 +131,7 @@ int main(int argc, char **argv)
 	int cores[ENGINE_MAX_THREADS];
 	int n_cores = 0; /* 0: one thread, not pinned */
 	const char *cores_arg = NULL;
+	struct domain_options domain = {.domain = NULL};
 	int opt;
 	log_set_program("vswitchd");
 	while ((opt = getopt_long(argc, argv, "c:s:p:h", longopts, NULL)) != -1) {
@@ -95,10 +158,19 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 256 ... 265:
+			if (domain_option(&domain, opt, optarg))
+				return 2;
+			break;
 		default:
 			usage(stderr);
 			return 2;
 		}
+	}
+
+	if (!domain.domain != !domain.endpoints) {
+		fprintf(stderr, "vswitchd: --domain and --etcd go together\n");
+		return 2;
 	}
 
 	/* Signals are read from a signalfd by the control thread only. */
@@ -160,6 +232,14 @@ int main(int argc, char **argv)
 		log_info("%s does not exist yet: starting empty (vswitchctl save writes it)",
 			 config_path);
 	}
+	/* Before the poll threads and the socket: a bad option stops the start,
+	 * and the cache's bindings apply here, on system VLANs only, as the
+	 * startup file did. */
+	if (domain.domain && !domain_open(&domain, &state, err, sizeof(err))) {
+		log_error("%s", err);
+		status = 2;
+		goto out;
+	}
 	/* From here on, datapath work goes to the data-plane thread. */
 	state.mailbox = mailbox;
 	struct control_handler handler = {.execute = control_handle,
@@ -168,6 +248,12 @@ int main(int argc, char **argv)
 					  .stream_read = capture_stream_read,
 					  .stream_close = capture_stream_close,
 					  .tick = erspan_export_tick};
+	if (state.domain) {
+		handler.execute = domain_handle;
+		handler.event = domain_event;
+		handler.event_arg = state.domain;
+		handler.event_fd = domain_event_fd(state.domain);
+	}
 	if (control_server_open(&server, socket_path, &handler, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		goto out;
@@ -195,10 +281,12 @@ int main(int argc, char **argv)
 	sd_notify(0, "READY=1\nSTATUS=forwarding");
 	control_server_run(&server, signals_fd);
 	sd_notify(0, "STOPPING=1");
+	domain_close(state.domain); /* leaves the domain at once: the lease is revoked */
 	control_mailbox_close(mailbox);
 	poll_threads_stop(&dataplane);
 	status = 0;
 out:
+	domain_close(state.domain);
 	control_server_close(&server);
 	/* The devices ports made stay for the next start unless told otherwise. */
 	sea_set_clear(&seas); /* before the ports they use */

@@ -851,7 +851,10 @@ static void print_port(const struct config_port *p, FILE *out)
 	fprintf(out, "port add %s %s type %s", p->sw, p->name, p->type);
 	for (int i = 0; i < p->n_options; i++)
 		fprintf(out, " %s", p->options[i]);
-	if (p->profile[0]) { /* its profile's settings are the profile's lines */
+	/* Its profile's settings are the profile's lines. A binding of the
+	 * etcd domain lives there (domain.c): the port is saved as it runs,
+	 * so a startup file never brings back a binding the domain dropped. */
+	if (p->profile[0] && !p->domain) {
 		fprintf(out, " profile %s", p->profile);
 		config_print_settings(p->overrides, p->n_overrides, out);
 		fputc('\n', out);

@@ -300,6 +300,9 @@ void config_del_profile(struct config *cfg, const char *name);
  * owner in messages ("profile web"). Returns 0 or -EINVAL with err set. */
 int config_settings_set(struct profile_setting *list, int *n, const char *what, int argc,
 			char **argv, char *err, size_t err_size);
+/* Whether two lists hold the same keys and values in the same order. */
+bool config_settings_equal(const struct profile_setting *a, int n_a,
+			   const struct profile_setting *b, int n_b);
 /* Removes the named keys; -ENOENT with err set for a key not in the list. */
 int config_settings_unset(struct profile_setting *list, int *n, const char *what, int argc,
 			  char **argv, char *err, size_t err_size);

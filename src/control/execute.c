@@ -111,8 +111,17 @@ static bool apply_step(struct control_job *job, struct datapath *dp)
 static int commit(struct control_state *state, struct config *next, char *err, size_t err_size)
 {
 	int error = config_resolve_profiles(next, err, err_size);
-	if (!error)
-		error = config_check(next, err, err_size);
+	if (error) {
+		config_free(next);
+		return error;
+	}
+	return control_commit_resolved(state, next, err, err_size);
+}
+
+int control_commit_resolved(struct control_state *state, struct config *next, char *err,
+			    size_t err_size)
+{
+	int error = config_check(next, err, err_size);
 	/* The poll threads, their pools and queues are made at start. */
 	if (!error && strcmp(next->cores, state->running->cores) != 0) {
 		snprintf(

@@ -14,6 +14,7 @@
 #include "config.h"
 
 struct control_mailbox;
+struct domain;
 
 struct control_state {
 	struct datapath *dp;
@@ -23,6 +24,8 @@ struct control_state {
 	/* Where datapath work goes; NULL: run it on this thread (before the
 	 * data-plane thread starts, and in unit tests). */
 	struct control_mailbox *mailbox;
+	/* The etcd domain this host is in (domain.h), NULL for none. */
+	struct domain *domain;
 };
 
 /* Runs argv; output goes to `out`. Returns 0, or a negative errno with err
@@ -33,6 +36,12 @@ int control_execute(struct control_state *state, int argc, char **argv, bool jso
  * waits: how a live capture attaches to and leaves the engine. */
 void control_datapath_call(struct control_state *state, void (*fn)(struct datapath *dp, void *arg),
 			   void *arg);
+/* Makes `next` (taken) the running model if it is valid and the datapath
+ * takes it, all or nothing, as a command's edit; its profiles must be
+ * resolved already (the domain restricts bound ports to their system
+ * VLANs before its first read, domain.c). */
+int control_commit_resolved(struct control_state *state, struct config *next, char *err,
+			    size_t err_size);
 /* Replaces the running model with the startup file's (SIGHUP, reload). */
 int control_reload(struct control_state *state, char *err, size_t err_size);
 /* control_execute() in the control server's handler shape (server.h);

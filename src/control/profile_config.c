@@ -351,6 +351,12 @@ static bool settings_equal(const struct profile_setting *a, int n_a,
 	return true;
 }
 
+bool config_settings_equal(const struct profile_setting *a, int n_a,
+			   const struct profile_setting *b, int n_b)
+{
+	return settings_equal(a, n_a, b, n_b);
+}
+
 /* The domain flags are left out: they say who manages an object, not what
  * it is, and running-config does not carry them. */
 bool config_profiles_equal(const struct config *a, const struct config *b)

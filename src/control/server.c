@@ -32,6 +32,7 @@
 /* epoll tags: clients are 1..CONTROL_MAX_CLIENTS (slot + 1). */
 #define TAG_LISTEN  (1ull << 32)
 #define TAG_SIGNALS (2ull << 32)
+#define TAG_EVENT   (3ull << 32)
 
 /* ---- the socket --------------------------------------------------------- */
 
@@ -611,6 +612,9 @@ void control_server_run(struct control_server *srv, int signals_fd)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_SIGNALS};
 	epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, signals_fd, &ev);
+	struct epoll_event event_ev = {.events = EPOLLIN, .data.u64 = TAG_EVENT};
+	if (srv->handler.event)
+		epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, srv->handler.event_fd, &event_ev);
 	bool ticking = srv->handler.tick && srv->handler.tick(srv->handler.arg);
 	for (;;) {
 		struct epoll_event events[16];
@@ -625,6 +629,8 @@ void control_server_run(struct control_server *srv, int signals_fd)
 			} else if (tag == TAG_SIGNALS) {
 				if (handle_signal(srv, signals_fd))
 					return;
+			} else if (tag == TAG_EVENT) {
+				srv->handler.event(srv->handler.event_arg);
 			} else if (tag >= 1 && tag <= CONTROL_MAX_CLIENTS && clients[tag - 1]) {
 				client_serve(srv, (int)tag - 1);
 			}

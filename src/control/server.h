@@ -40,6 +40,12 @@ struct control_handler {
 	/* Periodic work of the control thread (ERSPAN export), run every
 	 * CONTROL_TICK_MS while it returns true, and once after every event. */
 	bool (*tick)(void *arg);
+	/* Work another thread signals (the domain agent's changes, domain.c):
+	 * event(arg) runs on the control thread whenever event_fd (an eventfd
+	 * it owns) is readable. NULL: none. */
+	void (*event)(void *arg);
+	void *event_arg;
+	int event_fd;
 };
 
 struct control_server {

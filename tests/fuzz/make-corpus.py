@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes seed inputs for fuzz_engine (or, with a second argument
 fuzz_config, startup files for fuzz_config; fuzz_etcd_json, etcd's answers;
+fuzz_domain_schema, values of a domain's keys;
 fuzz_parse, single frames with
 one, two and service tags) into DIR: well-formed conversations
 (broadcasts, learned unicast, tagged trunks, clock ticks, carrier flaps) so
@@ -139,6 +140,20 @@ ETCD_ANSWERS = [
     b"Zm9vYmFy",
 ]
 
+# Values of a domain's keys for fuzz_domain_schema: the first byte picks the
+# kind (0 profile, 1 binding, 2 host, 3 host-state and MAC, 4 a whole
+# domain as KEY NUL VALUE NUL ..., 5 the version).
+DOMAIN_VALUES = [
+    b'\x00{"inherit":"base","system-vlans":"10,20","settings":{"pvid":"30","vids":"31-33"}}',
+    b'\x01{"host":"h1","switch":"sw","profile":"web","overrides":{"mac":"02:00:00:00:00:01"}}',
+    b'\x02{"vtep":"10.0.0.1","version":"0.1.0","started":1700000000,"ports":["vm1","vm2"]}',
+    b'\x03{"host":"h2","port":"vm3","registered":5,"down-since":9,"allocated":7}',
+    b'\x04version\x001\x00hosts/h1\x00{"ports":["vm1"]}\x00profiles/web\x00{"settings":'
+    b'{"pvid":"10"}}\x00bindings/vm1\x00{"host":"h1","profile":"web"}\x00macs/02:00:00:00:00:01'
+    b'\x00{"host":"h1"}',
+    b"\x051.2",
+]
+
 
 def vxlan_seeds():
     """UDP payloads for fuzz_vxlan: a good header and an inner frame, then
@@ -158,7 +173,8 @@ def main():
     os.makedirs(out, exist_ok=True)
     chosen = {"fuzz_config": CONFIGS, "fuzz_parse": parse_seeds(),
               "fuzz_etcd_json": ETCD_ANSWERS,
-              "fuzz_vxlan": vxlan_seeds()}.get(target, seeds())
+              "fuzz_vxlan": vxlan_seeds(),
+              "fuzz_domain_schema": DOMAIN_VALUES}.get(target, seeds())
     for i, seed in enumerate(chosen):
         with open(os.path.join(out, "seed-%02d" % i), "wb") as f:
             f.write(seed)

@@ -566,7 +566,7 @@ static const struct command commands[] = {
      true,
      false,
      port_add,
-     "port add SWITCH NAME type TYPE [key=value...] [pvid VID] [vids LIST] [uplink on|off] "
+     "port add SWITCH NAME type TYPE [key=value...] [pvid VID|none] [vids LIST] [uplink on|off] "
      "[trunk-priority 1-15] [mode veb|vepa|private|passthrough] [learning on|off] [hairpin on|off] "
      "[mac-limit N] [mac MAC[,IP/LEN...]|none] [allowed-addresses MAC[,IP/LEN...]...|none] "
      "[promiscuous|mac-changes|forged-transmits accept|reject|default] "

@@ -532,7 +532,10 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 		unsigned long v;
 		snprintf(what, sizeof(what), "port %s: %s", port->name, key);
 		if (!strcmp(key, "pvid")) {
-			if (config_parse_uint(what, value, 1, VID_MAX, &v, err, err_size))
+			/* none: the port admits tagged frames only */
+			if (!strcmp(value, "none"))
+				v = 0;
+			else if (config_parse_uint(what, value, 1, VID_MAX, &v, err, err_size))
 				return -EINVAL;
 			s->pvid = (uint16_t)v;
 		} else if (!strcmp(key, "vids")) {
@@ -860,7 +863,9 @@ static void print_port(const struct config_port *p, FILE *out)
 		fputc('\n', out);
 		return;
 	}
-	if (s->pvid != 1)
+	if (s->pvid == 0)
+		fprintf(out, " pvid none");
+	else if (s->pvid != 1)
 		fprintf(out, " pvid %u", s->pvid);
 	char vids[1024];
 	config_format_vids(s->vids, vids, sizeof(vids));

@@ -140,12 +140,9 @@ static void restrict_to_system_vlans(struct config *next)
 		struct port_config *s = &port->settings;
 		for (unsigned w = 0; w < VLAN_WORDS; w++)
 			s->vids[w] &= sys[w];
-		if (!bitset_test(sys, s->pvid)) {
-			s->pvid = DOMAIN_PARKING_VID;
-			/* Nothing of its own to forward: it talks to no other port. */
-			if (bitset_empty(s->vids, VLAN_WORDS))
-				s->mode = PORT_MODE_PRIVATE;
-		}
+		/* Untagged frames of a VLAN that is not a system VLAN are dropped. */
+		if (!bitset_test(sys, s->pvid))
+			s->pvid = 0;
 	}
 }
 

@@ -20,9 +20,6 @@
 #include "cluster/domain_schema.h"
 #include "execute.h"
 
-/* A bound port takes a VLAN outside its profile's system VLANs as its PVID
- * until the domain's first read (docs/distributed.md "System VLANs"). */
-#define DOMAIN_PARKING_VID 4094
 /* How long a domain command waits for its change to come back by the
  * watch and apply here. */
 #define DOMAIN_WAIT_MS 5000

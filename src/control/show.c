@@ -11,6 +11,15 @@
 #include "lib/frame.h"
 #include "security_config.h"
 
+/* "none" for a port that admits tagged frames only (pvid 0). */
+static const char *format_pvid(uint16_t pvid, char buf[8])
+{
+	if (!pvid)
+		return "none";
+	snprintf(buf, 8, "%u", pvid);
+	return buf;
+}
+
 static int no_datapath(char *err, size_t n)
 {
 	snprintf(err, n, "show: no live state here");
@@ -187,8 +196,10 @@ static void print_port_table(FILE *out, const struct vswitch *sw)
 				 p->config.trunk_priority);
 		struct port_counters c;
 		bridge_port_counters(p, &c);
-		fprintf(out, "  %-16s %-9s %-5s %-5u %-12s %-8s %-7s %12llu %12llu %10llu\n",
-			p->name, p->dev->class->type, p->up ? "up" : "down", p->config.pvid,
+		char pvid[8];
+		fprintf(out, "  %-16s %-9s %-5s %-5s %-12s %-8s %-7s %12llu %12llu %10llu\n",
+			p->name, p->dev->class->type, p->up ? "up" : "down",
+			format_pvid(p->config.pvid, pvid),
 			vids[0] ? vids : "-", uplink, config_port_mode_name(p->config.mode),
 			(unsigned long long)c.rx_packets, (unsigned long long)c.tx_packets,
 			(unsigned long long)port_counters_total_drops(&c));
@@ -259,8 +270,9 @@ static void print_port_detail(struct command_context *ctx, const struct bridge_p
 	fprintf(out, "port %s (switch %s, type %s", p->name, p->sw->name, p->dev->class->type);
 	for (int i = 0; m && i < m->n_options; i++)
 		fprintf(out, " %s", m->options[i]);
-	fprintf(out, ")\n  link %s, pvid %u, vids %s, mode %s, learning %s, hairpin %s\n",
-		p->up ? "up" : "down", p->config.pvid, vids[0] ? vids : "none",
+	char pvid[8];
+	fprintf(out, ")\n  link %s, pvid %s, vids %s, mode %s, learning %s, hairpin %s\n",
+		p->up ? "up" : "down", format_pvid(p->config.pvid, pvid), vids[0] ? vids : "none",
 		config_port_mode_name(p->config.mode), p->config.learning ? "on" : "off",
 		p->config.hairpin ? "on" : "off");
 	show_port_profile(m, out, NULL);

@@ -165,7 +165,7 @@ enum port_mode {
 
 /* A port's forwarding settings; see DESIGN §3. */
 struct port_config {
-	uint16_t pvid;		   /* 1-4094 */
+	uint16_t pvid;		   /* 1-4094; 0 (pvid none): untagged frames are dropped */
 	uint64_t vids[VLAN_WORDS]; /* extra tagged VLANs (the PVID need not be set here) */
 	bool uplink;		   /* reaches the physical network */
 	uint8_t trunk_priority;	   /* 1-15, lower wins among uplinks; 0 = not set */

@@ -108,8 +108,8 @@ void port_config_init(struct port_config *config)
 int port_config_validate(const char *name, const struct port_config *config, char *err,
 			 size_t err_size)
 {
-	if (config->pvid < 1 || config->pvid > VID_MAX) {
-		snprintf(err, err_size, "port %s: pvid %u out of range 1-%u", name, config->pvid,
+	if (config->pvid > VID_MAX) {
+		snprintf(err, err_size, "port %s: pvid %u out of range 1-%u or none", name, config->pvid,
 			 VID_MAX);
 		return -ERANGE;
 	}
@@ -165,7 +165,8 @@ static void apply_port_config(struct vswitch *sw, struct bridge_port *port,
 
 	port->config = *config;
 	memcpy(port->vlans, config->vids, sizeof(port->vlans));
-	bitset_set(port->vlans, config->pvid);
+	if (config->pvid)
+		bitset_set(port->vlans, config->pvid);
 
 	if (config->uplink)
 		bitset_set(sw->uplinks, port->index);

@@ -1,6 +1,7 @@
 /* vlan.c — the 802.1Q rules of DESIGN §3 at the two ends of the pipeline.
  * Ingress (rule 1): an untagged or priority-tagged frame takes the port's
- * PVID; a tagged frame keeps its VID only if the port is a member; VID 4095
+ * PVID, or is dropped on a port without one (802.1Q's "admit only
+ * VLAN-tagged frames"); a tagged frame keeps its VID only if the port is a member; VID 4095
  * is reserved; an uplink carries a VID only while it is that VID's active
  * uplink; and a port with the VLAN-hopping guard drops stacked frames
  * (vlan_guard.h). Egress (rule 4): a frame leaves untagged iff its VID is
@@ -20,9 +21,11 @@ enum drop_reason vlan_ingress(const struct vswitch *sw, const struct bridge_port
 							  in->config.uplink))
 		return DROP_STACKED_TAG;
 	uint16_t v = header->tagged ? (header->tci & VID_MASK) : 0;
-	if (v == 0)
+	if (v == 0) {
 		v = in->config.pvid;
-	else if (v == 4095)
+		if (UNLIKELY(v == 0))
+			return DROP_UNTAGGED;
+	} else if (v == 4095)
 		return DROP_VID_4095;
 	else if (!bitset_test(in->vlans, v))
 		return DROP_VLAN_NOT_MEMBER;

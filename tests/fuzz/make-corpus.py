@@ -73,6 +73,7 @@ CONFIGS = [
     b"port set p mode private learning off hairpin on stacked-tags drop\n"
     b"switch set a mode learning\n",
     b"switch add s\nport add s x type pcap tx=/dev/null mode passthrough\n",
+    b"switch add t\nport add t trunk type pipe pvid none vids 10-12\n",
     b"switch add vios\nport add vios ent0 type afpacket\n"
     b"port add vios trk type vnic dev=trA netns=hyp vids 3\n"
     b"port add vios trk2 type internal pvid 5\n"

@@ -120,21 +120,20 @@ static void test_booting_port_forwards_on_system_vlans_only(void **state)
 	const struct port_config *s = &config_find_port(next, "vm1")->settings;
 	assert_int_equal(s->pvid, 10);
 	assert_true(bitset_empty(s->vids, VLAN_WORDS));
-	/* web: tagged 31 stays, untagged parked. */
+	/* web: tagged 31 stays, untagged frames are dropped (pvid none). */
 	s = &config_find_port(next, "vm2")->settings;
-	assert_int_equal(s->pvid, DOMAIN_PARKING_VID);
+	assert_int_equal(s->pvid, 0);
 	assert_true(bitset_test(s->vids, 31) && !bitset_test(s->vids, 32));
-	assert_int_equal(s->mode, PORT_MODE_VEB);
-	/* app: no system VLAN at all: parked and private. */
+	/* app: no system VLAN at all: it forwards nothing. */
 	s = &config_find_port(next, "vm3")->settings;
-	assert_int_equal(s->pvid, DOMAIN_PARKING_VID);
-	assert_int_equal(s->mode, PORT_MODE_PRIVATE);
+	assert_int_equal(s->pvid, 0);
+	assert_true(bitset_empty(s->vids, VLAN_WORDS));
 	config_free(next);
 	/* After the first read: the full settings. */
 	d.booting = false;
 	next = model_with(f, &d, &t, 0);
 	assert_int_equal(config_find_port(next, "vm2")->settings.pvid, 30);
-	assert_int_equal(config_find_port(next, "vm3")->settings.mode, PORT_MODE_VEB);
+	assert_int_equal(config_find_port(next, "vm3")->settings.pvid, 50);
 	free(d.pending);
 	config_free(next);
 	domain_kvs_clear(&t);

@@ -118,6 +118,29 @@ static void test_egress_untagged_iff_vid_is_egress_pvid(void **state)
 	assert_int_equal(test_frame_vid(&f), 3);
 }
 
+/* pvid none: 802.1Q's "admit only VLAN-tagged frames" — untagged and
+ * priority-tagged frames are dropped and counted, tagged ones of its VLANs
+ * pass, and nothing leaves the port untagged. */
+static void test_port_without_pvid_admits_tagged_frames_only(void **state)
+{
+	struct vswitch *sw = *state;
+	struct bridge_port *none = test_port(sw, "none", 0, vid3, false);
+	struct bridge_port *a = test_port(sw, "a", 1, NULL, false);
+	struct bridge_port *t = test_port(sw, "t", 1, vid3, false);
+	test_send(sw, none, test_broadcast, test_mac(1), -1);
+	test_send(sw, none, test_broadcast, test_mac(1), 5 << 13); /* priority tag, VID 0 */
+	assert_int_equal(none->counters.drops[DROP_UNTAGGED], 2);
+	assert_int_equal(test_count_and_clear(a) + test_count_and_clear(t), 0);
+	test_send(sw, none, test_broadcast, test_mac(1), 3);
+	struct test_frame f = test_take(t);
+	assert_int_equal(test_frame_vid(&f), 3);
+	test_send(sw, a, test_broadcast, test_mac(2), -1); /* VLAN 1: not its VLAN */
+	assert_int_equal(test_count_and_clear(none), 0);
+	test_send(sw, t, test_broadcast, test_mac(3), 3);
+	f = test_take(none);
+	assert_int_equal(test_frame_vid(&f), 3); /* tagged: it has no untagged VLAN */
+}
+
 static void test_egress_tag_keeps_priority_bits(void **state)
 {
 	struct vswitch *sw = *state;
@@ -342,6 +365,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_egress_untagged_iff_vid_is_egress_pvid, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_egress_tag_keeps_priority_bits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_port_without_pvid_admits_tagged_frames_only, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_tag_stripped_by_kernel_is_honoured, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_double_tagged_frame_goes_by_outer_tag_inner_intact,

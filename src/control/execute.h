@@ -46,7 +46,7 @@ int control_commit_resolved(struct control_state *state, struct config *next, ch
 int control_reload(struct control_state *state, char *err, size_t err_size);
 /* control_execute() in the control server's handler shape (server.h);
  * `state` is a struct control_state. */
-int control_handle(void *state, int argc, char **argv, bool json, char **output,
-		   size_t *output_len, char *err, size_t err_size);
+int control_handle(void *state, int argc, char **argv, bool json, char **output, size_t *output_len,
+		   char *err, size_t err_size);
 
 #endif

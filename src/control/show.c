@@ -199,9 +199,9 @@ static void print_port_table(FILE *out, const struct vswitch *sw)
 		char pvid[8];
 		fprintf(out, "  %-16s %-9s %-5s %-5s %-12s %-8s %-7s %12llu %12llu %10llu\n",
 			p->name, p->dev->class->type, p->up ? "up" : "down",
-			format_pvid(p->config.pvid, pvid),
-			vids[0] ? vids : "-", uplink, config_port_mode_name(p->config.mode),
-			(unsigned long long)c.rx_packets, (unsigned long long)c.tx_packets,
+			format_pvid(p->config.pvid, pvid), vids[0] ? vids : "-", uplink,
+			config_port_mode_name(p->config.mode), (unsigned long long)c.rx_packets,
+			(unsigned long long)c.tx_packets,
 			(unsigned long long)port_counters_total_drops(&c));
 	}
 	print_poll_threads(out, sw);

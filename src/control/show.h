@@ -16,8 +16,8 @@ int show_counters(struct command_context *ctx, int argc, char **argv, char *err,
 /* `TYPE show [PORT]` for any port type with a status operation (bond show,
  * and the next types without a line here): each port of that type's
  * status, as port_class.status describes it. */
-int show_port_type(struct command_context *ctx, const char *type, int argc, char **argv,
-		   char *err, size_t n);
+int show_port_type(struct command_context *ctx, const char *type, int argc, char **argv, char *err,
+		   size_t n);
 int show_running_config(struct command_context *ctx, int argc, char **argv, char *err, size_t n);
 
 /* A port's security groups and connection table in `port show`: into json

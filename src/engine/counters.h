@@ -15,7 +15,8 @@
 	X(OVERSIZE, "oversize", "payload longer than the switch MTU")                              \
 	X(VID_4095, "vid-4095", "VID 4095 is reserved")                                            \
 	X(VLAN_NOT_MEMBER, "vlan-not-member", "tagged with a VID the port is not a member of")     \
-	X(UNTAGGED, "untagged", "untagged on a port without a PVID (pvid none: tagged frames only)") \
+	X(UNTAGGED, "untagged",                                                                    \
+	  "untagged on a port without a PVID (pvid none: tagged frames only)")                     \
 	X(UPLINK_INACTIVE, "uplink-inactive",                                                      \
 	  "received on an uplink or bond member that is not the active one")                       \
 	X(BPDU, "bpdu", "spanning-tree BPDU (not forwarded, no STP)")                              \

@@ -109,8 +109,8 @@ int port_config_validate(const char *name, const struct port_config *config, cha
 			 size_t err_size)
 {
 	if (config->pvid > VID_MAX) {
-		snprintf(err, err_size, "port %s: pvid %u out of range 1-%u or none", name, config->pvid,
-			 VID_MAX);
+		snprintf(err, err_size, "port %s: pvid %u out of range 1-%u or none", name,
+			 config->pvid, VID_MAX);
 		return -ERANGE;
 	}
 	if (bitset_test(config->vids, 0) || bitset_test(config->vids, 4095)) {

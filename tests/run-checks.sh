@@ -37,29 +37,57 @@ for t in "$build"/tests/test_*; do
 	fi
 done
 
-echo "== fuzz targets (libFuzzer, ${fuzz_seconds}s each)"
-for f in "$build"/tests/fuzz_*; do
-	[ -f "$f" ] && [ -x "$f" ] || continue
-	name=$(basename "$f")
+echo "== fuzz targets (libFuzzer, ${fuzz_seconds}s each, two at a time)"
+# Starts one target in the background; its exit status lands in $log/NAME.rc.
+fuzz_start()
+{
+	name=$(basename "$1")
 	mkdir -p "$log/$name.corpus"
 	case "$name" in
 	fuzz_engine | fuzz_config | fuzz_parse | fuzz_etcd_json) python3 tests/fuzz/make-corpus.py "$log/$name.corpus" "$name" ;;
 	fuzz_vxlan | fuzz_domain_schema) python3 tests/fuzz/make-corpus.py "$log/$name.corpus" "$name" ;;
 	fuzz_vhost_message) python3 tests/fuzz/make-vhost-corpus.py "$log/$name.corpus" ;;
 	esac
-	if "$f" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
-		-artifact_prefix="$log/" "$log/$name.corpus" >"$log/$name.log" 2>&1; then
+	# Each target has its own artifact directory: two run at once.
+	mkdir -p "$log/$name.artifacts"
+	("$1" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$log/$name.artifacts/" "$log/$name.corpus" >"$log/$name.log" 2>&1
+	echo $? >"$log/$name.rc") &
+}
+
+fuzz_report()
+{
+	name=$(basename "$1")
+	if [ "$(cat "$log/$name.rc")" -eq 0 ]; then
 		passed=$((passed + 1))
 		echo "   $name: $(grep -o '#[0-9]*[[:space:]]*DONE.*' "$log/$name.log" | tail -1)"
 	else
 		failed=$((failed + 1))
 		echo "-- $name FAILED:"
 		tail -40 "$log/$name.log"
-		for crash in "$log"/crash-* "$log"/leak-* "$log"/timeout-*; do
+		for crash in "$log/$name.artifacts"/*; do
 			[ -f "$crash" ] && echo "   input: $(od -An -tx1 "$crash" | head -5)"
 		done
 	fi
+}
+
+# The machine has two cores and a fuzz target uses one: pairs halve the time.
+pending=""
+running=0
+for f in "$build"/tests/fuzz_*; do
+	[ -f "$f" ] && [ -x "$f" ] || continue
+	fuzz_start "$f"
+	pending="$pending $f"
+	running=$((running + 1))
+	if [ "$running" -ge 2 ]; then
+		wait
+		for g in $pending; do fuzz_report "$g"; done
+		pending=""
+		running=0
+	fi
 done
+wait
+for g in $pending; do fuzz_report "$g"; done
 
 # Runs pytest on a directory of tests/ with Debian's interpreter
 # (python3-pytest and python3-scapy live there) and adds up its summary.

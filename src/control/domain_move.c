@@ -48,19 +48,9 @@ struct domain_move {
 	uint64_t last_write_ns;
 };
 
-/* What counters/PORT holds. */
-struct move_counters {
-	char host[DOMAIN_NAME_MAX];
-	bool released;
-	struct port_counters c;
-	uint8_t macs[DOMAIN_MOVE_MACS][6];
-	uint16_t vids[DOMAIN_MOVE_MACS];
-	int n_macs;
-};
-
 /* ---- counters/PORT ------------------------------------------------------- */
 
-static char *counters_encode(const struct move_counters *m)
+char *domain_counters_encode(const struct domain_counters *m)
 {
 	cJSON *o = cJSON_CreateObject(), *drops = cJSON_CreateObject(), *macs = cJSON_CreateArray();
 	char text[18];
@@ -98,9 +88,7 @@ static uint64_t number(const cJSON *o, const char *name)
 		   : 0;
 }
 
-/* Another host's bytes: anything that does not decode is ignored
- * (counters start from zero), never fatal. */
-static int counters_decode(const char *json, size_t len, struct move_counters *m)
+int domain_counters_decode(const char *json, size_t len, struct domain_counters *m)
 {
 	memset(m, 0, sizeof(*m));
 	cJSON *o = cJSON_ParseWithLength(json, len);
@@ -144,7 +132,7 @@ static int counters_decode(const char *json, size_t len, struct move_counters *m
 struct port_call {
 	const char *name;
 	bool found;
-	struct move_counters m; /* read: filled; carry: m.c set; announce: m.macs sent */
+	struct domain_counters m; /* read: filled; carry: m.c set; announce: m.macs sent */
 	uint16_t index;
 	int sent;
 };
@@ -208,7 +196,7 @@ static uint64_t write_counters(struct domain *d, const char *port, bool released
 		call.m.n_macs = 0;
 	char key[DOMAIN_KEY_MAX], err[256];
 	counters_key(d, port, key, sizeof(key));
-	char *value = counters_encode(&call.m);
+	char *value = domain_counters_encode(&call.m);
 	if (!value || etcd_put(d->client, key, value, strlen(value), 0, NULL, err, sizeof(err)))
 		log_error("domain %s: port %s: cannot write its counters: %s", d->name, port,
 			  value ? err : "out of memory");
@@ -334,7 +322,7 @@ void domain_move_prepare(struct domain *d, const struct domain_view *view, struc
 }
 
 /* counters/PORT as another host wrote it, or false. */
-static bool other_counters(struct domain *d, const char *port, struct move_counters *out,
+static bool other_counters(struct domain *d, const char *port, struct domain_counters *out,
 			   int64_t *revision)
 {
 	char key[DOMAIN_KEY_MAX];
@@ -342,11 +330,31 @@ static bool other_counters(struct domain *d, const char *port, struct move_count
 	const struct domain_kv *kv = domain_kvs_find(&d->kvs, key);
 	if (revision)
 		*revision = kv ? kv->mod_revision : 0;
-	return kv && !counters_decode(kv->value, kv->value_len, out) &&
+	return kv && !domain_counters_decode(kv->value, kv->value_len, out) &&
 	       strcmp(out->host, d->host) != 0;
 }
 
-static void announce(struct domain *d, const char *port, const struct move_counters *m,
+/* Adds (mac, vid) unless it is there already. */
+static void add_mac(struct domain_counters *to, const uint8_t mac[6], uint16_t vid)
+{
+	for (int i = 0; i < to->n_macs; i++)
+		if (to->vids[i] == vid && !memcmp(to->macs[i], mac, 6))
+			return;
+	if (to->n_macs == DOMAIN_MOVE_MACS)
+		return;
+	memcpy(to->macs[to->n_macs], mac, 6);
+	to->vids[to->n_macs++] = vid;
+}
+
+/* The port's own MAC (port security's `mac`) on its PVID. */
+static void own_mac(const struct config_port *port, struct domain_counters *to)
+{
+	const struct port_security *s = &port->settings.security;
+	if (s->has_mac)
+		add_mac(to, s->pairs[0].mac, port->settings.pvid);
+}
+
+static void announce(struct domain *d, const char *port, const struct domain_counters *m,
 		     const char *why)
 {
 	struct port_call call = {.name = port, .m = *m};
@@ -364,17 +372,11 @@ void domain_move_applied(struct domain *d)
 			continue;
 		/* The VM's own MAC (port security's `mac`) on its PVID, and
 		 * the MACs the previous host learned on it, if written yet. */
-		struct move_counters carried, macs = {.n_macs = 0};
-		const struct port_security *s = &port->settings.security;
-		if (s->has_mac) {
-			memcpy(macs.macs[0], s->pairs[0].mac, 6);
-			macs.vids[macs.n_macs++] = port->settings.pvid;
-		}
+		struct domain_counters carried, macs = {.n_macs = 0};
+		own_mac(port, &macs);
 		if (other_counters(d, port->name, &carried, NULL) && carried.released)
-			for (int k = 0; k < carried.n_macs && macs.n_macs < DOMAIN_MOVE_MACS; k++) {
-				memcpy(macs.macs[macs.n_macs], carried.macs[k], 6);
-				macs.vids[macs.n_macs++] = carried.vids[k];
-			}
+			for (int k = 0; k < carried.n_macs; k++)
+				add_mac(&macs, carried.macs[k], carried.vids[k]);
 		announce(d, port->name, &macs, "bound here");
 	}
 	if (m)
@@ -395,7 +397,6 @@ static void periodic_write(struct domain *d)
 	for (size_t i = 0; i < m->n_ports; i++) {
 		struct move_port *p = &m->ports[i];
 		uint64_t before = p->written;
-		p->written = before;
 		struct port_call call = {.name = p->name};
 		control_datapath_call(d->state, read_port, &call);
 		uint64_t count = call.m.c.rx_packets + call.m.c.tx_packets +
@@ -422,20 +423,28 @@ void domain_move_sync(struct domain *d)
 	for (size_t i = 0; i < running->n_ports; i++) {
 		const struct config_port *port = &running->ports[i];
 		struct move_port *p = port->domain ? find_port(m, port->name, true) : NULL;
-		struct move_counters mc;
+		struct domain_counters mc;
 		int64_t revision;
 		bool theirs = p && other_counters(d, port->name, &mc, &revision);
 		if (!p || revision == p->revision)
 			continue;
+		/* A port just bound announced what was written then. */
+		bool fresh = p->revision == -1;
 		p->revision = revision;
 		if (!theirs)
 			continue;
 		struct port_call call = {.name = port->name, .m = mc};
 		control_datapath_call(d->state, carry_port, &call);
-		/* Written at the release, after this host bound the port: its
-		 * learned MACs are announced now. */
-		if (mc.released && mc.n_macs && !d->booting)
-			announce(d, port->name, &mc, "learned on the previous host");
+		/* Written at the release, after this host bound the port: the
+		 * MACs learned there that the bind did not announce go now. */
+		struct domain_counters own = {.n_macs = 0}, learned = {.n_macs = 0};
+		own_mac(port, &own);
+		for (int k = 0; k < mc.n_macs; k++)
+			if (!(own.n_macs && own.vids[0] == mc.vids[k] &&
+			      !memcmp(own.macs[0], mc.macs[k], 6)))
+				add_mac(&learned, mc.macs[k], mc.vids[k]);
+		if (mc.released && learned.n_macs && !fresh && !d->booting)
+			announce(d, port->name, &learned, "learned on the previous host");
 	}
 	periodic_write(d);
 }

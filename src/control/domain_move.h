@@ -13,6 +13,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "cluster/domain_schema.h"
+#include "engine/counters.h"
 
 struct config;
 struct domain;
@@ -20,6 +24,24 @@ struct domain_view;
 
 #define DOMAIN_COUNTERS_PERIOD 30 /* seconds between writes of the counters */
 #define DOMAIN_MOVE_MACS       16 /* learned MACs carried per port */
+
+/* What counters/PORT holds: the port's totals as its host last wrote
+ * them, with the MACs learned on it when the host released it. */
+struct domain_counters {
+	char host[DOMAIN_NAME_MAX];
+	bool released;
+	struct port_counters c;
+	uint8_t macs[DOMAIN_MOVE_MACS][6];
+	uint16_t vids[DOMAIN_MOVE_MACS];
+	int n_macs;
+};
+
+/* A malloc'd JSON text, NULL when out of memory. */
+char *domain_counters_encode(const struct domain_counters *m);
+/* Another host's bytes: 0, or -EINVAL (no object, no host) and the port
+ * carries nothing; fields that do not decode count as 0, MACs that do not
+ * are left out. Never crashes (fuzz_domain_counters). */
+int domain_counters_decode(const char *json, size_t len, struct domain_counters *m);
 
 /* The move state of d (d->move), or NULL when out of memory; starts the
  * timer that wakes the control thread through `event_fd`. */

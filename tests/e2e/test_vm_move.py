@@ -140,7 +140,7 @@ def test_vm_move(lab):
     hb.ctl("port", "move", "vm1", "host", "hb")
     # The far switch relearned the VM's MAC at hb from the announcement
     # alone: the VM has sent nothing yet.
-    assert wait_until(lambda: bridge_port_of(lan, VM_MAC) == "lb", 1, step=0.01)
+    assert wait_until(lambda: bridge_port_of(lan, VM_MAC) == "lb", 3, step=0.01)
     assert hb.json("port", "show", "vm1")[0]["pvid"] == 1
     # ha released the port, and wrote what it counted for hb.
     assert wait_until(lambda: not has_port(ha, "vm1"), 5)

@@ -4,6 +4,7 @@
  * and the result goes through the same check and prepared difference as a
  * command's edit, so only what changed reaches the datapath. */
 #include "domain.h"
+#include "domain_move.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -335,6 +336,7 @@ static void domain_apply(struct domain *d)
 	if (!error) {
 		error = domain_model(d, d->state->running, &view, &next, err, sizeof(err));
 		if (!error) {
+			domain_move_prepare(d, &view, next);
 			error = control_commit_resolved(d->state, next, err, sizeof(err));
 			next = NULL; /* taken */
 		}
@@ -352,6 +354,7 @@ static void domain_apply(struct domain *d)
 		return;
 	}
 	d->apply_error[0] = '\0';
+	domain_move_applied(d);
 	if (!d->booting)
 		cache_write(d);
 	update_registration(d);
@@ -403,6 +406,7 @@ void domain_process(struct domain *d)
 		domain_apply(d);
 	else if (n)
 		d->applied_revision = d->kvs.revision;
+	domain_move_sync(d);
 }
 
 void domain_event(void *arg)
@@ -546,6 +550,7 @@ struct domain *domain_open(const struct domain_options *o, struct control_state 
 	explicit_bzero(password, sizeof(password));
 	if (!d->agent)
 		goto fail;
+	d->move = domain_move_create(d, agent_event_fd(d->agent));
 	update_registration(d);
 	state->domain = d;
 	log_info("domain %s: host %s, etcd %s", d->name, d->host, d->endpoints);
@@ -562,6 +567,7 @@ void domain_close(struct domain *d)
 		return;
 	if (d->state && d->state->domain == d)
 		d->state->domain = NULL;
+	domain_move_destroy(d->move);
 	agent_stop(d->agent);
 	etcd_client_destroy(d->client);
 	domain_kvs_clear(&d->kvs);
@@ -591,7 +597,8 @@ int domain_handle(void *arg, int argc, char **argv, bool json, char **output, si
 			domain_apply(d);
 		if (!status && argc == 1 && !strcmp(argv[0], "help"))
 			fprintf(out, "  domain show\n  host show [HOST]\n"
-				     "  mac allocate [count N] [port PORT]\n");
+				     "  mac allocate [count N] [port PORT]\n"
+				     "  port move PORT host HOST\n");
 	}
 	fclose(out);
 	return status;

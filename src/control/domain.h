@@ -66,6 +66,7 @@ struct domain {
 	/* What the watch brought (`domain show`, make bench-domain): key
 	 * events, full reads, and the model worked out again. */
 	uint64_t n_events, n_reads, n_applies;
+	struct domain_move *move; /* VM moves and carried counters (domain_move.h) */
 };
 
 /* Reads the cache (if any) and applies its bindings restricted to their

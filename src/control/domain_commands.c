@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "domain.h"
+#include "domain_move.h"
 #include "lib/frame.h"
 #include "lib/util.h"
 
@@ -508,7 +509,7 @@ static int check_binding_host(struct domain *d, const char *port, char *err, siz
 		return 0;
 	snprintf(err, err_size,
 		 "port %s is bound on host %s in domain %s: port names are unique "
-		 "in the domain",
+		 "in the domain (port move PORT host HOST moves it)",
 		 port, b.host, d->name);
 	return -EEXIST;
 }
@@ -602,7 +603,7 @@ int domain_command(struct domain *d, int argc, char **argv, bool json, FILE *out
 		   size_t err_size)
 {
 	bool ours = is(argc, argv, "domain", "show") || is(argc, argv, "host", "show") ||
-		    is(argc, argv, "mac", "allocate");
+		    is(argc, argv, "mac", "allocate") || is(argc, argv, "port", "move");
 	if (!d) {
 		if (!ours)
 			return 1;
@@ -619,6 +620,8 @@ int domain_command(struct domain *d, int argc, char **argv, bool json, FILE *out
 		return host_show(d, argc - 2, argv + 2, json, out, err, err_size);
 	if (is(argc, argv, "mac", "allocate"))
 		return mac_allocate(d, argc - 2, argv + 2, json, out, err, err_size);
+	if (is(argc, argv, "port", "move"))
+		return domain_move_command(d, argc - 2, argv + 2, err, err_size);
 	if (is_domain_edit(d, argc, argv))
 		return domain_edit(d, argc, argv, err, err_size);
 	return 1;

@@ -4,6 +4,8 @@
  * change), the physical switches must relearn at once where every client
  * MAC now lives. One RARP per (MAC, VLAN) the uplink carries, sent from
  * that MAC, tagged as the uplink carries the VLAN. */
+#include <errno.h>
+
 #include "engine.h"
 
 #include "lib/log.h"
@@ -54,6 +56,27 @@ static void announce_entry(const struct fdb_entry *e, void *arg)
 	p->pcp = 0;
 	egress_enqueue(a->sw, a->out, p);
 	a->queued++;
+}
+
+int switch_announce_from(struct vswitch *sw, struct bridge_port *in, const uint8_t mac[6],
+			 uint16_t vid)
+{
+	struct packet *p = packet_alloc(packet_pool_here(sw->pool));
+	if (!p)
+		return -ENOBUFS;
+	build_rarp(p, mac);
+	/* Untagged on the port's PVID, tagged on its other VLANs: the frame
+	 * the VM itself would send there. */
+	if (vid && vid != in->config.pvid) {
+		memmove(p->data + 16, p->data + 12, 48);
+		store_be16(p->data + 12, ETH_TYPE_VLAN);
+		store_be16(p->data + 14, vid);
+		p->len = 64;
+	}
+	struct packet_batch batch = {.count = 0};
+	packet_batch_add(&batch, p);
+	pipeline_run(sw, in, &batch);
+	return 0;
 }
 
 uint32_t switch_announce(struct vswitch *sw, struct bridge_port *out)

@@ -36,6 +36,19 @@ enum drop_reason drop_reason_from_name(const char *name)
 	return DROP_NONE;
 }
 
+/* Adds every counter of `add` to `to` (a moved port's carried counters). */
+static void counters_add(struct port_counters *to, const struct port_counters *add)
+{
+	to->rx_packets += add->rx_packets;
+	to->rx_bytes += add->rx_bytes;
+	to->tx_packets += add->tx_packets;
+	to->tx_bytes += add->tx_bytes;
+	to->mac_moves += add->mac_moves;
+	to->consumed += add->consumed;
+	for (int i = 1; i < DROP_MAX; i++)
+		to->drops[i] += add->drops[i];
+}
+
 void bridge_port_counters(const struct bridge_port *port, struct port_counters *out)
 {
 	const struct port_stats *s = &port->dev->stats;
@@ -49,6 +62,7 @@ void bridge_port_counters(const struct bridge_port *port, struct port_counters *
 	out->drops[DROP_OVERSIZE] += s->rx_oversize;
 	out->drops[DROP_RX_OVERFLOW] += s->rx_overflow;
 	out->drops[DROP_UPLINK_INACTIVE] += s->rx_inactive;
+	counters_add(out, &port->carried);
 }
 
 void switch_clear_counters(struct bridge_port *port)
@@ -56,4 +70,5 @@ void switch_clear_counters(struct bridge_port *port)
 	memset(&port->counters, 0, sizeof(port->counters));
 	memset(port->tx_drops, 0, sizeof(port->tx_drops));
 	memset(&port->dev->stats, 0, sizeof(port->dev->stats));
+	memset(&port->carried, 0, sizeof(port->carried));
 }

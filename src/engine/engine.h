@@ -240,6 +240,10 @@ struct bridge_port {
 	struct acl_port *acl;
 	/* rate_limit.h: the port's buckets and shaper */
 	struct port_rate_state rate;
+	/* Counters the port had on other hosts before a VM move, set by the
+	 * control thread (domain_move.c) and added when counters are read:
+	 * never touched per packet. */
+	struct port_counters carried;
 	/* Frames queued for send(), one queue per poll thread (sw->n_threads),
 	 * in the port's own allocation: a thread reaches its queue by an offset,
 	 * without a load. */
@@ -451,6 +455,12 @@ void egress_transmit(struct bridge_port *port, struct packet_batch *out);
  * static on a port that is not an uplink) in each VLAN `out` carries.
  * Returns how many were sent. */
 uint32_t switch_announce(struct vswitch *sw, struct bridge_port *out);
+/* A gratuitous RARP from `mac` in VLAN `vid`, run through the pipeline as
+ * if `in` had received it (a VM that just moved here: the local switch and
+ * every switch beyond the uplinks relearn the MAC at once). On the
+ * data-plane thread; 0, or -ENOBUFS when no buffer was free. */
+int switch_announce_from(struct vswitch *sw, struct bridge_port *in, const uint8_t mac[6],
+			 uint16_t vid);
 
 /* ---- pipeline.c: the stages, in order ----------------------------------- */
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes seed inputs for fuzz_engine (or, with a second argument
 fuzz_config, startup files for fuzz_config; fuzz_etcd_json, etcd's answers;
-fuzz_domain_schema, values of a domain's keys;
+fuzz_domain_schema, values of a domain's keys; fuzz_domain_counters,
+counters/PORT values;
 fuzz_parse, single frames with
 one, two and service tags) into DIR: well-formed conversations
 (broadcasts, learned unicast, tagged trunks, clock ticks, carrier flaps) so
@@ -144,6 +145,14 @@ ETCD_ANSWERS = [
 # Values of a domain's keys for fuzz_domain_schema: the first byte picks the
 # kind (0 profile, 1 binding, 2 host, 3 host-state and MAC, 4 a whole
 # domain as KEY NUL VALUE NUL ..., 5 the version).
+# Values of counters/PORT for fuzz_domain_counters (a VM move's carried
+# counters, src/control/domain_move.c).
+COUNTERS_VALUES = [
+    b'{"host":"h1","released":true,"time":1,"rx_packets":5,"rx_bytes":300,"tx_packets":4,'
+    b'"tx_bytes":240,"mac_moves":0,"consumed":0,"drops":{"policed":2},'
+    b'"macs":[{"mac":"02:00:00:00:00:01","vid":10}]}',
+    b'{"host":"h2","released":false,"rx_packets":1e30,"drops":[],"macs":{}}',
+]
 DOMAIN_VALUES = [
     b'\x00{"inherit":"base","system-vlans":"10,20","settings":{"pvid":"30","vids":"31-33"}}',
     b'\x01{"host":"h1","switch":"sw","profile":"web","overrides":{"mac":"02:00:00:00:00:01"}}',
@@ -175,7 +184,8 @@ def main():
     chosen = {"fuzz_config": CONFIGS, "fuzz_parse": parse_seeds(),
               "fuzz_etcd_json": ETCD_ANSWERS,
               "fuzz_vxlan": vxlan_seeds(),
-              "fuzz_domain_schema": DOMAIN_VALUES}.get(target, seeds())
+              "fuzz_domain_schema": DOMAIN_VALUES,
+              "fuzz_domain_counters": COUNTERS_VALUES}.get(target, seeds())
     for i, seed in enumerate(chosen):
         with open(os.path.join(out, "seed-%02d" % i), "wb") as f:
             f.write(seed)

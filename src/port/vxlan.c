@@ -50,9 +50,8 @@
 #define VXLAN_VID_MAX		4094
 #define VXLAN_DEFAULT_SRC_PORTS 16
 #define VXLAN_SRC_PORTS_MAX	64
-#define VXLAN_GSO_SEGMENTS	64	    /* the kernel's UDP_MAX_SEGMENTS (Linux 4.18+) */
-#define VXLAN_GSO_BYTES		65000	    /* UDP payload of one GSO write */
-#define VXLAN_GSO_ARENA		(512 << 10) /* bytes of coalesced datagrams per send() */
+#define VXLAN_GSO_SEGMENTS	64    /* the kernel's UDP_MAX_SEGMENTS (Linux 4.18+) */
+#define VXLAN_GSO_BYTES		65000 /* UDP payload of one GSO write */
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103 /* linux/udp.h */
 #endif
@@ -191,20 +190,21 @@ struct vxlan_port {
 	uint32_t tx_inner[VXLAN_TX_MAX]; /* their inner bytes */
 
 	/* UDP GSO: a run of equal-sized datagrams to one VTEP (the segments of
-	 * a TCP super-frame, cut by the egress stage) is copied with its
-	 * headers into the arena and written once; the kernel cuts it again
+	 * a TCP super-frame, cut by the egress stage) is written once, gathered
+	 * from its headers and frames (gso_iov, two entries a datagram: no
+	 * copy in user space); the kernel cuts it again
 	 * (UDP_SEGMENT), instead of one trip through its UDP stack each. Off
 	 * for good once the kernel refuses such a write (a segment larger than
 	 * the route's MTU with df=off, a device without checksum offload): the
 	 * run is then sent datagram by datagram. */
 	bool gso;
-	uint8_t *gso_arena;
+	struct iovec gso_iov[2 * BATCH_SIZE];
+	uint32_t gso_iov_used;
 	union {
 		char buf[CMSG_SPACE(sizeof(uint16_t))];
 		struct cmsghdr align;
 	} tx_cmsg[VXLAN_TX_MAX];
 	struct mmsghdr split_msgs[VXLAN_GSO_SEGMENTS];
-	struct iovec split_iov[VXLAN_GSO_SEGMENTS];
 	uint16_t split_count[VXLAN_GSO_SEGMENTS];
 	uint32_t split_inner[VXLAN_GSO_SEGMENTS];
 };
@@ -787,7 +787,6 @@ static void vxlan_free(struct vxlan_port *vp)
 	free(vp->remotes);
 	free(vp->macs);
 	free(vp->buckets);
-	free(vp->gso_arena);
 	free(vp);
 }
 
@@ -818,7 +817,7 @@ static int vxlan_open(struct port *port, const char *const *options, char *err, 
 	}
 	vp->fd = -1;
 	int error = parse_options(port, vp, options, err, err_size);
-	if (!error && (open_table(vp) < 0 || !(vp->gso_arena = malloc(VXLAN_GSO_ARENA)))) {
+	if (!error && open_table(vp) < 0) {
 		snprintf(err, err_size, "port %s: out of memory for %u remote MACs", port->name,
 			 vp->max_macs);
 		error = -ENOMEM;
@@ -1167,22 +1166,14 @@ static void send_messages(struct port *port, struct vxlan_port *vp, struct mmsgh
 static void send_split(struct port *port, struct vxlan_port *vp, uint32_t i)
 {
 	const struct msghdr *h = &vp->tx_msgs[i].msg_hdr;
-	uint16_t size;
-	memcpy(&size, CMSG_DATA((struct cmsghdr *)h->msg_control), sizeof(size));
-	uint8_t *at = h->msg_iov[0].iov_base;
-	size_t left = h->msg_iov[0].iov_len;
-	uint32_t n = 0;
-	for (; left; n++) {
-		size_t len = left < size ? left : size;
-		vp->split_iov[n] = (struct iovec){at, len};
-		vp->split_msgs[n].msg_hdr = (struct msghdr){.msg_name = h->msg_name,
+	uint32_t n = (uint32_t)h->msg_iovlen / 2; /* a header and a frame each */
+	for (uint32_t j = 0; j < n; j++) {
+		vp->split_msgs[j].msg_hdr = (struct msghdr){.msg_name = h->msg_name,
 							    .msg_namelen = h->msg_namelen,
-							    .msg_iov = &vp->split_iov[n],
-							    .msg_iovlen = 1};
-		vp->split_count[n] = 1;
-		vp->split_inner[n] = (uint32_t)len - VXLAN_HEADER_LEN;
-		at += len;
-		left -= len;
+							    .msg_iov = &h->msg_iov[2 * j],
+							    .msg_iovlen = 2};
+		vp->split_count[j] = 1;
+		vp->split_inner[j] = (uint32_t)h->msg_iov[2 * j + 1].iov_len;
 	}
 	send_messages(port, vp, vp->split_msgs, vp->split_count, vp->split_inner, n);
 }
@@ -1195,12 +1186,13 @@ static void flush_messages(struct port *port, struct vxlan_port *vp, uint32_t n)
 /* How many frames from k on make one GSO write: known unicast to one VTEP
  * in one VNI, all of the first one's length but the last, which may be
  * shorter; 1 when there is no run. */
-static uint32_t gso_run(const struct vxlan_port *vp, uint32_t k, uint32_t kept, uint32_t room)
+static uint32_t gso_run(const struct vxlan_port *vp, uint32_t k, uint32_t kept)
 {
 	uint32_t size = vp->tx_packets[k]->len + VXLAN_HEADER_LEN, j = k + 1;
 	if (!vp->gso || !vp->tx_known[k])
 		return 1;
-	for (; j < kept && j - k < VXLAN_GSO_SEGMENTS && (j - k + 1) * size <= room; j++) {
+	for (; j < kept && j - k < VXLAN_GSO_SEGMENTS && (j - k + 1) * size <= VXLAN_GSO_BYTES;
+	     j++) {
 		uint32_t len = vp->tx_packets[j]->len + VXLAN_HEADER_LEN;
 		if (!vp->tx_known[j] || vp->tx_seg[j] != vp->tx_seg[k] || len > size ||
 		    vp->tx_sock[j] != vp->tx_sock[k] ||
@@ -1214,24 +1206,24 @@ static uint32_t gso_run(const struct vxlan_port *vp, uint32_t k, uint32_t kept, 
 	return j - k;
 }
 
-/* Message m: frames [k, k + run) copied into the arena at *used, one write. */
-static void build_gso(struct vxlan_port *vp, uint32_t m, uint32_t k, uint32_t run, uint32_t *used)
+/* Message m: frames [k, k + run), each after its header, one write. */
+static void build_gso(struct vxlan_port *vp, uint32_t m, uint32_t k, uint32_t run)
 {
-	uint8_t *start = vp->gso_arena + *used, *at = start;
+	struct iovec *iov = &vp->gso_iov[vp->gso_iov_used];
 	uint32_t inner = 0;
 	for (uint32_t j = k; j < k + run; j++) {
 		const struct packet *p = vp->tx_packets[j];
-		memcpy(at, vp->tx_hdr[j], VXLAN_HEADER_LEN);
-		memcpy(at + VXLAN_HEADER_LEN, p->data, p->len);
-		at += VXLAN_HEADER_LEN + p->len;
+		iov[2 * (j - k)] = (struct iovec){vp->tx_hdr[j], VXLAN_HEADER_LEN};
+		iov[2 * (j - k) + 1] = (struct iovec){p->data, p->len};
 		inner += p->len;
 	}
+	vp->gso_iov_used += 2 * run;
 	uint16_t size = (uint16_t)(vp->tx_packets[k]->len + VXLAN_HEADER_LEN);
 	struct msghdr *h = &vp->tx_msgs[m].msg_hdr;
 	h->msg_name = &vp->tx_dest[k];
 	h->msg_namelen = addr_len(&vp->tx_dest[k]);
-	h->msg_iovlen = 1;
-	vp->tx_iov[m][0] = (struct iovec){start, (size_t)(at - start)};
+	h->msg_iov = iov;
+	h->msg_iovlen = 2 * run;
 	h->msg_control = vp->tx_cmsg[m].buf;
 	h->msg_controllen = sizeof(vp->tx_cmsg[m].buf);
 	struct cmsghdr *c = CMSG_FIRSTHDR(h);
@@ -1241,7 +1233,6 @@ static void build_gso(struct vxlan_port *vp, uint32_t m, uint32_t k, uint32_t ru
 	memcpy(CMSG_DATA(c), &size, sizeof(size));
 	vp->tx_count[m] = (uint16_t)run;
 	vp->tx_inner[m] = inner;
-	*used += (uint32_t)(at - start);
 }
 
 /* Groups the frames by source socket, each flow's frames in their order
@@ -1313,27 +1304,26 @@ static void vxlan_send(struct port *port, struct packet_batch *batch)
 	/* One message per (frame, VTEP), or per run of a GSO write; the flood
 	 * lists stay put while the poll threads run, so messages point into
 	 * them. */
-	uint32_t m = 0, used = 0;
+	uint32_t m = 0;
 	vp->tx_fd = -1;
+	vp->gso_iov_used = 0;
 	for (uint32_t k = 0; k < kept;) {
 		struct packet *p = vp->tx_packets[k];
 		int fd = vp->n_tx_fds ? vp->tx_fds[vp->tx_sock[k]] : vp->fd;
 		if (fd != vp->tx_fd) { /* the next socket's frames */
 			if (m)
 				flush_messages(port, vp, m);
-			m = used = 0;
+			m = 0;
 			vp->tx_fd = fd;
 		}
 		const struct vxlan_segment *seg = &vp->segs[vp->tx_seg[k]];
-		uint32_t room = VXLAN_GSO_ARENA - used;
-		uint32_t run =
-		    gso_run(vp, k, kept, room < VXLAN_GSO_BYTES ? room : VXLAN_GSO_BYTES);
+		uint32_t run = gso_run(vp, k, kept);
 		if (run > 1) {
-			build_gso(vp, m, k, run, &used);
+			build_gso(vp, m, k, run);
 			k += run;
 			if (++m == VXLAN_TX_MAX) {
 				flush_messages(port, vp, m);
-				m = used = 0;
+				m = 0;
 			}
 			continue;
 		}
@@ -1347,6 +1337,7 @@ static void vxlan_send(struct port *port, struct packet_batch *batch)
 			struct msghdr *h = &vp->tx_msgs[m].msg_hdr;
 			h->msg_name = &to[t];
 			h->msg_namelen = addr_len(&to[t]);
+			h->msg_iov = vp->tx_iov[m];
 			h->msg_iovlen = 2;
 			h->msg_control = NULL;
 			h->msg_controllen = 0;
@@ -1356,7 +1347,7 @@ static void vxlan_send(struct port *port, struct packet_batch *batch)
 			vp->tx_inner[m] = p->len;
 			if (++m == VXLAN_TX_MAX) {
 				flush_messages(port, vp, m);
-				m = used = 0;
+				m = 0;
 			}
 		}
 		k++;

@@ -820,6 +820,81 @@ static void test_source_ports_follow_the_inner_flow(void **state)
 	}
 }
 
+enum gso_flows { ONE_FLOW, FLOW_BREAK_AT_7, TWO_FLOWS_ALTERNATING };
+
+/* Sends 20 VXLAN datagrams of 1000-byte TCP segments (VNI 5000) to
+ * 127.0.0.1:port as one UDP GSO write from socket w. */
+static void gso_write(int w, uint16_t port, enum gso_flows flows)
+{
+	static uint8_t run[20 * 1100];
+	uint32_t at = 0, seg = 8 + 54 + 1000;
+	for (uint32_t i = 0; i < 20; i++) {
+		vxlan_header_build(run + at, 5000);
+		uint16_t sport = (flows == FLOW_BREAK_AT_7 && i == 7) ||
+					 (flows == TWO_FLOWS_ALTERNATING && i % 2)
+				     ? 40001
+				     : 40000;
+		tcp_frame(run + at + 8, sport, 1000 + i * 1000, 1000, (uint16_t)i);
+		at += seg;
+	}
+	uint16_t size = (uint16_t)seg;
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} c;
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(port)};
+	struct iovec iov = {run, at};
+	struct msghdr m = {.msg_name = &to,
+			   .msg_namelen = sizeof(to),
+			   .msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = c.buf,
+			   .msg_controllen = sizeof(c.buf)};
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_UDP;
+	h->cmsg_type = UDP_SEGMENT;
+	h->cmsg_len = CMSG_LEN(sizeof(size));
+	memcpy(CMSG_DATA(h), &size, sizeof(size));
+	assert_int_equal(sendmsg(w, &m, 0), (ssize_t)at);
+}
+
+/* A read whose 20 frames do not fit the room left in the batch waits for
+ * the next call, whole and in order; closing the port with such a read
+ * pending gives its buffer back. */
+static void test_a_gro_read_that_does_not_fit_the_batch_waits(void **state)
+{
+	(void)state;
+	struct packet_pool *big = packet_pool_create(64, 65535);
+	assert_non_null(big);
+	uint16_t pb = free_port(), pw;
+	int w = udp_socket(&pw);
+	struct port *b = vx("b", "local=127.0.0.1 port=%u vni=5000", pb);
+	static struct packet_batch batch;
+	batch.count = 0;
+	assert_int_equal(b->class->recv(b, big, &batch), 0); /* UDP_GRO on */
+	gso_write(w, pb, TWO_FLOWS_ALTERNATING);	     /* nothing merges: 20 frames */
+	usleep(20000);
+	batch.count = BATCH_SIZE - 6; /* room for 6 (the slots are not read) */
+	assert_int_equal(b->class->recv(b, big, &batch), 0);
+	assert_int_equal(batch.count, BATCH_SIZE - 6);
+	batch.count = 0;
+	assert_int_equal(b->class->recv(b, big, &batch), 20);
+	for (uint32_t i = 0; i < 20; i++)
+		assert_int_equal(load_be32(batch.packets[i]->data + 38), 1000 + i * 1000);
+	assert_int_equal(status_number(b, "gro-frames"), 0);
+	packet_batch_free(&batch);
+	gso_write(w, pb, TWO_FLOWS_ALTERNATING);
+	usleep(20000);
+	batch.count = BATCH_SIZE - 1;
+	assert_int_equal(b->class->recv(b, big, &batch), 0);
+	port_destroy(b); /* with the read pending */
+	close(w);
+	assert_int_equal(big->available, big->size);
+	packet_pool_destroy(big);
+}
+
 /* A UDP GSO write of 20 VXLAN datagrams (one TCP flow's segments) reaches a
  * port reading with UDP_GRO (a 64 KB pool, as vswitchd's) as one read: one
  * super-frame with its GSO metadata. A run with another flow's segment in
@@ -832,40 +907,12 @@ static void test_a_gro_read_becomes_one_tcp_super_frame(void **state)
 	uint16_t pb = free_port(), pw;
 	int w = udp_socket(&pw);
 	struct port *b = vx("b", "local=127.0.0.1 port=%u vni=5000", pb);
-	static uint8_t run[20 * 1100];
 	struct packet_batch batch = {0};
 	/* The first receive sees the pool and turns UDP_GRO on: before it,
 	 * the kernel queues the datagrams one by one. */
 	assert_int_equal(b->class->recv(b, big, &batch), 0);
 	for (int mixed = 0; mixed < 2; mixed++) {
-		uint32_t at = 0, seg = 8 + 54 + 1000;
-		for (uint32_t i = 0; i < 20; i++) {
-			vxlan_header_build(run + at, 5000);
-			uint16_t sport = mixed && i == 7 ? 40001 : 40000;
-			tcp_frame(run + at + 8, sport, 1000 + i * 1000, 1000, (uint16_t)i);
-			at += seg;
-		}
-		uint16_t size = (uint16_t)seg;
-		union {
-			char buf[CMSG_SPACE(sizeof(uint16_t))];
-			struct cmsghdr align;
-		} c;
-		struct sockaddr_in to = {.sin_family = AF_INET,
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-					 .sin_port = htons(pb)};
-		struct iovec iov = {run, at};
-		struct msghdr m = {.msg_name = &to,
-				   .msg_namelen = sizeof(to),
-				   .msg_iov = &iov,
-				   .msg_iovlen = 1,
-				   .msg_control = c.buf,
-				   .msg_controllen = sizeof(c.buf)};
-		struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-		h->cmsg_level = SOL_UDP;
-		h->cmsg_type = UDP_SEGMENT;
-		h->cmsg_len = CMSG_LEN(sizeof(size));
-		memcpy(CMSG_DATA(h), &size, sizeof(size));
-		assert_int_equal(sendmsg(w, &m, 0), (ssize_t)at);
+		gso_write(w, pb, mixed ? FLOW_BREAK_AT_7 : ONE_FLOW);
 		for (int tries = 0; tries < 200 && !batch.count; tries++)
 			if (b->class->recv(b, big, &batch) == 0)
 				usleep(1000);
@@ -916,6 +963,7 @@ int main(void)
 	    cmocka_unit_test(test_ipv6_underlay),
 	    cmocka_unit_test(test_source_ports_follow_the_inner_flow),
 	    cmocka_unit_test(test_a_gro_read_becomes_one_tcp_super_frame),
+	    cmocka_unit_test(test_a_gro_read_that_does_not_fit_the_batch_waits),
 	    cmocka_unit_test(test_switch_sees_vlans_and_keeps_split_horizon),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -101,6 +101,12 @@ class Vswitchd:
     def __init__(self, args, cleanup):
         self.args = args
         self.cleanup = cleanup
+        self.ctls = []
+
+    def report(self):
+        """The vxlan ports' counters (GRO reads, GSO writes), to stderr."""
+        for side, ctl in zip("ab", self.ctls):
+            log("host-%s:" % side, ctl("port", "show", "vx").stdout.strip())
 
     def attach(self, topo):
         for i, side in enumerate("ab"):
@@ -114,7 +120,7 @@ class Vswitchd:
                                              "--config", conf, "--socket", sock),
                          "vswitchd", stdout=logf, stderr=subprocess.STDOUT)
 
-            def ctl(*words):
+            def ctl(*words, sock=sock):
                 return run([os.path.join(self.args.build, "vswitchctl"), "--socket", sock] +
                            list(words), check=False)
             deadline = time.time() + 10
@@ -122,6 +128,7 @@ class Vswitchd:
                 if proc.poll() is not None or time.time() > deadline:
                     raise RuntimeError("vswitchd did not come up")
                 time.sleep(0.05)
+            self.ctls.append(ctl)
             for words in (("switch", "add", "sw"),
                           ("port", "add", "sw", "vx", "type", "vxlan",
                            "local=192.0.2.%d" % (i + 1), "remote=192.0.2.%d" % (2 - i),
@@ -177,7 +184,8 @@ def main():
         try:
             topo = Topology(tag, cleanup)
             topo.create()
-            cls(args, cleanup).attach(topo)
+            system = cls(args, cleanup)
+            system.attach(topo)
             ping = run(in_ns(topo.ns["a"], "ping", "-c", "3", "-i", "0.2", "-W", "2",
                              topo.ip["b"]), check=False)
             if ping.returncode != 0:
@@ -191,6 +199,8 @@ def main():
                 line = {"system": cls.name, "case": case, "value": value, "unit": unit}
                 line.update(extra)
                 print(json.dumps(line), flush=True)
+            if hasattr(system, "report"):
+                system.report()
         except (RuntimeError, subprocess.TimeoutExpired, OSError, ValueError) as e:
             failed = True
             log("%s: failed: %s" % (cls.name, e))

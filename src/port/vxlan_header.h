@@ -43,4 +43,11 @@ void vxlan_header_build(uint8_t out[VXLAN_HEADER_LEN], uint32_t vni);
  * Reads at most VXLAN_HEADER_LEN bytes, none past len. */
 enum vxlan_verdict vxlan_header_parse(const uint8_t *data, size_t len, uint32_t *vni);
 
+/* A hash of an inner frame's flow, for the outer UDP source port (RFC 7348
+ * §5: "a hash of fields from the inner packet", so ECMP underlays spread the
+ * flows): IPv4/IPv6 addresses, protocol and, for TCP, UDP and SCTP outside
+ * fragments, the ports; the MAC addresses and EtherType for anything else.
+ * The same for every frame of a flow; reads nothing past len. */
+uint32_t vxlan_flow_hash(const uint8_t *frame, size_t len);
+
 #endif

@@ -55,7 +55,7 @@ def lab():
         ul = n.add("vxu")
         n.run(ul, "ip", "link", "add", "ulbr", "type", "bridge", check=True)
         n.run(ul, "ip", "link", "set", "ulbr", "up", check=True)
-        hosts = {}
+        hosts = {"ul": ul}
         for i, h in enumerate("abc"):
             hosts[h] = n.add("vxh" + h)
             n.link(ul, "p" + h, hosts[h], "eth0")
@@ -243,3 +243,57 @@ def test_df_on_counts_frames_too_big_for_the_underlay(lab):
     finally:
         d.ctl("port", "del", "vx")
         d.ctl("port", "add", "sw", "vx", "type", "vxlan", *VX, "vids", "20")
+
+
+def test_tcp_super_frames_from_a_kernel_vtep_and_source_port_entropy(lab):
+    """VMs at MTU 1450 (no fragments) and GRO on host A's underlay veth (a
+    veth runs GRO only when asked): the kernel VTEP's datagrams of a TCP
+    stream reach vswitchd's UDP_GRO socket as multi-datagram reads, which
+    the port rebuilds into super-frames (gro-frames) for a1, byte for byte;
+    the other way vswitchd's GSO writes reach the kernel VTEP. Then 8 UDP
+    flows from a1 leave host A from several outer source ports, none 4789,
+    and B still answers (it learns the IP, not the port)."""
+    d, n, hosts, vms, workdir = lab
+    ul = hosts["ul"]
+    try:
+        for vm in ("a1", "b1"):
+            n.run(vms[vm], "ip", "link", "set", "eth0", "mtu", "1450", check=True)
+        # veth runs GRO (NAPI) on a device asked for it, and only for frames
+        # from a peer without TSO (veth_skb_is_eligible_for_gro()).
+        n.run(hosts["a"], "ethtool", "-K", "eth0", "gro", "on", check=True)
+        n.run(ul, "ethtool", "-K", "pa", "tso", "off", check=True)
+        before = vxlan_status(d)
+        for src, dst, addr in (("b1", "a1", "10.10.0.1"), ("a1", "b1", "10.10.0.2")):
+            sent, got = tcp.transfer(n, vms[src], vms[dst], addr, 8 << 20, timeout=30)
+            assert got == sent and int(sent[0]) == 8 << 20
+        st = vxlan_status(d)
+        assert st["gro-frames"] > before["gro-frames"], (before, st)
+        assert st["gro-reads"] > before["gro-reads"], (before, st)
+        assert st["gso-writes"] > before["gso-writes"], (before, st)
+
+        path = os.path.join(workdir, "underlay.pcap")
+        dump = subprocess.Popen(
+            ["ip", "netns", "exec", hosts["b"], "tcpdump", "-n", "-U", "-Z", "root", "-i",
+             "eth0", "-w", path, "udp and src host 192.0.2.1 and dst port 4789"],
+            stderr=subprocess.PIPE, text=True)
+        try:
+            assert "listening on" in dump.stderr.readline()
+            code = "import socket\nfor p in range(41000, 41008):\n" \
+                   "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n" \
+                   "    s.bind(('10.10.0.1', p)); s.sendto(b'x' * 32, ('10.10.0.2', 9))\n"
+            n.run(vms["a1"], "/usr/bin/python3", "-c", code, check=True)
+            deadline = time.time() + 5
+            while time.time() < deadline and len(read_pcap(path)) < 8:
+                time.sleep(0.2)
+        finally:
+            dump.terminate()
+            dump.wait(10)
+        from scapy.all import UDP
+        ports = {f[UDP].sport for f in read_pcap(path) if UDP in f}
+        assert len(ports) >= 2 and 4789 not in ports, ports
+        ping(n, vms["a1"], "10.10.0.2")
+    finally:
+        n.run(hosts["a"], "ethtool", "-K", "eth0", "gro", "off")
+        n.run(ul, "ethtool", "-K", "pa", "tso", "on")
+        for vm in ("a1", "b1"):
+            n.run(vms[vm], "ip", "link", "set", "eth0", "mtu", "1500")

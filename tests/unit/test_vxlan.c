@@ -12,7 +12,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/virtio_net.h>
+#include <netinet/udp.h>
+
 #include "helpers.h"
+#include "lib/gso.h"
 #include "port/vxlan_header.h"
 
 static struct packet_pool *pool;
@@ -649,7 +653,8 @@ static void test_ipv6_underlay(void **state)
 {
 	(void)state;
 	uint16_t pa = free_port(), pb = free_port();
-	struct port *a = vx("a", "local=::1 port=%u remote=[::1]:%u vni=5000", pa, pb);
+	/* src-ports=0: from its port=, which b keeps (two VTEPs on one IP) */
+	struct port *a = vx("a", "local=::1 port=%u remote=[::1]:%u vni=5000 src-ports=0", pa, pb);
 	struct port *b = vx("b", "local=::1 port=%u remote=[::1]:%u vni=5000", pb, pa);
 	send_frame(a, test_broadcast, 1, -1);
 	struct packet_batch batch;
@@ -717,6 +722,228 @@ static void test_switch_sees_vlans_and_keeps_split_horizon(void **state)
 	close(w);
 }
 
+/* An IPv4 TCP segment from test_mac(1) port sport to test_mac(2), `payload`
+ * bytes at sequence number seq, with correct checksums; returns its length. */
+static uint32_t tcp_frame(uint8_t *f, uint16_t sport, uint32_t seq, uint32_t payload, uint16_t id)
+{
+	memcpy(f, test_mac(2), 6);
+	memcpy(f + 6, test_mac(1), 6);
+	store_be16(f + 12, ETH_TYPE_IPV4);
+	uint8_t *ip = f + 14, *t = f + 34;
+	memset(ip, 0, 40);
+	ip[0] = 0x45;
+	store_be16(ip + 2, (uint16_t)(40 + payload));
+	store_be16(ip + 4, id);
+	ip[6] = 0x40;
+	ip[8] = 64;
+	ip[9] = 6;
+	store_be32(ip + 12, 0x0a000001);
+	store_be32(ip + 16, 0x0a000002);
+	store_be16(ip + 10, csum_fold(csum_partial(ip, 20, 0)));
+	store_be16(t, sport);
+	store_be16(t + 2, 5201);
+	store_be32(t + 4, seq);
+	t[12] = 0x50;
+	t[13] = 0x10;
+	store_be16(t + 14, 1000);
+	for (uint32_t i = 0; i < payload; i++)
+		t[20 + i] = (uint8_t)(seq + i);
+	uint32_t sum = csum_partial(ip + 12, 8, 0) + 6 + 20 + payload;
+	store_be16(t + 16, csum_fold(csum_partial(t, 20 + payload, sum)));
+	return 54 + payload;
+}
+
+/* Frames of 12 TCP flows leave from source ports the flow picks: the same
+ * for every frame of a flow, several over the flows, never port= itself;
+ * with src-ports=0 all from port=. */
+static void test_source_ports_follow_the_inner_flow(void **state)
+{
+	(void)state;
+	for (int pool_size = 16; pool_size >= 0; pool_size -= 16) {
+		uint16_t pa = free_port(), pw;
+		int w = udp_socket(&pw);
+		struct port *a =
+		    vx("a", "local=127.0.0.1 port=%u remote=127.0.0.1:%u vni=5000 src-ports=%d", pa,
+		       pw, pool_size);
+		assert_int_equal(status_number(a, "src-ports"), (uint64_t)pool_size);
+		uint16_t first[12], distinct = 0;
+		for (int round = 0; round < 2; round++) {
+			struct packet_batch batch = {0};
+			for (uint16_t f = 0; f < 12; f++) {
+				uint8_t buf[128];
+				uint32_t len = tcp_frame(buf, (uint16_t)(40000 + f), 1, 10, 0);
+				packet_batch_add(&batch, packet_from_bytes(pool, buf, len));
+			}
+			a->class->send(a, &batch);
+			/* Each flow's datagram, identified by its TCP source port. */
+			for (int got = 0; got < 12; got++) {
+				uint8_t d[256];
+				struct sockaddr_in from;
+				socklen_t fl = sizeof(from);
+				struct pollfd pfd = {.fd = w, .events = POLLIN};
+				assert_int_equal(poll(&pfd, 1, 1000), 1);
+				assert_true(recvfrom(w, d, sizeof(d), 0, (struct sockaddr *)&from,
+						     &fl) > 60);
+				uint16_t flow = (uint16_t)(load_be16(d + 8 + 34) - 40000),
+					 sp = ntohs(from.sin_port);
+				assert_true(flow < 12);
+				if (pool_size == 0)
+					assert_int_equal(sp, pa);
+				else
+					assert_int_not_equal(sp, pa);
+				if (round == 0) {
+					bool seen = false;
+					for (uint16_t g = 0; g < flow; g++)
+						seen |= first[g] == sp;
+					distinct +=
+					    !seen; /* flows arrive in any order: counted below */
+					first[flow] = sp;
+				} else {
+					assert_int_equal(first[flow], sp); /* stable per flow */
+				}
+			}
+		}
+		uint16_t ports = 0;
+		for (int f = 0; f < 12; f++) {
+			bool seen = false;
+			for (int g = 0; g < f; g++)
+				seen |= first[g] == first[f];
+			ports += !seen;
+		}
+		(void)distinct;
+		if (pool_size)
+			assert_true(ports >= 4); /* 12 flows over 16 ports */
+		else
+			assert_int_equal(ports, 1);
+		port_destroy(a);
+		close(w);
+	}
+}
+
+enum gso_flows { ONE_FLOW, FLOW_BREAK_AT_7, TWO_FLOWS_ALTERNATING };
+
+/* Sends 20 VXLAN datagrams of 1000-byte TCP segments (VNI 5000) to
+ * 127.0.0.1:port as one UDP GSO write from socket w. */
+static void gso_write(int w, uint16_t port, enum gso_flows flows)
+{
+	static uint8_t run[20 * 1100];
+	uint32_t at = 0, seg = 8 + 54 + 1000;
+	for (uint32_t i = 0; i < 20; i++) {
+		vxlan_header_build(run + at, 5000);
+		uint16_t sport = (flows == FLOW_BREAK_AT_7 && i == 7) ||
+					 (flows == TWO_FLOWS_ALTERNATING && i % 2)
+				     ? 40001
+				     : 40000;
+		tcp_frame(run + at + 8, sport, 1000 + i * 1000, 1000, (uint16_t)i);
+		at += seg;
+	}
+	uint16_t size = (uint16_t)seg;
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} c;
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(port)};
+	struct iovec iov = {run, at};
+	struct msghdr m = {.msg_name = &to,
+			   .msg_namelen = sizeof(to),
+			   .msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = c.buf,
+			   .msg_controllen = sizeof(c.buf)};
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_UDP;
+	h->cmsg_type = UDP_SEGMENT;
+	h->cmsg_len = CMSG_LEN(sizeof(size));
+	memcpy(CMSG_DATA(h), &size, sizeof(size));
+	assert_int_equal(sendmsg(w, &m, 0), (ssize_t)at);
+}
+
+/* A read whose 20 frames do not fit the room left in the batch waits for
+ * the next call, whole and in order; closing the port with such a read
+ * pending gives its buffer back. */
+static void test_a_gro_read_that_does_not_fit_the_batch_waits(void **state)
+{
+	(void)state;
+	struct packet_pool *big = packet_pool_create(64, 65535);
+	assert_non_null(big);
+	uint16_t pb = free_port(), pw;
+	int w = udp_socket(&pw);
+	struct port *b = vx("b", "local=127.0.0.1 port=%u vni=5000", pb);
+	static struct packet_batch batch;
+	batch.count = 0;
+	assert_int_equal(b->class->recv(b, big, &batch), 0); /* UDP_GRO on */
+	gso_write(w, pb, TWO_FLOWS_ALTERNATING);	     /* nothing merges: 20 frames */
+	usleep(20000);
+	batch.count = BATCH_SIZE - 6; /* room for 6 (the slots are not read) */
+	assert_int_equal(b->class->recv(b, big, &batch), 0);
+	assert_int_equal(batch.count, BATCH_SIZE - 6);
+	batch.count = 0;
+	assert_int_equal(b->class->recv(b, big, &batch), 20);
+	for (uint32_t i = 0; i < 20; i++)
+		assert_int_equal(load_be32(batch.packets[i]->data + 38), 1000 + i * 1000);
+	assert_int_equal(status_number(b, "gro-frames"), 0);
+	packet_batch_free(&batch);
+	gso_write(w, pb, TWO_FLOWS_ALTERNATING);
+	usleep(20000);
+	batch.count = BATCH_SIZE - 1;
+	assert_int_equal(b->class->recv(b, big, &batch), 0);
+	port_destroy(b); /* with the read pending */
+	close(w);
+	assert_int_equal(big->available, big->size);
+	packet_pool_destroy(big);
+}
+
+/* A UDP GSO write of 20 VXLAN datagrams (one TCP flow's segments) reaches a
+ * port reading with UDP_GRO (a 64 KB pool, as vswitchd's) as one read: one
+ * super-frame with its GSO metadata. A run with another flow's segment in
+ * the middle gives the three pieces, in order. */
+static void test_a_gro_read_becomes_one_tcp_super_frame(void **state)
+{
+	(void)state;
+	struct packet_pool *big = packet_pool_create(64, 65535);
+	assert_non_null(big);
+	uint16_t pb = free_port(), pw;
+	int w = udp_socket(&pw);
+	struct port *b = vx("b", "local=127.0.0.1 port=%u vni=5000", pb);
+	struct packet_batch batch = {0};
+	/* The first receive sees the pool and turns UDP_GRO on: before it,
+	 * the kernel queues the datagrams one by one. */
+	assert_int_equal(b->class->recv(b, big, &batch), 0);
+	for (int mixed = 0; mixed < 2; mixed++) {
+		gso_write(w, pb, mixed ? FLOW_BREAK_AT_7 : ONE_FLOW);
+		for (int tries = 0; tries < 200 && !batch.count; tries++)
+			if (b->class->recv(b, big, &batch) == 0)
+				usleep(1000);
+		if (!mixed) {
+			assert_int_equal(batch.count, 1);
+			struct packet *p = batch.packets[0];
+			assert_int_equal(p->len, 54 + 20 * 1000);
+			assert_true(p->flags & PACKET_F_OFFLOAD);
+			assert_int_equal(p->offload.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+			assert_int_equal(p->offload.gso_size, 1000);
+			assert_int_equal(load_be16(p->data + 16), 40 + 20 * 1000);
+			assert_int_equal(status_number(b, "gro-frames"), 1);
+		} else {
+			/* 0-6 merged, 7 alone (another flow), 8-19 merged */
+			assert_int_equal(batch.count, 3);
+			assert_int_equal(batch.packets[0]->len, 54 + 7 * 1000);
+			assert_int_equal(batch.packets[1]->len, 54 + 1000);
+			assert_false(batch.packets[1]->flags & PACKET_F_OFFLOAD);
+			assert_int_equal(batch.packets[2]->len, 54 + 12 * 1000);
+			assert_int_equal(load_be32(batch.packets[2]->data + 38), 1000 + 8 * 1000);
+			assert_int_equal(status_number(b, "gro-frames"), 3);
+		}
+		assert_int_equal(status_number(b, "gro-reads"), (uint64_t)mixed + 1);
+		packet_batch_free(&batch);
+	}
+	port_destroy(b);
+	close(w);
+	assert_int_equal(big->available, big->size);
+	packet_pool_destroy(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -734,6 +961,9 @@ int main(void)
 	    cmocka_unit_test(test_options_are_checked),
 	    cmocka_unit_test(test_vni_ranges_map_vlan_ranges),
 	    cmocka_unit_test(test_ipv6_underlay),
+	    cmocka_unit_test(test_source_ports_follow_the_inner_flow),
+	    cmocka_unit_test(test_a_gro_read_becomes_one_tcp_super_frame),
+	    cmocka_unit_test(test_a_gro_read_that_does_not_fit_the_batch_waits),
 	    cmocka_unit_test(test_switch_sees_vlans_and_keeps_split_horizon),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

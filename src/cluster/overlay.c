@@ -258,21 +258,23 @@ size_t overlay_flood(const struct overlay_host *hosts, size_t n, const char *sel
 		     const char *own_vtep, uint32_t vni, const char **out, size_t max)
 {
 	size_t count = 0;
+	bool more = false;
 	for (size_t i = 0; i < n; i++) {
 		const struct overlay_host *h = &hosts[i];
 		if (!strcmp(h->name, self) || !h->vtep[0] || !strcmp(h->vtep, own_vtep) ||
 		    !overlay_host_serves(h, vni))
 			continue;
 		bool seen = false;
-		for (size_t k = 0; k < count && k < max && !seen; k++)
+		for (size_t k = 0; k < count && !seen; k++)
 			seen = !strcmp(out[k], h->vtep);
 		if (seen)
 			continue;
 		if (count < max)
-			out[count] = h->vtep;
-		count++;
+			out[count++] = h->vtep;
+		else
+			more = true;
 	}
-	if (count <= max && count > 1)
+	if (count > 1)
 		qsort(out, count, sizeof(*out), cmp_str);
-	return count;
+	return more ? max + 1 : count;
 }

@@ -64,7 +64,7 @@ bool overlay_host_equal(const struct overlay_host *a, const struct overlay_host 
 /* VNI vni's flood list as this host (`self`, its VTEP `own_vtep`) makes it
  * from the live hosts: the VTEP of every other host serving the VNI, once,
  * never its own address, sorted. Pointers into hosts[] are written to out
- * (up to max); returns how many there are. */
+ * (up to max); returns how many, or max + 1 when more did not fit. */
 size_t overlay_flood(const struct overlay_host *hosts, size_t n, const char *self,
 		     const char *own_vtep, uint32_t vni, const char **out, size_t max);
 

@@ -211,6 +211,10 @@ static int port_lists(struct domain_overlay *o, struct ovl_port *w,
 	for (size_t v = 0; v < w->n_vnis; v++) {
 		size_t count =
 		    overlay_flood(hosts, n, self, o->self.vtep, w->vnis[v], vteps, VXLAN_FLOOD_MAX);
+		if (count > VXLAN_FLOOD_MAX)
+			snprintf(o->last_error, sizeof(o->last_error),
+				 "VNI %u: more than %d VTEPs, the first %d flood", w->vnis[v],
+				 VXLAN_FLOOD_MAX, VXLAN_FLOOD_MAX);
 		for (size_t k = 0; k < count && k < VXLAN_FLOOD_MAX; k++)
 			if (add_entry(&w->flood, &w->n_flood, w->vnis[v], NULL, vteps[k]))
 				return -ENOMEM;
@@ -358,6 +362,7 @@ void domain_overlay_update(struct domain *d)
 	struct domain_overlay *o = d->overlay;
 	struct overlay_host before = o->self;
 	o->self = (struct overlay_host){.n_vnis = 0};
+	o->last_error[0] = '\0';
 	size_t n = 0;
 	struct overlay_host *hosts = NULL;
 	int error = local_part(o, d->state->running);
@@ -390,7 +395,6 @@ void domain_overlay_update(struct domain *d)
 	for (size_t i = 0; same && i < o->n_want; i++)
 		same = port_equal(&o->want[i], find_port(o->have, o->n_have, o->want[i].name));
 	if (!same) {
-		o->last_error[0] = '\0';
 		control_datapath_call(d->state, install, o);
 		o->n_updates++;
 	}

@@ -447,8 +447,11 @@ void domain_overlay_show(const struct domain *d, struct cJSON *json, FILE *out)
 		cJSON_AddNumberToObject(ov, "updates", (double)o->n_updates);
 		cJSON_AddStringToObject(ov, "last_error", o->last_error);
 	} else {
-		fprintf(out, "  overlay: VTEP %s, %zu VNIs, %zu MACs published",
-			o->self.vtep[0] ? o->self.vtep : "none", o->self.n_vnis, o->self.n_macs);
+		fprintf(out, "  overlay: VTEP %s, VNIs", o->self.vtep[0] ? o->self.vtep : "none");
+		for (size_t i = 0; i < o->self.n_vnis && i < 8; i++)
+			fprintf(out, "%s%u", i ? "," : " ", o->self.vnis[i]);
+		fprintf(out, "%s; bound MACs published: %zu", o->self.n_vnis > 8 ? ",..." : "",
+			o->self.n_macs);
 		if (o->unpublished)
 			fprintf(out, " (%u not: no VNI or over %d)", o->unpublished,
 				OVERLAY_MACS_MAX);

@@ -287,6 +287,12 @@ static size_t vni_run(const struct ovl_entry *list, size_t n, uint32_t vni, size
 	return count;
 }
 
+static const struct ovl_entry *find_entry(const struct ovl_entry *list, size_t n,
+					  const struct ovl_entry *e)
+{
+	return n ? bsearch(e, list, n, sizeof(*list), cmp_entry) : NULL;
+}
+
 static void note(struct domain_overlay *o, const char *port, int error, const char *err)
 {
 	snprintf(o->last_error, sizeof(o->last_error), "port %s: %s", port,
@@ -311,14 +317,11 @@ static void install_port(struct domain_overlay *o, struct port *dev, const struc
 			note(o, w->name, error, err);
 	}
 	/* MACs gone (or moved) first, then the new ones. */
-	for (size_t i = 0; h && i < h->n_macs; i++) {
-		const struct ovl_entry *e =
-		    bsearch(&h->macs[i], w->macs, w->n_macs, sizeof(*w->macs), cmp_entry);
-		if (!e)
+	for (size_t i = 0; h && i < h->n_macs; i++)
+		if (!find_entry(w->macs, w->n_macs, &h->macs[i]))
 			vxlan_del_remote_mac(dev, h->macs[i].vni, h->macs[i].mac);
-	}
 	for (size_t i = 0; i < w->n_macs; i++) {
-		if (h && bsearch(&w->macs[i], h->macs, h->n_macs, sizeof(*h->macs), cmp_entry))
+		if (h && find_entry(h->macs, h->n_macs, &w->macs[i]))
 			continue;
 		int error = vxlan_add_remote_mac(dev, w->macs[i].vni, w->macs[i].mac,
 						 w->macs[i].vtep, err, sizeof(err));

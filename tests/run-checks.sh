@@ -44,7 +44,7 @@ for f in "$build"/tests/fuzz_*; do
 	mkdir -p "$log/$name.corpus"
 	case "$name" in
 	fuzz_engine | fuzz_config | fuzz_parse | fuzz_etcd_json) python3 tests/fuzz/make-corpus.py "$log/$name.corpus" "$name" ;;
-	fuzz_vxlan | fuzz_domain_schema) python3 tests/fuzz/make-corpus.py "$log/$name.corpus" "$name" ;;
+	fuzz_vxlan | fuzz_domain_schema | fuzz_overlay) python3 tests/fuzz/make-corpus.py "$log/$name.corpus" "$name" ;;
 	fuzz_vhost_message) python3 tests/fuzz/make-vhost-corpus.py "$log/$name.corpus" ;;
 	esac
 	if "$f" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \

@@ -44,7 +44,8 @@ install: build
 demo: build
 	@if [ "$$(id -u)" -eq 0 ]; then \
 		/usr/bin/python3 examples/seed_demo.py --build $(BUILD) && \
-		/usr/bin/python3 examples/sea_demo.py --build $(BUILD); \
+		/usr/bin/python3 examples/sea_demo.py --build $(BUILD) && \
+		/usr/bin/python3 examples/domain_demo.py --build $(BUILD); \
 	else \
 		echo "demo: not root, so no namespaces: running the engine in-process"; \
 		./$(BUILD)/vswitch-demo; \

@@ -58,10 +58,10 @@ def _unb64(text):
 class Member:
     """One etcd process: its name, ports, data directory and log."""
 
-    def __init__(self, name, workdir, client_port, peer_port):
+    def __init__(self, name, workdir, client_port, peer_port, address="127.0.0.1"):
         self.name = name
-        self.client_url = "http://127.0.0.1:%d" % client_port
-        self.peer_url = "http://127.0.0.1:%d" % peer_port
+        self.client_url = "http://%s:%d" % (address, client_port)
+        self.peer_url = "http://%s:%d" % (address, peer_port)
         self.data_dir = os.path.join(workdir, name + ".etcd")
         self.log_path = os.path.join(workdir, name + ".log")
         self.proc = None
@@ -108,12 +108,14 @@ class Cluster:
     context manager: everything is killed and the directory removed on exit,
     also when the body failed."""
 
-    def __init__(self, members=1, workdir=None):
+    def __init__(self, members=1, workdir=None, address="127.0.0.1"):
+        """address: where the members listen (an address of this namespace;
+        cluster_lab.py gives one its hosts' namespaces reach)."""
         self.own_dir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="vswitch-etcd-")
         ports = free_ports(2 * members)
-        self.members = [Member("m%d" % i, self.workdir, ports[2 * i], ports[2 * i + 1])
-                        for i in range(members)]
+        self.members = [Member("m%d" % i, self.workdir, ports[2 * i], ports[2 * i + 1],
+                               address) for i in range(members)]
         self.initial_cluster = ",".join("%s=%s" % (m.name, m.peer_url) for m in self.members)
 
     @property

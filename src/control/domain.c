@@ -283,7 +283,7 @@ static void update_registration(struct domain *d)
 		    .started = d->started, .ports = names, .n_ports = cfg->n_ports};
 		copy_name(h.version, sizeof(h.version), VSWITCH_VERSION);
 		copy_name(h.vtep, sizeof(h.vtep), d->vtep);
-		char *value = domain_host_encode(&h);
+		char *value = domain_overlay_host_value(d, &h);
 		if (value) {
 			agent_set_host_value(d->agent, value);
 			memcpy(d->registered_ports, ports, sizeof(ports));
@@ -298,6 +298,12 @@ void domain_set_vtep(struct domain *d, const char *address)
 	if (!strcmp(d->vtep, address))
 		return;
 	copy_name(d->vtep, sizeof(d->vtep), address);
+	copy_name(d->registered_ports, sizeof(d->registered_ports), "?"); /* no list: put again */
+	update_registration(d);
+}
+
+void domain_register_again(struct domain *d)
+{
 	copy_name(d->registered_ports, sizeof(d->registered_ports), "?"); /* no list: put again */
 	update_registration(d);
 }
@@ -407,6 +413,8 @@ void domain_process(struct domain *d)
 	else if (n)
 		d->applied_revision = d->kvs.revision;
 	domain_move_sync(d);
+	if (n)
+		domain_overlay_update(d);
 }
 
 void domain_event(void *arg)
@@ -569,6 +577,7 @@ void domain_close(struct domain *d)
 		d->state->domain = NULL;
 	domain_move_destroy(d->move);
 	agent_stop(d->agent);
+	domain_overlay_free(d);
 	etcd_client_destroy(d->client);
 	domain_kvs_clear(&d->kvs);
 	free(d->pending);
@@ -595,6 +604,8 @@ int domain_handle(void *arg, int argc, char **argv, bool json, char **output, si
 		 * binding waits for: work the domain's part out again. */
 		if (!status && d && (!strcmp(argv[0], "reload") || ports_changed(d)))
 			domain_apply(d);
+		if (!status && d)
+			domain_overlay_update(d);
 		if (!status && argc == 1 && !strcmp(argv[0], "help"))
 			fprintf(out, "  domain show\n  host show [HOST]\n"
 				     "  mac allocate [count N] [port PORT]\n"

@@ -63,6 +63,7 @@ struct domain {
 	char registered_ports[4096]; /* the port list last put in hosts/HOST */
 	char *cached;		     /* the keys last written to the cache */
 	char vtep[64];		     /* hosts/HOST's "vtep", "" none (domain_set_vtep) */
+	struct domain_overlay *overlay; /* domain_overlay.c, NULL until its first update */
 	/* What the watch brought (`domain show`, make bench-domain): key
 	 * events, full reads, and the model worked out again. */
 	uint64_t n_events, n_reads, n_applies;
@@ -95,6 +96,8 @@ int domain_model(struct domain *d, const struct config *running, const struct do
 /* This host's VXLAN tunnel end point address, as the vxlan port knows it:
  * put in hosts/HOST for the other hosts' head-end replication. */
 void domain_set_vtep(struct domain *d, const char *address);
+/* Puts hosts/HOST again (its overlay fields changed). */
+void domain_register_again(struct domain *d);
 /* Takes the agent's waiting changes and applies them. */
 void domain_process(struct domain *d);
 /* Waits until a change at `revision` applied here (or the timeout);
@@ -114,5 +117,18 @@ int domain_check_online(struct domain *d, char *err, size_t err_size);
  * (no domain): domain commands then say so. */
 int domain_command(struct domain *d, int argc, char **argv, bool json, FILE *out, char *err,
 		   size_t err_size);
+
+/* ---- domain_overlay.c: the VXLAN overlay (docs/distributed.md "Overlay") -- */
+
+struct cJSON;
+/* Works out what this host publishes and each local vxlan port's flood
+ * lists and static remote MACs from the running model and the hosts/ keys,
+ * and installs what changed (poll threads paused only then). */
+void domain_overlay_update(struct domain *d);
+/* hosts/HOST's value: domain_host_encode() plus the overlay's fields. */
+char *domain_overlay_host_value(struct domain *d, const struct domain_host *h);
+void domain_overlay_free(struct domain *d);
+/* domain show's overlay part: into json when not NULL, else text to out. */
+void domain_overlay_show(const struct domain *d, struct cJSON *json, FILE *out);
 
 #endif

@@ -76,6 +76,7 @@ static int domain_show(struct domain *d, bool json, FILE *out)
 			cJSON_AddItemToArray(pending, p);
 		}
 		cJSON_AddItemToObject(o, "pending", pending);
+		domain_overlay_show(d, o, out);
 		return print_json(out, o);
 	}
 	fprintf(out, "domain %s (host %s)\n  etcd: %s (answering: %s)\n", d->name, d->host,
@@ -95,6 +96,7 @@ static int domain_show(struct domain *d, bool json, FILE *out)
 		"  keys: %zu; watch events %llu, full reads %llu, model worked out %llu times\n",
 		d->kvs.n, (unsigned long long)d->n_events, (unsigned long long)d->n_reads,
 		(unsigned long long)d->n_applies);
+	domain_overlay_show(d, NULL, out);
 	return 0;
 }
 

@@ -2,7 +2,7 @@
 """Writes seed inputs for fuzz_engine (or, with a second argument
 fuzz_config, startup files for fuzz_config; fuzz_etcd_json, etcd's answers;
 fuzz_domain_schema, values of a domain's keys; fuzz_domain_counters,
-counters/PORT values;
+counters/PORT values; fuzz_overlay, hosts/HOST values;
 fuzz_parse, single frames with
 one, two and service tags) into DIR: well-formed conversations
 (broadcasts, learned unicast, tagged trunks, clock ticks, carrier flaps) so
@@ -165,6 +165,16 @@ DOMAIN_VALUES = [
 ]
 
 
+# hosts/HOST values with the overlay's fields for fuzz_overlay (the bytes
+# are also tried as a vni= spec).
+OVERLAY_VALUES = [
+    b'{"vtep":"192.0.2.1","vnis":[5000,5020],"vni-macs":{"5000":["02:00:00:00:00:01"],'
+    b'"5020":["02:00:00:00:00:02","02:00:00:00:00:03"]}}',
+    b'{"vtep":"[2001:db8::1]:4789","vnis":[],"vni-macs":{}}',
+    b"5000,20:5020,100-199:10100",
+]
+
+
 def vxlan_seeds():
     """UDP payloads for fuzz_vxlan: a good header and an inner frame, then
     each way a header is refused (short, no I flag, reserved bits)."""
@@ -185,7 +195,8 @@ def main():
               "fuzz_etcd_json": ETCD_ANSWERS,
               "fuzz_vxlan": vxlan_seeds(),
               "fuzz_domain_schema": DOMAIN_VALUES,
-              "fuzz_domain_counters": COUNTERS_VALUES}.get(target, seeds())
+              "fuzz_domain_counters": COUNTERS_VALUES,
+              "fuzz_overlay": OVERLAY_VALUES}.get(target, seeds())
     for i, seed in enumerate(chosen):
         with open(os.path.join(out, "seed-%02d" % i), "wb") as f:
             f.write(seed)

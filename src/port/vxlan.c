@@ -108,7 +108,8 @@ struct vxlan_mac {
 	X(gso_writes, "gso-writes", "runs of datagrams sent as one UDP GSO write")                 \
 	X(gso_refused, "gso-refused", "GSO writes the kernel refused: GSO is then off")            \
 	X(gro_reads, "gro-reads", "reads that returned several datagrams (UDP_GRO)")               \
-	X(gro_frames, "gro-frames", "TCP super-frames rebuilt from several datagrams")
+	X(gro_frames, "gro-frames", "TCP super-frames rebuilt from several datagrams")             \
+	X(gro_bad_csum, "gro-bad-csum", "TCP segments not merged: their inner checksum is wrong")
 
 struct vxlan_counters {
 #define VXLAN_FIELD(field, name, text) uint64_t field;
@@ -971,6 +972,10 @@ static int receive_gro(struct port *port, struct vxlan_port *vp, struct packet_p
 				same++;
 			k = vxlan_gro_run(&vp->gro_frame[j], &vp->gro_inner[j], same,
 					  pool->data_room);
+			if (UNLIKELY(!k)) { /* delivered alone, unchanged */
+				vp->c.gro_bad_csum++;
+				k = 1;
+			}
 		}
 		struct packet *q = j == 0 ? p : packet_alloc(pool);
 		if (UNLIKELY(!q)) {

@@ -68,6 +68,21 @@ static bool gro_parse(const uint8_t *f, uint32_t len, struct gro_view *v)
 	return true;
 }
 
+/* Whether the TCP checksum of frame f (view v, accepted by gro_parse())
+ * verifies, pseudo-header included: one pass over the segment, which the
+ * merge then copies while it is still in cache. A merged frame gets a fresh
+ * checksum, so a segment must not join unless its own one is right: Linux's
+ * vxlan sends outer UDP checksum 0 over IPv4, and this is then the only
+ * check of the inner bytes. A partial checksum (a peer leaking
+ * CHECKSUM_PARTIAL) fails here too and is delivered as it came. */
+static bool gro_csum_ok(const uint8_t *f, uint32_t len, const struct gro_view *v)
+{
+	const uint8_t *ip = f + ETH_HEADER_LEN;
+	uint32_t l4_len = len - v->l4;
+	uint32_t sum = v->ipv6 ? csum_partial(ip + 8, 32, 0) : csum_partial(ip + 12, 8, 0);
+	return csum_fold(csum_partial(f + v->l4, l4_len, sum + IP_PROTO_TCP + l4_len)) == 0;
+}
+
 /* Whether frame g (view w) may follow frame f (view v) in a run: the same
  * headers but for lengths, IP ID, checksums, sequence number and PSH. */
 static bool gro_same_flow(const uint8_t *f, const struct gro_view *v, const uint8_t *g,
@@ -99,8 +114,14 @@ uint32_t vxlan_gro_run(const uint8_t *const *frames, const uint32_t *lens, uint3
 		       uint32_t max_len)
 {
 	struct gro_view v;
-	if (n < 2 || !gro_parse(frames[0], lens[0], &v) ||
+	if (!gro_parse(frames[0], lens[0], &v) ||
 	    (frames[0][v.l4 + TCP_FLAGS_OFFSET] & TCP_FLAG_PSH))
+		return 1;
+	/* Verified even alone, so that a bad segment that ended the run
+	 * before it is counted here, once, whatever follows it. */
+	if (!gro_csum_ok(frames[0], lens[0], &v))
+		return 0;
+	if (n < 2)
 		return 1;
 	if (max_len > VXLAN_GRO_MAX_FRAME)
 		max_len = VXLAN_GRO_MAX_FRAME;
@@ -114,7 +135,7 @@ uint32_t vxlan_gro_run(const uint8_t *const *frames, const uint32_t *lens, uint3
 		struct gro_view w;
 		if (!gro_parse(g, lens[k], &w) || !gro_same_flow(frames[0], &v, g, &w, k) ||
 		    w.payload > mss || load_be32(g + w.l4 + 4) != seq ||
-		    total + w.payload > max_len)
+		    total + w.payload > max_len || !gro_csum_ok(g, lens[k], &w))
 			break;
 		total += w.payload;
 		seq += w.payload;

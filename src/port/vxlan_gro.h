@@ -19,16 +19,22 @@
 #define VXLAN_GRO_MAX_FRAME 65535
 
 /* How many of frames[0..n) (untagged Ethernet frames, lens[i] bytes each)
- * coalesce from the first on: 1 when the first does not start a run, else
- * k >= 2 such that frames 0..k-1 are in-order segments of one TCP flow —
+ * coalesce from the first on: 0 when its TCP checksum is wrong (below), 1 when the first does not
+ * start a run, else k >= 2 such that frames 0..k-1 are in-order segments of one TCP flow —
  * identical Ethernet, IP and TCP headers but for the IP ID (consecutive, or
  * all equal with DF), the lengths, the checksums and the sequence number
  * (each where the previous one's payload ends); IPv4 without options or
  * fragments, IPv6 with TCP as its next header; only ACK set (PSH allowed on
  * the last segment, which ends the run); every payload non-empty and as long
  * as the first's but the last's, which may be shorter (and ends the run);
- * the IPv4 header checksum correct; the merged frame at most max_len bytes
- * (and VXLAN_GRO_MAX_FRAME). Reads nothing outside the frames. */
+ * the IPv4 header checksum correct; every TCP checksum correct (verified
+ * with the pseudo-header: the merged frame gets a fresh one, so a corrupted
+ * segment must not join); the merged frame at most max_len bytes (and
+ * VXLAN_GRO_MAX_FRAME). 0 when the first frame is a TCP segment that could
+ * start a run (even with n == 1) but its TCP checksum is wrong or left
+ * partial: the caller delivers it alone, unchanged, and counts it. A run
+ * ends before a segment whose checksum is wrong, so the next call, starting
+ * at it, returns 0. Reads nothing outside the frames. */
 uint32_t vxlan_gro_run(const uint8_t *const *frames, const uint32_t *lens, uint32_t n,
 		       uint32_t max_len);
 

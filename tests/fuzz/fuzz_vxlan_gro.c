@@ -1,12 +1,16 @@
 /* fuzz_vxlan_gro.c — libFuzzer target for the vxlan port's TCP coalescing
  * (src/port/vxlan_gro.c). Hostile runs are made from a clean TCP stream
  * (so that merges happen at all) with fuzzer-chosen frame lengths and bytes
- * flipped anywhere; then: the run length is within [1, n], a merge never
+ * flipped anywhere, payload bytes included; then: the run length is within
+ * [0, n], 0 only when the first segment's TCP checksum is wrong, every
+ * merged segment's checksum was right, the merged frame's completed
+ * checksum verifies, a merge never
  * writes past the expected length nor exceeds max_len, its IP length fields
  * and offload header agree with the frame, merging in place gives the same
  * bytes, and the engine's software GSO cuts it into exactly k segments.
- * Input: n, flags, MSS, max_len, then (segment, offset, xor) triples and
- * length changes. */
+ * Input: n, flags, MSS, max_len, then (segment, offset, xor) triples,
+ * length changes and payload flips. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +66,16 @@ static uint32_t make_frame(uint8_t *f, bool ipv6, uint32_t seq, uint32_t payload
 	return len;
 }
 
+/* Whether the TCP checksum of frame f (as vxlan_gro_run() accepts it: IPv4
+ * without options or IPv6) verifies with its pseudo-header. */
+static bool tcp_csum_ok(const uint8_t *f, uint32_t len)
+{
+	bool v6 = load_be16(f + 12) == ETH_TYPE_IPV6;
+	uint32_t l4 = v6 ? 54 : 34, tcp_len = len - l4;
+	uint32_t sum = v6 ? csum_partial(f + 22, 32, 0) : csum_partial(f + 26, 8, 0);
+	return csum_fold(csum_partial(f + l4, tcp_len, sum + 6 + tcp_len)) == 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct packet_pool *pool;
@@ -83,19 +97,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		at += SLOT + 8;
 	}
 	/* Hostile changes: (segment, offset, xor) or, with offset 0xff, a new
-	 * length within the segment's slot. */
+	 * length within the segment's slot, or with 0xfe a payload byte (at
+	 * data[2] / 256 of the MSS) flipped. */
 	for (; size >= 3; data += 3, size -= 3) {
 		uint32_t i = data[0] % n, off = data[1];
 		if (off == 0xff)
 			lens[i] = data[2] * (SLOT / 255u);
+		else if (off == 0xfe)
+			buf[(frames[i] - buf) + (ipv6 ? 74 : 54) + data[2] * mss / 256] ^= 0x40;
 		else
 			buf[(frames[i] - buf) + off] ^= data[2];
 	}
 	uint32_t k = vxlan_gro_run(frames, lens, n, max_len);
-	if (k < 1 || k > n || k > VXLAN_GRO_MAX_SEGS)
+	if (k > n || k > VXLAN_GRO_MAX_SEGS || (k == 0 && tcp_csum_ok(frames[0], lens[0])))
 		abort();
-	if (k == 1)
+	if (k <= 1)
 		return 0;
+	for (uint32_t i = 0; i < k; i++) /* no corrupted segment joined */
+		if (!tcp_csum_ok(frames[i], lens[i]))
+			abort();
 	struct packet_offload off;
 	memset(out, 0xa5, sizeof(out));
 	uint32_t len = vxlan_gro_merge(out, frames, lens, k, &off);
@@ -119,6 +139,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	p->flags |= PACKET_F_OFFLOAD;
 	p->offload = off;
+	/* The fresh partial checksum, completed, is the payload's real one. */
+	struct packet *c = packet_from_bytes(pool, out, len);
+	if (!c)
+		abort();
+	c->flags |= PACKET_F_OFFLOAD;
+	c->offload = off;
+	if (packet_csum_complete(c) != 0 || !tcp_csum_ok(c->data, c->len))
+		abort();
+	packet_free(c);
 	struct packet_batch segs;
 	packet_batch_init(&segs);
 	if (packet_gso_segment(p, &segs) != 0 || segs.count != k)

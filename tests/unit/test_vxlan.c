@@ -820,7 +820,7 @@ static void test_source_ports_follow_the_inner_flow(void **state)
 	}
 }
 
-enum gso_flows { ONE_FLOW, FLOW_BREAK_AT_7, TWO_FLOWS_ALTERNATING };
+enum gso_flows { ONE_FLOW, FLOW_BREAK_AT_7, TWO_FLOWS_ALTERNATING, CORRUPT_AT_7 };
 
 /* Sends 20 VXLAN datagrams of 1000-byte TCP segments (VNI 5000) to
  * 127.0.0.1:port as one UDP GSO write from socket w. */
@@ -835,6 +835,8 @@ static void gso_write(int w, uint16_t port, enum gso_flows flows)
 				     ? 40001
 				     : 40000;
 		tcp_frame(run + at + 8, sport, 1000 + i * 1000, 1000, (uint16_t)i);
+		if (flows == CORRUPT_AT_7 && i == 7)
+			run[at + 8 + 54 + 500] ^= 0x04; /* damaged on the underlay */
 		at += seg;
 	}
 	uint16_t size = (uint16_t)seg;
@@ -944,6 +946,43 @@ static void test_a_gro_read_becomes_one_tcp_super_frame(void **state)
 	packet_pool_destroy(big);
 }
 
+/* A segment whose inner TCP checksum is wrong (one payload byte flipped,
+ * which nothing else catches with outer UDP checksum 0) never joins a
+ * super-frame that would get a fresh checksum: the ones before it merge, it
+ * arrives alone and unchanged for the VM's stack to drop, the rest merge,
+ * and gro-bad-csum counts it. */
+static void test_a_corrupted_segment_is_not_merged(void **state)
+{
+	(void)state;
+	struct packet_pool *big = packet_pool_create(64, 65535);
+	assert_non_null(big);
+	uint16_t pb = free_port(), pw;
+	int w = udp_socket(&pw);
+	struct port *b = vx("b", "local=127.0.0.1 port=%u vni=5000", pb);
+	struct packet_batch batch = {0};
+	assert_int_equal(b->class->recv(b, big, &batch), 0); /* UDP_GRO on */
+	gso_write(w, pb, CORRUPT_AT_7);
+	for (int tries = 0; tries < 200 && !batch.count; tries++)
+		if (b->class->recv(b, big, &batch) == 0)
+			usleep(1000);
+	assert_int_equal(batch.count, 3);
+	assert_int_equal(batch.packets[0]->len, 54 + 7 * 1000);
+	uint8_t bad[54 + 1000];
+	tcp_frame(bad, 40000, 1000 + 7 * 1000, 1000, 7);
+	bad[54 + 500] ^= 0x04;
+	assert_int_equal(batch.packets[1]->len, sizeof(bad));
+	assert_memory_equal(batch.packets[1]->data, bad, sizeof(bad));
+	assert_false(batch.packets[1]->flags & PACKET_F_OFFLOAD);
+	assert_int_equal(batch.packets[2]->len, 54 + 12 * 1000);
+	assert_int_equal(status_number(b, "gro-frames"), 2);
+	assert_int_equal(status_number(b, "gro-bad-csum"), 1);
+	packet_batch_free(&batch);
+	port_destroy(b);
+	close(w);
+	assert_int_equal(big->available, big->size);
+	packet_pool_destroy(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -964,6 +1003,7 @@ int main(void)
 	    cmocka_unit_test(test_source_ports_follow_the_inner_flow),
 	    cmocka_unit_test(test_a_gro_read_becomes_one_tcp_super_frame),
 	    cmocka_unit_test(test_a_gro_read_that_does_not_fit_the_batch_waits),
+	    cmocka_unit_test(test_a_corrupted_segment_is_not_merged),
 	    cmocka_unit_test(test_switch_sees_vlans_and_keeps_split_horizon),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -2,7 +2,8 @@
  * (src/port/vxlan_gro.c): a clean run merges into one frame that the
  * engine's software GSO cuts back into exactly the segments that came in;
  * gaps, reordering, another flow, flags, changed options, fragments, IP
- * options and an over-long result end the run where Linux's GRO would. */
+ * options and an over-long result end the run where Linux's GRO would; a
+ * segment whose TCP checksum is wrong never joins one. */
 #include <linux/virtio_net.h>
 
 #include "helpers.h"
@@ -326,6 +327,79 @@ static void test_the_result_never_exceeds_the_buffer_or_64_segments(void **state
 	assert_int_equal(vxlan_gro_run(r.frames, r.lens, 1, 65535), 1);
 }
 
+/* Takes the run apart as the vxlan port does (vxlan.c, receive_gro):
+ * pieces[] gets each piece's segment count (0 for a segment delivered alone
+ * for its bad checksum), merging the runs in place; returns the pieces. */
+static uint32_t take_apart(struct run *r, uint32_t *pieces, uint32_t *bad)
+{
+	uint32_t np = 0;
+	*bad = 0;
+	for (uint32_t j = 0; j < r->n;) {
+		uint32_t k = vxlan_gro_run(&r->frames[j], &r->lens[j], r->n - j, 65535);
+		pieces[np++] = k;
+		if (!k) {
+			(*bad)++;
+			k = 1;
+		} else if (k > 1) {
+			struct packet_offload off;
+			uint8_t *dst = (uint8_t *)r->frames[j];
+			uint32_t len = vxlan_gro_merge(dst, &r->frames[j], &r->lens[j], k, &off);
+			/* the fresh partial checksum, completed, verifies */
+			uint32_t l4 = off.csum_start, sum = ETH_HEADER_LEN + 20 == l4
+								? csum_partial(dst + 26, 8, 0)
+								: csum_partial(dst + 22, 32, 0);
+			store_be16(dst + l4 + 16, csum_fold(csum_partial(dst + l4, len - l4, 0)));
+			assert_int_equal(
+			    csum_fold(csum_partial(dst + l4, len - l4, sum + 6 + len - l4)), 0);
+		}
+		j += k;
+	}
+	return np;
+}
+
+/* Run of 6 with one payload byte of segment i flipped (or its checksum left
+ * partial): the segments before it merge, it is delivered alone and
+ * unchanged, the ones after it merge. */
+static void check_corrupt(bool ipv6, uint32_t i, bool partial, const uint32_t *want,
+			  uint32_t n_want)
+{
+	static struct run r;
+	static uint8_t bad[SLOT];
+	clean_run(&r, ipv6, 6, MSS);
+	uint8_t *f = (uint8_t *)r.frames[i];
+	uint32_t l4 = ETH_HEADER_LEN + (ipv6 ? 40 : 20);
+	if (partial) /* the pseudo-header sum, as CHECKSUM_PARTIAL leaves it */
+		store_be16(f + l4 + 16,
+			   (uint16_t)~csum_fold(csum_partial(f + (ipv6 ? 22 : 26), ipv6 ? 32 : 8,
+							     6 + r.lens[i] - l4)));
+	else
+		f[l4 + 32 + 500] ^= 0x04;
+	memcpy(bad, f, r.lens[i]);
+	uint32_t bad_len = r.lens[i], pieces[6], n_bad;
+	assert_int_equal(take_apart(&r, pieces, &n_bad), n_want);
+	assert_memory_equal(pieces, want, n_want * sizeof(*want));
+	assert_int_equal(n_bad, 1);
+	assert_int_equal(r.lens[i], bad_len);
+	assert_memory_equal(r.frames[i], bad, bad_len);
+}
+
+static void test_a_segment_with_a_bad_tcp_checksum_is_delivered_alone(void **state)
+{
+	(void)state;
+	for (int ipv6 = 0; ipv6 < 2; ipv6++) {
+		check_corrupt(ipv6, 3, false, (const uint32_t[]){3, 0, 2}, 3);
+		check_corrupt(ipv6, 1, false, (const uint32_t[]){1, 0, 4}, 3);
+		check_corrupt(ipv6, 0, false, (const uint32_t[]){0, 5}, 2);
+		check_corrupt(ipv6, 5, false, (const uint32_t[]){5, 0}, 2);
+		check_corrupt(ipv6, 2, true, (const uint32_t[]){2, 0, 3}, 3);
+	}
+	/* alone in the read, a bad segment still says so */
+	static struct run r;
+	clean_run(&r, false, 1, MSS);
+	((uint8_t *)r.frames[0])[100] ^= 1;
+	assert_int_equal(vxlan_gro_run(r.frames, r.lens, 1, 65535), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +410,7 @@ int main(void)
 	    cmocka_unit_test(test_flags_end_or_refuse_the_run),
 	    cmocka_unit_test(test_options_fragments_and_bad_headers_end_the_run),
 	    cmocka_unit_test(test_the_result_never_exceeds_the_buffer_or_64_segments),
+	    cmocka_unit_test(test_a_segment_with_a_bad_tcp_checksum_is_delivered_alone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,11 +25,11 @@ struct agent {
 	struct etcd_client *watch_client, *lease_client;
 	pthread_t watch_thread, lease_thread;
 	bool watch_started, lease_started;
-	volatile bool stop;
+	atomic_bool stop;
 	/* Ends the watch's stream: at stop, and when the lease thread reached
 	 * etcd again after failing (after a partition the old stream may be
 	 * silently dead: the watch resumes on a new one). */
-	volatile bool end_watch;
+	atomic_bool end_watch;
 	int event_fd;
 
 	pthread_mutex_t lock; /* everything below */

@@ -451,7 +451,7 @@ struct watch {
 	struct etcd_client *client;
 	etcd_watch_fn fn;
 	void *arg;
-	const volatile bool *stop;
+	const atomic_bool *stop;
 	struct buffer line;
 	int64_t last_revision; /* of the last response handed to fn */
 	bool created;	       /* etcd acknowledged the watch */
@@ -598,9 +598,9 @@ static int watch_once(struct watch *w, const char *body)
 }
 
 int etcd_watch(struct etcd_client *c, const char *prefix, int64_t start_revision, etcd_watch_fn fn,
-	       void *arg, const volatile bool *stop, char *err, size_t err_size)
+	       void *arg, const atomic_bool *stop, char *err, size_t err_size)
 {
-	static const volatile bool never;
+	static const atomic_bool never;
 	struct watch w = {.client = c,
 			  .fn = fn,
 			  .arg = arg,

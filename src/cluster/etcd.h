@@ -18,6 +18,7 @@
 #ifndef VSWITCH_ETCD_H
 #define VSWITCH_ETCD_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -139,7 +140,7 @@ struct etcd_event {
 typedef int (*etcd_watch_fn)(void *arg, const struct etcd_event *events, size_t n,
 			     int64_t revision);
 int etcd_watch(struct etcd_client *client, const char *prefix, int64_t start_revision,
-	       etcd_watch_fn fn, void *arg, const volatile bool *stop, char *err, size_t err_size);
+	       etcd_watch_fn fn, void *arg, const atomic_bool *stop, char *err, size_t err_size);
 
 /* ---- etcd_json.c: the gateway's JSON, pure (unit-tested and fuzzed) ------ */
 

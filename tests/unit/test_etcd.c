@@ -421,7 +421,7 @@ static void test_watch_sees_puts_and_deletes_in_order_then_erange(void **state)
 }
 
 struct later {
-	volatile bool *flag;
+	atomic_bool *flag;
 	struct etcd_proc *kill;
 	long ms;
 };
@@ -441,7 +441,7 @@ static void test_watch_ends_on_stop(void **state)
 {
 	NEED_ETCD();
 	struct etcd_client *c = *state;
-	volatile bool stop = false;
+	atomic_bool stop = false;
 	struct later l = {.flag = &stop, .ms = 300};
 	pthread_t t;
 	struct seen s = {.want = 100};

@@ -171,8 +171,10 @@ def test_syn_flood_fills_the_table_to_its_limit_only(lab):
         full = drops(d, "conntrack-full")
         scapy_in(n, ns["peer"], """
 mac = getmacbyip('%(vm)s')
+# 400 distinct source ports: a random one repeats by chance (~1 in 400 pairs
+# collide) and a repeat matches its own entry instead of being refused.
 frames = [Ether(dst=mac)/IP(src='%(peer)s', dst='%(vm)s')/
-          TCP(sport=RandShort(), dport=5201, flags='S', seq=RandInt()) for _ in range(400)]
+          TCP(sport=20000 + i, dport=5201, flags='S', seq=RandInt()) for i in range(400)]
 sendp(frames, iface='eth0')
 """ % {"vm": VM, "peer": PEER})
         time.sleep(0.3)

@@ -11,9 +11,9 @@ set -eu
 # when this list and the map differ.
 packages="apt busybox-static clang clang-format coreutils dash dpdk-dev dpkg etcd-client etcd-server
 ethtool gcc git grep iperf3 iproute2 iputils-ping libbpf-dev libcjson-dev libclang-rt-dev
-libcmocka-dev libcurl4-openssl-dev libpcap-dev libsystemd-dev libxdp-dev make mawk meson mount
-ninja-build openssl pkgconf procps python3 python3-pytest python3-scapy qemu-system-x86 sed systemd tar
-tcpdump tshark util-linux valgrind"
+libcmocka-dev libcurl4-openssl-dev libpcap-dev libsystemd-dev libxdp-dev lldpd make mawk meson mount
+ninja-build openssl pkgconf procps prometheus python3 python3-pytest python3-scapy python3-selenium
+qemu-system-x86 sed systemd tar tcpdump tshark util-linux valgrind chromium chromium-driver"
 
 if [ "${1:-}" = --list ]; then
 	# shellcheck disable=SC2086
@@ -37,5 +37,15 @@ fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
+# Packages with a daemon (lldpd, prometheus, etcd) must not start it: a
+# test starts its own in a namespace, and an lldpd on the host would speak
+# on the host's real interfaces. Debian asks /usr/sbin/policy-rc.d first.
+guard=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	guard=/usr/sbin/policy-rc.d
+fi
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
+apt-get install -y -q --no-install-recommends $missing || { [ -z "$guard" ] || rm -f "$guard"; exit 1; }
+[ -z "$guard" ] || rm -f "$guard"

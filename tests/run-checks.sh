@@ -92,12 +92,16 @@ for g in $pending; do fuzz_report "$g"; done
 
 # Runs pytest on a directory of tests/ with Debian's interpreter
 # (python3-pytest and python3-scapy live there) and adds up its summary.
+# Usage: run_pytest LABEL DIR [PYTEST OPTIONS]
 run_pytest()
 {
+	label=$1
+	dir=$2
+	shift 2
 	VSWITCH_BUILD=$(cd "$build" && pwd) /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-		"tests/$1" >"$log/pytest-$1" 2>&1
+		"$@" "tests/$dir" >"$log/pytest-$label" 2>&1
 	rc=$?
-	summary=$(tail -1 "$log/pytest-$1")
+	summary=$(tail -1 "$log/pytest-$label")
 	p=$(echo "$summary" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p; s/^\([0-9][0-9]*\) passed.*/\1/p' | head -1)
 	f=$(echo "$summary" | grep -o '[0-9]* \(failed\|error\|errors\)' | awk '{s += $1} END {print s + 0}')
 	p=${p:-0}
@@ -107,17 +111,21 @@ run_pytest()
 	passed=$((passed + p))
 	failed=$((failed + f))
 	if [ "$f" -ne 0 ]; then
-		cat "$log/pytest-$1"
+		cat "$log/pytest-$label"
 	else
 		echo "   $summary"
 	fi
 }
 
 echo "== tree checks (pytest: tools/programs.tsv holds everything the tree calls)"
-run_pytest tools
+run_pytest tools tools
 
 echo "== end-to-end tests (pytest + scapy, real vswitchd, namespaces)"
-run_pytest e2e
+# Most of their time is spent waiting (timers, guests booting, failovers):
+# two at a time halve it. Those that assert a rate or a pause run alone.
+run_pytest e2e e2e -n 2 -m "not serial"
+echo "== end-to-end tests that measure (alone)"
+run_pytest e2e-serial e2e -m serial
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -12,7 +12,7 @@ set -eu
 packages="apt busybox-static clang clang-format coreutils dash dpdk-dev dpkg etcd-client etcd-server
 ethtool gcc git grep iperf3 iproute2 iputils-ping libbpf-dev libcjson-dev libclang-rt-dev
 libcmocka-dev libcurl4-openssl-dev libpcap-dev libsystemd-dev libxdp-dev lldpd make mawk meson mount
-ninja-build openssl pkgconf procps prometheus python3 python3-pytest python3-scapy python3-selenium
+ninja-build openssl pkgconf procps prometheus python3 python3-pytest python3-pytest-xdist python3-scapy python3-selenium
 qemu-system-x86 sed systemd tar tcpdump tshark util-linux valgrind chromium chromium-driver"
 
 if [ "${1:-}" = --list ]; then

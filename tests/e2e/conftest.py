@@ -19,6 +19,12 @@ from vswitch_lab.daemon import BUILD, VSWITCHCTL, VSWITCHD, Daemon, voluntary_sw
 from vswitch_lab.netns import Netns, sh, unique  # noqa: E402,F401
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "serial: asserts a rate or a pause, so it runs alone, after the tests that "
+        "run two at a time (tests/run-checks.sh)")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def programs_installed():
     """Stops the whole run with one line when a program the tests call is

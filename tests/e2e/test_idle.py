@@ -14,7 +14,8 @@ import pytest
 from vswitch_lab.daemon import Daemon
 from vswitch_lab.netns import Netns
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces"),
+              pytest.mark.serial]
 
 # Holds the queues of the taps named on the command line, as QEMU or a VIOS
 # would, and answers one JSON line per command on stdin:

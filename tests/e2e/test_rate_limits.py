@@ -20,7 +20,8 @@ import pytest
 from vswitch_lab.daemon import Daemon
 from vswitch_lab.netns import Netns, unique
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces"),
+              pytest.mark.serial]
 
 ADDRESS = {h: "10.61.0.%d" % (i + 1) for i, h in enumerate("abc")}
 UDP_PAYLOAD = 1400

@@ -14,7 +14,8 @@ import pytest
 from vswitch_lab.daemon import Daemon
 from vswitch_lab.netns import Netns, unique
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces"),
+              pytest.mark.serial]
 
 STATICS = 30000
 

@@ -86,7 +86,7 @@ int http_listen_parse(const char *text, struct sockaddr_storage *addr, socklen_t
 	memset(addr, 0, sizeof(*addr));
 	struct sockaddr_in *in4 = (struct sockaddr_in *)addr;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+	if (text[0] != '[' && inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
 		in4->sin_port = htons(port);
 		*addr_len = sizeof(*in4);

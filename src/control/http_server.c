@@ -28,7 +28,9 @@ struct conn {
 	int fd;
 	char peer[INET6_ADDRSTRLEN + 8]; /* named in log lines */
 	uint32_t watching;
-	bool closing; /* close once the reply is sent */
+	bool closing;  /* close once the reply is sent */
+	bool draining; /* reply sent, our side shut: reading to the client's end */
+	size_t drained;
 	uint64_t idle_since, request_since, reply_since;
 	char *out;
 	size_t out_len, out_sent;
@@ -260,6 +262,35 @@ static int conn_receive(struct conn *c)
 	return io_status(n);
 }
 
+/* A connection closed with bytes unread would send a reset, which can
+ * destroy the reply (a 431) before the client reads it: so our side is
+ * shut, what it still sends is read and dropped, and the socket closes at
+ * its end, after DRAIN_MAX bytes, or at the request timeout. Returns true
+ * when the connection is gone. */
+#define DRAIN_MAX (1u << 20)
+static bool conn_drain(struct http_listener *l, int slot)
+{
+	struct conn *c = l->conns[slot];
+	if (!c->draining) {
+		shutdown(c->fd, SHUT_WR);
+		c->draining = true;
+		c->request_since = time_now_ns();
+	}
+	for (;;) {
+		ssize_t n = recv(c->fd, c->in, sizeof(c->in), 0);
+		if (n > 0 && (c->drained += (size_t)n) < DRAIN_MAX)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			conn_watch(l, slot, EPOLLIN);
+			return false;
+		}
+		conn_close(l, slot, NULL);
+		return true;
+	}
+}
+
 /* Parses and answers what the client sent, one request at a time, until
  * it has sent nothing more, a reply waits to be read, or it is closed. */
 static void conn_serve(struct http_listener *l, int slot)
@@ -275,7 +306,7 @@ static void conn_serve(struct http_listener *l, int slot)
 			return;
 		}
 		if (c->closing) {
-			conn_close(l, slot, NULL);
+			conn_drain(l, slot);
 			return;
 		}
 		struct http_request req;
@@ -309,7 +340,7 @@ static uint64_t conn_deadline(const struct http_listener *l, const struct conn *
 {
 	if (c->out)
 		return c->reply_since + l->stall_timeout * NS;
-	if (c->used)
+	if (c->used || c->draining)
 		return c->request_since + l->request_timeout * NS;
 	return c->idle_since + l->idle_timeout * NS;
 }
@@ -337,7 +368,9 @@ void http_listener_expire(struct http_listener *l)
 		c = l->conns[slot];
 		if (!c || time_now_ns() < conn_deadline(l, c))
 			continue;
-		if (c->out) {
+		if (c->draining) {
+			conn_close(l, slot, NULL);
+		} else if (c->out) {
 			snprintf(why, sizeof(why),
 				 "did not read its reply for %u s (%zu of %zu bytes taken)",
 				 l->stall_timeout, c->out_sent, c->out_len);
@@ -362,7 +395,7 @@ static int free_slot(struct http_listener *l)
 		struct conn *c = l->conns[slot];
 		if (!c)
 			return slot;
-		if (!c->out && !c->used &&
+		if (!c->out && !c->used && !c->closing &&
 		    (idlest < 0 || c->idle_since < l->conns[idlest]->idle_since))
 			idlest = slot;
 	}

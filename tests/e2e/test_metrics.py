@@ -213,6 +213,29 @@ def test_listener_times_out_a_half_request(daemon_factory):
     assert time.time() - start < 5
     r, _ = get(port)
     assert r.status == 200
+    # A client that sends and never reads holds one reply, then is closed.
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 2000)
+    deadline = time.time() + 8
+    while "did not read its reply" not in d.log_text() and time.time() < deadline:
+        time.sleep(0.2)
+    assert "did not read its reply for 2 s" in d.log_text()
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+    except ConnectionResetError:
+        pass
+    s.close()
+    assert 0 < data.count(b"HTTP/1.1 200 OK") < 2000
+    r, _ = get(port)
+    assert r.status == 200
 
 
 def test_port_in_use_and_disagreement_stop_the_start(daemon_factory):
@@ -232,3 +255,53 @@ def test_port_in_use_and_disagreement_stop_the_start(daemon_factory):
     d.args = ["--metrics", ":10"]
     with pytest.raises(RuntimeError, match="disagree"):
         d.start()
+
+
+def scrape(port):
+    r, body = get(port)
+    assert r.status == 200
+    return body.decode()
+
+
+def wait_lines(port, lines, timeout=10):
+    deadline = time.time() + timeout
+    text = ""
+    while time.time() < deadline:
+        text = scrape(port)
+        if all(("\n" + line + "\n") in text for line in lines):
+            return text
+        time.sleep(0.1)
+    missing = [line for line in lines if ("\n" + line + "\n") not in text]
+    raise AssertionError("missing %s in:\n%s" % (missing, text))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root for veths")
+def test_bond_members_and_failover(workdir):
+    from vswitch_lab.netns import Netns, unique
+    from vswitch_lab.daemon import Daemon
+    n = Netns()
+    port = free_port()
+    d = Daemon(tempfile.mkdtemp(dir=workdir), "", args=["--metrics", str(port)])
+    try:
+        phys = n.add("mtb")
+        m1 = n.veth(unique("vmb"), phys, ns_name="p1")
+        m2 = n.veth(unique("vmb"), phys, ns_name="p2")
+        d.start()
+        d.ctl("switch", "add", "sw")
+        d.ctl("port", "add", "sw", "bond0", "type", "bond", "members=%s,%s" % (m1, m2),
+              "uplink", "on")
+        lab = '{switch="sw",port="bond0",member="%s"}'
+        wait_lines(port, ["vswitch_bond_member_up" + lab % m1 + " 1",
+                          "vswitch_bond_member_up" + lab % m2 + " 1",
+                          "vswitch_bond_member_active" + lab % m1 + " 1",
+                          "vswitch_bond_member_active" + lab % m2 + " 0",
+                          'vswitch_bond_failovers_total{switch="sw",port="bond0"} 0',
+                          'vswitch_port_uplink_active{switch="sw",port="bond0"} 1'])
+        assert n.run(phys, "ip", "link", "set", "p1", "down").returncode == 0
+        wait_lines(port, ["vswitch_bond_member_up" + lab % m1 + " 0",
+                          "vswitch_bond_member_active" + lab % m1 + " 0",
+                          "vswitch_bond_member_active" + lab % m2 + " 1",
+                          'vswitch_bond_failovers_total{switch="sw",port="bond0"} 1'])
+    finally:
+        d.stop()
+        n.cleanup()

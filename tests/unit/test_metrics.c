@@ -119,6 +119,48 @@ static void test_every_family_has_help_and_type_first(void **state)
 	free(text);
 }
 
+/* An SEA's role and health are state sets: one series per value, exactly
+ * one of them 1, and the one `sea show` names. */
+static void test_sea_state_sets_and_counters(void **state)
+{
+	struct control_fixture *f = *state;
+	static const char *const lines[] = {
+	    "switch add vios", "port add vios ent0 type pipe", "port add vios trk type pipe vids 3",
+	    "port add vios ctl type pipe pvid 99", "sea add s0 vios real ent0 trunks trk ctl ctl"};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		assert_int_equal(control_fixture_run(f, lines[i]), 0);
+	char *text = exposition(f);
+	static const char *const roles[] = {"standby", "active", "sharing"};
+	static const char *const health[] = {"down", "degraded", "ok"};
+	char want[256];
+	int ones = 0;
+	for (int i = 0; i < 3; i++) {
+		snprintf(want, sizeof(want),
+			 "\nvswitch_sea_role{sea=\"s0\",switch=\"vios\",role=\"%s\"} 1\n",
+			 roles[i]);
+		ones += strstr(text, want) != NULL;
+		want[strlen(want) - 2] = '0';
+		ones += 10 * (strstr(text, want) != NULL);
+	}
+	assert_int_equal(ones, 1 + 2 * 10);
+	ones = 0;
+	for (int i = 0; i < 3; i++) {
+		snprintf(want, sizeof(want),
+			 "\nvswitch_sea_health{sea=\"s0\",switch=\"vios\",health=\"%s\"} 1\n",
+			 health[i]);
+		ones += strstr(text, want) != NULL;
+	}
+	assert_int_equal(ones, 1);
+	assert_non_null(
+	    strstr(text, "\nvswitch_sea_transitions_total{sea=\"s0\",switch=\"vios\"} "));
+	assert_non_null(
+	    strstr(text, "\nvswitch_sea_heartbeats_sent_total{sea=\"s0\",switch=\"vios\"} "));
+	assert_non_null(strstr(
+	    text, "\nvswitch_sea_heartbeats_received_total{sea=\"s0\",switch=\"vios\"} 0\n"));
+	assert_non_null(strstr(text, "\nvswitch_sea_peer_alive{sea=\"s0\",switch=\"vios\"} 0\n"));
+	free(text);
+}
+
 static void test_route_sends_metrics_and_the_rest_to_the_web_view(void **state)
 {
 	struct control_fixture *f = *state;
@@ -200,6 +242,8 @@ int main(void)
 					    control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_every_family_has_help_and_type_first,
 					    control_fixture_setup, control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_sea_state_sets_and_counters, control_fixture_setup,
+					    control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_route_sends_metrics_and_the_rest_to_the_web_view,
 					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test(test_listen_address_forms),

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/nbio.h"
 #include "lib/util.h"
 
 #define NS 1000000000ull
@@ -219,29 +220,12 @@ static void answer(struct http_listener *l, struct conn *c, const struct http_re
 	queue_reply(c, &resp, req->method == HTTP_HEAD);
 }
 
-/* 1 bytes moved, 0 none for now, -1 the client is gone. */
-static int io_status(ssize_t n)
-{
-	if (n > 0)
-		return 1;
-	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
-}
-
 /* Sends what the client takes of its reply: 0, or -1 if it is gone. */
 static int conn_flush(struct conn *c)
 {
-	while (c->out_sent < c->out_len) {
-		ssize_t n;
-		do
-			n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
-				 MSG_NOSIGNAL);
-		while (n < 0 && errno == EINTR);
-		int status = io_status(n);
-		if (status <= 0)
-			return status;
-		c->out_sent += (size_t)n;
-		c->reply_since = time_now_ns();
-	}
+	int status = nbio_send(c->fd, c->out, c->out_len, &c->out_sent, &c->reply_since);
+	if (status <= 0)
+		return status;
 	free(c->out);
 	c->out = NULL;
 	c->idle_since = c->request_since = time_now_ns();
@@ -259,7 +243,7 @@ static int conn_receive(struct conn *c)
 			c->request_since = time_now_ns();
 		c->used += (size_t)n;
 	}
-	return io_status(n);
+	return nbio_status(n);
 }
 
 /* A connection closed with bytes unread would send a reset, which can
@@ -347,14 +331,11 @@ static uint64_t conn_deadline(const struct http_listener *l, const struct conn *
 
 int http_listener_next_deadline_ms(const struct http_listener *l)
 {
-	uint64_t first = UINT64_MAX, now = time_now_ns();
+	uint64_t first = UINT64_MAX;
 	for (int slot = 0; l && slot < HTTP_MAX_CLIENTS; slot++)
 		if (l->conns[slot] && conn_deadline(l, l->conns[slot]) < first)
 			first = conn_deadline(l, l->conns[slot]);
-	if (first == UINT64_MAX)
-		return -1;
-	uint64_t ms = first > now ? (first - now + 999999) / 1000000 : 0;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
+	return nbio_ms_until(first);
 }
 
 void http_listener_expire(struct http_listener *l)

@@ -25,6 +25,7 @@
 
 #include "http_server.h"
 #include "lib/log.h"
+#include "lib/nbio.h"
 #include "lib/utf8.h"
 #include "lib/util.h"
 
@@ -363,30 +364,12 @@ out:
 
 /* ---- a client's requests and replies ------------------------------------ */
 
-/* What send() or recv() returning n on a non-blocking socket means: 1 bytes
- * moved, 0 none for now (EAGAIN), -1 the client is gone (EOF or an error). */
-static int io_status(ssize_t n)
-{
-	if (n > 0)
-		return 1;
-	return n < 0 && errno == EAGAIN ? 0 : -1;
-}
-
 /* Sends what the client takes of its reply. Returns 0, or -1 if it is gone. */
 static int client_flush(struct client *c)
 {
-	while (c->out_sent < c->out_len) {
-		ssize_t n;
-		do
-			n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
-				 MSG_NOSIGNAL);
-		while (n < 0 && errno == EINTR);
-		int status = io_status(n);
-		if (status <= 0)
-			return status;
-		c->out_sent += (size_t)n;
-		c->reply_since = time_now_ns();
-	}
+	int status = nbio_send(c->fd, c->out, c->out_len, &c->out_sent, &c->reply_since);
+	if (status <= 0)
+		return status;
 	if (c->out != c->chunk) /* a stream's buffer is used again */
 		free(c->out);
 	c->out = NULL;
@@ -408,7 +391,7 @@ static int client_receive(struct client *c)
 			c->request_since = time_now_ns();
 		c->used += (size_t)n;
 	}
-	return io_status(n);
+	return nbio_status(n);
 }
 
 /* Runs the request that ends at nl and drops it from the input. */
@@ -483,18 +466,13 @@ static uint64_t client_deadline(const struct control_server *srv, const struct c
 /* Milliseconds until the first deadline, -1 if there is no client. */
 static int next_deadline_ms(const struct control_server *srv)
 {
-	uint64_t first = UINT64_MAX, now = time_now_ns();
+	uint64_t first = UINT64_MAX;
 	for (int slot = 0; slot < CONTROL_MAX_CLIENTS; slot++) {
 		uint64_t d = clients[slot] ? client_deadline(srv, clients[slot]) : UINT64_MAX;
 		first = d < first ? d : first;
 	}
-	int http_ms = http_listener_next_deadline_ms(srv->http);
-	if (first == UINT64_MAX)
-		return http_ms;
-	uint64_t ms = first > now ? (first - now + 999999) / 1000000 : 0;
-	if (http_ms >= 0 && (uint64_t)http_ms < ms)
-		ms = (uint64_t)http_ms;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
+	int ms = nbio_ms_until(first), http_ms = http_listener_next_deadline_ms(srv->http);
+	return ms < 0 || (http_ms >= 0 && http_ms < ms) ? http_ms : ms;
 }
 
 /* Closes the clients whose deadline has passed, saying why in the log. A

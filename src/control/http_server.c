@@ -48,6 +48,24 @@ struct http_listener {
 	struct conn *conns[HTTP_MAX_CLIENTS];
 };
 
+static struct http_stats stats;
+
+const int http_stats_codes[HTTP_STATS_CODES] = {200, 505, 400, 403, 404, 405, 408,
+						414, 431, 500, 501, 503, 0};
+
+const struct http_stats *http_listener_stats(void)
+{
+	return &stats;
+}
+
+static void count_answer(int status)
+{
+	int i = 0;
+	while (http_stats_codes[i] && http_stats_codes[i] != status)
+		i++;
+	stats.answers[i]++;
+}
+
 /* ---- the address ---------------------------------------------------------- */
 
 static int parse_port(const char *text, uint16_t *port)
@@ -182,6 +200,7 @@ static void queue_reply(struct conn *c, struct http_response *resp, bool head_on
 			 resp->body_len, resp->cache_control ? resp->cache_control : "no-store",
 			 resp->status == 405 ? "Allow: GET, HEAD\r\n" : "",
 			 c->closing ? "close" : "keep-alive");
+	count_answer(resp->status);
 	size_t body_len = head_only ? 0 : resp->body_len;
 	c->out = malloc((size_t)n + body_len);
 	if (c->out) {
@@ -355,6 +374,7 @@ void http_listener_expire(struct http_listener *l)
 			snprintf(why, sizeof(why),
 				 "did not read its reply for %u s (%zu of %zu bytes taken)",
 				 l->stall_timeout, c->out_sent, c->out_len);
+			stats.stalled++;
 			conn_close(l, slot, why);
 		} else if (c->used) {
 			log_info("http client %s: request not finished within %u s: 408", c->peer,
@@ -413,11 +433,13 @@ static void accept_conns(struct http_listener *l)
 		if (!c) {
 			static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
 						   "Content-Length: 0\r\nConnection: close\r\n\r\n";
+			count_answer(503);
 			ssize_t sent = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL);
 			(void)sent;
 			close(fd);
 			continue;
 		}
+		stats.connections++;
 		c->fd = fd;
 		format_peer(&peer, c->peer, sizeof(c->peer));
 		c->watching = EPOLLIN;

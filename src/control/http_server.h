@@ -37,4 +37,16 @@ int http_listener_next_deadline_ms(const struct http_listener *l);
 void http_listener_expire(struct http_listener *l);
 void http_listener_close(struct http_listener *l);
 
+/* What the listener did since start, for /metrics: every answer by status
+ * (refusals included), connections accepted, and connections closed for
+ * not reading a reply. Control thread only. */
+#define HTTP_STATS_CODES 13
+struct http_stats {
+	uint64_t answers[HTTP_STATS_CODES]; /* by http_stats_codes[i]; last: any other */
+	uint64_t connections;
+	uint64_t stalled;
+};
+extern const int http_stats_codes[HTTP_STATS_CODES]; /* 0 at the end: other */
+const struct http_stats *http_listener_stats(void);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "engine/datapath.h"
 #include "ha/sea.h"
+#include "http_server.h"
 #include "port/bond.h"
 
 #define MAX_MEMBERS 8
@@ -371,6 +372,29 @@ static void write_seas(const cJSON *seas, FILE *out)
 	}
 }
 
+/* The listener's own counters: refusals an operator may want to see. */
+static void write_http(FILE *out)
+{
+	const struct http_stats *s = http_listener_stats();
+	family(out, "vswitch_http_responses_total", "counter",
+	       "Answers of the HTTP listener by status code (refusals included; code "
+	       "\"other\" for the rest).");
+	for (int i = 0; i < HTTP_STATS_CODES; i++) {
+		char code[16] = "other";
+		if (http_stats_codes[i])
+			snprintf(code, sizeof(code), "%d", http_stats_codes[i]);
+		const char *labels[] = {"code", code, NULL};
+		sample(out, "vswitch_http_responses_total", labels, s->answers[i]);
+	}
+	const char *none[] = {NULL};
+	family(out, "vswitch_http_connections_total", "counter",
+	       "Connections the HTTP listener accepted.");
+	sample(out, "vswitch_http_connections_total", none, s->connections);
+	family(out, "vswitch_http_stalled_total", "counter",
+	       "HTTP connections closed for not reading their reply in time.");
+	sample(out, "vswitch_http_stalled_total", none, s->stalled);
+}
+
 static void write_snapshot(const struct snapshot *snap, FILE *out)
 {
 	family(out, "vswitch_build_info", "gauge", "Always 1: the vswitchd version as a label.");
@@ -381,6 +405,7 @@ static void write_snapshot(const struct snapshot *snap, FILE *out)
 	write_port_gauges(snap, out);
 	write_bonds(snap, out);
 	write_seas(snap->sea_json, out);
+	write_http(out);
 }
 
 void metrics_write(struct datapath *dp, struct sea_set *seas, FILE *out)

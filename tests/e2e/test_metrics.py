@@ -168,8 +168,10 @@ def test_listener_refuses_bad_requests_and_keeps_serving(metrics_daemon):
         assert b"\r\nConnection: close\r\n" in answer
         r, body = get(port)  # still serving
         assert r.status == 200 and b"vswitch_port_rx_packets_total" in body
-    # A half-written request is not held forever either: see
-    # VSWITCH_CONTROL_TIMEOUTS in test_listener_times_out_a_half_request.
+    # Every refusal is counted, by status.
+    text = scrape(port)
+    for code, n in [("400", 2), ("405", 1), ("414", 1), ("431", 1), ("505", 1)]:
+        assert '\nvswitch_http_responses_total{code="%s"} %d\n' % (code, n) in text, code
 
 
 def test_head_keep_alive_and_pipelining(metrics_daemon):
@@ -234,8 +236,8 @@ def test_listener_times_out_a_half_request(daemon_factory):
         pass
     s.close()
     assert 0 < data.count(b"HTTP/1.1 200 OK") < 2000
-    r, _ = get(port)
-    assert r.status == 200
+    assert "\nvswitch_http_stalled_total 1\n" in scrape(port)
+    assert '\nvswitch_http_responses_total{code="408"} 1\n' in scrape(port)
 
 
 def test_port_in_use_and_disagreement_stop_the_start(daemon_factory):

@@ -2,7 +2,7 @@
 """Writes seed inputs for fuzz_engine (or, with a second argument
 fuzz_config, startup files for fuzz_config; fuzz_etcd_json, etcd's answers;
 fuzz_domain_schema, values of a domain's keys; fuzz_domain_counters,
-counters/PORT values; fuzz_overlay, hosts/HOST values;
+counters/PORT values; fuzz_overlay, hosts/HOST values; fuzz_http, HTTP requests;
 fuzz_parse, single frames with
 one, two and service tags) into DIR: well-formed conversations
 (broadcasts, learned unicast, tagged trunks, clock ticks, carrier flaps) so

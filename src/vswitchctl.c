@@ -16,6 +16,7 @@
 
 #include "control/capture.h"
 #include "control/server.h"
+#include "control/top.h"
 
 static void usage(FILE *out)
 {
@@ -25,6 +26,8 @@ static void usage(FILE *out)
 		"       vswitchctl capture PORT [count N] [direction rx|tx|both]\n"
 		"                  writes the port's frames as pcap to stdout (| tcpdump -r -)\n"
 		"                  until N frames, Ctrl-C, or the reader closes the pipe\n"
+		"       vswitchctl [--json] top [--interval S] [--count N | --once] [SWITCH]\n"
+		"                  per-port packet, bit and drop rates, refreshed every S s\n"
 		"The socket is also taken from $VSWITCH_SOCKET (default %s).\n",
 		CONTROL_DEFAULT_SOCKET);
 }
@@ -230,6 +233,65 @@ static int capture(int fd, int argc, char **argv)
 	return status;
 }
 
+/* Runs words on the daemon at path: 0 with *output (malloc'd), 1 when
+ * vswitchd refused (its message printed), 2 when it cannot be reached. */
+static int call(const char *path, int argc, char **argv, bool json, char **output)
+{
+	*output = NULL;
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "jsonrpc", "2.0");
+	cJSON_AddNumberToObject(req, "id", 1);
+	cJSON_AddStringToObject(req, "method", "execute");
+	cJSON *params = cJSON_AddObjectToObject(req, "params");
+	cJSON *words = cJSON_AddArrayToObject(params, "argv");
+	for (int i = 0; i < argc; i++)
+		cJSON_AddItemToArray(words, cJSON_CreateString(argv[i]));
+	cJSON_AddBoolToObject(params, "json", json);
+	char *text = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+
+	int fd = connect_to(path);
+	if (fd < 0) {
+		free(text);
+		return 2;
+	}
+	size_t len = strlen(text);
+	text[len] = '\0';
+	bool sent = send(fd, text, len, MSG_NOSIGNAL) == (ssize_t)len &&
+		    send(fd, "\n", 1, MSG_NOSIGNAL) == 1;
+	free(text);
+	char *line = sent ? read_line(fd) : NULL;
+	close(fd);
+	if (!line) {
+		fprintf(stderr, "vswitchctl: no answer from vswitchd on %s\n", path);
+		return 2;
+	}
+	cJSON *answer = cJSON_Parse(line);
+	free(line);
+	cJSON *result = cJSON_GetObjectItemCaseSensitive(answer, "result");
+	cJSON *error = cJSON_GetObjectItemCaseSensitive(answer, "error");
+	int status = 2;
+	if (result) {
+		cJSON *item = cJSON_GetObjectItemCaseSensitive(result, "output");
+		*output = strdup(cJSON_IsString(item) ? item->valuestring : "");
+		status = *output ? 0 : 2;
+	} else if (error) {
+		cJSON *message = cJSON_GetObjectItemCaseSensitive(error, "message");
+		fprintf(stderr, "vswitchctl: %s\n",
+			cJSON_IsString(message) ? message->valuestring : "error");
+		status = 1;
+	} else {
+		fprintf(stderr, "vswitchctl: malformed answer from vswitchd\n");
+	}
+	cJSON_Delete(answer);
+	return status;
+}
+
+static int top_fetch(void *path, const char *const *words, int n_words, char **output)
+{
+	return call(path, n_words, (char **)words, true, output);
+}
+
 int main(int argc, char **argv)
 {
 	const char *path =
@@ -261,52 +323,13 @@ int main(int argc, char **argv)
 		close(fd);
 		return status;
 	}
-	cJSON *req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "jsonrpc", "2.0");
-	cJSON_AddNumberToObject(req, "id", 1);
-	cJSON_AddStringToObject(req, "method", "execute");
-	cJSON *params = cJSON_AddObjectToObject(req, "params");
-	cJSON *words = cJSON_AddArrayToObject(params, "argv");
-	for (; i < argc; i++)
-		cJSON_AddItemToArray(words, cJSON_CreateString(argv[i]));
-	cJSON_AddBoolToObject(params, "json", json);
-	char *text = cJSON_PrintUnformatted(req);
-	cJSON_Delete(req);
-
-	int fd = connect_to(path);
-	if (fd < 0) {
-		free(text);
-		return 2;
-	}
-	size_t len = strlen(text);
-	text[len] = '\0';
-	bool sent = send(fd, text, len, MSG_NOSIGNAL) == (ssize_t)len &&
-		    send(fd, "\n", 1, MSG_NOSIGNAL) == 1;
-	free(text);
-	char *line = sent ? read_line(fd) : NULL;
-	close(fd);
-	if (!line) {
-		fprintf(stderr, "vswitchctl: no answer from vswitchd on %s\n", path);
-		return 2;
-	}
-	cJSON *answer = cJSON_Parse(line);
-	free(line);
-	cJSON *result = cJSON_GetObjectItemCaseSensitive(answer, "result");
-	cJSON *error = cJSON_GetObjectItemCaseSensitive(answer, "error");
-	int status = 2;
-	if (result) {
-		cJSON *output = cJSON_GetObjectItemCaseSensitive(result, "output");
-		if (cJSON_IsString(output))
-			fputs(output->valuestring, stdout);
-		status = 0;
-	} else if (error) {
-		cJSON *message = cJSON_GetObjectItemCaseSensitive(error, "message");
-		fprintf(stderr, "vswitchctl: %s\n",
-			cJSON_IsString(message) ? message->valuestring : "error");
-		status = 1;
-	} else {
-		fprintf(stderr, "vswitchctl: malformed answer from vswitchd\n");
-	}
-	cJSON_Delete(answer);
+	if (!strcmp(argv[i], "top"))
+		return top_main(top_fetch, (void *)path, argc - i - 1, argv + i + 1, json,
+				isatty(STDOUT_FILENO));
+	char *output;
+	int status = call(path, argc - i, argv + i, json, &output);
+	if (output)
+		fputs(output, stdout);
+	free(output);
 	return status;
 }

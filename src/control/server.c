@@ -23,7 +23,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "http_server.h"
 #include "lib/log.h"
+#include "lib/nbio.h"
 #include "lib/utf8.h"
 #include "lib/util.h"
 
@@ -33,6 +35,7 @@
 #define TAG_LISTEN  (1ull << 32)
 #define TAG_SIGNALS (2ull << 32)
 #define TAG_EVENT   (3ull << 32)
+#define TAG_HTTP    (4ull << 32) /* | 0 the HTTP socket, | slot + 1 its clients */
 
 /* ---- the socket --------------------------------------------------------- */
 
@@ -361,30 +364,12 @@ out:
 
 /* ---- a client's requests and replies ------------------------------------ */
 
-/* What send() or recv() returning n on a non-blocking socket means: 1 bytes
- * moved, 0 none for now (EAGAIN), -1 the client is gone (EOF or an error). */
-static int io_status(ssize_t n)
-{
-	if (n > 0)
-		return 1;
-	return n < 0 && errno == EAGAIN ? 0 : -1;
-}
-
 /* Sends what the client takes of its reply. Returns 0, or -1 if it is gone. */
 static int client_flush(struct client *c)
 {
-	while (c->out_sent < c->out_len) {
-		ssize_t n;
-		do
-			n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
-				 MSG_NOSIGNAL);
-		while (n < 0 && errno == EINTR);
-		int status = io_status(n);
-		if (status <= 0)
-			return status;
-		c->out_sent += (size_t)n;
-		c->reply_since = time_now_ns();
-	}
+	int status = nbio_send(c->fd, c->out, c->out_len, &c->out_sent, &c->reply_since);
+	if (status <= 0)
+		return status;
 	if (c->out != c->chunk) /* a stream's buffer is used again */
 		free(c->out);
 	c->out = NULL;
@@ -406,7 +391,7 @@ static int client_receive(struct client *c)
 			c->request_since = time_now_ns();
 		c->used += (size_t)n;
 	}
-	return io_status(n);
+	return nbio_status(n);
 }
 
 /* Runs the request that ends at nl and drops it from the input. */
@@ -481,15 +466,13 @@ static uint64_t client_deadline(const struct control_server *srv, const struct c
 /* Milliseconds until the first deadline, -1 if there is no client. */
 static int next_deadline_ms(const struct control_server *srv)
 {
-	uint64_t first = UINT64_MAX, now = time_now_ns();
+	uint64_t first = UINT64_MAX;
 	for (int slot = 0; slot < CONTROL_MAX_CLIENTS; slot++) {
 		uint64_t d = clients[slot] ? client_deadline(srv, clients[slot]) : UINT64_MAX;
 		first = d < first ? d : first;
 	}
-	if (first == UINT64_MAX)
-		return -1;
-	uint64_t ms = first > now ? (first - now + 999999) / 1000000 : 0;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
+	int ms = nbio_ms_until(first), http_ms = http_listener_next_deadline_ms(srv->http);
+	return ms < 0 || (http_ms >= 0 && http_ms < ms) ? http_ms : ms;
 }
 
 /* Closes the clients whose deadline has passed, saying why in the log. A
@@ -631,11 +614,14 @@ void control_server_run(struct control_server *srv, int signals_fd)
 					return;
 			} else if (tag == TAG_EVENT) {
 				srv->handler.event(srv->handler.event_arg);
+			} else if ((tag & ~0xffffffffull) == TAG_HTTP) {
+				http_listener_event(srv->http, (uint32_t)tag);
 			} else if (tag >= 1 && tag <= CONTROL_MAX_CLIENTS && clients[tag - 1]) {
 				client_serve(srv, (int)tag - 1);
 			}
 		}
 		expire_clients(srv);
+		http_listener_expire(srv->http);
 		/* Streams and periodic work are served by time, not by events:
 		 * their producers are the poll threads, which never wake us. */
 		for (int slot = 0; slot < CONTROL_MAX_CLIENTS; slot++)
@@ -645,8 +631,19 @@ void control_server_run(struct control_server *srv, int signals_fd)
 	}
 }
 
+int control_server_listen_http(struct control_server *srv, const char *addr, char *err,
+			       size_t err_size)
+{
+	srv->http = http_listener_open(addr, srv->epoll_fd, TAG_HTTP, srv->handler.http,
+				       srv->handler.arg, srv->idle_timeout, srv->request_timeout,
+				       srv->stall_timeout, err, err_size);
+	return srv->http ? 0 : -EINVAL;
+}
+
 void control_server_close(struct control_server *srv)
 {
+	http_listener_close(srv->http);
+	srv->http = NULL;
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		if (clients[i])
 			client_close(srv, i, NULL);

@@ -2,7 +2,7 @@
 """Writes seed inputs for fuzz_engine (or, with a second argument
 fuzz_config, startup files for fuzz_config; fuzz_etcd_json, etcd's answers;
 fuzz_domain_schema, values of a domain's keys; fuzz_domain_counters,
-counters/PORT values; fuzz_overlay, hosts/HOST values;
+counters/PORT values; fuzz_overlay, hosts/HOST values; fuzz_http, HTTP requests;
 fuzz_parse, single frames with
 one, two and service tags) into DIR: well-formed conversations
 (broadcasts, learned unicast, tagged trunks, clock ticks, carrier flaps) so
@@ -187,6 +187,17 @@ def vxlan_seeds():
     yield b"\x08\x00\x00\x00\x00\x13\x88\x01" + inner
 
 
+HTTP_REQUESTS = [
+    b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9100\r\nAccept: text/plain\r\n\r\n",
+    b"HEAD / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    b"GET /api/ports?switch=sw0 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    b"GET /a%2Fb%20c HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /../etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+    b"GET / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n",
+]
+
+
 def main():
     target = sys.argv[2] if len(sys.argv) > 2 else "fuzz_engine"
     out = sys.argv[1]
@@ -196,7 +207,8 @@ def main():
               "fuzz_vxlan": vxlan_seeds(),
               "fuzz_domain_schema": DOMAIN_VALUES,
               "fuzz_domain_counters": COUNTERS_VALUES,
-              "fuzz_overlay": OVERLAY_VALUES}.get(target, seeds())
+              "fuzz_overlay": OVERLAY_VALUES,
+              "fuzz_http": HTTP_REQUESTS}.get(target, seeds())
     for i, seed in enumerate(chosen):
         with open(os.path.join(out, "seed-%02d" % i), "wb") as f:
             f.write(seed)

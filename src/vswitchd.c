@@ -23,6 +23,7 @@
 #include "control/domain.h"
 #include "control/erspan.h"
 #include "control/execute.h"
+#include "control/http_routes.h"
 #include "control/mailbox.h"
 #include "control/server.h"
 #include "engine/datapath.h"
@@ -56,7 +57,11 @@ static void usage(FILE *out)
 		"                  hostname), --etcd-ca FILE, --etcd-cert FILE --etcd-key FILE,\n"
 		"                  --etcd-user USER --etcd-password-file FILE, --domain-cache\n"
 		"                  PATH (default: next to the startup file), --mac-grace SECONDS\n"
-		"                  (a dead host's MACs are released after it; default %d)\n",
+		"                  (a dead host's MACs are released after it; default %d)\n"
+		"  --metrics ADDR:PORT\n"
+		"                  serve Prometheus metrics (/metrics) and the web view over\n"
+		"                  HTTP on ADDR:PORT ([IPV6]:PORT; PORT alone: 127.0.0.1).\n"
+		"                  Default: no listener (docs/metrics.md)\n",
 		CONTROL_DEFAULT_SOCKET, DEFAULT_PACKETS, AGENT_MAC_GRACE_SECONDS);
 }
 
@@ -123,6 +128,7 @@ int main(int argc, char **argv)
 	    {"etcd-password-file", required_argument, NULL, 263},
 	    {"domain-cache", required_argument, NULL, 264},
 	    {"mac-grace", required_argument, NULL, 265},
+	    {"metrics", required_argument, NULL, 'M'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL, *socket_path = CONTROL_DEFAULT_SOCKET;
@@ -131,6 +137,7 @@ int main(int argc, char **argv)
 	int cores[ENGINE_MAX_THREADS];
 	int n_cores = 0; /* 0: one thread, not pinned */
 	const char *cores_arg = NULL;
+	const char *metrics_arg = NULL;
 	struct domain_options domain = {.domain = NULL};
 	int opt;
 	log_set_program("vswitchd");
@@ -154,6 +161,9 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			cores_arg = optarg;
+			break;
+		case 'M':
+			metrics_arg = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -193,10 +203,13 @@ int main(int argc, char **argv)
 	 * cores`, read before anything is made; the file is read again, whole,
 	 * to apply it. */
 	char file_cores[sizeof(state.running->cores)] = "";
+	char file_metrics[sizeof(state.running->metrics_listen)] = "";
+	char metrics[sizeof(state.running->metrics_listen)] = "";
 	if (config_path && access(config_path, F_OK) == 0) {
 		struct config *first = config_load(config_path, err, sizeof(err));
 		if (first) { /* a bad file is reported below, when it is applied */
 			memcpy(file_cores, first->cores, sizeof(file_cores));
+			memcpy(file_metrics, first->metrics_listen, sizeof(file_metrics));
 			config_free(first);
 		}
 	}
@@ -208,6 +221,20 @@ int main(int argc, char **argv)
 	}
 	if (!cores_arg && file_cores[0])
 		cores_arg = file_cores;
+	if (metrics_arg &&
+	    metrics_listen_canonical(metrics_arg, metrics, sizeof(metrics), err, sizeof(err)) < 0) {
+		log_error("--metrics: %s", err);
+		status = 2;
+		goto out;
+	}
+	if (metrics[0] && file_metrics[0] && strcmp(metrics, file_metrics) != 0) {
+		log_error("--metrics %s and %s's 'metrics listen %s' disagree: drop one", metrics,
+			  config_path, file_metrics);
+		status = 2;
+		goto out;
+	}
+	if (!metrics[0])
+		memcpy(metrics, file_metrics, sizeof(metrics));
 	if (cores_arg && (n_cores = poll_threads_parse_cores(cores_arg, cores)) < 0) {
 		status = 2;
 		goto out;
@@ -217,6 +244,8 @@ int main(int argc, char **argv)
 	state.running = config_new();
 	if (state.running && cores_arg)
 		copy_name(state.running->cores, sizeof(state.running->cores), cores_arg);
+	if (state.running)
+		memcpy(state.running->metrics_listen, metrics, sizeof(metrics));
 	if (!state.dp || !state.running || !mailbox || signals_fd < 0) {
 		log_error("out of memory at start-up");
 		goto out;
@@ -247,7 +276,8 @@ int main(int argc, char **argv)
 					  .stream_open = capture_stream_open,
 					  .stream_read = capture_stream_read,
 					  .stream_close = capture_stream_close,
-					  .tick = erspan_export_tick};
+					  .tick = erspan_export_tick,
+					  .http = http_route};
 	if (state.domain) {
 		handler.execute = domain_handle;
 		handler.event = domain_event;
@@ -256,6 +286,11 @@ int main(int argc, char **argv)
 	}
 	if (control_server_open(&server, socket_path, &handler, err, sizeof(err)) < 0) {
 		log_error("%s", err);
+		goto out;
+	}
+	if (metrics[0] && control_server_listen_http(&server, metrics, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		status = 2;
 		goto out;
 	}
 	static struct dataplane dataplane; /* large: per-thread state */
@@ -278,6 +313,8 @@ int main(int argc, char **argv)
 	if (n_cores > 0)
 		log_info("%u poll thread(s), on core(s) %s", n_threads, cores_arg);
 	log_info("ready, control socket %s", socket_path);
+	if (metrics[0])
+		log_info("metrics and web view: http://%s/metrics", metrics);
 	sd_notify(0, "READY=1\nSTATUS=forwarding");
 	control_server_run(&server, signals_fd);
 	sd_notify(0, "STOPPING=1");

@@ -12,6 +12,7 @@
 
 #include "engine/datapath.h"
 #include "lib/frame.h"
+#include "http_routes.h"
 #include "show.h"
 
 static int need(int argc, int n, const char *usage, char *err, size_t err_size)
@@ -560,6 +561,7 @@ static const struct command commands[] = {
      "switch add NAME [mode learning|authoritative] [ageing SECONDS] [fdb-capacity N] [mtu BYTES]"},
     {{"switch", "set"}, true, false, switch_set, "switch set NAME SETTING VALUE..."},
     {{"datapath", "cores"}, true, false, datapath_cores, "datapath cores LIST"},
+    {{"metrics", "listen"}, true, false, metrics_listen_command, "metrics listen ADDR:PORT"},
     {{"switch", "del"}, false, false, switch_del, "switch del NAME"},
     {{"switch", "show"}, false, true, show_switches, "switch show [NAME]"},
     {{"port", "add"},

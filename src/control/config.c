@@ -106,6 +106,7 @@ struct config *config_copy(const struct config *cfg)
 	c->n_acl_rules = cfg->n_acl_rules;
 	memcpy(c->source, cfg->source, sizeof(c->source));
 	memcpy(c->cores, cfg->cores, sizeof(c->cores));
+	memcpy(c->metrics_listen, cfg->metrics_listen, sizeof(c->metrics_listen));
 	return c;
 }
 
@@ -812,6 +813,8 @@ static bool port_equal(const struct config_port *a, const struct config_port *b)
 
 bool config_equal(const struct config *a, const struct config *b)
 {
+	if (strcmp(a->metrics_listen, b->metrics_listen) != 0)
+		return false;
 	if (a->n_switches != b->n_switches || a->n_ports != b->n_ports || a->n_macs != b->n_macs ||
 	    a->n_seas != b->n_seas || strcmp(a->cores, b->cores) != 0 ||
 	    a->n_mirrors != b->n_mirrors || !config_acls_equal(a, b) ||
@@ -896,6 +899,8 @@ void config_print(const struct config *cfg, FILE *out)
 	switch_config_init(&defaults);
 	if (cfg->cores[0])
 		fprintf(out, "datapath cores %s\n", cfg->cores);
+	if (cfg->metrics_listen[0])
+		fprintf(out, "metrics listen %s\n", cfg->metrics_listen);
 	config_print_acls(cfg, out);
 	config_print_profiles(cfg, out);
 	for (size_t i = 0; i < cfg->n_switches; i++) {

@@ -112,6 +112,10 @@ struct config {
 	 * --cores, docs/cores.md) as written, "" for one thread not pinned.
 	 * Read once at start; a different list is refused until a restart. */
 	char cores[64];
+	/* `metrics listen ADDR:PORT`: the HTTP listener (vswitchd --metrics,
+	 * docs/metrics.md) in its canonical form, "" for none. Like cores,
+	 * read at start; a different address needs a restart. */
+	char metrics_listen[64];
 	/* The startup file the model was loaded from: errors about an object
 	 * with a line number start "FILE:LINE:". Empty for edits. */
 	char source[256];

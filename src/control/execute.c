@@ -132,6 +132,14 @@ int control_commit_resolved(struct control_state *state, struct config *next, ch
 		    next->cores[0] ? "cores " : "one thread, not pinned,", next->cores);
 		error = -EBUSY;
 	}
+	if (!error && strcmp(next->metrics_listen, state->running->metrics_listen) != 0) {
+		snprintf(err, err_size,
+			 "metrics listen: the HTTP listener is %s; %s takes effect at the next "
+			 "start of vswitchd (restart needed)",
+			 state->running->metrics_listen[0] ? state->running->metrics_listen : "off",
+			 next->metrics_listen[0] ? next->metrics_listen : "none");
+		error = -EBUSY;
+	}
 	struct config_apply *apply = NULL;
 	if (!error) {
 		apply = config_apply_prepare(state->running, next, state->seas, err, err_size);
@@ -171,6 +179,9 @@ int control_reload(struct control_state *state, char *err, size_t err_size)
 	 * (--cores): only a different list is a change. */
 	if (!next->cores[0])
 		memcpy(next->cores, state->running->cores, sizeof(next->cores));
+	if (!next->metrics_listen[0]) /* the same for --metrics */
+		memcpy(next->metrics_listen, state->running->metrics_listen,
+		       sizeof(next->metrics_listen));
 	return commit(state, next, err, err_size);
 }
 

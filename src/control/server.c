@@ -23,6 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "http_server.h"
 #include "lib/log.h"
 #include "lib/utf8.h"
 #include "lib/util.h"
@@ -33,6 +34,7 @@
 #define TAG_LISTEN  (1ull << 32)
 #define TAG_SIGNALS (2ull << 32)
 #define TAG_EVENT   (3ull << 32)
+#define TAG_HTTP    (4ull << 32) /* | 0 the HTTP socket, | slot + 1 its clients */
 
 /* ---- the socket --------------------------------------------------------- */
 
@@ -486,9 +488,12 @@ static int next_deadline_ms(const struct control_server *srv)
 		uint64_t d = clients[slot] ? client_deadline(srv, clients[slot]) : UINT64_MAX;
 		first = d < first ? d : first;
 	}
+	int http_ms = http_listener_next_deadline_ms(srv->http);
 	if (first == UINT64_MAX)
-		return -1;
+		return http_ms;
 	uint64_t ms = first > now ? (first - now + 999999) / 1000000 : 0;
+	if (http_ms >= 0 && (uint64_t)http_ms < ms)
+		ms = (uint64_t)http_ms;
 	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
@@ -631,11 +636,14 @@ void control_server_run(struct control_server *srv, int signals_fd)
 					return;
 			} else if (tag == TAG_EVENT) {
 				srv->handler.event(srv->handler.event_arg);
+			} else if ((tag & ~0xffffffffull) == TAG_HTTP) {
+				http_listener_event(srv->http, (uint32_t)tag);
 			} else if (tag >= 1 && tag <= CONTROL_MAX_CLIENTS && clients[tag - 1]) {
 				client_serve(srv, (int)tag - 1);
 			}
 		}
 		expire_clients(srv);
+		http_listener_expire(srv->http);
 		/* Streams and periodic work are served by time, not by events:
 		 * their producers are the poll threads, which never wake us. */
 		for (int slot = 0; slot < CONTROL_MAX_CLIENTS; slot++)
@@ -645,8 +653,19 @@ void control_server_run(struct control_server *srv, int signals_fd)
 	}
 }
 
+int control_server_listen_http(struct control_server *srv, const char *addr, char *err,
+			       size_t err_size)
+{
+	srv->http = http_listener_open(addr, srv->epoll_fd, TAG_HTTP, srv->handler.http,
+				       srv->handler.arg, srv->idle_timeout, srv->request_timeout,
+				       srv->stall_timeout, err, err_size);
+	return srv->http ? 0 : -EINVAL;
+}
+
 void control_server_close(struct control_server *srv)
 {
+	http_listener_close(srv->http);
+	srv->http = NULL;
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		if (clients[i])
 			client_close(srv, i, NULL);

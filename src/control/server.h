@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct http_request;
+struct http_response;
+struct http_listener;
+
 #define CONTROL_DEFAULT_SOCKET "/run/vswitch/vswitchd.sock"
 #define CONTROL_MAX_REQUEST    65536
 #define CONTROL_MAX_CLIENTS    64
@@ -46,6 +50,9 @@ struct control_handler {
 	void (*event)(void *arg);
 	void *event_arg;
 	int event_fd;
+	/* The HTTP listener's requests (http.h), with arg: fills the
+	 * response. NULL: no HTTP listener. */
+	void (*http)(void *arg, const struct http_request *req, struct http_response *resp);
 };
 
 struct control_server {
@@ -54,12 +61,18 @@ struct control_server {
 	char path[108];
 	struct control_handler handler;
 	unsigned idle_timeout, request_timeout, stall_timeout; /* seconds */
+	struct http_listener *http; /* NULL: none (control_server_listen_http) */
 };
 
 /* Listens on path (directory created 0700, socket 0600; a stale socket is
  * replaced, a live one is an error). Returns 0 or -errno with err set. */
 int control_server_open(struct control_server *srv, const char *path,
 			const struct control_handler *handler, char *err, size_t err_size);
+/* Also serves HTTP on addr ("ADDR:PORT", http_server.h) with the
+ * handler's http callback, on the same thread and timeouts. Returns 0 or
+ * -errno with err set (a port in use...). */
+int control_server_listen_http(struct control_server *srv, const char *addr, char *err,
+			       size_t err_size);
 /* Serves clients until a signal in `signals_fd` (a signalfd) asks to stop.
  * SIGHUP is passed to the handler as a "reload" request. Returns on SIGTERM/SIGINT. */
 void control_server_run(struct control_server *srv, int signals_fd);

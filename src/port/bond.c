@@ -776,6 +776,15 @@ uint64_t bond_failovers(const struct port *port)
 	return bond ? bond->failovers : 0;
 }
 
+const char *bond_member(const struct port *port, int i, bool *up)
+{
+	const struct bond_port *bond = bond_of(port);
+	if (!bond || i < 0 || i >= bond->n_members)
+		return NULL;
+	*up = bond->members[i].up;
+	return bond->members[i].ifname;
+}
+
 static int bond_status(const struct port *port, struct port_status *out)
 {
 	int error = bond_describe(port, out->text, sizeof(out->text));

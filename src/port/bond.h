@@ -29,6 +29,9 @@ const char *bond_active_member(const struct port *port);
  * changed since the bond opened, not counting changes to no member at all
  * (0 for a port that is not a bond). */
 uint64_t bond_failovers(const struct port *port);
+/* Member i's interface name, and in *up its carrier as of the last check;
+ * NULL past the last member (or if `port` is not a bond). For metrics. */
+const char *bond_member(const struct port *port, int i, bool *up);
 
 /* balance-slb's mapping, for tests: each source (MAC, VLAN) hashes into one
  * of BOND_SLB_BUCKETS buckets, and each bucket leaves by one member. */

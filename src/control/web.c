@@ -18,11 +18,11 @@
 #define API_PREFIX   "/api/v1/"
 #define WEB_NAME_MAX 64
 
-/* Sent with every answer of the web view (the listener adds them, http.h):
- * the page and its API are not to be framed by another site, guessed at by
- * content sniffing, or allowed to load or send anything anywhere but here. */
+/* Sent with every answer of the web view (http_response.headers): the page
+ * and its API are not to be framed by another site, or allowed to load or
+ * send anything anywhere but here. (X-Content-Type-Options: nosniff the
+ * listener sends with every answer, /metrics too.) */
 const char web_security_headers[] =
-    "X-Content-Type-Options: nosniff\r\n"
     "X-Frame-Options: DENY\r\n"
     "Referrer-Policy: no-referrer\r\n"
     "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "

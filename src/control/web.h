@@ -9,7 +9,7 @@
 #include "http.h"
 
 /* The header lines every web view answer carries (http_response.headers):
- * no framing, no sniffing, a Content-Security-Policy of 'self' only. */
+ * no framing, a Content-Security-Policy of 'self' only. */
 extern const char web_security_headers[];
 
 /* Answers every request the listener does not route elsewhere (everything

@@ -20,7 +20,12 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
-function fill(tbody, rows) {
+// Replaces a table's rows; an empty table says so in one row.
+function fill(tbody, rows, empty) {
+  if (!rows.length && empty) {
+    const span = tbody.parentElement.querySelectorAll("thead th").length;
+    rows = [el("tr", { class: "empty" }, el("td", { colspan: span }, empty))];
+  }
   tbody.replaceChildren(...rows);
 }
 
@@ -124,7 +129,8 @@ function drawFdb() {
   fill(document.querySelector("#fdb tbody"), shown.map((r) =>
     el("tr", { "data-mac": r.mac }, el("td", {}, r.switch), el("td", {}, r.vlan),
        el("td", { class: "mono" }, r.mac), el("td", {}, r.port), el("td", {}, r.type),
-       el("td", { class: "num" }, r.age === undefined ? "" : r.age))));
+       el("td", { class: "num" }, r.age === undefined ? "" : r.age))),
+    fdbRows.length ? "no entry matches" : "no entries");
   document.getElementById("mac-count").textContent =
     shown.length + " of " + fdbRows.length + " entries";
 }
@@ -136,14 +142,15 @@ function drawSeas(show) {
       el("td", { class: "role-" + s.role }, s.role), el("td", {}, s.why),
       el("td", {}, s.health), el("td", { class: "num" }, s.transitions),
       el("td", {}, last ? last.time + "  " + last.from + " → " + last.to + ": " + last.why : ""));
-  }));
+  }), "no SEA on this daemon");
 }
 
 function drawBonds(bonds) {
   fill(document.querySelector("#bonds tbody"), bonds.map((b) =>
     el("tr", { "data-bond": b.name }, el("td", {}, b.name), el("td", {}, b.switch),
        el("td", {}, b.active || "none"), el("td", { class: "num" }, b.failovers),
-       el("td", {}, b.last_change || ""), el("td", {}, b.last_cause || ""))));
+       el("td", {}, b.last_change || ""), el("td", {}, b.last_cause || ""))),
+    "no bond on this daemon");
 }
 
 function setStatus(ok, message) {
@@ -155,11 +162,14 @@ function setStatus(ok, message) {
 
 async function poll() {
   try {
-    const [show, vlans, bonds] = await Promise.all([api("show"), api("vlans"), api("bonds")]);
-    const fdbs = await Promise.all(show.switches.map((s) =>
-      api("fdb/" + encodeURIComponent(s.name)).then((rows) =>
-        rows.map((r) => Object.assign({ switch: s.name }, r)))));
-    fdbRows = fdbs.flat();
+    // One request first: a daemon that is gone costs one failed fetch a
+    // second, not one per table.
+    const show = await api("show");
+    const [vlans, bonds, ...fdbs] = await Promise.all([api("vlans"), api("bonds"),
+      ...show.switches.map((s) => api("fdb/" + encodeURIComponent(s.name)).then((rows) =>
+        rows.map((r) => Object.assign({ switch: s.name }, r))))]);
+    fdbRows = fdbs.flat().sort((a, b) => a.switch.localeCompare(b.switch) ||
+      a.vlan - b.vlan || a.mac.localeCompare(b.mac));
     drawSwitches(show);
     drawPorts(show);
     drawVlans(show, vlans);

@@ -5,9 +5,11 @@
 BUILD     ?= build        # optimised build: demo, benchmarks
 SAN_BUILD ?= build-san    # clang + AddressSanitizer + UBSan: unit and fuzz tests
 FUZZ_SECONDS ?= 20        # per fuzz target in `make check`
+DEMO_HOLD ?= 0            # seconds the seed demo and its web view stay up at the end
 BUILD     := $(strip $(BUILD))
 SAN_BUILD := $(strip $(SAN_BUILD))
 FUZZ_SECONDS := $(strip $(FUZZ_SECONDS))
+DEMO_HOLD := $(strip $(DEMO_HOLD))
 
 .PHONY: all deps build install demo check unit fuzz format clean
 .PHONY: bench bench-engine bench-peers bench-failover bench-restart bench-reload bench-idle
@@ -40,10 +42,11 @@ install: build
 	install -d -m 0755 /etc/vswitch
 
 # The live seed scenario in namespaces needs root; without it the same
-# scenario runs in-process on the engine alone.
+# scenario runs in-process on the engine alone. Its web view's URL is the
+# first line it prints; DEMO_HOLD=SECONDS keeps it up that long at the end.
 demo: build
 	@if [ "$$(id -u)" -eq 0 ]; then \
-		/usr/bin/python3 examples/seed_demo.py --build $(BUILD) && \
+		/usr/bin/python3 examples/seed_demo.py --build $(BUILD) --hold $(DEMO_HOLD) && \
 		/usr/bin/python3 examples/sea_demo.py --build $(BUILD) && \
 		/usr/bin/python3 examples/domain_demo.py --build $(BUILD); \
 	else \

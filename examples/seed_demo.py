@@ -3,17 +3,53 @@
 namespaces and starts vswitchd (vswitch_lab/seed_lab.py), pings every pair of
 hosts, prints who reached whom next to what DESIGN says, shows the switch's
 VLAN table and counters, binds one partition to its addresses and shows its
-forged frames dropped (port security), and cleans everything up."""
+forged frames dropped (port security), and cleans everything up. The
+switch's live web view (docs/web.md) is up the whole time: its URL is the
+first line printed; --hold SECONDS keeps the lab and the page up that much
+longer at the end, with a ping running so the rates move."""
 import argparse
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from vswitch_lab import programs  # noqa: E402
 from vswitch_lab.seed_lab import ENDPOINTS, SeedLab, expected  # noqa: E402
+
+
+# The web view's documented address (docs/web.md); another free port on
+# 127.0.0.1 when something else holds it.
+WEB_PORT = 8480
+
+
+def web_address():
+    for port in (WEB_PORT, 0):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return "127.0.0.1:%d" % s.getsockname()[1]
+    raise RuntimeError("no free port on 127.0.0.1 for the web view")
+
+
+def hold(lab, seconds):
+    """Keeps the lab (and its web view) up, LPAR1 pinging EXT.v1 twice a second."""
+    print("\nholding the lab for %d s: the web view stays up (Ctrl-C ends it)" % seconds)
+    pinger = subprocess.Popen(["ip", "netns", "exec", lab.ns["lpar1"], "ping", "-n", "-q",
+                               "-i", "0.5", "-I", "en0", "10.12.0.254"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(seconds)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        pinger.terminate()
+        pinger.wait()
 
 
 def ping(lab, ns, source, target):
@@ -51,13 +87,18 @@ def port_security(lab):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--build", default="build")
+    parser.add_argument("--hold", type=int, default=0, metavar="SECONDS",
+                        help="keep the lab and its web view up this long at the end")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("seed_demo: needs root (network namespaces)")
     programs.require("demo")
     workdir = tempfile.mkdtemp(prefix="vswitch-demo-")
-    lab = SeedLab(args.build, workdir)
+    web = web_address()
+    lab = SeedLab(args.build, workdir, hv_args=["--metrics", web])
     try:
+        print("Web view of the switch: http://%s/  (live while the demo runs; "
+              "make demo DEMO_HOLD=300 keeps it up 5 more minutes)\n" % web)
         print(__doc__.split("\n")[0].replace("`make demo`: ", ""))
         print("""
   LPAR1 pvid 1 + vid 3   LPAR2 pvid 1   LPAR3 pvid 2 + vid 3   LPAR4 pvid 2
@@ -94,6 +135,8 @@ def main():
         print("%s: %d of %d pairs as DESIGN section 3 says" % ("OK" if not wrong else "FAIL",
                                                                total - wrong, total))
         spoof_ok = port_security(lab)
+        if args.hold > 0:
+            hold(lab, args.hold)
         return 1 if wrong or not spoof_ok else 0
     finally:
         lab.stop()

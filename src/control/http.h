@@ -49,6 +49,9 @@ struct http_response {
 	int status; /* 200, 404... */
 	const char *content_type;
 	const char *cache_control; /* NULL: "no-store" */
+	/* More header lines ("Name: value\r\n"...), a static string, or NULL
+	 * (the web view's security headers, web.c). */
+	const char *headers;
 	char *body;
 	size_t body_len;
 };

@@ -190,16 +190,23 @@ static void conn_watch(struct http_listener *l, int slot, uint32_t events)
  * resp->body. */
 static void queue_reply(struct conn *c, struct http_response *resp, bool head_only)
 {
-	char head[512];
+	char head[1024];
 	int n = snprintf(head, sizeof(head),
 			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-			 "Cache-Control: %s\r\nX-Content-Type-Options: nosniff\r\n%s"
+			 "Cache-Control: %s\r\nX-Content-Type-Options: nosniff\r\n%s%s"
 			 "Connection: %s\r\n\r\n",
 			 resp->status, http_reason(resp->status),
 			 resp->content_type ? resp->content_type : "text/plain; charset=utf-8",
 			 resp->body_len, resp->cache_control ? resp->cache_control : "no-store",
 			 resp->status == 405 ? "Allow: GET, HEAD\r\n" : "",
-			 c->closing ? "close" : "keep-alive");
+			 resp->headers ? resp->headers : "", c->closing ? "close" : "keep-alive");
+	if (n < 0 || (size_t)n >= sizeof(head)) {
+		n = snprintf(head, sizeof(head), "HTTP/1.1 500 %s\r\nContent-Length: 0\r\n\r\n",
+			     http_reason(500));
+		resp->status = 500;
+		resp->body_len = 0;
+		c->closing = true;
+	}
 	count_answer(resp->status);
 	size_t body_len = head_only ? 0 : resp->body_len;
 	c->out = malloc((size_t)n + body_len);

@@ -8,6 +8,10 @@
 #include "execute.h"
 #include "http.h"
 
+/* The header lines every web view answer carries (http_response.headers):
+ * no framing, a Content-Security-Policy of 'self' only. */
+extern const char web_security_headers[];
+
 /* Answers every request the listener does not route elsewhere (everything
  * but /metrics): fills resp (status, type, malloc'd body). */
 void web_serve(struct control_state *state, const struct http_request *req,

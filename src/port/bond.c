@@ -381,6 +381,12 @@ static void note_carrier_only(struct bond_port *bond)
 			 bond->active == BOND_NONE ? "(none)" : bond->members[bond->active].ifname);
 }
 
+void bond_note_change(struct bond_port *bond, const char *cause)
+{
+	copy_name(bond->last_cause, sizeof(bond->last_cause), cause);
+	clock_gettime(CLOCK_REALTIME, &bond->last_change);
+}
+
 /* Moves the traffic to the member the rule above picks, if it is another
  * one; `why` qualifies a member going down ("send failed"), or NULL. */
 static void reselect(struct bond_port *bond, const char *why)
@@ -408,7 +414,7 @@ static void reselect(struct bond_port *bond, const char *why)
 	else
 		snprintf(cause, sizeof(cause), "%s up", bond->members[chosen].ifname);
 	bond->active = chosen;
-	copy_name(bond->last_cause, sizeof(bond->last_cause), cause);
+	bond_note_change(bond, cause);
 	note_carrier_only(bond);
 	if (chosen == BOND_NONE) {
 		bond->announce_pending = false; /* no way out to announce through */
@@ -784,6 +790,16 @@ static int bond_status(const struct port *port, struct port_status *out)
 	int error = bond_describe(port, out->text, sizeof(out->text));
 	port_status_string(out, "active", bond_active_member(port));
 	port_status_number(out, "failovers", bond_failovers(port));
+	const struct bond_port *bond = bond_of(port);
+	char when[40] = "";
+	if (bond && bond->last_change.tv_sec) {
+		struct tm tm;
+		localtime_r(&bond->last_change.tv_sec, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	}
+	port_status_string(out, "last_cause",
+			   bond && bond->last_cause[0] ? bond->last_cause : NULL);
+	port_status_string(out, "last_change", when[0] ? when : NULL);
 	return error;
 }
 

@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "bond.h"
 #include "lib/spinlock.h"
@@ -86,6 +87,8 @@ struct bond_port {
 
 	uint64_t failovers;
 	char last_cause[128]; /* why the active member last changed */
+	/* When it last changed (CLOCK_REALTIME); 0: never. */
+	struct timespec last_change;
 	bool announce_pending;
 
 	/* ARP target monitoring (active-backup); off when n_arp_targets is 0. */
@@ -107,6 +110,12 @@ struct bond_port {
 
 	struct bond_port *next; /* on open_bonds */
 };
+
+/* ---- bond.c ---------------------------------------------------------------- */
+
+/* Records why and when the traffic moved (bond show's last_cause and
+ * last_change). */
+void bond_note_change(struct bond_port *bond, const char *cause);
 
 /* ---- bond_slb.c: balance-slb --------------------------------------------- */
 

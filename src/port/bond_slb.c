@@ -97,7 +97,7 @@ void bond_slb_reselect(struct bond_port *bond, const char *why)
 	memcpy(bond->live, live, sizeof(live));
 	bond->n_live = n_live;
 	slb_assign_buckets(bond, was_live);
-	copy_name(bond->last_cause, sizeof(bond->last_cause), cause);
+	bond_note_change(bond, cause);
 	if (n_live == 0) {
 		bond->announce_pending = false; /* no way out to announce through */
 		log_error("port %s: no member is up, the bond is down (%s)", bond->name, cause);

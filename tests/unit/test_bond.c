@@ -465,6 +465,20 @@ static void test_bond_returns_to_the_primary_when_it_is_back(void **state)
 	assert_int_equal(bond_describe(f->port, text, sizeof(text)), 0);
 	assert_string_equal(text, "mode active-backup, active m1 (primary), members: m1 up active, "
 				  "m2 up backup; failovers 2, last: primary m1 back");
+	/* bond show --json: why and when the traffic last moved. */
+	struct port_status st = {0};
+	assert_int_equal(f->port->class->status(f->port, &st), 0);
+	const char *cause = NULL, *when = NULL;
+	for (int i = 0; i < st.n_fields; i++) {
+		if (!strcmp(st.fields[i].key, "last_cause"))
+			cause = st.fields[i].string;
+		if (!strcmp(st.fields[i].key, "last_change") &&
+		    st.fields[i].type == PORT_STATUS_STRING)
+			when = st.fields[i].string;
+	}
+	assert_string_equal(cause, "primary m1 back");
+	assert_non_null(when);
+	assert_int_equal(strlen(when), strlen("2026-12-01 22:00:00"));
 	uint8_t buf[2048];
 	bond_send_frame(f, 1);
 	assert_int_equal(raw_recv(f->p1, buf, sizeof(buf), 1000), 100);

@@ -39,7 +39,7 @@ def lab(workdir):
         for p in ("pa", "pb"):
             d.ctl("port", "add", "sw", p, "type", "afpacket", "dev=" + p)
         # b speaks first: the switch knows where b is, a's frames are unicast
-        send(n, ns["b"], "[Ether(src=B, dst='ff:ff:ff:ff:ff:ff', type=0x88b6)/Raw(bytes(46))]")
+        n.run(ns["b"], "/usr/bin/python3", "-c", HELLO, check=True)
         yield d, n, ns, procs
         assert d.stop() == 0, d.log_text()
     finally:
@@ -49,6 +49,16 @@ def lab(workdir):
         if d:
             d.stop()
         n.cleanup()
+
+
+# b's one broadcast frame (EtherType 0x88b6), sent before any exporter
+# exists: a raw socket, faster to start than scapy.
+HELLO = """
+import socket
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+s.send(b"\\xff" * 6 + bytes.fromhex("%s") + b"\\x88\\xb6" + bytes(46))
+""" % MAC_B.replace(":", "")
 
 
 def send(n, ns, *packets):
@@ -191,3 +201,31 @@ def test_flows_packets_and_bytes_reach_the_collector(lab, workdir):
     d.ctl(*line[0].split())
     assert d.ctl("show", "running-config") == config
 
+
+
+def test_sampling_scales_counts_and_max_flows_bounds_the_cache(lab, workdir):
+    """1 in 4 packets, counted on the whole switch (every 4th frame): 40 of
+    one flow give a record of 10; then 8 flows of 4 packets give one
+    sampled packet each, of which the cache (max-flows 3, the first flow
+    still in it) takes 2 and refuses 6. The collector is IPv6."""
+    d, n, ns, procs = lab
+    path = collector(n, ns["dp"], procs, workdir, "::1", PORT6)
+    d.ctl("ipfix", "add", "fs", "switch", "sw", "collector", "[::1]:%d" % PORT6, "sampling", "4",
+          "max-flows", "3", "idle-timeout", "2")  # 2: the 72 frames leave well within it
+    send(n, ns["a"], "[%s]*40" % (UDP4 % (7100, 100)),
+         *["[%s]*4" % (UDP4 % (7200 + i, 10)) for i in range(8)])
+    shown = d.json("ipfix", "show", "fs")[0]
+    assert (shown["packets"], shown["skipped"], shown["refused"]) == (12, 54, 6)
+    assert shown["flows_created"] == 3 and shown["flows"] <= 3
+    shown = wait_exported(d, "fs", 3)
+    records, headers = decode(path, PORT6)
+    flows = {int(r["cflow.dstport"]): r for r in records if "cflow.packets" in r}
+    assert sorted(flows) == [7100, 7200, 7201]
+    assert int(flows[7100]["cflow.packets"]) * 4 == 40
+    assert int(flows[7100]["cflow.octets"]) == 10 * (20 + 8 + 100)
+    assert all(int(flows[p]["cflow.packets"]) == 1 for p in (7200, 7201))
+    options = [r for r in records if "cflow.sampling_packet_space" in r]
+    assert options[0]["cflow.selector_algorithm"] == "1"  # systematic count-based
+    assert options[0]["cflow.sampling_packet_interval"] == "1"
+    assert options[0]["cflow.sampling_packet_space"] == "3"
+    assert "refused 6" in d.ctl("ipfix", "show", "fs")

@@ -23,8 +23,9 @@ PORT4, PORT6 = 4739, 4740
 
 
 @pytest.fixture
-def lab(workdir):
-    """Switch sw in namespace dp with ports pa, pb to hosts a and b."""
+def lab(workdir, request):
+    """Switch sw in namespace dp with ports pa, pb to hosts a and b.
+    request.param: vswitchd's extra arguments."""
     n = Netns()
     d = None
     procs = []
@@ -34,7 +35,8 @@ def lab(workdir):
             n.link(ns["dp"], "p" + h, ns[h], "eth0")
             n.run(ns[h], "ip", "link", "set", "eth0", "address", mac, check=True)
         n.run(ns["dp"], "sysctl", "-qw", "net.ipv6.conf.lo.disable_ipv6=0", check=True)
-        d = Daemon(tempfile.mkdtemp(dir=workdir), "", netns=ns["dp"]).start()
+        d = Daemon(tempfile.mkdtemp(dir=workdir), "", netns=ns["dp"],
+                   args=getattr(request, "param", ())).start()
         d.ctl("switch", "add", "sw")
         for p in ("pa", "pb"):
             d.ctl("port", "add", "sw", p, "type", "afpacket", "dev=" + p)
@@ -203,6 +205,8 @@ def test_flows_packets_and_bytes_reach_the_collector(lab, workdir):
 
 
 
+# Two poll threads: pa and pb on different ones, the cache under its lock.
+@pytest.mark.parametrize("lab", [("--cores", "0,1")], indirect=True)
 def test_sampling_scales_counts_and_max_flows_bounds_the_cache(lab, workdir):
     """1 in 4 packets, counted on the whole switch (every 4th frame): 40 of
     one flow give a record of 10; then 8 flows of 4 packets give one

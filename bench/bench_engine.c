@@ -364,6 +364,7 @@ static const struct bench_case cases[] = {
     {"macflood-full", 2, 0, 1, learn_port_macs, fill_macflood, check_macflood},
     {"2-ports-secured", 2, 0, 1, learn_port_macs, fill_2_ports, check_port_macs},
     {"2-ports-policed", 2, 0, 1, learn_port_macs, fill_2_ports, check_port_macs},
+    {"2-ports-ipfix", 2, 0, 1, learn_port_macs, fill_2_ports, check_port_macs},
 };
 
 /* ---- the driver -------------------------------------------------------- */
@@ -422,6 +423,17 @@ static int bench_setup(struct bench *b, const struct bench_case *c)
 			goto fail;
 		}
 		b->ports[i] = switch_find_port(b->sw, port->name);
+	}
+	/* IPFIX on, every packet metered: the flow cache's cost per packet. */
+	struct ipfix_cache_config ipfix = {.max_flows = IPFIX_MAX_FLOWS_DEFAULT,
+					   .sampling = 1,
+					   .active_ms = IPFIX_ACTIVE_TIMEOUT_DEFAULT * 1000,
+					   .idle_ms = IPFIX_IDLE_TIMEOUT_DEFAULT * 1000};
+	if (!strcmp(c->name, "2-ports-ipfix")) {
+		ipfix_cache_install(b->sw, ipfix_cache_create(&ipfix));
+		snprintf(err, sizeof(err), "out of memory for the flow cache");
+		if (!b->sw->ipfix)
+			goto fail;
 	}
 	return 0;
 fail:

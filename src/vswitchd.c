@@ -22,6 +22,7 @@
 #include "control/config.h"
 #include "control/domain.h"
 #include "control/erspan.h"
+#include "control/ipfix.h"
 #include "control/execute.h"
 #include "control/http_routes.h"
 #include "control/mailbox.h"
@@ -276,7 +277,7 @@ int main(int argc, char **argv)
 					  .stream_open = capture_stream_open,
 					  .stream_read = capture_stream_read,
 					  .stream_close = capture_stream_close,
-					  .tick = erspan_export_tick,
+					  .tick = control_export_tick,
 					  .http = http_route};
 	if (state.domain) {
 		handler.execute = domain_handle;

@@ -38,6 +38,7 @@ struct config_apply {
 	struct port **new_ports;
 	struct sea **new_seas;
 	struct mirror **new_mirrors; /* new or changed mirrors, made in step 1 */
+	struct ipfix_cache **new_ipfix; /* new or changed IPFIX exporters, made in step 1 */
 	bool ports_changed;
 	/* Security groups compiled here for want's ports whose rules changed,
 	 * and what they replaced, freed with the apply (acl_config.c). */
@@ -136,8 +137,9 @@ struct config_apply *config_apply_prepare(const struct config *have, const struc
 	a->new_ports = calloc(want->n_ports + 1, sizeof(*a->new_ports));
 	a->new_seas = calloc(want->n_seas + 1, sizeof(*a->new_seas));
 	a->new_mirrors = calloc(want->n_mirrors + 1, sizeof(*a->new_mirrors));
+	a->new_ipfix = calloc(want->n_ipfix + 1, sizeof(*a->new_ipfix));
 	if (!a->del || !a->add || !a->new_switches || !a->new_fdbs || !a->new_ports ||
-	    !a->new_seas || !a->new_mirrors || prepare_acls(a))
+	    !a->new_seas || !a->new_mirrors || !a->new_ipfix || prepare_acls(a))
 		goto nomem;
 	for (size_t i = 0; i < have->n_macs; i++) {
 		const struct config_mac *m = &have->macs[i];
@@ -166,6 +168,7 @@ void config_apply_free(struct config_apply *a)
 	free(a->new_ports);
 	free(a->new_seas);
 	free(a->new_mirrors);
+	free(a->new_ipfix);
 	for (size_t i = 0; a->new_acls && i < a->want->n_ports; i++)
 		acl_port_destroy(a->new_acls[i]);
 	for (size_t i = 0; a->old_acls && i < a->want->n_ports; i++)
@@ -310,6 +313,24 @@ static int open_mirrors(struct config_apply *a, char *err, size_t n)
 	return 0;
 }
 
+/* IPFIX exporters new or changed, or on a switch that has none live: their
+ * caches and sockets, made before anything changes. */
+static int open_ipfix(struct config_apply *a, struct datapath *dp, char *err, size_t n)
+{
+	for (size_t i = 0; i < a->want->n_ipfix; i++) {
+		const struct ipfix_config *x = &a->want->ipfix[i];
+		const struct ipfix_config *old = config_find_ipfix(a->have, x->name);
+		const struct vswitch *sw = datapath_find_switch(dp, x->sw);
+		if (old && config_ipfix_equal(old, x) && sw && sw->ipfix)
+			continue;
+		if (injected_failure(err, n))
+			return -ENOMEM;
+		if (!(a->new_ipfix[i] = config_ipfix_open(x, err, n)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Back to `have`: what was opened is closed, rebuilt ports come back. */
 static void undo(struct config_apply *a, struct datapath *dp)
 {
@@ -325,6 +346,10 @@ static void undo(struct config_apply *a, struct datapath *dp)
 	for (size_t i = 0; i < a->want->n_mirrors; i++) {
 		mirror_destroy(a->new_mirrors[i]);
 		a->new_mirrors[i] = NULL;
+	}
+	for (size_t i = 0; i < a->want->n_ipfix; i++) {
+		ipfix_cache_destroy(a->new_ipfix[i]);
+		a->new_ipfix[i] = NULL;
 	}
 	for (size_t i = 0; i < have->n_ports; i++) {
 		const struct config_port *old = &have->ports[i];
@@ -499,6 +524,29 @@ static void set_mirrors(struct config_apply *a, struct datapath *dp)
 	}
 }
 
+/* Exporters gone or changed leave their switch; new ones take their place. */
+static void set_ipfix(struct config_apply *a, struct datapath *dp)
+{
+	for (size_t i = 0; i < a->have->n_ipfix; i++) {
+		const struct ipfix_config *old = &a->have->ipfix[i];
+		const struct ipfix_config *x = config_find_ipfix(a->want, old->name);
+		struct vswitch *sw = datapath_find_switch(dp, old->sw);
+		if (sw && (!x || !config_ipfix_equal(old, x)))
+			ipfix_cache_destroy(ipfix_cache_install(sw, NULL));
+	}
+	for (size_t i = 0; i < a->want->n_ipfix; i++) {
+		struct vswitch *sw = datapath_find_switch(dp, a->want->ipfix[i].sw);
+		if (!a->new_ipfix[i])
+			continue;
+		if (sw)
+			ipfix_cache_destroy(ipfix_cache_install(sw, a->new_ipfix[i]));
+		else
+			ipfix_cache_destroy(a->new_ipfix[i]);
+		must(sw ? 0 : -ENOENT, "an IPFIX exporter's switch is missing");
+		a->new_ipfix[i] = NULL;
+	}
+}
+
 static int open_and_change(struct config_apply *a, struct datapath *dp, char *err, size_t n)
 {
 	err[0] = '\0';
@@ -509,6 +557,8 @@ static int open_and_change(struct config_apply *a, struct datapath *dp, char *er
 		error = open_seas(a, err, n);
 	if (!error)
 		error = open_mirrors(a, err, n);
+	if (!error)
+		error = open_ipfix(a, dp, err, n);
 	if (error) {
 		undo(a, dp);
 		return error;
@@ -519,6 +569,7 @@ static int open_and_change(struct config_apply *a, struct datapath *dp, char *er
 	set_acls(a, dp);
 	set_seas(a, dp);
 	set_mirrors(a, dp);
+	set_ipfix(a, dp);
 	/* A port added may have brought another's link up (a patch port's
 	 * peer): every switch sees it now, not at the next second. */
 	datapath_refresh_links(dp);

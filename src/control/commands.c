@@ -626,6 +626,7 @@ static const struct command_table {
     {commands, &n_commands},
     {sea_commands, &n_sea_commands},
     {mirror_commands, &n_mirror_commands},
+    {ipfix_commands, &n_ipfix_commands},
     {acl_commands, &n_acl_commands},
     {profile_commands, &n_profile_commands},
 };

@@ -57,6 +57,7 @@ void config_free(struct config *cfg)
 	free(cfg->mirrors);
 	free(cfg->acl_rules);
 	free(cfg->profiles);
+	free(cfg->ipfix);
 	free(cfg->mac_index->slots);
 	free(cfg->mac_index);
 	free(cfg);
@@ -104,6 +105,10 @@ struct config *config_copy(const struct config *cfg)
 	c->n_seas = cfg->n_seas;
 	c->n_mirrors = cfg->n_mirrors;
 	c->n_acl_rules = cfg->n_acl_rules;
+	if (config_copy_ipfix(c, cfg)) {
+		config_free(c);
+		return NULL;
+	}
 	memcpy(c->source, cfg->source, sizeof(c->source));
 	memcpy(c->cores, cfg->cores, sizeof(c->cores));
 	memcpy(c->metrics_listen, cfg->metrics_listen, sizeof(c->metrics_listen));
@@ -306,6 +311,8 @@ void config_del_mirror(struct config *cfg, const char *name)
 
 void config_del_switch(struct config *cfg, const char *name)
 {
+	for (struct ipfix_config *x; (x = config_ipfix_of_switch(cfg, name));)
+		config_del_ipfix(cfg, x->name);
 	for (size_t i = 0; i < cfg->n_mirrors;)
 		if (strcmp(cfg->mirrors[i].sw, name) == 0)
 			config_del_mirror(cfg, cfg->mirrors[i].spec.name);
@@ -779,6 +786,8 @@ int config_check(const struct config *cfg, char *err, size_t err_size)
 	if (!error)
 		error = config_check_mirrors(cfg, err, err_size);
 	if (!error)
+		error = config_check_ipfix(cfg, err, err_size);
+	if (!error)
 		error = config_check_acls(cfg, err, err_size);
 	return error;
 }
@@ -818,7 +827,7 @@ bool config_equal(const struct config *a, const struct config *b)
 	if (a->n_switches != b->n_switches || a->n_ports != b->n_ports || a->n_macs != b->n_macs ||
 	    a->n_seas != b->n_seas || strcmp(a->cores, b->cores) != 0 ||
 	    a->n_mirrors != b->n_mirrors || !config_acls_equal(a, b) ||
-	    !config_profiles_equal(a, b))
+	    !config_profiles_equal(a, b) || !config_ipfixes_equal(a, b))
 		return false;
 	for (size_t i = 0; i < a->n_mirrors; i++) {
 		const struct mirror_config *other = config_find_mirror(b, a->mirrors[i].spec.name);
@@ -932,5 +941,6 @@ void config_print(const struct config *cfg, FILE *out)
 		for (size_t j = 0; j < cfg->n_mirrors; j++)
 			if (!strcmp(cfg->mirrors[j].sw, sw->name))
 				config_print_mirror(&cfg->mirrors[j], out);
+		config_print_ipfix(cfg, sw->name, out);
 	}
 }

@@ -93,6 +93,18 @@ struct mirror_config {
 	struct erspan_params erspan;
 };
 
+/* An IPFIX exporter of a switch (ipfix_config.c, docs/ipfix.md). Names
+ * are unique in the daemon; a switch has at most one. */
+#define IPFIX_NAME_MAX 32
+struct ipfix_config {
+	unsigned line;
+	char name[IPFIX_NAME_MAX];
+	char sw[SWITCH_NAME_MAX];
+	char collector[64]; /* as written: A.B.C.D:PORT or [X:X::X]:PORT */
+	uint32_t sampling, observation_domain, active_timeout, idle_timeout, template_refresh,
+	    max_flows;
+};
+
 struct config {
 	struct config_switch *switches;
 	size_t n_switches;
@@ -108,6 +120,8 @@ struct config {
 	size_t n_acl_rules;
 	struct profile_config *profiles; /* port profiles (profile_config.c) */
 	size_t n_profiles;
+	struct ipfix_config *ipfix; /* IPFIX exporters (ipfix_config.c) */
+	size_t n_ipfix;
 	/* `datapath cores LIST`: the cores of the poll threads (vswitchd
 	 * --cores, docs/cores.md) as written, "" for one thread not pinned.
 	 * Read once at start; a different list is refused until a restart. */
@@ -242,6 +256,26 @@ const struct sea_config *config_sea_of_port(const struct config *cfg, const char
 bool config_is_sea_trunk(const struct config *cfg, const char *port);
 bool config_sea_equal(const struct sea_config *a, const struct sea_config *b);
 void config_print_sea(const struct sea_config *sea, FILE *out);
+
+/* ---- ipfix_config.c: IPFIX exporters in the model ------------------------- */
+
+struct ipfix_config *config_find_ipfix(const struct config *cfg, const char *name);
+/* The exporter of switch `sw`, or NULL. */
+struct ipfix_config *config_ipfix_of_switch(const struct config *cfg, const char *sw);
+/* Appends a zeroed one; NULL when out of memory. */
+struct ipfix_config *config_add_ipfix(struct config *cfg);
+void config_del_ipfix(struct config *cfg, const char *name);
+/* Defaults, then the words after `ipfix add NAME`. 0 or -EINVAL. */
+int config_parse_ipfix(struct ipfix_config *x, int argc, char **argv, char *err, size_t err_size);
+/* Each exporter's switch exists, one per switch; the collector parses. */
+int config_check_ipfix(const struct config *cfg, char *err, size_t err_size);
+bool config_ipfix_equal(const struct ipfix_config *a, const struct ipfix_config *b);
+/* The collection's part of copy, equal, del-switch and print. */
+int config_copy_ipfix(struct config *dst, const struct config *src);
+bool config_ipfixes_equal(const struct config *a, const struct config *b);
+void config_print_ipfix(const struct config *cfg, const char *sw, FILE *out);
+/* The exporter's engine cache and socket; NULL with err set. */
+struct ipfix_cache *config_ipfix_open(const struct ipfix_config *x, char *err, size_t err_size);
 
 /* ---- mirror_config.c: mirrors in the model -------------------------------- */
 
@@ -407,6 +441,9 @@ extern const size_t n_sea_commands;
 /* The mirrors' commands (mirror_commands.c). */
 extern const struct command mirror_commands[];
 extern const size_t n_mirror_commands;
+/* IPFIX exporters' commands (ipfix_commands.c). */
+extern const struct command ipfix_commands[];
+extern const size_t n_ipfix_commands;
 /* The security groups' commands (acl_commands.c). */
 extern const struct command acl_commands[];
 extern const size_t n_acl_commands;

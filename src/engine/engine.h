@@ -19,6 +19,7 @@
 #include "mirror.h"
 #include "acl.h"
 #include "rate_limit.h"
+#include "ipfix_cache.h"
 
 #define SWITCH_NAME_MAX	       32
 #define PORT_INDEX_NONE	       0xffff
@@ -319,6 +320,7 @@ struct vswitch {
 
 	struct switch_mirrors mirrors; /* SPAN, ERSPAN and captures (mirror.c) */
 	uint16_t n_shaped;	       /* ports with egress shaping (shaper.c) */
+	struct ipfix_cache *ipfix;     /* flow export, NULL when off (ipfix_cache.c) */
 };
 
 void switch_config_init(struct switch_config *config);

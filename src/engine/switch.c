@@ -93,6 +93,7 @@ void switch_destroy_removing(struct vswitch *sw, bool remove_devices)
 		if (sw->ports[i])
 			bridge_port_free(sw->ports[i], remove_devices);
 	mirror_clear(sw);
+	ipfix_cache_destroy(sw->ipfix);
 	fdb_destroy(sw->fdb);
 	free(sw);
 }
@@ -445,6 +446,8 @@ void switch_run(struct vswitch *sw, uint32_t now)
 	sw->now = now;
 	if (sw->config.ageing_seconds)
 		fdb_age(sw->fdb, now, sw->config.ageing_seconds, AGE_BUDGET);
+	if (sw->ipfix)
+		ipfix_switch_run(sw);
 	for (uint16_t i = 0; i < sw->n_ports; i++) {
 		struct bridge_port *port = sw->ports[i];
 		if (port && port->dev->class->update_stats)

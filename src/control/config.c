@@ -106,6 +106,7 @@ struct config *config_copy(const struct config *cfg)
 	c->n_acl_rules = cfg->n_acl_rules;
 	memcpy(c->source, cfg->source, sizeof(c->source));
 	memcpy(c->cores, cfg->cores, sizeof(c->cores));
+	c->lldp = cfg->lldp;
 	return c;
 }
 
@@ -577,6 +578,9 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 		} else if (config_rate_key(key)) {
 			if (config_parse_rate_setting(what, key, value, &s->rate, err, err_size))
 				return -EINVAL;
+		} else if (!strcmp(key, "lldp")) {
+			if (config_parse_lldp_mode(what, value, &s->lldp, err, err_size))
+				return -EINVAL;
 		} else if (!strcmp(key, "type")) {
 			snprintf(err, err_size, "port %s: the type is set with port add",
 				 port->name);
@@ -589,7 +593,7 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 			    "allowed-addresses, promiscuous, mac-changes, forged-transmits, "
 			    "trusted, stacked-tags, security-group, conntrack-max, ingress-rate, "
 			    "ingress-burst, egress-rate, egress-peak, egress-burst, "
-			    "storm-broadcast, storm-multicast, storm-unknown)",
+			    "storm-broadcast, storm-multicast, storm-unknown, lldp)",
 			    port->name, key);
 			return -EINVAL;
 		}
@@ -807,7 +811,8 @@ static bool port_equal(const struct config_port *a, const struct config_port *b)
 	       x->mode == y->mode && x->learning == y->learning && x->hairpin == y->hairpin &&
 	       x->mac_limit == y->mac_limit && config_security_equal(&x->security, &y->security) &&
 	       config_vlan_guard_equal(&x->vlan_guard, &y->vlan_guard) &&
-	       config_acl_port_equal(&x->acl, &y->acl) && rate_config_equal(&x->rate, &y->rate);
+	       config_acl_port_equal(&x->acl, &y->acl) && rate_config_equal(&x->rate, &y->rate) &&
+	       config_lldp_mode_equal(&x->lldp, &y->lldp);
 }
 
 bool config_equal(const struct config *a, const struct config *b)
@@ -815,7 +820,7 @@ bool config_equal(const struct config *a, const struct config *b)
 	if (a->n_switches != b->n_switches || a->n_ports != b->n_ports || a->n_macs != b->n_macs ||
 	    a->n_seas != b->n_seas || strcmp(a->cores, b->cores) != 0 ||
 	    a->n_mirrors != b->n_mirrors || !config_acls_equal(a, b) ||
-	    !config_profiles_equal(a, b))
+	    !config_profiles_equal(a, b) || !config_lldp_settings_equal(&a->lldp, &b->lldp))
 		return false;
 	for (size_t i = 0; i < a->n_mirrors; i++) {
 		const struct mirror_config *other = config_find_mirror(b, a->mirrors[i].spec.name);
@@ -887,6 +892,7 @@ static void print_port(const struct config_port *p, FILE *out)
 	config_print_vlan_guard(&s->vlan_guard, out);
 	config_print_acl_port(&s->acl, out);
 	config_print_rate(&s->rate, out);
+	config_print_lldp_mode(&s->lldp, out);
 	fputc('\n', out);
 }
 
@@ -896,6 +902,7 @@ void config_print(const struct config *cfg, FILE *out)
 	switch_config_init(&defaults);
 	if (cfg->cores[0])
 		fprintf(out, "datapath cores %s\n", cfg->cores);
+	config_print_lldp_settings(&cfg->lldp, out);
 	config_print_acls(cfg, out);
 	config_print_profiles(cfg, out);
 	for (size_t i = 0; i < cfg->n_switches; i++) {

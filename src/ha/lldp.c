@@ -438,6 +438,12 @@ struct nbr_text {
 	char mgmt[LLDP_MGMT_MAX][48];
 };
 
+/* Seconds of TTL left, rounded up; 0 for one due to age out at the next run. */
+static unsigned long long ttl_left(const struct lldp_neighbor *n, uint64_t now)
+{
+	return n->expires_ms > now ? (n->expires_ms - now + 999) / 1000 : 0;
+}
+
 static void neighbor_text(const struct lldp_neighbor *n, struct nbr_text *t)
 {
 	lldp_format_id(&n->info.chassis, true, t->chassis, sizeof(t->chassis));
@@ -469,7 +475,7 @@ static cJSON *neighbor_json(const struct lldp_neighbor *n, uint64_t now)
 	cJSON_AddStringToObject(o, "system_name", t.name);
 	cJSON_AddStringToObject(o, "system_description", t.desc);
 	cJSON_AddNumberToObject(o, "ttl", n->info.ttl);
-	cJSON_AddNumberToObject(o, "ttl_left", (double)((n->expires_ms - now + 999) / 1000));
+	cJSON_AddNumberToObject(o, "ttl_left", (double)ttl_left(n, now));
 	char mac[18];
 	cJSON_AddStringToObject(o, "source_mac", mac_format(n->src, mac));
 	cJSON *m = cJSON_AddArrayToObject(o, "mgmt_addresses");
@@ -543,8 +549,7 @@ static void port_text(const struct lldp_port *lp, uint64_t now, FILE *out)
 		const struct lldp_neighbor *n = &lp->nbr[i];
 		neighbor_text(n, &t);
 		fprintf(out, "  neighbor chassis %s port %s system-name \"%s\" ttl-left %llu\n",
-			t.chassis, t.port, t.name,
-			(unsigned long long)((n->expires_ms - now + 999) / 1000));
+			t.chassis, t.port, t.name, ttl_left(n, now));
 		if (t.port_desc[0])
 			fprintf(out, "    port-description \"%s\"\n", t.port_desc);
 		if (t.desc[0])

@@ -106,6 +106,14 @@ static int neighbors(struct lab *l, const char *port)
 	return n;
 }
 
+static void set_mode(struct lab *l, struct bridge_port *port, enum lldp_mode mode)
+{
+	struct port_config c = port->config;
+	c.lldp.mode = (uint8_t)mode;
+	char err[256];
+	assert_int_equal(switch_configure_port(l->sw, port, &c, err, sizeof(err)), 0);
+}
+
 static void test_uplink_listens_by_default(void **state)
 {
 	struct lab *l = *state;
@@ -152,10 +160,7 @@ static void test_vm_port_off(void **state)
 static void test_no_lldp_no_handler(void **state)
 {
 	struct lab *l = *state;
-	struct port_config c = l->up->config;
-	c.lldp.mode = LLDP_MODE_OFF;
-	char err[256];
-	assert_int_equal(switch_configure_port(l->sw, l->up, &c, err, sizeof(err)), 0);
+	set_mode(l, l->up, LLDP_MODE_OFF);
 	lldp_run(&l->dp, now_ms());
 	assert_int_equal(l->sw->n_link_handlers, 0);
 	hear(l, l->up, 1, 120);
@@ -234,10 +239,7 @@ static void test_transmit(void **state)
 	s.mgmt[0].family = 4;
 	memcpy(s.mgmt[0].addr, "\xc0\x00\x02\x0a", 4);
 	lldp_configure(&s);
-	struct port_config c = l->up->config;
-	c.lldp.mode = LLDP_MODE_RXTX;
-	char err[256];
-	assert_int_equal(switch_configure_port(l->sw, l->up, &c, err, sizeof(err)), 0);
+	set_mode(l, l->up, LLDP_MODE_RXTX);
 	uint64_t t = now_ms();
 	uint64_t due = lldp_run(&l->dp, t);
 	static struct lldp_info info;
@@ -264,8 +266,7 @@ static void test_transmit(void **state)
 	assert_int_equal(lldp_run(&l->dp, t + 5000), t + 10000);
 	take_lldp(l->up, &info);
 	/* turned off: one last frame with TTL 0 */
-	c.lldp.mode = LLDP_MODE_OFF;
-	assert_int_equal(switch_configure_port(l->sw, l->up, &c, err, sizeof(err)), 0);
+	set_mode(l, l->up, LLDP_MODE_OFF);
 	lldp_run(&l->dp, t + 6000);
 	take_lldp(l->up, &info);
 	assert_int_equal(info.ttl, 0);
@@ -277,10 +278,7 @@ static void test_transmit(void **state)
 static void test_tx_only_does_not_listen(void **state)
 {
 	struct lab *l = *state;
-	struct port_config c = l->up->config;
-	c.lldp.mode = LLDP_MODE_TX;
-	char err[256];
-	assert_int_equal(switch_configure_port(l->sw, l->up, &c, err, sizeof(err)), 0);
+	set_mode(l, l->up, LLDP_MODE_TX);
 	lldp_run(&l->dp, now_ms());
 	test_count_and_clear(l->up);
 	hear(l, l->up, 1, 120);

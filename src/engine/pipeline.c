@@ -9,7 +9,8 @@
  * the drop path, so forwarded frames never pay for it. The protocol speaks
  * for the link, not a VLAN: VLAN ingress does not apply. Out of line and
  * cold, so that the ingress loop compiles as it did without it. */
-__attribute__((noinline, cold)) static bool link_local_consume(struct vswitch *sw, struct bridge_port *in, struct packet *p)
+__attribute__((noinline, cold)) static bool
+link_local_consume(struct vswitch *sw, struct bridge_port *in, struct packet *p)
 {
 	if (!sw->n_link_handlers || p->len < ETH_HEADER_LEN)
 		return false;

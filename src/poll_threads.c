@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine/datapath.h"
+#include "ha/lldp.h"
 #include "ha/sea.h"
 #include "ha/schedule.h"
 #include "lib/log.h"
@@ -138,6 +139,7 @@ static void *dataplane_main(void *arg)
 	const bool threads = d->n_threads > 1;
 	struct schedule schedule;
 	uint64_t ha_due = 0;
+	uint64_t lldp_due = 0; /* ha/lldp.c's next timer; 0 after a change */
 	unsigned idle = 0;
 	struct control_job *job = NULL; /* one slice per pass until finished */
 	pin(t0);
@@ -173,6 +175,7 @@ static void *dataplane_main(void *arg)
 						wake(&d->threads[i]);
 				}
 				ha_due = 0; /* an SEA may have come or changed */
+				lldp_due = 0;
 			}
 		}
 		/* Link events are read once a millisecond at most: a syscall
@@ -185,12 +188,18 @@ static void *dataplane_main(void *arg)
 			pause_others(&d->pause);
 			ha_due = sea_set_run(d->state->seas, now_ms, links);
 		}
+		if (links || now_ms >= lldp_due) {
+			pause_others(&d->pause);
+			lldp_due = lldp_run(dp, now_ms);
+		}
 		resume_others(&d->pause);
 		if (n || job) {
 			idle = 0;
 		} else if (++idle >= IDLE_POLLS_BEFORE_SLEEP) {
-			sleep_in_epoll(
-			    t0, schedule_timeout_ms(&schedule, now_ms, ha_due, t0->must_poll));
+			sleep_in_epoll(t0,
+				       schedule_timeout_ms(&schedule, now_ms,
+							   ha_due < lldp_due ? ha_due : lldp_due,
+							   t0->must_poll));
 			schedule_woke(&schedule, dp, time_now_ns() / 1000000);
 			resume_others(&d->pause);
 			idle = 0;

@@ -29,6 +29,7 @@
 #include "control/server.h"
 #include "engine/datapath.h"
 #include "ha/monitor.h"
+#include "ha/lldp.h"
 #include "ha/sea.h"
 #include "lib/log.h"
 #include "lib/pause.h"
@@ -328,6 +329,7 @@ out:
 	control_server_close(&server);
 	/* The devices ports made stay for the next start unless told otherwise. */
 	sea_set_clear(&seas); /* before the ports they use */
+	lldp_reset(state.dp);
 	datapath_destroy(state.dp, remove_devices);
 	config_free(state.running);
 	control_mailbox_destroy(mailbox);

@@ -570,6 +570,7 @@ static int open_and_change(struct config_apply *a, struct datapath *dp, char *er
 	set_seas(a, dp);
 	set_mirrors(a, dp);
 	set_ipfix(a, dp);
+	lldp_configure(&a->want->lldp);
 	/* A port added may have brought another's link up (a patch port's
 	 * peer): every switch sees it now, not at the next second. */
 	datapath_refresh_links(dp);

@@ -575,7 +575,8 @@ static const struct command commands[] = {
      "[trusted on|off|default] [stacked-tags forward|drop|default] "
      "[security-group G1[,G2...]|none] [conntrack-max N] "
      "[ingress-rate BPS [ingress-burst BYTES]] [egress-rate BPS [egress-peak BPS] "
-     "[egress-burst BYTES]] [storm-broadcast PPS] [storm-multicast PPS] [storm-unknown PPS]\n"
+     "[egress-burst BYTES]] [storm-broadcast PPS] [storm-multicast PPS] [storm-unknown PPS] "
+     "[lldp off|rx|tx|rxtx|default]\n"
      "        port add SWITCH NAME type TYPE [key=value...] profile PROFILE [SETTING VALUE...]"},
     {{"port", "set"}, true, false, port_set, "port set NAME SETTING VALUE..."},
     {{"port", "del"}, false, false, port_del, "port del NAME"},
@@ -629,6 +630,7 @@ static const struct command_table {
     {ipfix_commands, &n_ipfix_commands},
     {acl_commands, &n_acl_commands},
     {profile_commands, &n_profile_commands},
+    {lldp_commands, &n_lldp_commands},
 };
 
 static const struct command *find_command(int argc, char **argv, int *used)

@@ -112,6 +112,7 @@ struct config *config_copy(const struct config *cfg)
 	memcpy(c->source, cfg->source, sizeof(c->source));
 	memcpy(c->cores, cfg->cores, sizeof(c->cores));
 	memcpy(c->metrics_listen, cfg->metrics_listen, sizeof(c->metrics_listen));
+	c->lldp = cfg->lldp;
 	return c;
 }
 
@@ -585,6 +586,9 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 		} else if (config_rate_key(key)) {
 			if (config_parse_rate_setting(what, key, value, &s->rate, err, err_size))
 				return -EINVAL;
+		} else if (!strcmp(key, "lldp")) {
+			if (config_parse_lldp_mode(what, value, &s->lldp, err, err_size))
+				return -EINVAL;
 		} else if (!strcmp(key, "type")) {
 			snprintf(err, err_size, "port %s: the type is set with port add",
 				 port->name);
@@ -597,7 +601,7 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 			    "allowed-addresses, promiscuous, mac-changes, forged-transmits, "
 			    "trusted, stacked-tags, security-group, conntrack-max, ingress-rate, "
 			    "ingress-burst, egress-rate, egress-peak, egress-burst, "
-			    "storm-broadcast, storm-multicast, storm-unknown)",
+			    "storm-broadcast, storm-multicast, storm-unknown, lldp)",
 			    port->name, key);
 			return -EINVAL;
 		}
@@ -817,7 +821,8 @@ static bool port_equal(const struct config_port *a, const struct config_port *b)
 	       x->mode == y->mode && x->learning == y->learning && x->hairpin == y->hairpin &&
 	       x->mac_limit == y->mac_limit && config_security_equal(&x->security, &y->security) &&
 	       config_vlan_guard_equal(&x->vlan_guard, &y->vlan_guard) &&
-	       config_acl_port_equal(&x->acl, &y->acl) && rate_config_equal(&x->rate, &y->rate);
+	       config_acl_port_equal(&x->acl, &y->acl) && rate_config_equal(&x->rate, &y->rate) &&
+	       config_lldp_mode_equal(&x->lldp, &y->lldp);
 }
 
 bool config_equal(const struct config *a, const struct config *b)
@@ -827,7 +832,8 @@ bool config_equal(const struct config *a, const struct config *b)
 	if (a->n_switches != b->n_switches || a->n_ports != b->n_ports || a->n_macs != b->n_macs ||
 	    a->n_seas != b->n_seas || strcmp(a->cores, b->cores) != 0 ||
 	    a->n_mirrors != b->n_mirrors || !config_acls_equal(a, b) ||
-	    !config_profiles_equal(a, b) || !config_ipfixes_equal(a, b))
+	    !config_profiles_equal(a, b) || !config_ipfixes_equal(a, b) ||
+	    !config_lldp_settings_equal(&a->lldp, &b->lldp))
 		return false;
 	for (size_t i = 0; i < a->n_mirrors; i++) {
 		const struct mirror_config *other = config_find_mirror(b, a->mirrors[i].spec.name);
@@ -899,6 +905,7 @@ static void print_port(const struct config_port *p, FILE *out)
 	config_print_vlan_guard(&s->vlan_guard, out);
 	config_print_acl_port(&s->acl, out);
 	config_print_rate(&s->rate, out);
+	config_print_lldp_mode(&s->lldp, out);
 	fputc('\n', out);
 }
 
@@ -910,6 +917,7 @@ void config_print(const struct config *cfg, FILE *out)
 		fprintf(out, "datapath cores %s\n", cfg->cores);
 	if (cfg->metrics_listen[0])
 		fprintf(out, "metrics listen %s\n", cfg->metrics_listen);
+	config_print_lldp_settings(&cfg->lldp, out);
 	config_print_acls(cfg, out);
 	config_print_profiles(cfg, out);
 	for (size_t i = 0; i < cfg->n_switches; i++) {

@@ -13,6 +13,7 @@
 
 #include "engine/engine.h"
 #include "erspan.h"
+#include "ha/lldp.h"
 #include "ha/sea.h"
 
 #define CONFIG_MAX_OPTIONS 8
@@ -130,6 +131,8 @@ struct config {
 	 * docs/metrics.md) in its canonical form, "" for none. Like cores,
 	 * read at start; a different address needs a restart. */
 	char metrics_listen[64];
+	/* `lldp system-name|chassis-id|mgmt-address|tx-interval` (lldp_config.c). */
+	struct lldp_settings lldp;
 	/* The startup file the model was loaded from: errors about an object
 	 * with a line number start "FILE:LINE:". Empty for edits. */
 	char source[256];
@@ -235,6 +238,24 @@ void config_print_rate(const struct port_rate_config *rate, FILE *out);
 /* The limits and their buckets' credit now, for `port show`. */
 void show_rate_text(FILE *out, const struct bridge_port *port);
 void show_rate_json(struct cJSON *o, const struct bridge_port *port);
+
+/* ---- lldp_config.c: LLDP's part of the model ---------------------------- */
+
+/* A port's `lldp off|rx|tx|rxtx|default`; -EINVAL with "WHAT 'VALUE' ..." in err. */
+int config_parse_lldp_mode(const char *what, const char *value, struct port_lldp *lldp, char *err,
+			   size_t err_size);
+bool config_lldp_mode_equal(const struct port_lldp *a, const struct port_lldp *b);
+/* " lldp MODE" when not the default, for a port's line of the config. */
+void config_print_lldp_mode(const struct port_lldp *lldp, FILE *out);
+/* Adds the mode to json if not NULL, else prints a line of `port show` to out. */
+void show_lldp_mode(const struct bridge_port *port, FILE *out, struct cJSON *json);
+/* One daemon setting (system-name, chassis-id, mgmt-address, tx-interval)
+ * with its value; -EINVAL with err set. */
+int config_parse_lldp_setting(struct lldp_settings *s, const char *key, const char *value,
+			      char *err, size_t err_size);
+bool config_lldp_settings_equal(const struct lldp_settings *a, const struct lldp_settings *b);
+/* The `lldp KEY VALUE` lines of the settings that are not the default. */
+void config_print_lldp_settings(const struct lldp_settings *s, FILE *out);
 
 /* ---- sea_config.c: the SEA's part of the model ----------------------------- */
 
@@ -438,6 +459,9 @@ struct command {
 /* The SEA's commands (sea_commands.c). */
 extern const struct command sea_commands[];
 extern const size_t n_sea_commands;
+/* LLDP's commands (lldp_commands.c). */
+extern const struct command lldp_commands[];
+extern const size_t n_lldp_commands;
 /* The mirrors' commands (mirror_commands.c). */
 extern const struct command mirror_commands[];
 extern const size_t n_mirror_commands;

@@ -20,6 +20,7 @@
 #include "acl.h"
 #include "rate_limit.h"
 #include "ipfix_cache.h"
+#include "lldp_mode.h"
 
 #define SWITCH_NAME_MAX	       32
 #define PORT_INDEX_NONE	       0xffff
@@ -181,6 +182,7 @@ struct port_config {
 	struct port_acl_config acl;
 	/* rate_limit.h: policing, shaping, storm control */
 	struct port_rate_config rate;
+	struct port_lldp lldp; /* lldp_mode.h: LLDP off, rx, tx or both */
 };
 
 /* ---- threads: what each poll thread keeps of its own ------------------- */
@@ -288,6 +290,22 @@ struct switch_frame_handler {
 	void *ctx;
 };
 
+/* A protocol of the link itself (LLDP; later LACP, 802.1X) sends to an
+ * IEEE reserved address 01:80:c2:00:00:01-0f, which parse_frame() drops as
+ * link-local before VLAN ingress (no bridge relays them). Registered here,
+ * it is handed those frames of its EtherType from that drop path, so
+ * frames that are forwarded never look. receive() returns true when it
+ * took the packet (counted as consumed), false to leave it to be dropped
+ * and counted as link-local (a port that does not run the protocol). */
+#define SWITCH_MAX_LINK_HANDLERS 4
+
+struct switch_link_handler {
+	uint16_t ethertype;
+	/* Runs inside the pipeline on the port's poll thread: record, return. */
+	bool (*receive)(void *ctx, struct bridge_port *in, struct packet *packet);
+	void *ctx;
+};
+
 struct vswitch {
 	char name[SWITCH_NAME_MAX];
 	struct switch_config config;
@@ -321,6 +339,10 @@ struct vswitch {
 	struct switch_mirrors mirrors; /* SPAN, ERSPAN and captures (mirror.c) */
 	uint16_t n_shaped;	       /* ports with egress shaping (shaper.c) */
 	struct ipfix_cache *ipfix;     /* flow export, NULL when off (ipfix_cache.c) */
+
+	/* Link-local protocols (switch_add_link_handler). */
+	struct switch_link_handler link_handlers[SWITCH_MAX_LINK_HANDLERS];
+	uint8_t n_link_handlers;
 };
 
 void switch_config_init(struct switch_config *config);
@@ -390,6 +412,23 @@ static inline const struct switch_frame_handler *switch_frame_handler(const stru
 	for (unsigned i = 0; i < sw->n_handlers; i++)
 		if (sw->handlers[i].ethertype == ethertype)
 			return &sw->handlers[i];
+	return NULL;
+}
+/* Registers a consumer of link-local `ethertype` frames (see struct
+ * switch_link_handler). -EEXIST if one is there, -ENOSPC when full. */
+int switch_add_link_handler(struct vswitch *sw, uint16_t ethertype,
+			    bool (*receive)(void *ctx, struct bridge_port *in,
+					    struct packet *packet),
+			    void *ctx);
+/* Removes the link-local handler of `ethertype` registered with `ctx`, if any. */
+void switch_del_link_handler(struct vswitch *sw, uint16_t ethertype, const void *ctx);
+/* The link-local handler of `ethertype`, or NULL. */
+static inline const struct switch_link_handler *switch_link_handler(const struct vswitch *sw,
+								    uint16_t ethertype)
+{
+	for (unsigned i = 0; i < sw->n_link_handlers; i++)
+		if (sw->link_handlers[i].ethertype == ethertype)
+			return &sw->link_handlers[i];
 	return NULL;
 }
 /* Acts on the events a port's provider raised (port.h) and clears them. */

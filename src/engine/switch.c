@@ -306,6 +306,30 @@ void switch_del_frame_handler(struct vswitch *sw, uint16_t ethertype, const void
 	}
 }
 
+int switch_add_link_handler(struct vswitch *sw, uint16_t ethertype,
+			    bool (*receive)(void *ctx, struct bridge_port *in,
+					    struct packet *packet),
+			    void *ctx)
+{
+	if (switch_link_handler(sw, ethertype))
+		return -EEXIST;
+	if (sw->n_link_handlers == SWITCH_MAX_LINK_HANDLERS)
+		return -ENOSPC;
+	sw->link_handlers[sw->n_link_handlers++] =
+	    (struct switch_link_handler){.ethertype = ethertype, .receive = receive, .ctx = ctx};
+	return 0;
+}
+
+void switch_del_link_handler(struct vswitch *sw, uint16_t ethertype, const void *ctx)
+{
+	for (unsigned i = 0; i < sw->n_link_handlers; i++) {
+		if (sw->link_handlers[i].ethertype != ethertype || sw->link_handlers[i].ctx != ctx)
+			continue;
+		sw->link_handlers[i] = sw->link_handlers[--sw->n_link_handlers];
+		return;
+	}
+}
+
 struct bridge_port *switch_find_port(const struct vswitch *sw, const char *name)
 {
 	for (uint16_t i = 0; i < sw->n_ports; i++)

@@ -3,6 +3,7 @@
 fuzz_config, startup files for fuzz_config; fuzz_etcd_json, etcd's answers;
 fuzz_domain_schema, values of a domain's keys; fuzz_domain_counters,
 counters/PORT values; fuzz_overlay, hosts/HOST values; fuzz_http, HTTP requests;
+fuzz_lldp, LLDPDUs;
 fuzz_parse, single frames with
 one, two and service tags) into DIR: well-formed conversations
 (broadcasts, learned unicast, tagged trunks, clock ticks, carrier flaps) so
@@ -198,6 +199,30 @@ HTTP_REQUESTS = [
 ]
 
 
+def tlv(t, value):
+    return struct.pack("!H", t << 9 | len(value)) + value
+
+
+def lldp_seeds():
+    """LLDPDUs for fuzz_lldp: lldpd's usual one (MAC chassis, ifname port,
+    names, capabilities, both address families, 802.1 PVID and VLAN
+    names), a shutdown, and each way a PDU is refused."""
+    first = tlv(1, b"\x04" + mac(1)) + tlv(2, b"\x05eth0") + tlv(3, b"\x00\x79")
+    mgmt4 = tlv(8, b"\x05\x01\xc0\x00\x02\x01\x02\x00\x00\x00\x03\x00")
+    mgmt6 = tlv(8, b"\x11\x02" + b"\x20\x01\x0d\xb8" + b"\x00" * 11 + b"\x01"
+                + b"\x02\x00\x00\x00\x00\x00")
+    dot1 = (tlv(127, b"\x00\x80\xc2\x01\x00\x0a")
+            + tlv(127, b"\x00\x80\xc2\x03\x00\x0a\x06vlan10")
+            + tlv(127, b"\x00\x12\x0f\x01\x03\x6c\x03\x00\x10"))
+    yield (first + tlv(4, b"uplink") + tlv(5, b"tor1") + tlv(6, b"Debian") +
+           tlv(7, b"\x00\x14\x00\x04") + mgmt4 + mgmt6 + dot1 + tlv(0, b""))
+    yield tlv(1, b"\x04" + mac(1)) + tlv(2, b"\x05eth0") + tlv(3, b"\x00\x00") + tlv(0, b"")
+    yield first[:10]
+    yield tlv(2, b"\x05eth0") + tlv(1, b"\x04" + mac(1)) + tlv(3, b"\x00\x79")
+    yield first + tlv(1, b"\x04" + mac(2)) + tlv(0, b"")
+    yield tlv(1, b"\x04") + tlv(2, b"\x05eth0") + tlv(3, b"\x00\x79")
+
+
 def main():
     target = sys.argv[2] if len(sys.argv) > 2 else "fuzz_engine"
     out = sys.argv[1]
@@ -208,7 +233,8 @@ def main():
               "fuzz_domain_schema": DOMAIN_VALUES,
               "fuzz_domain_counters": COUNTERS_VALUES,
               "fuzz_overlay": OVERLAY_VALUES,
-              "fuzz_http": HTTP_REQUESTS}.get(target, seeds())
+              "fuzz_http": HTTP_REQUESTS,
+              "fuzz_lldp": lldp_seeds()}.get(target, seeds())
     for i, seed in enumerate(chosen):
         with open(os.path.join(out, "seed-%02d" % i), "wb") as f:
             f.write(seed)

@@ -115,6 +115,7 @@ static cJSON *port_json(const struct command_context *ctx, const struct bridge_p
 	cJSON_AddNumberToObject(o, "macs_learned", p->sw->fdb->port_dynamic[p->index]);
 	acl_show_port(ctx, p, o);
 	show_rate_json(o, p);
+	show_mcast_port(p, NULL, o);
 	if (p->dev->class->recv && p->poll_thread != PORT_THREAD_NONE)
 		cJSON_AddNumberToObject(o, "poll_thread", p->poll_thread);
 	struct port_counters counters;
@@ -290,6 +291,7 @@ static void print_port_detail(struct command_context *ctx, const struct bridge_p
 			NULL);
 	acl_show_port(ctx, p, NULL);
 	show_rate_text(out, p);
+	show_mcast_port(p, out, NULL);
 	if (p->sw->n_threads > 1 && p->dev->class->recv)
 		fprintf(out, "  received by poll thread %u\n", p->poll_thread);
 	struct port_counters counters;

@@ -19,6 +19,7 @@
 #include "mirror.h"
 #include "acl.h"
 #include "rate_limit.h"
+#include "mcast_snoop.h"
 
 #define SWITCH_NAME_MAX	       32
 #define PORT_INDEX_NONE	       0xffff
@@ -180,6 +181,7 @@ struct port_config {
 	struct port_acl_config acl;
 	/* rate_limit.h: policing, shaping, storm control */
 	struct port_rate_config rate;
+	struct mcast_port_config mcast; /* mcast_snoop.h: mcast-router */
 };
 
 /* ---- threads: what each poll thread keeps of its own ------------------- */
@@ -270,6 +272,7 @@ struct switch_config {
 	uint32_t fdb_capacity;
 	uint32_t ageing_seconds; /* 0 = never age */
 	uint16_t mtu;		 /* payload bytes a frame may carry, 68-65535 */
+	struct mcast_config mcast; /* mcast_snoop.h: IGMP/MLD snooping */
 };
 
 /* A protocol that consumes frames of its own EtherType on a switch (an
@@ -319,6 +322,7 @@ struct vswitch {
 
 	struct switch_mirrors mirrors; /* SPAN, ERSPAN and captures (mirror.c) */
 	uint16_t n_shaped;	       /* ports with egress shaping (shaper.c) */
+	struct mcast_state *mcast;     /* IGMP/MLD snooping, NULL when off (mcast_snoop.c) */
 };
 
 void switch_config_init(struct switch_config *config);
@@ -434,6 +438,9 @@ void flood_ports(const struct vswitch *sw, const struct bridge_port *in, uint16_
 		 uint64_t out[PORT_SET_WORDS]);
 /* Queues a copy of the packet on each of those ports; frees it if none. */
 void flood_packet(struct vswitch *sw, struct bridge_port *in, struct packet *packet);
+/* The same to the ports of `set` (a subset of flood_ports(): snooping). */
+void flood_packet_to(struct vswitch *sw, struct bridge_port *in, struct packet *packet,
+		     const uint64_t set[PORT_SET_WORDS]);
 
 /* ---- egress.c: per-port transmit queues --------------------------------- */
 

@@ -43,9 +43,14 @@ void flood_ports(const struct vswitch *sw, const struct bridge_port *in, uint16_
 void flood_packet(struct vswitch *sw, struct bridge_port *in, struct packet *packet)
 {
 	uint64_t set[PORT_SET_WORDS];
-	struct engine_thread *self = engine_self;
 	flood_ports(sw, in, packet->vid, set);
+	flood_packet_to(sw, in, packet, set);
+}
 
+void flood_packet_to(struct vswitch *sw, struct bridge_port *in, struct packet *packet,
+		     const uint64_t set[PORT_SET_WORDS])
+{
+	struct engine_thread *self = engine_self;
 	/* The original goes to the last port; every other port gets a copy,
 	 * since each may tag the frame differently. */
 	int last = -1;

@@ -242,7 +242,7 @@ static unsigned fill_flood(struct bench *b, struct packet_batch *batch)
 
 /* ---- mcast-snooped: IGMP snooping on, a group with two members ---------- */
 
-#define MCAST_GROUP_IP 0xef010101u /* 239.1.1.1 */
+#define MCAST_GROUP_IP	0xef010101u /* 239.1.1.1 */
 #define MCAST_GROUP_MAC 0x01005e010101ull
 
 /* The hosts' MACs, then an IGMPv2 report for the group from ports 1 and 2. */

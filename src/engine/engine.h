@@ -272,7 +272,8 @@ struct switch_config {
 	uint32_t fdb_capacity;
 	uint32_t ageing_seconds; /* 0 = never age */
 	uint16_t mtu;		 /* payload bytes a frame may carry, 68-65535 */
-	struct mcast_config mcast; /* mcast_snoop.h: IGMP/MLD snooping */
+	/* mcast_snoop.h: IGMP/MLD snooping */
+	struct mcast_config mcast;
 };
 
 /* A protocol that consumes frames of its own EtherType on a switch (an

@@ -3,7 +3,9 @@
  * router ports only, link-local groups and (by default) unknown groups
  * flood, the limits drop and count refused reports, malformed IGMP is
  * dropped and counted, housekeeping ages memberships out, and the querier
- * queries until a lower address is heard. */
+ * queries until a lower address is heard; two poll threads learning at
+ * once leave the table consistent. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "helpers.h"
@@ -216,6 +218,96 @@ static void test_querier_yields_to_a_lower_address(void **state)
 	assert_int_equal(test_count_and_clear(l->a), 0);
 }
 
+/* ---- two threads learning at once (vswitchd --cores) -------------------- */
+
+#define RACE_GROUPS 64
+#define RACE_ROUNDS 1500
+
+struct racer {
+	struct vswitch *sw;
+	struct bridge_port *in;
+	struct packet_pool *pool;
+	pthread_barrier_t *start;
+};
+
+/* Batches of joins then leaves of RACE_GROUPS groups (consumed: no router
+ * port), straight into the hook as the pipeline would hand them. */
+static void *race_thread(void *arg)
+{
+	struct racer *r = arg;
+	pthread_barrier_wait(r->start);
+	for (unsigned round = 0; round < RACE_ROUNDS; round++) {
+		struct packet_batch batch = {.count = 0};
+		for (uint32_t g = 0; g < RACE_GROUPS; g++) {
+			struct packet *p = packet_alloc(r->pool);
+			uint8_t type = (round + g) % 3 ? 0x16 : 0x17;
+			uint32_t len = mf_igmp2(p->data + 14, type, 0xef000000 + g);
+			p->len = (uint16_t)eth(p->data, len, false, r->in->index + 1);
+			p->vid = 1;
+			p->flags = 0;
+			p->drop = DROP_NONE;
+			p->out_port = FORWARD_FLOOD;
+			packet_batch_add(&batch, p);
+		}
+		mcast_snoop_batch(r->sw, r->in, &batch);
+		packet_batch_free(&batch); /* what the limits refused */
+	}
+	return NULL;
+}
+
+static void test_two_threads_learning_keep_the_table_consistent(void **state)
+{
+	struct lab *l = *state;
+	l->sw->config.mcast.max_port_groups = RACE_GROUPS / 2;
+	l->sw->n_threads = 2;
+	pthread_barrier_t start;
+	pthread_barrier_init(&start, NULL, 2);
+	struct racer ra = {l->sw, l->a, packet_pool_create(256, 0), &start};
+	struct racer rb = {l->sw, l->b, packet_pool_create(256, 0), &start};
+	pthread_t ta, tb;
+	assert_int_equal(pthread_create(&ta, NULL, race_thread, &ra), 0);
+	assert_int_equal(pthread_create(&tb, NULL, race_thread, &rb), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_barrier_destroy(&start);
+	packet_pool_destroy(ra.pool);
+	packet_pool_destroy(rb.pool);
+	l->sw->n_threads = 1;
+	/* Every group's port set is its member list; the counts add up. */
+	const struct mcast_table *t = l->sw->mcast->table;
+	uint32_t groups = 0, per_port[3] = {0};
+	for (uint32_t gi = 0; gi < t->max_groups; gi++) {
+		const struct mcast_group *g = &t->groups[gi];
+		if (!g->n_members)
+			continue;
+		groups++;
+		uint64_t ports = 0;
+		uint16_t n = 0;
+		for (uint32_t i = g->members; i; i = t->members[i - 1].next, n++) {
+			assert_true(t->members[i - 1].port < 3);
+			ports |= 1ull << t->members[i - 1].port;
+			per_port[t->members[i - 1].port]++;
+		}
+		assert_int_equal(n, g->n_members);
+		assert_int_equal(ports, g->ports[0]);
+		assert_ptr_equal(mcast_table_find(t, g->vid, &g->addr), g);
+	}
+	assert_int_equal(groups, t->n_groups);
+	assert_int_equal(per_port[0] + per_port[1], t->n_members);
+	assert_int_equal(per_port[0], t->port_groups[0]);
+	assert_int_equal(per_port[1], t->port_groups[1]);
+	assert_true(per_port[0] <= RACE_GROUPS / 2 && per_port[1] <= RACE_GROUPS / 2);
+	const struct mcast_counters *c = &l->sw->mcast->counters;
+	assert_int_equal(c->reports + c->leaves, 2 * RACE_ROUNDS * RACE_GROUPS);
+	/* Emptied, the pools take a full table's worth again. */
+	mcast_table_expire(l->sw->mcast->table, 0, PORT_INDEX_NONE, true);
+	for (uint32_t g = 0; g < MCAST_DEFAULT_MAX_GROUPS; g++) {
+		struct mcast_addr a = {.b = {[10] = 0xff, [11] = 0xff, 239, 9}};
+		store_be16(a.b + 14, (uint16_t)g);
+		assert_int_equal(mcast_table_join(l->sw->mcast->table, 1, &a, 2, 0, 9, 0), 0);
+	}
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -226,6 +318,7 @@ int main(void)
 	    T(test_malformed_is_dropped_and_counted),
 	    T(test_memberships_age_in_housekeeping),
 	    T(test_querier_yields_to_a_lower_address),
+	    T(test_two_threads_learning_keep_the_table_consistent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -214,17 +214,16 @@ static bool report(struct vswitch *sw, struct mcast_state *m, const struct bridg
 	return any || !refused;
 }
 
-/* The router ports of vid: learned or set yes, less those set no. */
-static void routers_of(const struct mcast_state *m, uint16_t vid, uint64_t out[PORT_SET_WORDS])
-{
-	for (unsigned w = 0; w < PORT_SET_WORDS; w++)
-		out[w] = (m->routers[vid][w] | m->yes_routers[w]) & ~m->no_routers[w];
-}
+enum mcast_verdict {
+	TO_FLOOD,   /* leave it in the batch: flooded (or dropped: p->drop) */
+	TO_ROUTERS, /* the VLAN's router ports */
+	TO_GROUP,   /* the group's member ports and the router ports */
+};
 
-/* Where a frame goes: false to leave it to the flood; else `set` (ANDed
- * with the VLAN's flood set by the caller), or p->drop set. */
-static bool decide(struct vswitch *sw, struct mcast_state *m, const struct bridge_port *in,
-		   struct packet *p, struct mcast_msg *msg, uint64_t set[PORT_SET_WORDS])
+/* Where a frame goes; *members set for TO_GROUP. */
+static enum mcast_verdict decide(struct vswitch *sw, struct mcast_state *m,
+				 const struct bridge_port *in, struct packet *p,
+				 struct mcast_msg *msg, const uint64_t **members)
 {
 	const uint16_t vid = p->vid;
 	switch (msg->kind) {
@@ -232,44 +231,54 @@ static bool decide(struct vswitch *sw, struct mcast_state *m, const struct bridg
 		m->counters.queries++;
 		learn_router(sw, m, in, vid);
 		heard_query(sw, m, msg, vid);
-		return false;
+		return TO_FLOOD;
 	case MCAST_ROUTER:
 		m->counters.router_hellos++;
 		learn_router(sw, m, in, vid);
-		return false;
+		return TO_FLOOD;
 	case MCAST_REPORT:
 		if (!report(sw, m, in, vid, msg)) {
 			p->drop = DROP_MCAST_LIMIT;
-			return false;
+			return TO_FLOOD;
 		}
-		routers_of(m, vid, set);
-		return true;
+		return TO_ROUTERS;
 	case MCAST_LEAVE:
 		leave(sw, m, in, vid, &msg->group);
-		routers_of(m, vid, set);
-		return true;
+		return TO_ROUTERS;
 	case MCAST_DATA: {
 		const struct mcast_group *g = mcast_table_find(m->table, vid, &msg->group);
 		if (!g) {
 			m->counters.unregistered++;
-			if (sw->config.mcast.flood_unknown)
-				return false;
-			routers_of(m, vid, set);
-			return true;
+			return sw->config.mcast.flood_unknown ? TO_FLOOD : TO_ROUTERS;
 		}
 		m->counters.snooped++;
-		routers_of(m, vid, set);
-		for (unsigned w = 0; w < PORT_SET_WORDS; w++)
-			set[w] |= g->ports[w];
-		return true;
+		*members = g->ports;
+		return TO_GROUP;
 	}
 	case MCAST_MALFORMED:
 		m->counters.malformed++;
 		p->drop = DROP_MCAST_MALFORMED;
-		return false;
+		return TO_FLOOD;
 	default:
-		return false;
+		return TO_FLOOD;
 	}
+}
+
+/* The ports a snooped frame goes to: the VLAN's flood set ANDed with its
+ * router ports (learned or set yes, less those set no) and the members.
+ * Only the words that hold ports are computed. */
+static void snooped_ports(const struct vswitch *sw, const struct mcast_state *m,
+			  const struct bridge_port *in, uint16_t vid, const uint64_t *members,
+			  uint64_t set[PORT_SET_WORDS])
+{
+	uint64_t flood[PORT_SET_WORDS];
+	flood_ports(sw, in, vid, flood);
+	const unsigned words = (sw->n_ports + 63u) / 64u;
+	for (unsigned w = 0; w < words; w++) {
+		uint64_t to = (m->routers[vid][w] | m->yes_routers[w]) & ~m->no_routers[w];
+		set[w] = flood[w] & (members ? to | members[w] : to);
+	}
+	memset(set + words, 0, (PORT_SET_WORDS - words) * sizeof(uint64_t));
 }
 
 void mcast_snoop_batch(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch)
@@ -298,12 +307,11 @@ void mcast_snoop_batch(struct vswitch *sw, struct bridge_port *in, struct packet
 			spin_lock(&m->lock);
 			locked = true;
 		}
-		uint64_t set[PORT_SET_WORDS], flood[PORT_SET_WORDS];
-		if (!decide(sw, m, in, p, &msg, set))
+		const uint64_t *members = NULL;
+		if (decide(sw, m, in, p, &msg, &members) == TO_FLOOD)
 			continue;
-		flood_ports(sw, in, p->vid, flood);
-		for (unsigned w = 0; w < PORT_SET_WORDS; w++)
-			set[w] &= flood[w];
+		uint64_t set[PORT_SET_WORDS];
+		snooped_ports(sw, m, in, p->vid, members, set);
 		kept--;
 		if (kind != MCAST_DATA && bitset_empty(set, PORT_SET_WORDS)) {
 			in->counters.consumed++; /* a report no router needs */

@@ -84,9 +84,13 @@ void mcast_configure(struct vswitch *sw)
 			  sw->name, c->max_groups);
 		return;
 	}
-	if (m) { /* counters and routers stay across a resize; groups start over */
+	if (m) { /* counters, routers and queriers stay across a resize; groups start over */
 		fresh->counters = m->counters;
 		memcpy(fresh->port_refused, m->port_refused, sizeof(m->port_refused));
+		memcpy(fresh->routers, m->routers, VLAN_COUNT * sizeof(*m->routers));
+		memcpy(fresh->router_list, m->router_list, sizeof(m->router_list));
+		fresh->n_routers = m->n_routers;
+		memcpy(fresh->vlans, m->vlans, VLAN_COUNT * sizeof(*m->vlans));
 	}
 	mcast_destroy(sw);
 	static_routers(sw, fresh);

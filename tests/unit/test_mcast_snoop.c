@@ -216,6 +216,13 @@ static void test_querier_yields_to_a_lower_address(void **state)
 	send_ip(l->sw, l->b, f, mf_igmp2(f + 14, 0x16, 0xef010101), false);
 	assert_int_equal(test_count_and_clear(l->c), 1);
 	assert_int_equal(test_count_and_clear(l->a), 0);
+	/* A new table size keeps the learned router and the election. */
+	l->sw->config.mcast.max_groups = 100;
+	configure(l);
+	send_ip(l->sw, l->b, f, mf_igmp2(f + 14, 0x16, 0xef010101), false);
+	assert_int_equal(test_count_and_clear(l->c), 1);
+	switch_run(l->sw, now + 10);
+	assert_int_equal(test_count_and_clear(l->a), 0);
 }
 
 /* ---- two threads learning at once (vswitchd --cores) -------------------- */

@@ -240,6 +240,43 @@ static unsigned fill_flood(struct bench *b, struct packet_batch *batch)
 	return 0;
 }
 
+/* ---- mcast-snooped: IGMP snooping on, a group with two members ---------- */
+
+#define MCAST_GROUP_IP	0xef010101u /* 239.1.1.1 */
+#define MCAST_GROUP_MAC 0x01005e010101ull
+
+/* The hosts' MACs, then an IGMPv2 report for the group from ports 1 and 2. */
+static int learn_mcast(struct bench *b)
+{
+	if (learn_port_macs(b))
+		return -ENOBUFS;
+	struct packet_batch batch;
+	for (unsigned in = 1; in <= 2; in++) {
+		packet_batch_init(&batch);
+		if (add_frame(b, &batch, MCAST_GROUP_MAC, port_mac(in), in, -2))
+			return -ENOBUFS;
+		uint8_t *ip = batch.packets[0]->data + 14;
+		store_be32(ip + 16, MCAST_GROUP_IP);
+		ip[9] = 2; /* IGMP */
+		ip[20] = 0x16;
+		store_be32(ip + 24, MCAST_GROUP_IP);
+		send_untimed(b, in, &batch);
+	}
+	return b->sw->mcast && b->sw->mcast->table->n_groups == 1 ? 0 : -EINVAL;
+}
+
+/* UDP to the group from port 0: copies to ports 1 and 2 only, of eight. */
+static unsigned fill_mcast(struct bench *b, struct packet_batch *batch)
+{
+	for (unsigned i = 0; i < BATCH_SIZE; i++) {
+		if (add_frame(b, batch, MCAST_GROUP_MAC, port_mac(0), 0, 1))
+			break;
+		b->expected_tx[2]++;
+		store_be32(batch->packets[batch->count - 1]->data + 14 + 16, MCAST_GROUP_IP);
+	}
+	return 0;
+}
+
 /* ---- l2bdscale: N flows, every frame a different MAC pair --------------- */
 
 /* FD.io CSIT's l2bdscale: stations S_i behind port A talk to D_i behind
@@ -365,6 +402,7 @@ static const struct bench_case cases[] = {
     {"2-ports-secured", 2, 0, 1, learn_port_macs, fill_2_ports, check_port_macs},
     {"2-ports-policed", 2, 0, 1, learn_port_macs, fill_2_ports, check_port_macs},
     {"2-ports-ipfix", 2, 0, 1, learn_port_macs, fill_2_ports, check_port_macs},
+    {"mcast-snooped", 8, 0, 2, learn_mcast, fill_mcast, check_port_macs},
 };
 
 /* ---- the driver -------------------------------------------------------- */
@@ -388,6 +426,7 @@ static int bench_setup(struct bench *b, const struct bench_case *c)
 	if (macflood_of(c)->fdb_capacity)
 		config.fdb_capacity = macflood_of(c)->fdb_capacity;
 	b->random = 0x5eed;
+	config.mcast.enabled = !strncmp(c->name, "mcast", 5);
 	b->sw = switch_create("bench", &config, b->pool, err, sizeof(err));
 	if (!b->sw)
 		goto fail;

@@ -47,7 +47,7 @@ fuzz_start()
 	fuzz_engine | fuzz_config | fuzz_parse | fuzz_etcd_json) python3 tests/fuzz/make-corpus.py "$log/$name.corpus" "$name" ;;
 	fuzz_vxlan | fuzz_domain_schema | fuzz_domain_counters) python3 tests/fuzz/make-corpus.py "$log/$name.corpus" "$name" ;;
 	fuzz_overlay) python3 tests/fuzz/make-corpus.py "$log/$name.corpus" "$name" ;;
-	fuzz_http | fuzz_lldp) python3 tests/fuzz/make-corpus.py "$log/$name.corpus" "$name" ;;
+	fuzz_http | fuzz_lldp | fuzz_mcast) python3 tests/fuzz/make-corpus.py "$log/$name.corpus" "$name" ;;
 	fuzz_vhost_message) python3 tests/fuzz/make-vhost-corpus.py "$log/$name.corpus" ;;
 	esac
 	# Each target has its own artifact directory: two run at once.

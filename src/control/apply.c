@@ -571,6 +571,8 @@ static int open_and_change(struct config_apply *a, struct datapath *dp, char *er
 	set_mirrors(a, dp);
 	set_ipfix(a, dp);
 	lldp_configure(&a->want->lldp);
+	for (size_t i = 0; i < dp->n_switches; i++) /* after the ports: mcast-router */
+		mcast_configure(dp->switches[i]);
 	/* A port added may have brought another's link up (a patch port's
 	 * peer): every switch sees it now, not at the next second. */
 	datapath_refresh_links(dp);

@@ -558,7 +558,11 @@ static const struct command commands[] = {
      true,
      false,
      switch_add,
-     "switch add NAME [mode learning|authoritative] [ageing SECONDS] [fdb-capacity N] [mtu BYTES]"},
+     "switch add NAME [mode learning|authoritative] [ageing SECONDS] [fdb-capacity N] [mtu BYTES]\n"
+     "        [mcast-snooping on|off] [mcast-flood-unknown on|off] [mcast-fast-leave on|off]\n"
+     "        [mcast-max-groups N] [mcast-max-port-groups N] [mcast-membership-interval S]\n"
+     "        [mcast-router-timeout S] [mcast-query-interval S] [mcast-querier VLANS|none]\n"
+     "        [mcast-querier-address A.B.C.D] [mcast-querier-address6 fe80::X|none]"},
     {{"switch", "set"}, true, false, switch_set, "switch set NAME SETTING VALUE..."},
     {{"datapath", "cores"}, true, false, datapath_cores, "datapath cores LIST"},
     {{"metrics", "listen"}, true, false, metrics_listen_command, "metrics listen ADDR:PORT"},
@@ -577,6 +581,7 @@ static const struct command commands[] = {
      "[ingress-rate BPS [ingress-burst BYTES]] [egress-rate BPS [egress-peak BPS] "
      "[egress-burst BYTES]] [storm-broadcast PPS] [storm-multicast PPS] [storm-unknown PPS] "
      "[lldp off|rx|tx|rxtx|default]\n"
+     "[mcast-router auto|yes|no]\n"
      "        port add SWITCH NAME type TYPE [key=value...] profile PROFILE [SETTING VALUE...]"},
     {{"port", "set"}, true, false, port_set, "port set NAME SETTING VALUE..."},
     {{"port", "del"}, false, false, port_del, "port del NAME"},
@@ -631,6 +636,7 @@ static const struct command_table {
     {acl_commands, &n_acl_commands},
     {profile_commands, &n_profile_commands},
     {lldp_commands, &n_lldp_commands},
+    {mcast_commands, &n_mcast_commands},
 };
 
 static const struct command *find_command(int argc, char **argv, int *used)

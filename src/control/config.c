@@ -486,11 +486,14 @@ int config_parse_switch_settings(const char *name, int argc, char **argv, struct
 			if (config_parse_uint(what, value, 68, 65535, &v, err, err_size))
 				return -EINVAL;
 			s->mtu = (uint16_t)v;
+		} else if (!strncmp(key, "mcast-", 6)) {
+			if (config_parse_mcast_setting(what, key, value, &s->mcast, err, err_size))
+				return -EINVAL;
 		} else {
 			snprintf(err, err_size,
 				 "switch %s: unknown setting '%s' (settings: mode, ageing, "
 				 "fdb-capacity, "
-				 "mtu)",
+				 "mtu, mcast-*)",
 				 name, key);
 			return -EINVAL;
 		}
@@ -589,6 +592,9 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 		} else if (!strcmp(key, "lldp")) {
 			if (config_parse_lldp_mode(what, value, &s->lldp, err, err_size))
 				return -EINVAL;
+		} else if (!strcmp(key, "mcast-router")) {
+			if (config_parse_mcast_router(what, value, &s->mcast, err, err_size))
+				return -EINVAL;
 		} else if (!strcmp(key, "type")) {
 			snprintf(err, err_size, "port %s: the type is set with port add",
 				 port->name);
@@ -601,7 +607,7 @@ int config_parse_port_settings(struct config_port *port, int argc, char **argv, 
 			    "allowed-addresses, promiscuous, mac-changes, forged-transmits, "
 			    "trusted, stacked-tags, security-group, conntrack-max, ingress-rate, "
 			    "ingress-burst, egress-rate, egress-peak, egress-burst, "
-			    "storm-broadcast, storm-multicast, storm-unknown, lldp)",
+			    "storm-broadcast, storm-multicast, storm-unknown, lldp, mcast-router)",
 			    port->name, key);
 			return -EINVAL;
 		}
@@ -804,7 +810,8 @@ static bool switch_equal(const struct config_switch *a, const struct config_swit
 	return !strcmp(a->name, b->name) && a->settings.mode == b->settings.mode &&
 	       a->settings.fdb_capacity == b->settings.fdb_capacity &&
 	       a->settings.ageing_seconds == b->settings.ageing_seconds &&
-	       a->settings.mtu == b->settings.mtu;
+	       a->settings.mtu == b->settings.mtu &&
+	       config_mcast_equal(&a->settings.mcast, &b->settings.mcast);
 }
 
 static bool port_equal(const struct config_port *a, const struct config_port *b)
@@ -822,7 +829,8 @@ static bool port_equal(const struct config_port *a, const struct config_port *b)
 	       x->mac_limit == y->mac_limit && config_security_equal(&x->security, &y->security) &&
 	       config_vlan_guard_equal(&x->vlan_guard, &y->vlan_guard) &&
 	       config_acl_port_equal(&x->acl, &y->acl) && rate_config_equal(&x->rate, &y->rate) &&
-	       config_lldp_mode_equal(&x->lldp, &y->lldp);
+	       config_lldp_mode_equal(&x->lldp, &y->lldp) &&
+	       config_mcast_port_equal(&x->mcast, &y->mcast);
 }
 
 bool config_equal(const struct config *a, const struct config *b)
@@ -906,6 +914,7 @@ static void print_port(const struct config_port *p, FILE *out)
 	config_print_acl_port(&s->acl, out);
 	config_print_rate(&s->rate, out);
 	config_print_lldp_mode(&s->lldp, out);
+	config_print_mcast_port(&s->mcast, out);
 	fputc('\n', out);
 }
 
@@ -932,6 +941,7 @@ void config_print(const struct config *cfg, FILE *out)
 			fprintf(out, " fdb-capacity %u", s->fdb_capacity);
 		if (s->mtu != defaults.mtu)
 			fprintf(out, " mtu %u", s->mtu);
+		config_print_mcast(&s->mcast, out);
 		fputc('\n', out);
 		for (size_t j = 0; j < cfg->n_ports; j++)
 			if (!strcmp(cfg->ports[j].sw, sw->name))

@@ -222,6 +222,22 @@ void config_print_vlan_guard(const struct vlan_guard *guard, FILE *out);
 /* Adds the setting to json if not NULL, else prints a line of `port show` to out. */
 void show_vlan_guard(const struct vlan_guard *guard, bool security, bool uplink, FILE *out,
 		     struct cJSON *json);
+/* ---- mcast_config.c: IGMP/MLD snooping's settings ------------------------ */
+
+/* One switch setting whose key starts "mcast-" into c. */
+int config_parse_mcast_setting(const char *what, const char *key, const char *value,
+			       struct mcast_config *c, char *err, size_t err_size);
+bool config_mcast_equal(const struct mcast_config *a, const struct mcast_config *b);
+/* " mcast-snooping on ..." for the settings that are not the default. */
+void config_print_mcast(const struct mcast_config *c, FILE *out);
+/* A port's mcast-router auto|yes|no. */
+int config_parse_mcast_router(const char *what, const char *value, struct mcast_port_config *c,
+			      char *err, size_t err_size);
+bool config_mcast_port_equal(const struct mcast_port_config *a, const struct mcast_port_config *b);
+void config_print_mcast_port(const struct mcast_port_config *c, FILE *out);
+/* port show's line (out) or fields (json). */
+void show_mcast_port(const struct bridge_port *p, FILE *out, struct cJSON *json);
+
 /* ---- rate_config.c: a port's rate limits ---------------------------------- */
 
 struct cJSON;
@@ -468,6 +484,9 @@ extern const size_t n_mirror_commands;
 /* IPFIX exporters' commands (ipfix_commands.c). */
 extern const struct command ipfix_commands[];
 extern const size_t n_ipfix_commands;
+/* mcast show and mcast flush (mcast_commands.c). */
+extern const struct command mcast_commands[];
+extern const size_t n_mcast_commands;
 /* The security groups' commands (acl_commands.c). */
 extern const struct command acl_commands[];
 extern const size_t n_acl_commands;

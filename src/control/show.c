@@ -116,6 +116,7 @@ static cJSON *port_json(const struct command_context *ctx, const struct bridge_p
 	acl_show_port(ctx, p, o);
 	show_rate_json(o, p);
 	show_lldp_mode(p, NULL, o);
+	show_mcast_port(p, NULL, o);
 	if (p->dev->class->recv && p->poll_thread != PORT_THREAD_NONE)
 		cJSON_AddNumberToObject(o, "poll_thread", p->poll_thread);
 	struct port_counters counters;
@@ -292,6 +293,7 @@ static void print_port_detail(struct command_context *ctx, const struct bridge_p
 	acl_show_port(ctx, p, NULL);
 	show_rate_text(out, p);
 	show_lldp_mode(p, out, NULL);
+	show_mcast_port(p, out, NULL);
 	if (p->sw->n_threads > 1 && p->dev->class->recv)
 		fprintf(out, "  received by poll thread %u\n", p->poll_thread);
 	struct port_counters counters;

@@ -70,7 +70,11 @@
 	X(STORM_UNKNOWN_UNICAST, "storm-unknown-unicast",                                          \
 	  "flooded unknown unicast beyond the port's storm-unknown rate")                          \
 	X(SHAPER_FULL, "shaper-full",                                                              \
-	  "egress shaping: the port's queue of waiting frames was full (or shaping was removed)")
+	  "egress shaping: the port's queue of waiting frames was full (or shaping was removed)") \
+	X(MCAST_LIMIT, "mcast-limit",                                                              \
+	  "IGMP/MLD snooping: a report whose joins were all refused (switch or port group limit)") \
+	X(MCAST_MALFORMED, "mcast-malformed",                                                      \
+	  "IGMP/MLD snooping: IP multicast with a truncated IP header or IGMP/MLD message")
 
 enum drop_reason {
 	DROP_NONE = 0,

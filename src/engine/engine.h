@@ -21,6 +21,7 @@
 #include "rate_limit.h"
 #include "ipfix_cache.h"
 #include "lldp_mode.h"
+#include "mcast_snoop.h"
 
 #define SWITCH_NAME_MAX	       32
 #define PORT_INDEX_NONE	       0xffff
@@ -183,6 +184,7 @@ struct port_config {
 	/* rate_limit.h: policing, shaping, storm control */
 	struct port_rate_config rate;
 	struct port_lldp lldp; /* lldp_mode.h: LLDP off, rx, tx or both */
+	struct mcast_port_config mcast; /* mcast_snoop.h: mcast-router */
 };
 
 /* ---- threads: what each poll thread keeps of its own ------------------- */
@@ -273,6 +275,8 @@ struct switch_config {
 	uint32_t fdb_capacity;
 	uint32_t ageing_seconds; /* 0 = never age */
 	uint16_t mtu;		 /* payload bytes a frame may carry, 68-65535 */
+	/* mcast_snoop.h: IGMP/MLD snooping */
+	struct mcast_config mcast;
 };
 
 /* A protocol that consumes frames of its own EtherType on a switch (an
@@ -343,6 +347,7 @@ struct vswitch {
 	/* Link-local protocols (switch_add_link_handler). */
 	struct switch_link_handler link_handlers[SWITCH_MAX_LINK_HANDLERS];
 	uint8_t n_link_handlers;
+	struct mcast_state *mcast;     /* IGMP/MLD snooping, NULL when off (mcast_snoop.c) */
 };
 
 void switch_config_init(struct switch_config *config);
@@ -475,6 +480,9 @@ void flood_ports(const struct vswitch *sw, const struct bridge_port *in, uint16_
 		 uint64_t out[PORT_SET_WORDS]);
 /* Queues a copy of the packet on each of those ports; frees it if none. */
 void flood_packet(struct vswitch *sw, struct bridge_port *in, struct packet *packet);
+/* The same to the ports of `set` (a subset of flood_ports(): snooping). */
+void flood_packet_to(struct vswitch *sw, struct bridge_port *in, struct packet *packet,
+		     const uint64_t set[PORT_SET_WORDS]);
 
 /* ---- egress.c: per-port transmit queues --------------------------------- */
 

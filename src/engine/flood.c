@@ -6,8 +6,12 @@
  * from it. */
 #include "engine.h"
 
-void flood_ports(const struct vswitch *sw, const struct bridge_port *in, uint16_t vid,
-		 uint64_t out[PORT_SET_WORDS])
+/* Inlined into flood_packet(): flood_ports() has callers in other files
+ * (snooping) and would otherwise be a call on every flood. */
+static inline __attribute__((always_inline)) void flood_set(const struct vswitch *sw,
+							    const struct bridge_port *in,
+							    uint16_t vid,
+							    uint64_t out[PORT_SET_WORDS])
 {
 	const bool back = in->config.hairpin && bitset_test(sw->flood_set[vid], in->index);
 	const bool from_uplink = in->config.uplink;
@@ -40,12 +44,20 @@ void flood_ports(const struct vswitch *sw, const struct bridge_port *in, uint16_
 		bitset_set(out, in->index);
 }
 
-void flood_packet(struct vswitch *sw, struct bridge_port *in, struct packet *packet)
+void flood_ports(const struct vswitch *sw, const struct bridge_port *in, uint16_t vid,
+		 uint64_t out[PORT_SET_WORDS])
 {
-	uint64_t set[PORT_SET_WORDS];
-	struct engine_thread *self = engine_self;
-	flood_ports(sw, in, packet->vid, set);
+	flood_set(sw, in, vid, out);
+}
 
+/* Inlined into both callers, so that the plain flood pays no extra call
+ * for snooping's sake (the bench-engine flood case). */
+static inline __attribute__((always_inline)) void send_to_set(struct vswitch *sw,
+							      struct bridge_port *in,
+							      struct packet *packet,
+							      const uint64_t set[PORT_SET_WORDS])
+{
+	struct engine_thread *self = engine_self;
 	/* The original goes to the last port; every other port gets a copy,
 	 * since each may tag the frame differently. */
 	int last = -1;
@@ -68,4 +80,17 @@ void flood_packet(struct vswitch *sw, struct bridge_port *in, struct packet *pac
 		port_count_drop(in, DROP_NO_ROUTE, 1);
 		packet_free(packet);
 	}
+}
+
+void flood_packet(struct vswitch *sw, struct bridge_port *in, struct packet *packet)
+{
+	uint64_t set[PORT_SET_WORDS];
+	flood_set(sw, in, packet->vid, set);
+	send_to_set(sw, in, packet, set);
+}
+
+void flood_packet_to(struct vswitch *sw, struct bridge_port *in, struct packet *packet,
+		     const uint64_t set[PORT_SET_WORDS])
+{
+	send_to_set(sw, in, packet, set);
 }

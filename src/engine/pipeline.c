@@ -121,6 +121,8 @@ void pipeline_run(struct vswitch *sw, struct bridge_port *in, struct packet_batc
 		storm_control_batch(in, batch);
 	if (UNLIKELY(sw->ipfix))
 		ipfix_switch_batch(sw, in, batch);
+	if (UNLIKELY(sw->mcast))
+		mcast_snoop_batch(sw, in, batch);
 	dispatch_batch(sw, in, batch);
 	egress_flush(sw);
 }

@@ -33,6 +33,7 @@ void switch_config_init(struct switch_config *config)
 	config->fdb_capacity = FDB_DEFAULT_CAPACITY;
 	config->ageing_seconds = DEFAULT_AGEING_SECONDS;
 	config->mtu = DEFAULT_MTU;
+	mcast_config_init(&config->mcast);
 }
 
 struct vswitch *switch_create(const char *name, const struct switch_config *config,
@@ -75,6 +76,7 @@ struct vswitch *switch_create(const char *name, const struct switch_config *conf
 	sw->passthrough_port = PORT_INDEX_NONE;
 	for (unsigned vid = 0; vid < VLAN_COUNT; vid++)
 		sw->active_uplink[vid] = PORT_INDEX_NONE;
+	mcast_configure(sw);
 	return sw;
 }
 
@@ -94,6 +96,7 @@ void switch_destroy_removing(struct vswitch *sw, bool remove_devices)
 			bridge_port_free(sw->ports[i], remove_devices);
 	mirror_clear(sw);
 	ipfix_cache_destroy(sw->ipfix);
+	mcast_destroy(sw);
 	fdb_destroy(sw->fdb);
 	free(sw);
 }
@@ -480,6 +483,8 @@ void switch_run(struct vswitch *sw, uint32_t now)
 			switch_port_events(sw, port);
 	}
 	switch_refresh_links(sw);
+	if (UNLIKELY(sw->mcast))
+		mcast_run(sw, now);
 }
 
 /* The active uplink of a VID is the live uplink member with the lowest

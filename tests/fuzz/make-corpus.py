@@ -223,6 +223,32 @@ def lldp_seeds():
     yield tlv(1, b"\x04") + tlv(2, b"\x05eth0") + tlv(3, b"\x00\x79")
 
 
+def mcast_seeds():
+    """Inputs for fuzz_mcast: a byte choosing IPv4 (even) or IPv6 (odd) and
+    the port, then the IP packet: IGMPv2 report and leave, an IGMPv3 report
+    of two records, a query; MLDv1 report, an MLDv2 report, both behind a
+    hop-by-hop router alert; UDP data to a group."""
+    def ip4(proto, dst, payload):
+        return (bytes([0x45, 0, 0, 20 + len(payload)]) + b"\0\0\0\0\x01" +
+                bytes([proto]) + b"\0\0" + bytes([10, 0, 0, 1]) + bytes(dst) + payload)
+
+    def ip6(dst, icmp):
+        hbh = bytes([58, 0, 5, 2, 0, 0, 1, 0])
+        return (bytes([0x60, 0, 0, 0, 0, 8 + len(icmp), 0, 1]) + b"\xfe\x80" + b"\0" * 13 +
+                b"\x01" + bytes(dst) + hbh + icmp)
+    group4 = [239, 1, 1, 1]
+    group6 = [0xff, 0x0e] + [0] * 12 + [1, 2]
+    yield b"\x00" + ip4(2, group4, bytes([0x16, 0, 0, 0] + group4))
+    yield b"\x02" + ip4(2, [224, 0, 0, 2], bytes([0x17, 0, 0, 0] + group4))
+    yield b"\x04" + ip4(2, [224, 0, 0, 22], bytes([0x22, 0, 0, 0, 0, 0, 0, 2, 4, 0, 0, 0] +
+                                                 group4 + [1, 0, 0, 1] + group4 + [10, 0, 0, 2]))
+    yield b"\x80" + ip4(2, [224, 0, 0, 1], bytes([0x11, 100, 0, 0, 0, 0, 0, 0]))
+    yield b"\x01" + ip6(group6, bytes([131, 0, 0, 0, 0, 0, 0, 0] + group6))
+    yield b"\x03" + ip6([0xff, 2] + [0] * 13 + [0x16],
+                         bytes([143, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0] + group6))
+    yield b"\x00" + ip4(17, group4, b"\x0f\xa0\x13\x88\x00\x08\x00\x00")
+
+
 def main():
     target = sys.argv[2] if len(sys.argv) > 2 else "fuzz_engine"
     out = sys.argv[1]
@@ -234,7 +260,8 @@ def main():
               "fuzz_domain_counters": COUNTERS_VALUES,
               "fuzz_overlay": OVERLAY_VALUES,
               "fuzz_http": HTTP_REQUESTS,
-              "fuzz_lldp": lldp_seeds()}.get(target, seeds())
+              "fuzz_lldp": lldp_seeds(),
+              "fuzz_mcast": mcast_seeds()}.get(target, seeds())
     for i, seed in enumerate(chosen):
         with open(os.path.join(out, "seed-%02d" % i), "wb") as f:
             f.write(seed)

@@ -4,6 +4,7 @@
  * and lenient only where clients really differ (a bare LF ends a line). */
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -244,9 +245,11 @@ static int parse_header(struct line l, struct http_request *req, struct headers_
 		vlen--;
 	const char *name = (const char *)l.start;
 	if (nlen == 4 && !strncasecmp(name, "Host", 4)) {
-		if (seen->host)
+		if (seen->host || vlen >= sizeof(req->host))
 			return -400;
 		seen->host = true;
+		memcpy(req->host, v, vlen);
+		req->host[vlen] = '\0';
 	} else if (nlen == 10 && !strncasecmp(name, "Connection", 10)) {
 		if (has_token(v, vlen, "close"))
 			req->keep_alive = false;
@@ -259,6 +262,38 @@ static int parse_header(struct line l, struct http_request *req, struct headers_
 		return -501;
 	}
 	return 0;
+}
+
+/* ":PORT" with 1 to 5 digits, or nothing. */
+static bool is_port_suffix(const char *s)
+{
+	if (!*s)
+		return true;
+	size_t digits = strspn(s + 1, "0123456789");
+	return s[0] == ':' && digits >= 1 && digits <= 5 && !s[1 + digits];
+}
+
+bool http_host_is_local(const char *host)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	uint8_t bytes[16];
+	size_t n;
+	if (host[0] == '[') {
+		n = strcspn(host + 1, "]");
+		if (!host[1 + n] || n >= sizeof(addr))
+			return false;
+		memcpy(addr, host + 1, n);
+		addr[n] = '\0';
+		return inet_pton(AF_INET6, addr, bytes) == 1 && is_port_suffix(host + n + 2);
+	}
+	n = strcspn(host, ":");
+	if (n == 9 && !strncasecmp(host, "localhost", 9))
+		return is_port_suffix(host + n);
+	if (n >= sizeof(addr))
+		return false;
+	memcpy(addr, host, n);
+	addr[n] = '\0';
+	return inet_pton(AF_INET, addr, bytes) == 1 && is_port_suffix(host + n);
 }
 
 int http_parse_request(const uint8_t *buf, size_t len, struct http_request *req)

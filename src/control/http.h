@@ -20,6 +20,7 @@
 #define HTTP_MAX_REQUEST 8192 /* request line and headers; larger: 431 */
 #define HTTP_MAX_PATH	 1024 /* decoded path; longer: 414 */
 #define HTTP_MAX_CLIENTS 32
+#define HTTP_MAX_HOST	 264 /* Host value (a DNS name is <= 253) + ":PORT"; longer: 400 */
 
 enum http_method { HTTP_GET, HTTP_HEAD };
 
@@ -30,6 +31,9 @@ struct http_request {
 	char path[HTTP_MAX_PATH];
 	/* The query after '?', as sent (not decoded), "" for none. */
 	char query[HTTP_MAX_PATH];
+	/* The Host header's value as sent (trimmed, no control bytes), "" if
+	 * there was none (HTTP/1.0 only: 1.1 without Host is refused). */
+	char host[HTTP_MAX_HOST];
 	bool keep_alive; /* HTTP/1.1 without "Connection: close", or 1.0 with keep-alive */
 	bool http10;
 };
@@ -42,6 +46,13 @@ struct http_request {
  *             -505): answer it and close.
  * Never reads beyond len; any bytes are safe. */
 int http_parse_request(const uint8_t *buf, size_t len, struct http_request *req);
+
+/* Whether a Host value names this machine without a DNS name a page could
+ * re-point: an IPv4 literal, a bracketed IPv6 literal, or "localhost" (any
+ * case), each with an optional ":PORT". The DNS-rebinding guard of a
+ * listener reached on a loopback address (http_server.c) serves only
+ * these. "" (no Host, HTTP/1.0) is not local: every browser sends Host. */
+bool http_host_is_local(const char *host);
 
 /* What a route answers. body is malloc'd (the server frees it) or NULL for
  * an empty body; content_type and cache are static strings. */

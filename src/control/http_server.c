@@ -31,6 +31,7 @@ struct conn {
 	uint32_t watching;
 	bool closing;  /* close once the reply is sent */
 	bool draining; /* reply sent, our side shut: reading to the client's end */
+	bool loopback; /* reached on a loopback address: the DNS-rebinding guard applies */
 	size_t drained;
 	uint64_t idle_since, request_since, reply_since;
 	char *out;
@@ -321,6 +322,13 @@ static void conn_serve(struct http_listener *l, int slot)
 		}
 		struct http_request req;
 		int taken = c->used ? http_parse_request(c->in, c->used, &req) : 0;
+		if (taken > 0 && c->loopback && !http_host_is_local(req.host)) {
+			/* A page of a rebound DNS name would read us as its own
+			 * origin (docs/metrics.md): 403, counted, closed. */
+			c->used = 0;
+			queue_error(c, 403);
+			continue;
+		}
 		if (taken > 0) {
 			answer(l, c, &req);
 			memmove(c->in, c->in + taken, c->used - (size_t)taken);
@@ -426,6 +434,24 @@ static void format_peer(const struct sockaddr_storage *a, char *out, size_t size
 	}
 }
 
+/* Whether the connection arrived on 127.0.0.0/8, ::1 or ::ffff:127.x: so
+ * also a wildcard listener reached through localhost is guarded. */
+static bool arrived_on_loopback(int fd)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	if (getsockname(fd, (struct sockaddr *)&local, &len) < 0)
+		return true; /* unknown: the stricter answer */
+	const struct sockaddr_in *in4 = (const void *)&local;
+	const struct sockaddr_in6 *in6 = (const void *)&local;
+	if (local.ss_family == AF_INET)
+		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+	if (local.ss_family != AF_INET6)
+		return false;
+	return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+	       (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
+}
+
 static void accept_conns(struct http_listener *l)
 {
 	for (;;) {
@@ -448,6 +474,7 @@ static void accept_conns(struct http_listener *l)
 		}
 		stats.connections++;
 		c->fd = fd;
+		c->loopback = arrived_on_loopback(fd);
 		format_peer(&peer, c->peer, sizeof(c->peer));
 		c->watching = EPOLLIN;
 		c->idle_since = time_now_ns();

@@ -155,11 +155,11 @@ def test_listener_refuses_bad_requests_and_keeps_serving(metrics_daemon):
     port = metrics_daemon.http_port
     cases = [
         (b"GARBAGE\r\n\r\n", b"400"),
-        (b"GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", b"400"),
-        (b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", b"405"),
-        (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", b"505"),
+        (b"GET /../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"400"),
+        (b"POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", b"405"),
+        (b"GET / HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n", b"505"),
         (b"GET /" + b"a" * 9000, b"414"),
-        (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"x" * 9000, b"431"),
+        (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + b"x" * 9000, b"431"),
     ]
     for payload, status in cases:
         answer = exchange(port, payload)
@@ -172,6 +172,23 @@ def test_listener_refuses_bad_requests_and_keeps_serving(metrics_daemon):
     text = scrape(port)
     for code, n in [("400", 2), ("405", 1), ("414", 1), ("431", 1), ("505", 1)]:
         assert '\nvswitch_http_responses_total{code="%s"} %d\n' % (code, n) in text, code
+
+
+def test_loopback_listener_refuses_a_rebound_dns_name(metrics_daemon):
+    """DNS rebinding: a page of evil.example, re-pointed to 127.0.0.1, sends
+    Host: evil.example; only IP literals and localhost are served."""
+    port = metrics_daemon.http_port
+    for host in [b"evil.example", b"evil.example:%d" % port, b"localhost.evil.example"]:
+        answer = exchange(port, b"GET /metrics HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 403 Forbidden\r\n"), (host, answer[:80])
+        assert b"vswitch_" not in answer
+    answer = exchange(port, b"GET /api/v1/switches HTTP/1.1\r\nHost: evil.example\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 403 "), answer[:80]
+    for host in [b"127.0.0.1:%d" % port, b"localhost", b"localhost:%d" % port, b"[::1]"]:
+        answer = exchange(port, b"GET /metrics HTTP/1.1\r\nHost: " + host +
+                          b"\r\nConnection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\n"), (host, answer[:80])
+    assert '\nvswitch_http_responses_total{code="403"} 4\n' in scrape(port)
 
 
 def test_head_keep_alive_and_pipelining(metrics_daemon):
@@ -197,8 +214,8 @@ def test_head_keep_alive_and_pipelining(metrics_daemon):
     assert c.sock is first_sock  # the same connection throughout
     c.close()
     # pipelined: two requests in one write, two answers in order, then close
-    answer = exchange(port, b"HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
-                      b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    answer = exchange(port, b"HEAD /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                      b"GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
     assert answer.count(b"HTTP/1.1 ") == 2
     assert b"HTTP/1.1 404 Not Found\r\n" in answer
@@ -220,7 +237,7 @@ def test_listener_times_out_a_half_request(daemon_factory):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.settimeout(10)
     s.connect(("127.0.0.1", port))
-    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 2000)
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 2000)
     deadline = time.time() + 8
     while "did not read its reply" not in d.log_text() and time.time() < deadline:
         time.sleep(0.2)

@@ -22,6 +22,9 @@ static void check(const struct http_request *req)
 		if ((n == 1 && s[1] == '.') || (n == 2 && s[1] == '.' && s[2] == '.'))
 			abort();
 	}
+	if (strnlen(req->host, sizeof(req->host)) == sizeof(req->host))
+		abort();
+	(void)http_host_is_local(req->host); /* the guard's check, on any Host */
 	if (req->method != HTTP_GET && req->method != HTTP_HEAD)
 		abort();
 }

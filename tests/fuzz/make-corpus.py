@@ -196,6 +196,8 @@ HTTP_REQUESTS = [
     b"GET /../etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n",
     b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
     b"GET / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n",
+    b"GET / HTTP/1.1\r\nHost: [::1]:9100\r\n\r\nGET / HTTP/1.1\r\nHost: LocalHost\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: evil.example:9100\r\n\r\n",
 ]
 
 

@@ -210,6 +210,55 @@ static void test_limits(void **state)
 	free(text);
 }
 
+static void test_host_is_kept_trimmed_and_bounded(void **state)
+{
+	(void)state;
+	struct http_request req;
+	assert_true(parse("GET / HTTP/1.1\r\nhost:  127.0.0.1:9100 \r\n\r\n", &req) > 0);
+	assert_string_equal(req.host, "127.0.0.1:9100");
+	assert_true(parse("GET / HTTP/1.0\r\n\r\n", &req) > 0);
+	assert_string_equal(req.host, "");
+	char text[HTTP_MAX_HOST + 64];
+	snprintf(text, sizeof(text), "GET / HTTP/1.1\r\nHost: %0*d\r\n\r\n", HTTP_MAX_HOST, 0);
+	assert_int_equal(status_of(text), -400);
+	snprintf(text, sizeof(text), "GET / HTTP/1.1\r\nHost: %0*d\r\n\r\n", HTTP_MAX_HOST - 1, 0);
+	assert_true(parse(text, &req) > 0);
+	assert_int_equal(strlen(req.host), HTTP_MAX_HOST - 1);
+}
+
+/* The DNS-rebinding guard's test: IP literals and localhost, with or
+ * without a port, are local; a DNS name, a malformed port or literal, and
+ * no Host at all are not. */
+static void test_host_is_local(void **state)
+{
+	(void)state;
+	static const char *const local[] = {"127.0.0.1",  "127.0.0.1:9100", "10.1.2.3:80",
+					    "localhost",  "LocalHost:1",    "[::1]",
+					    "[::1]:9100", "[fe80::1]",	    "0.0.0.0:65535"};
+	static const char *const not_local[] = {"",
+						"evil.example",
+						"evil.example:9100",
+						"localhost.evil.example",
+						"localhost.",
+						"127.0.0.1.nip.io",
+						"127.1",
+						"127.0.0.1:",
+						"127.0.0.1:x",
+						"127.0.0.1:123456",
+						"[::1",
+						"[::1]9100",
+						"[evil]:80",
+						"::1",
+						"localhost:80:80",
+						"[::1]:80:80"};
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		assert_true(http_host_is_local(local[i]));
+	for (size_t i = 0; i < sizeof(not_local) / sizeof(not_local[0]); i++) {
+		if (http_host_is_local(not_local[i]))
+			fail_msg("'%s' taken as local", not_local[i]);
+	}
+}
+
 static void test_reason_phrases(void **state)
 {
 	(void)state;
@@ -234,6 +283,8 @@ int main(void)
 	    cmocka_unit_test(test_bad_requests_are_400),
 	    cmocka_unit_test(test_methods_versions_and_encodings),
 	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_host_is_kept_trimmed_and_bounded),
+	    cmocka_unit_test(test_host_is_local),
 	    cmocka_unit_test(test_reason_phrases),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

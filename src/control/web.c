@@ -38,14 +38,12 @@ static const struct web_route {
 	const char *words[2];
 	int min_names, max_names;
 } routes[] = {
-    {"show", {"show", NULL}, 0, 0},    {"switches", {"switch", "show"}, 0, 1},
-    {"ports", {"port", "show"}, 0, 1}, {"fdb", {"fdb", "show"}, 1, 1},
-    {"vlans", {"vlan", "show"}, 0, 1}, {"counters", {"counters", NULL}, 0, 0},
-    {"seas", {"sea", "show"}, 0, 1},   {"bonds", {"bond", "show"}, 0, 1},
-    /* The next read-only views join here, one line each:
-     * {"lldp", {"lldp", "show"}, 0, 1},
-     * {"mcast", {"mcast", "show"}, 0, 1},
-     * {"ipfix", {"ipfix", "show"}, 0, 1}, */
+    {"show", {"show", NULL}, 0, 0},	{"switches", {"switch", "show"}, 0, 1},
+    {"ports", {"port", "show"}, 0, 1},	{"fdb", {"fdb", "show"}, 1, 1},
+    {"vlans", {"vlan", "show"}, 0, 1},	{"counters", {"counters", NULL}, 0, 0},
+    {"seas", {"sea", "show"}, 0, 1},	{"bonds", {"bond", "show"}, 0, 1},
+    {"lldp", {"lldp", "show"}, 0, 1},	{"mcast", {"mcast", "show"}, 0, 1},
+    {"ipfix", {"ipfix", "show"}, 0, 1},
 };
 
 static void respond(struct http_response *resp, int status, const char *type, char *body,

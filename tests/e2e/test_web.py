@@ -109,6 +109,28 @@ def ping(lab, count):
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20)
 
 
+def test_page_shows_multicast_groups_when_there_are_some(web, browser):
+    """Sections for LLDP, multicast and IPFIX appear only with something in
+    them: none at first; with snooping on and lpar1's kernel joining
+    239.1.2.3 (ip addr ... autojoin: an IGMP report), the multicast section
+    shows the group, its member port and the router port."""
+    lab, url = web
+    browser.get(url)
+    wait_for("the page to be live", lambda: cell(browser, '#status[data-state="live"]'))
+    for section in ("lldp", "mcast", "ipfix"):
+        assert not cell(browser, "#%s-section" % section).is_displayed(), section
+    lab.ctl("hv", "switch", "set", "hv", "mcast-snooping", "on")
+    lab.ctl("hv", "port", "set", "vios", "mcast-router", "yes")
+    subprocess.run(["ip", "netns", "exec", lab.ns["lpar1"], "ip", "addr", "add", "239.1.2.3/32",
+                    "dev", "en0", "autojoin"], check=True)
+    row = '#mcast tr[data-switch="hv"][data-vlan="1"][data-group="239.1.2.3"]'
+    wait_for("the group on the page", lambda: cell(browser, row))
+    assert cell(browser, "#mcast-section").is_displayed()
+    assert cell(browser, row + ' td[data-field="members"]').text == "lpar1"
+    assert cell(browser, row + ' td[data-field="routers"]').text == "vios"
+    assert not cell(browser, "#lldp-section").is_displayed()
+
+
 def test_page_shows_the_seed_scenario_live(web, browser):
     from selenium.webdriver.common.by import By
     lab, url = web

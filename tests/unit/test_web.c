@@ -14,6 +14,7 @@
 
 #include "control/web.h"
 #include "control_fixture.h"
+#include "engine/datapath.h"
 
 static int setup(void **state)
 {
@@ -155,6 +156,66 @@ static void assert_error(struct control_fixture *f, const char *path, int status
 	cJSON_Delete(doc);
 }
 
+/* An IGMPv2 report for 239.1.2.3 from 02:00:00:00:00:01, untagged (VLAN 1),
+ * padded to 60 bytes (the snooping does not check IGMP's checksum). */
+#define IGMP_JOIN_HEX                                                                              \
+	"01005e01020302000000000108004500001c00000000010200000a000001ef0102"                       \
+	"0316000000ef010203000000000000000000000000000000000000"
+
+/* An LLDPDU from tor1's eth1 (chassis 02:aa:bb:cc:dd:01, TTL 120). */
+#define LLDPDU_HEX                                                                                 \
+	"0180c200000e02aabbccdd0188cc02070402aabbccdd0104050565746831060200780a04746f723100000000" \
+	"00000000000000000000000000000000"
+
+/* The views of LLDP, snooping and IPFIX (what the page's sections poll):
+ * each route runs its show, with a name too, and a join shows up. */
+static void test_api_lldp_mcast_ipfix_routes(void **state)
+{
+	struct control_fixture *f = *state;
+	cJSON *doc = get_json(f, "/api/v1/lldp", 200);
+	assert_int_equal(cJSON_GetArraySize(doc), 1); /* the uplink listens by default */
+	cJSON_Delete(doc);
+	assert_int_equal(control_fixture_run(f, "port inject vios " LLDPDU_HEX), 0);
+	datapath_poll(f->state.dp);
+	doc = get_json(f, "/api/v1/lldp", 200);
+	cJSON *n =
+	    cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 0), "neighbors"), 0);
+	assert_non_null(n);
+	assert_string_equal(cJSON_GetObjectItem(n, "system_name")->valuestring, "tor1");
+	assert_string_equal(cJSON_GetObjectItem(n, "port_id")->valuestring, "eth1");
+	assert_int_equal(cJSON_GetObjectItem(n, "ttl")->valueint, 120);
+	cJSON_Delete(doc);
+	cJSON_Delete(get_json(f, "/api/v1/lldp/vios", 200));
+	assert_error(f, "/api/v1/lldp/lpar1", 404); /* does not run LLDP */
+	assert_int_equal(control_fixture_run(f, "switch set hv mcast-snooping on"), 0);
+	assert_int_equal(control_fixture_run(f, "port set vios mcast-router yes"), 0);
+	assert_int_equal(control_fixture_run(f, "port inject lpar1 " IGMP_JOIN_HEX), 0);
+	datapath_poll(f->state.dp);
+	doc = get_json(f, "/api/v1/mcast/hv", 200);
+	cJSON *sw = cJSON_GetArrayItem(doc, 0);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(sw, "snooping")));
+	cJSON *g = cJSON_GetArrayItem(cJSON_GetObjectItem(sw, "groups"), 0);
+	assert_string_equal(cJSON_GetObjectItem(g, "group")->valuestring, "239.1.2.3");
+	assert_int_equal(cJSON_GetObjectItem(g, "vlan")->valueint, 1);
+	cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(g, "members"), 0);
+	assert_string_equal(cJSON_GetObjectItem(m, "port")->valuestring, "lpar1");
+	cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(sw, "routers"), 0);
+	assert_string_equal(cJSON_GetObjectItem(r, "port")->valuestring, "vios");
+	cJSON_Delete(doc);
+	cJSON_Delete(get_json(f, "/api/v1/mcast", 200));
+	assert_error(f, "/api/v1/mcast/nosuch", 404);
+	doc = get_json(f, "/api/v1/ipfix", 200);
+	assert_int_equal(cJSON_GetArraySize(doc), 0);
+	cJSON_Delete(doc);
+	assert_int_equal(control_fixture_run(f, "ipfix add fx switch hv collector 127.0.0.1:4739"),
+			 0);
+	doc = get_json(f, "/api/v1/ipfix/fx", 200);
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 0), "collector")->valuestring,
+	    "127.0.0.1:4739");
+	cJSON_Delete(doc);
+}
+
 static void test_api_errors_are_json_4xx(void **state)
 {
 	assert_error(*state, "/api/v1/nothing", 404);
@@ -214,6 +275,7 @@ int main(void)
 	    WEB_TEST(test_api_vlans_give_the_matrix),
 	    WEB_TEST(test_api_routes_each_run_their_show),
 	    WEB_TEST(test_api_errors_are_json_4xx),
+	    WEB_TEST(test_api_lldp_mcast_ipfix_routes),
 	    WEB_TEST(test_api_never_runs_a_configuration_command),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

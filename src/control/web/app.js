@@ -153,6 +153,55 @@ function drawBonds(bonds) {
     "no bond on this daemon");
 }
 
+// The sections below exist only when there is something to show; a daemon
+// whose route fails (an older one) just shows none of them.
+function showSection(id, tbody, rows) {
+  document.getElementById(id).hidden = !rows.length;
+  fill(document.querySelector(tbody), rows);
+}
+
+function drawLldp(ports) {
+  const rows = [];
+  for (const p of ports) {
+    for (const n of p.neighbors || []) {
+      rows.push(el("tr", { "data-port": p.port, "data-chassis": n.chassis_id },
+        el("td", {}, p.port), el("td", {}, p.switch), el("td", { class: "mono" }, n.chassis_id),
+        el("td", { class: "mono" }, n.port_id), el("td", {}, n.system_name),
+        el("td", { class: "num" }, n.ttl), el("td", { class: "num" }, n.ttl_left)));
+    }
+  }
+  showSection("lldp-section", "#lldp tbody", rows);
+}
+
+// A group's router ports: those learned on its VLAN and the configured ones.
+function routerPorts(s, vlan) {
+  return (s.routers || []).filter((r) => r.configured || r.vlan === vlan).map((r) => r.port);
+}
+
+function drawMcast(switches) {
+  const rows = [];
+  for (const s of switches) {
+    const groups = (s.groups || []).slice().sort((a, b) => a.vlan - b.vlan ||
+      a.group.localeCompare(b.group));
+    for (const g of groups) {
+      rows.push(el("tr", { "data-switch": s.switch, "data-vlan": g.vlan, "data-group": g.group },
+        el("td", {}, s.switch), el("td", {}, g.vlan), el("td", { class: "mono" }, g.group),
+        el("td", { "data-field": "members" }, g.members.map((m) => m.port).join(", ")),
+        el("td", { "data-field": "routers" }, routerPorts(s, g.vlan).join(", "))));
+    }
+  }
+  showSection("mcast-section", "#mcast tbody", rows);
+}
+
+function drawIpfix(exporters) {
+  showSection("ipfix-section", "#ipfix tbody", exporters.map((x) =>
+    el("tr", { "data-exporter": x.name }, el("td", {}, x.name), el("td", {}, x.switch),
+       el("td", { class: "mono" }, x.collector),
+       el("td", { class: "num" }, x.flows + " / " + x.max_flows),
+       el("td", { class: "num" }, x.records), el("td", { class: "num" }, x.messages),
+       el("td", { class: "num" }, x.refused), el("td", { class: "num" }, x.dropped))));
+}
+
 function setStatus(ok, message) {
   const s = document.getElementById("status");
   s.dataset.state = ok ? "live" : "unreachable";
@@ -165,7 +214,9 @@ async function poll() {
     // One request first: a daemon that is gone costs one failed fetch a
     // second, not one per table.
     const show = await api("show");
-    const [vlans, bonds, ...fdbs] = await Promise.all([api("vlans"), api("bonds"),
+    const optional = (path) => api(path).catch(() => []);
+    const [vlans, bonds, lldp, mcast, ipfix, ...fdbs] = await Promise.all([api("vlans"),
+      api("bonds"), optional("lldp"), optional("mcast"), optional("ipfix"),
       ...show.switches.map((s) => api("fdb/" + encodeURIComponent(s.name)).then((rows) =>
         rows.map((r) => Object.assign({ switch: s.name }, r))))]);
     fdbRows = fdbs.flat().sort((a, b) => a.switch.localeCompare(b.switch) ||
@@ -176,6 +227,9 @@ async function poll() {
     drawFdb();
     drawSeas(show);
     drawBonds(bonds);
+    drawLldp(lldp);
+    drawMcast(mcast);
+    drawIpfix(ipfix);
     failingSince = null;
     setStatus(true, "live · " + new Date().toLocaleTimeString());
   } catch (e) {

@@ -13,9 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "engine/datapath.h"
+#include "ha/lldp.h"
 #include "ha/sea.h"
 #include "http_server.h"
+#include "ipfix.h"
 #include "port/bond.h"
 
 #define MAX_MEMBERS 8
@@ -41,15 +44,32 @@ struct switch_snap {
 	uint32_t fdb_entries, fdb_capacity;
 	uint64_t fdb_full;
 	unsigned ports, vlans;
+	bool snooping;
+	uint32_t mcast_groups;
+	uint32_t *vlan_groups; /* [VLAN_COUNT] groups per VLAN, when snooping */
+	struct mcast_counters mcast;
+};
+
+/* An IPFIX exporter (a config entry with its switch's live cache). */
+struct ipfix_snap {
+	char name[IPFIX_NAME_MAX];
+	char sw[SWITCH_NAME_MAX];
+	uint32_t flows;
+	uint64_t refused, dropped;
+	struct ipfix_export_stats export;
 };
 
 struct snapshot {
 	struct sea_set *seas;
+	const struct config *running; /* the exporters' names; NULL: none */
 	struct switch_snap *sws;
 	size_t n_sws;
 	struct port_snap *ports;
 	size_t n_ports;
-	cJSON *sea_json; /* array of sea_to_json() */
+	cJSON *sea_json;  /* array of sea_to_json() */
+	cJSON *lldp_json; /* lldp show's array, every port that runs LLDP */
+	struct ipfix_snap *ipfix;
+	size_t n_ipfix;
 	bool oom;
 };
 
@@ -83,6 +103,48 @@ static void snap_port(const struct bridge_port *p, struct port_snap *s)
 	s->failovers = bond_failovers(p->dev);
 }
 
+static void count_vlan_group(const struct mcast_group *g, const struct mcast_member *first,
+			     const struct mcast_table *t, void *arg)
+{
+	(void)first;
+	(void)t;
+	uint32_t *per_vlan = arg;
+	per_vlan[g->vid % VLAN_COUNT]++;
+}
+
+/* Snooping's groups (per VLAN too) and counters; false if out of memory. */
+static bool snap_mcast(const struct vswitch *sw, struct switch_snap *s)
+{
+	if (!sw->mcast)
+		return true;
+	s->snooping = true;
+	s->mcast_groups = sw->mcast->table->n_groups;
+	s->mcast = sw->mcast->counters;
+	s->vlan_groups = calloc(VLAN_COUNT, sizeof(*s->vlan_groups));
+	if (!s->vlan_groups)
+		return false;
+	mcast_table_foreach(sw->mcast->table, count_vlan_group, s->vlan_groups);
+	return true;
+}
+
+static void snap_ipfix(struct datapath *dp, struct snapshot *snap)
+{
+	for (size_t i = 0; snap->running && i < snap->running->n_ipfix; i++) {
+		const struct ipfix_config *x = &snap->running->ipfix[i];
+		const struct vswitch *sw = datapath_find_switch(dp, x->sw);
+		if (!sw || !sw->ipfix)
+			continue;
+		struct ipfix_snap *s = &snap->ipfix[snap->n_ipfix++];
+		snprintf(s->name, sizeof(s->name), "%s", x->name);
+		snprintf(s->sw, sizeof(s->sw), "%s", x->sw);
+		s->flows = ipfix_cache_flows(sw->ipfix);
+		/* written by the poll threads atomically (ipfix_cache.c) */
+		s->refused = __atomic_load_n(&sw->ipfix->stats.refused, __ATOMIC_RELAXED);
+		s->dropped = __atomic_load_n(&sw->ipfix->stats.ring_full, __ATOMIC_RELAXED);
+		ipfix_exporter_stats(sw->ipfix, &s->export);
+	}
+}
+
 static void snap_switch(const struct vswitch *sw, struct switch_snap *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -105,24 +167,35 @@ static void take_snapshot(struct datapath *dp, void *arg)
 	snap->sws = calloc(dp->n_switches + 1, sizeof(*snap->sws));
 	snap->ports = calloc(n_ports + 1, sizeof(*snap->ports));
 	snap->sea_json = cJSON_CreateArray();
-	if (!snap->sws || !snap->ports || !snap->sea_json) {
+	snap->lldp_json = cJSON_CreateArray();
+	size_t n_ipfix = snap->running ? snap->running->n_ipfix : 0;
+	snap->ipfix = calloc(n_ipfix + 1, sizeof(*snap->ipfix));
+	if (!snap->sws || !snap->ports || !snap->sea_json || !snap->lldp_json || !snap->ipfix) {
 		snap->oom = true;
 		return;
 	}
 	for (size_t s = 0; s < dp->n_switches; s++) {
 		const struct vswitch *sw = dp->switches[s];
-		snap_switch(sw, &snap->sws[snap->n_sws++]);
+		snap_switch(sw, &snap->sws[snap->n_sws]);
+		if (!snap_mcast(sw, &snap->sws[snap->n_sws++]))
+			snap->oom = true;
 		for (uint16_t i = 0; i < sw->n_ports; i++)
 			if (sw->ports[i])
 				snap_port(sw->ports[i], &snap->ports[snap->n_ports++]);
 	}
 	for (size_t i = 0; snap->seas && i < snap->seas->n; i++)
 		cJSON_AddItemToArray(snap->sea_json, sea_to_json(snap->seas->seas[i]));
+	lldp_show(dp, NULL, NULL, snap->lldp_json);
+	snap_ipfix(dp, snap);
 }
 
 static void snapshot_free(struct snapshot *snap)
 {
+	for (size_t i = 0; snap->sws && i < snap->n_sws; i++)
+		free(snap->sws[i].vlan_groups);
 	free(snap->sws);
+	free(snap->ipfix);
+	cJSON_Delete(snap->lldp_json);
 	free(snap->ports);
 	cJSON_Delete(snap->sea_json);
 }
@@ -372,6 +445,130 @@ static void write_seas(const cJSON *seas, FILE *out)
 	}
 }
 
+/* LLDP per port that runs it, from lldp show's JSON. */
+static void write_lldp(const cJSON *ports, FILE *out)
+{
+	static const struct {
+		const char *name, *type, *help, *key;
+	} families[] = {
+	    {"vswitch_lldp_neighbors", "gauge", "LLDP neighbours the port knows now.", NULL},
+	    {"vswitch_lldp_frames_tx_total", "counter", "LLDP frames the port sent.", "tx"},
+	    {"vswitch_lldp_frames_rx_total", "counter", "LLDP frames the port received.", "rx"},
+	    {"vswitch_lldp_frames_discarded_total", "counter",
+	     "LLDP frames received malformed and discarded.", "discarded"},
+	    {"vswitch_lldp_neighbors_aged_out_total", "counter",
+	     "LLDP neighbours removed because their TTL expired.", "aged_out"},
+	    {"vswitch_lldp_neighbors_refused_total", "counter",
+	     "New LLDP neighbours refused: the port had its maximum (tooManyNeighbors).",
+	     "too_many_neighbors"},
+	};
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		family(out, families[f].name, families[f].type, families[f].help);
+		const cJSON *p;
+		cJSON_ArrayForEach(p, ports)
+		{
+			const char *labels[] = {"switch", json_text(p, "switch"), "port",
+						json_text(p, "port"), NULL};
+			const cJSON *c = cJSON_GetObjectItemCaseSensitive(p, "counters");
+			uint64_t v = families[f].key
+					 ? json_number(c, families[f].key)
+					 : (uint64_t)cJSON_GetArraySize(
+					       cJSON_GetObjectItemCaseSensitive(p, "neighbors"));
+			sample(out, families[f].name, labels, v);
+		}
+	}
+}
+
+/* IGMP/MLD snooping, per switch that has it on. */
+static void write_mcast(const struct snapshot *snap, FILE *out)
+{
+	family(out, "vswitch_mcast_groups", "gauge", "Multicast groups snooped on the switch.");
+	for (size_t i = 0; i < snap->n_sws; i++) {
+		const char *labels[] = {"switch", snap->sws[i].name, NULL};
+		if (snap->sws[i].snooping)
+			sample(out, "vswitch_mcast_groups", labels, snap->sws[i].mcast_groups);
+	}
+	family(out, "vswitch_mcast_vlan_groups", "gauge",
+	       "Multicast groups snooped on a VLAN (VLANs with groups only).");
+	for (size_t i = 0; i < snap->n_sws; i++) {
+		for (unsigned vid = 0; snap->sws[i].vlan_groups && vid < VLAN_COUNT; vid++) {
+			char vlan[8];
+			snprintf(vlan, sizeof(vlan), "%u", vid);
+			const char *labels[] = {"switch", snap->sws[i].name, "vlan", vlan, NULL};
+			if (snap->sws[i].vlan_groups[vid])
+				sample(out, "vswitch_mcast_vlan_groups", labels,
+				       snap->sws[i].vlan_groups[vid]);
+		}
+	}
+	static const struct {
+		const char *name, *help;
+		size_t offset;
+	} families[] = {
+	    {"vswitch_mcast_reports_received_total", "IGMP/MLD membership reports received.",
+	     offsetof(struct mcast_counters, reports)},
+	    {"vswitch_mcast_leaves_received_total", "IGMP/MLD leaves (done) received.",
+	     offsetof(struct mcast_counters, leaves)},
+	    {"vswitch_mcast_queries_received_total", "IGMP/MLD queries received.",
+	     offsetof(struct mcast_counters, queries)},
+	    {"vswitch_mcast_malformed_total", "IGMP/MLD messages too malformed to use.",
+	     offsetof(struct mcast_counters, malformed)},
+	};
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		family(out, families[f].name, "counter", families[f].help);
+		for (size_t i = 0; i < snap->n_sws; i++) {
+			const char *labels[] = {"switch", snap->sws[i].name, NULL};
+			const uint64_t *v =
+			    (const uint64_t *)(const void *)((const char *)&snap->sws[i].mcast +
+							     families[f].offset);
+			if (snap->sws[i].snooping)
+				sample(out, families[f].name, labels, *v);
+		}
+	}
+	family(out, "vswitch_mcast_refused_joins_total", "counter",
+	       "Joins refused, by the limit reached: switch-limit (mcast-max-groups) or "
+	       "port-limit (mcast-max-port-groups).");
+	for (size_t i = 0; i < snap->n_sws; i++) {
+		const struct switch_snap *s = &snap->sws[i];
+		const char *sw_labels[] = {"switch", s->name, "reason", "switch-limit", NULL};
+		const char *port_labels[] = {"switch", s->name, "reason", "port-limit", NULL};
+		if (!s->snooping)
+			continue;
+		sample(out, "vswitch_mcast_refused_joins_total", sw_labels,
+		       s->mcast.refused_switch);
+		sample(out, "vswitch_mcast_refused_joins_total", port_labels,
+		       s->mcast.refused_port);
+	}
+}
+
+/* IPFIX, per exporter. */
+static void write_ipfix(const struct snapshot *snap, FILE *out)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} families[] = {
+	    {"vswitch_ipfix_flows", "gauge", "Flows in the exporter's cache now."},
+	    {"vswitch_ipfix_records_sent_total", "counter",
+	     "IPFIX data records sent (options records included)."},
+	    {"vswitch_ipfix_messages_sent_total", "counter", "IPFIX messages sent."},
+	    {"vswitch_ipfix_flows_refused_total", "counter",
+	     "New flows refused: the cache was full (max-flows)."},
+	    {"vswitch_ipfix_records_dropped_total", "counter",
+	     "Ended flows lost: the export ring was full."},
+	    {"vswitch_ipfix_send_errors_total", "counter",
+	     "IPFIX messages the kernel refused to send (lost)."},
+	};
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		family(out, families[f].name, families[f].type, families[f].help);
+		for (size_t i = 0; i < snap->n_ipfix; i++) {
+			const struct ipfix_snap *x = &snap->ipfix[i];
+			uint64_t v[] = {x->flows,   x->export.records, x->export.messages,
+					x->refused, x->dropped,	       x->export.send_errors};
+			const char *labels[] = {"exporter", x->name, "switch", x->sw, NULL};
+			sample(out, families[f].name, labels, v[f]);
+		}
+	}
+}
+
 /* The listener's own counters: refusals an operator may want to see. */
 static void write_http(FILE *out)
 {
@@ -405,12 +602,16 @@ static void write_snapshot(const struct snapshot *snap, FILE *out)
 	write_port_gauges(snap, out);
 	write_bonds(snap, out);
 	write_seas(snap->sea_json, out);
+	write_lldp(snap->lldp_json, out);
+	write_mcast(snap, out);
+	write_ipfix(snap, out);
 	write_http(out);
 }
 
-void metrics_write(struct datapath *dp, struct sea_set *seas, FILE *out)
+void metrics_write(struct datapath *dp, struct sea_set *seas, const struct config *running,
+		   FILE *out)
 {
-	struct snapshot snap = {.seas = seas};
+	struct snapshot snap = {.seas = seas, .running = running};
 	take_snapshot(dp, &snap);
 	if (!snap.oom)
 		write_snapshot(&snap, out);
@@ -421,7 +622,7 @@ void metrics_serve(struct control_state *state, const struct http_request *req,
 		   struct http_response *resp)
 {
 	(void)req;
-	struct snapshot snap = {.seas = state->seas};
+	struct snapshot snap = {.seas = state->seas, .running = state->running};
 	control_datapath_call(state, take_snapshot, &snap);
 	char *text = NULL;
 	size_t len = 0;

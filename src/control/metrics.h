@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "config.h"
 #include "execute.h"
 #include "http.h"
 
@@ -15,8 +16,10 @@
 void metrics_serve(struct control_state *state, const struct http_request *req,
 		   struct http_response *resp);
 
-/* Writes the exposition of a datapath and its SEAs (may be NULL) to out, as
- * metrics_serve() does after its copy: for unit tests, which own dp. */
-void metrics_write(struct datapath *dp, struct sea_set *seas, FILE *out);
+/* Writes the exposition of a datapath, its SEAs (may be NULL) and the IPFIX
+ * exporters of `running` (may be NULL) to out, as metrics_serve() does
+ * after its copy: for unit tests, which own dp. */
+void metrics_write(struct datapath *dp, struct sea_set *seas, const struct config *running,
+		   FILE *out);
 
 #endif

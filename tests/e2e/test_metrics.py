@@ -127,6 +127,36 @@ def test_prometheus_scrapes_the_counters_of_known_traffic(metrics_daemon, promet
     wait_for(base, "vswitch_port_tx_packets_total" + sel % "b", 10)
 
 
+# An IGMPv2 report for 239.1.2.3 and an LLDPDU from tor1's eth1 (TTL 120):
+# the frames of tests/unit/obs_frames.h.
+IGMP_JOIN = ("01005e01020302000000000108004500001c00000000010200000a000001ef0102"
+             "0316000000ef010203" + "00" * 18)
+LLDPDU = ("0180c200000e02aabbccdd0188cc02070402aabbccdd0104050565746831060200780a04"
+          "746f72310000" + "00" * 18)
+
+
+def test_lldp_mcast_and_ipfix_series_of_known_frames(metrics_daemon):
+    d = metrics_daemon
+    port = d.http_port
+    d.ctl("switch", "set", "sw0", "mcast-snooping", "on")
+    d.ctl("port", "set", "b", "lldp", "rx")
+    d.ctl("ipfix", "add", "fx", "switch", "sw0", "collector", "127.0.0.1:%d" % free_port())
+    wait_lines(port, ['vswitch_lldp_neighbors{switch="sw0",port="b"} 0',
+                      'vswitch_mcast_groups{switch="sw0"} 0'])
+    for _ in range(3):  # one group, three reports
+        d.ctl("port", "inject", "a", IGMP_JOIN)
+    d.ctl("port", "inject", "b", LLDPDU)
+    wait_lines(port, ['vswitch_mcast_groups{switch="sw0"} 1',
+                      'vswitch_mcast_vlan_groups{switch="sw0",vlan="1"} 1',
+                      'vswitch_mcast_reports_received_total{switch="sw0"} 3',
+                      'vswitch_mcast_refused_joins_total{switch="sw0",reason="switch-limit"} 0',
+                      'vswitch_lldp_neighbors{switch="sw0",port="b"} 1',
+                      'vswitch_lldp_frames_rx_total{switch="sw0",port="b"} 1',
+                      'vswitch_lldp_frames_discarded_total{switch="sw0",port="b"} 0',
+                      'vswitch_ipfix_flows_refused_total{exporter="fx",switch="sw0"} 0',
+                      'vswitch_ipfix_send_errors_total{exporter="fx",switch="sw0"} 0'])
+
+
 def exchange(port, payload, timeout=5):
     """Sends raw bytes, returns everything until the server closes."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)

@@ -19,6 +19,7 @@
 #include "control/metrics.h"
 #include "control_fixture.h"
 #include "engine/datapath.h"
+#include "obs_frames.h"
 
 /* A broadcast from 02:00:00:00:00:03, untagged, 60 bytes. */
 #define BROADCAST_HEX                                                                              \
@@ -32,7 +33,7 @@ static char *exposition(struct control_fixture *f)
 	size_t size = 0;
 	FILE *out = open_memstream(&text, &size);
 	assert_non_null(out);
-	metrics_write(f->state.dp, &f->seas, out);
+	metrics_write(f->state.dp, &f->seas, f->state.running, out);
 	fclose(out);
 	return text;
 }
@@ -161,6 +162,45 @@ static void test_sea_state_sets_and_counters(void **state)
 	free(text);
 }
 
+/* LLDP per port, snooping per switch and VLAN, IPFIX per exporter, from
+ * one injected LLDPDU and one IGMP join: the families are in the same
+ * snapshot as the rest, with exact values. */
+static void test_lldp_mcast_and_ipfix_families(void **state)
+{
+	struct control_fixture *f = *state;
+	build(f);
+	assert_int_equal(control_fixture_run(f, "port set b lldp rx"), 0);
+	char *text = exposition(f); /* the agent has b from the first look */
+	assert_has_line(text, "vswitch_lldp_neighbors{switch=\"sw0\",port=\"b\"} 0");
+	assert_null(strstr(text, "vswitch_mcast_groups{")); /* snooping off: no series */
+	assert_null(strstr(text, "vswitch_ipfix_flows{"));
+	free(text);
+	assert_int_equal(control_fixture_run(f, "switch set sw0 mcast-snooping on"), 0);
+	assert_int_equal(control_fixture_run(f, "ipfix add fx switch sw0 collector 127.0.0.1:4739"),
+			 0);
+	assert_int_equal(control_fixture_run(f, "port inject b " LLDPDU_HEX), 0);
+	assert_int_equal(control_fixture_run(f, "port inject a " IGMP_JOIN_HEX), 0);
+	datapath_poll(f->state.dp);
+	text = exposition(f);
+	assert_has_line(text, "vswitch_lldp_neighbors{switch=\"sw0\",port=\"b\"} 1");
+	assert_has_line(text, "vswitch_lldp_frames_rx_total{switch=\"sw0\",port=\"b\"} 1");
+	assert_has_line(text, "vswitch_lldp_frames_tx_total{switch=\"sw0\",port=\"b\"} 0");
+	assert_has_line(text, "vswitch_lldp_frames_discarded_total{switch=\"sw0\",port=\"b\"} 0");
+	assert_has_line(text, "vswitch_lldp_neighbors_aged_out_total{switch=\"sw0\",port=\"b\"} 0");
+	assert_null(strstr(text, "vswitch_lldp_neighbors{switch=\"sw0\",port=\"a\"}"));
+	assert_has_line(text, "vswitch_mcast_groups{switch=\"sw0\"} 1");
+	assert_has_line(text, "vswitch_mcast_vlan_groups{switch=\"sw0\",vlan=\"1\"} 1");
+	assert_has_line(text, "vswitch_mcast_reports_received_total{switch=\"sw0\"} 1");
+	assert_has_line(text, "vswitch_mcast_leaves_received_total{switch=\"sw0\"} 0");
+	assert_has_line(
+	    text, "vswitch_mcast_refused_joins_total{switch=\"sw0\",reason=\"port-limit\"} 0");
+	assert_has_line(text,
+			"vswitch_ipfix_flows_refused_total{exporter=\"fx\",switch=\"sw0\"} 0");
+	assert_has_line(text, "vswitch_ipfix_send_errors_total{exporter=\"fx\",switch=\"sw0\"} 0");
+	assert_non_null(strstr(text, "\nvswitch_ipfix_flows{exporter=\"fx\",switch=\"sw0\"} "));
+	free(text);
+}
+
 static void test_route_sends_metrics_and_the_rest_to_the_web_view(void **state)
 {
 	struct control_fixture *f = *state;
@@ -244,6 +284,8 @@ int main(void)
 					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_sea_state_sets_and_counters, control_fixture_setup,
 					    control_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_lldp_mcast_and_ipfix_families,
+					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_route_sends_metrics_and_the_rest_to_the_web_view,
 					    control_fixture_setup, control_fixture_teardown),
 	    cmocka_unit_test(test_listen_address_forms),

@@ -15,6 +15,7 @@
 #include "control/web.h"
 #include "control_fixture.h"
 #include "engine/datapath.h"
+#include "obs_frames.h"
 
 static int setup(void **state)
 {
@@ -155,17 +156,6 @@ static void assert_error(struct control_fixture *f, const char *path, int status
 	assert_true(cJSON_IsString(cJSON_GetObjectItem(doc, "error")));
 	cJSON_Delete(doc);
 }
-
-/* An IGMPv2 report for 239.1.2.3 from 02:00:00:00:00:01, untagged (VLAN 1),
- * padded to 60 bytes (the snooping does not check IGMP's checksum). */
-#define IGMP_JOIN_HEX                                                                              \
-	"01005e01020302000000000108004500001c00000000010200000a000001ef0102"                       \
-	"0316000000ef010203000000000000000000000000000000000000"
-
-/* An LLDPDU from tor1's eth1 (chassis 02:aa:bb:cc:dd:01, TTL 120). */
-#define LLDPDU_HEX                                                                                 \
-	"0180c200000e02aabbccdd0188cc02070402aabbccdd0104050565746831060200780a04746f723100000000" \
-	"00000000000000000000000000000000"
 
 /* The views of LLDP, snooping and IPFIX (what the page's sections poll):
  * each route runs its show, with a name too, and a join shows up. */

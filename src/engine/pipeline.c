@@ -7,10 +7,8 @@
 /* A link-local frame (parse_frame said DROP_LINK_LOCAL) for a protocol of
  * the link registered on the switch: true when it took the frame. Only on
  * the drop path, so forwarded frames never pay for it. The protocol speaks
- * for the link, not a VLAN: VLAN ingress does not apply. Out of line and
- * cold, so that the ingress loop compiles as it did without it. */
-__attribute__((noinline, cold)) static bool
-link_local_consume(struct vswitch *sw, struct bridge_port *in, struct packet *p)
+ * for the link, not a VLAN: VLAN ingress does not apply. */
+static bool link_local_consume(struct vswitch *sw, struct bridge_port *in, struct packet *p)
 {
 	if (!sw->n_link_handlers || p->len < ETH_HEADER_LEN)
 		return false;
@@ -24,6 +22,20 @@ link_local_consume(struct vswitch *sw, struct bridge_port *in, struct packet *p)
 	return true;
 }
 
+/* Link-local frames (parse_frame said DROP_LINK_LOCAL) on a switch with a
+ * link protocol: each is taken by its protocol, else counted and freed as
+ * any refused frame. */
+__attribute__((noinline, cold)) static void
+link_local_batch(struct vswitch *sw, struct bridge_port *in, struct packet **frames, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (!link_local_consume(sw, in, frames[i])) {
+			port_count_drop(in, DROP_LINK_LOCAL, 1);
+			packet_free(frames[i]);
+		}
+	}
+}
+
 /* Parse + VLAN ingress; compacts the batch to the frames that pass and
  * computes the MAC-table hashes that learning and lookup will use. */
 static void ingress_batch(struct vswitch *sw, struct bridge_port *in, struct packet_batch *batch)
@@ -31,6 +43,10 @@ static void ingress_batch(struct vswitch *sw, struct bridge_port *in, struct pac
 	const uint16_t mtu = sw->config.mtu;
 	uint64_t bytes = 0;
 	uint32_t kept = 0;
+	/* Link-local frames a link protocol may take, handed over after the
+	 * loop: no call in it, so it compiles as it did without them. */
+	struct packet *link_local[BATCH_SIZE];
+	uint32_t n_link_local = 0;
 	for (uint32_t i = 0; i < batch->count; i++) {
 		struct packet *p = batch->packets[i];
 		struct frame_header h;
@@ -42,8 +58,10 @@ static void ingress_batch(struct vswitch *sw, struct bridge_port *in, struct pac
 		if (LIKELY(why == DROP_NONE))
 			why = vlan_ingress(sw, in, &h, &p->vid);
 		if (UNLIKELY(why != DROP_NONE)) {
-			if (why == DROP_LINK_LOCAL && link_local_consume(sw, in, p))
+			if (why == DROP_LINK_LOCAL && sw->n_link_handlers) {
+				link_local[n_link_local++] = p;
 				continue;
+			}
 			port_count_drop(in, why, 1);
 			packet_free(p);
 			continue;
@@ -61,6 +79,8 @@ static void ingress_batch(struct vswitch *sw, struct bridge_port *in, struct pac
 	in->counters.rx_packets += batch->count;
 	in->counters.rx_bytes += bytes;
 	batch->count = kept;
+	if (UNLIKELY(n_link_local))
+		link_local_batch(sw, in, link_local, n_link_local);
 }
 
 /* Frames for a protocol registered on the switch (an SEA's heartbeats:

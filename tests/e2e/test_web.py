@@ -63,9 +63,15 @@ def browser():
 
 
 def wait_for(what, fn, timeout=8):
+    """fn() until it is true. The page redraws its tables every second, so
+    an element found a moment ago may be gone when read: that is a retry."""
+    from selenium.common.exceptions import StaleElementReferenceException
     deadline = time.time() + timeout
     while True:
-        value = fn()
+        try:
+            value = fn()
+        except StaleElementReferenceException:
+            value = None
         if value:
             return value
         if time.time() > deadline:
@@ -77,6 +83,13 @@ def cell(driver, css):
     from selenium.webdriver.common.by import By
     found = driver.find_elements(By.CSS_SELECTOR, css)
     return found[0] if found else None
+
+
+def text(driver, css):
+    """The text of the first element matching css, read as one step in the
+    page (a redraw between finding and reading cannot come in between)."""
+    return driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : null;", css)
 
 
 def test_api_headers_and_refusals(web):
@@ -126,8 +139,8 @@ def test_page_shows_multicast_groups_when_there_are_some(web, browser):
     row = '#mcast tr[data-switch="hv"][data-vlan="1"][data-group="239.1.2.3"]'
     wait_for("the group on the page", lambda: cell(browser, row))
     assert cell(browser, "#mcast-section").is_displayed()
-    assert cell(browser, row + ' td[data-field="members"]').text == "lpar1"
-    assert cell(browser, row + ' td[data-field="routers"]').text == "vios"
+    assert text(browser, row + ' td[data-field="members"]') == "lpar1"
+    assert text(browser, row + ' td[data-field="routers"]') == "vios"
     assert not cell(browser, "#lldp-section").is_displayed()
 
 
@@ -144,7 +157,7 @@ def test_page_shows_the_seed_scenario_live(web, browser):
     assert names == ["lpar1", "lpar2", "lpar3", "lpar4", "vios"]
     vios = cell(browser, '#ports tr[data-port="vios"] td[data-field="uplink"]')
     assert vios.text == "uplink (active)"
-    assert cell(browser, '#ports tr[data-port="lpar3"] td[data-field="vids"]').text == "3"
+    assert text(browser, '#ports tr[data-port="lpar3"] td[data-field="vids"]') == "3"
 
     # The seed's figure as a matrix: rows ports, columns VLANs.
     def membership(port, vlan):
@@ -186,11 +199,11 @@ def test_page_shows_the_seed_scenario_live(web, browser):
     wait_for("all rows back", lambda: len(rows()) == total)
 
     # A counter moves on screen while traffic flows.
-    rx = lambda: int(cell(browser, '#ports tr[data-port="lpar1"] td[data-field="rx_packets"]').text)  # noqa: E731,E501
+    rx = lambda: int(text(browser, '#ports tr[data-port="lpar1"] td[data-field="rx_packets"]'))  # noqa: E731,E501
     before = rx()
     ping(lab, 5)
     wait_for("lpar1's rx counter to move on screen", lambda: rx() >= before + 5)
-    rate = cell(browser, '#ports tr[data-port="lpar1"] td[data-field="rx_pps"]').text
+    rate = text(browser, '#ports tr[data-port="lpar1"] td[data-field="rx_pps"]')
     assert rate != ""
 
     errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
@@ -202,4 +215,4 @@ def test_page_shows_the_seed_scenario_live(web, browser):
     hv.wait(10)
     wait_for("the page to say the daemon is unreachable",
              lambda: cell(browser, '#status[data-state="unreachable"]'))
-    assert "unreachable" in cell(browser, "#status").text
+    assert "unreachable" in text(browser, "#status")

@@ -123,8 +123,9 @@ run_pytest tools tools
 
 echo "== end-to-end tests (pytest + scapy, real vswitchd, namespaces)"
 # Most of their time is spent waiting (timers, guests booting, failovers):
-# two at a time halve it. Those that assert a rate or a pause run alone.
-run_pytest e2e e2e -n 2 -m "not serial"
+# two at a time halve it. A file's tests stay together and in order (many
+# share one lab); those that assert a rate or a pause run alone.
+run_pytest e2e e2e -n 2 --dist loadfile -m "not serial"
 echo "== end-to-end tests that measure (alone)"
 run_pytest e2e-serial e2e -m serial
 

@@ -1,16 +1,16 @@
 /* poll_threads.c — the daemon's poll threads (poll_threads.h). Each polls
- * its ports, forwards batches and, when idle, sleeps in epoll on its own
+ * its ports, forwards batches and, when idle, sleeps on its own
  * ports' fds; thread 0 also on the control mailbox and the kernel's link
  * events until a timer is due (ha/schedule.c). Thread 0 pauses the others
  * whenever it changes something they read (lib/pause.h). */
 #include "poll_threads.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -19,27 +19,25 @@
 #include "ha/sea.h"
 #include "ha/schedule.h"
 #include "lib/log.h"
+#include "lib/waitset.h"
 
 #define IDLE_POLLS_BEFORE_SLEEP 16
 
-/* The epoll set of thread t: its ports' fds, its wake fd, and for thread 0
- * the control mailbox and the link events. Each thread builds its own,
- * between its passes, so it reads the ports only when thread 0 lets it. */
-static void rebuild_epoll(struct poll_thread *t)
+/* The wait set of thread t (lib/waitset.h): its ports' fds, its wake fd,
+ * and for thread 0 the control mailbox and the link events. Each thread
+ * builds its own, between its passes, so it reads the ports only when
+ * thread 0 lets it. */
+static void rebuild_waitset(struct poll_thread *t)
 {
 	struct dataplane *d = t->d;
-	if (t->epoll_fd >= 0)
-		close(t->epoll_fd);
-	t->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = {.events = EPOLLIN};
-	struct epoll_event wake_ev = {.events = EPOLLIN, .data.u64 = 1};
-	epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, t->wake_fd, &wake_ev);
+	struct waitset *ws = &t->waitset;
+	bool all = true;
+	waitset_begin(ws);
 	if (t->id == 0) {
-		epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, control_mailbox_wake_fd(d->mailbox), &ev);
+		all &= waitset_add(ws, control_mailbox_wake_fd(d->mailbox));
 		if (d->link_fd >= 0)
-			epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, d->link_fd, &ev);
+			all &= waitset_add(ws, d->link_fd);
 	}
-	t->must_poll = false;
 	struct datapath *dp = d->state->dp;
 	for (size_t s = 0; s < dp->n_switches; s++) {
 		struct vswitch *sw = dp->switches[s];
@@ -49,11 +47,12 @@ static void rebuild_epoll(struct poll_thread *t)
 			    (d->n_threads > 1 && p->poll_thread != t->id))
 				continue;
 			int fd = p->dev->class->wait_fd ? p->dev->class->wait_fd(p->dev) : -1;
-			if (fd < 0 || epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-				t->must_poll = true;
+			all &= fd >= 0 && waitset_add(ws, fd);
 		}
 	}
-	t->epoll_gen = __atomic_load_n(&d->ports_gen, __ATOMIC_ACQUIRE);
+	all &= waitset_end(ws);
+	t->must_poll = !all;
+	t->waitset_gen = __atomic_load_n(&d->ports_gen, __ATOMIC_ACQUIRE);
 }
 
 static void wake(struct poll_thread *t)
@@ -63,20 +62,11 @@ static void wake(struct poll_thread *t)
 		log_error("poll thread %u: eventfd write: %s", t->id, strerror(errno));
 }
 
-/* Sleeps in epoll; drains the wake fd if it was what woke the thread. */
-static void sleep_in_epoll(struct poll_thread *t, int timeout_ms)
+static void sleep_in_waitset(struct poll_thread *t, int timeout_ms)
 {
-	struct epoll_event events[64];
-	int n = epoll_wait(t->epoll_fd, events, 64, timeout_ms);
-	for (int i = 0; i < n; i++) {
-		if (events[i].data.u64 == 1) {
-			uint64_t count;
-			if (read(t->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-				log_error("poll thread %u: eventfd read: %s", t->id,
-					  strerror(errno));
-			break;
-		}
-	}
+	int n = waitset_sleep(&t->waitset, timeout_ms);
+	if (n < 0 && n != -EINTR)
+		log_error("poll thread %u: waiting for its ports: %s", t->id, strerror(-n));
 }
 
 /* Thread 0 is about to change what the others read: pause them. */
@@ -110,17 +100,17 @@ static void *poll_main(void *arg)
 	datapath_thread_enter(dp, t->id);
 	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
 		pause_point(&d->pause, t->id);
-		if (t->epoll_gen != __atomic_load_n(&d->ports_gen, __ATOMIC_ACQUIRE))
-			rebuild_epoll(t);
+		if (t->waitset_gen != __atomic_load_n(&d->ports_gen, __ATOMIC_ACQUIRE))
+			rebuild_waitset(t);
 		packet_pool_reclaim(dp->pools[t->id]);
 		uint32_t n = datapath_poll_thread(dp, t->id);
 		if (n) {
 			idle = 0;
 		} else if (++idle >= IDLE_POLLS_BEFORE_SLEEP) {
 			pause_sleep_begin(&d->pause, t->id);
-			if (t->epoll_gen == __atomic_load_n(&d->ports_gen, __ATOMIC_ACQUIRE) &&
+			if (t->waitset_gen == __atomic_load_n(&d->ports_gen, __ATOMIC_ACQUIRE) &&
 			    !__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE))
-				sleep_in_epoll(t, t->must_poll ? 1 : -1);
+				sleep_in_waitset(t, t->must_poll ? 1 : -1);
 			pause_sleep_end(&d->pause, t->id);
 			idle = 0;
 		}
@@ -149,7 +139,7 @@ static void *dataplane_main(void *arg)
 		schedule.before_change = pause_hook;
 		schedule.arg = &d->pause;
 	}
-	rebuild_epoll(t0);
+	rebuild_waitset(t0);
 	while (!control_mailbox_closed(d->mailbox)) {
 		uint32_t n;
 		if (threads) {
@@ -170,7 +160,7 @@ static void *dataplane_main(void *arg)
 					datapath_assign_ports(dp);
 					__atomic_store_n(&d->ports_gen, d->ports_gen + 1,
 							 __ATOMIC_RELEASE);
-					rebuild_epoll(t0);
+					rebuild_waitset(t0);
 					for (unsigned i = 1; i < d->n_threads; i++)
 						wake(&d->threads[i]);
 				}
@@ -196,7 +186,7 @@ static void *dataplane_main(void *arg)
 		if (n || job) {
 			idle = 0;
 		} else if (++idle >= IDLE_POLLS_BEFORE_SLEEP) {
-			sleep_in_epoll(t0,
+			sleep_in_waitset(t0,
 				       schedule_timeout_ms(&schedule, now_ms,
 							   ha_due < lldp_due ? ha_due : lldp_due,
 							   t0->must_poll));
@@ -272,10 +262,13 @@ int poll_threads_start(struct dataplane *d)
 		struct poll_thread *t = &d->threads[i];
 		t->d = d;
 		t->id = i;
-		t->epoll_fd = -1;
 		t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (t->wake_fd < 0)
 			return -errno;
+		waitset_init(&t->waitset, t->wake_fd);
+		/* No generation yet: a thread builds its first set at its first
+		 * pass, also for ports from the startup file (ports_gen 0). */
+		t->waitset_gen = UINT_MAX;
 	}
 	datapath_assign_ports(d->state->dp);
 	for (unsigned i = d->n_threads; i-- > 0;) {
@@ -298,8 +291,7 @@ void poll_threads_stop(struct dataplane *d)
 {
 	for (unsigned i = 0; i < d->n_threads; i++) {
 		pthread_join(d->threads[i].thread, NULL);
-		if (d->threads[i].epoll_fd >= 0)
-			close(d->threads[i].epoll_fd);
+		waitset_destroy(&d->threads[i].waitset);
 		close(d->threads[i].wake_fd);
 	}
 	if (d->link_fd >= 0)

@@ -12,21 +12,22 @@
 #include "control/execute.h"
 #include "control/mailbox.h"
 #include "lib/pause.h"
+#include "lib/waitset.h"
 
 struct dataplane;
 
 /* One poll thread: thread 0 is the data-plane thread of old (control jobs,
  * housekeeping, SEAs, link events, and its share of the ports); the others
- * only poll their ports. Each sleeps in epoll on its own ports' fds. */
+ * only poll their ports. Each sleeps on its own ports' fds (lib/waitset.h). */
 struct poll_thread {
 	struct dataplane *d;
 	unsigned id;
 	int core; /* pinned to it; -1: not pinned (no --cores) */
 	pthread_t thread;
-	int epoll_fd;
-	int wake_fd;	    /* eventfd: wakes the thread (ports changed, shutdown) */
-	bool must_poll;	    /* some port of its has no fd to wait on */
-	unsigned epoll_gen; /* the ports generation its epoll set is of */
+	struct waitset waitset; /* what it sleeps on when idle */
+	int wake_fd;		/* eventfd: wakes the thread (ports changed, shutdown) */
+	bool must_poll;		/* some port of its has no fd to wait on */
+	unsigned waitset_gen;	/* the ports generation its wait set is of */
 };
 
 struct dataplane {

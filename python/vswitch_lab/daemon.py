@@ -133,6 +133,18 @@ class Daemon:
         time.sleep(seconds)
         return (voluntary_switches(self.proc.pid) - before) / seconds
 
+    def cpu_share(self, seconds):
+        """The CPU the daemon used over `seconds`, all threads, as a share of
+        one core (/proc/PID/stat utime + stime): a spinning thread is 1.0."""
+        def ticks():
+            with open("/proc/%d/stat" % self.proc.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])
+        before, start = ticks(), time.monotonic()
+        time.sleep(seconds)
+        used = (ticks() - before) / os.sysconf("SC_CLK_TCK")
+        return used / (time.monotonic() - start)
+
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)

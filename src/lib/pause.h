@@ -3,7 +3,7 @@
  * layout), as Open vSwitch reloads its PMD threads. Thread 0 asks; each
  * other thread answers at its next pause point (the top of its pass) on its
  * own cache line and waits on a futex until thread 0 resumes them. A thread
- * asleep in epoll counts as paused without being woken: it marks itself
+ * asleep on its ports counts as paused without being woken: it marks itself
  * sleeping before the wait and, on waking, parks if a pause is on. With one
  * thread every call is a no-op. */
 #ifndef VSWITCH_PAUSE_H
@@ -16,7 +16,7 @@
 
 struct pause_member {
 	_Alignas(64) uint32_t acked; /* the request it is parked for */
-	uint32_t sleeping;	     /* 1 while in epoll: needs no answer */
+	uint32_t sleeping;	     /* 1 while asleep: needs no answer */
 };
 
 struct pause_group {
@@ -49,7 +49,7 @@ static inline void pause_point(struct pause_group *g, unsigned i)
 	if (UNLIKELY(__atomic_load_n(&g->request, __ATOMIC_ACQUIRE) & 1))
 		pause_park(g, i);
 }
-/* Around epoll_wait: the thread is quiescent while it sleeps. */
+/* Around the sleep on its ports: the thread is quiescent while it sleeps. */
 void pause_sleep_begin(struct pause_group *g, unsigned i);
 void pause_sleep_end(struct pause_group *g, unsigned i);
 

@@ -85,7 +85,7 @@ struct port_class {
 	int (*set_link)(struct port *port, bool up);
 
 	/* A file descriptor that becomes readable when recv() has frames, for
-	 * the daemon's epoll; -1 or NULL: the port must be polled. */
+	 * the daemon's wait set (lib/waitset.h); -1 or NULL: the port must be polled. */
 	int (*wait_fd)(const struct port *port);
 
 	/* The interfaces a port of this type with these options would drive,

@@ -140,6 +140,29 @@ def test_idle_daemon_with_an_uplink_sleeps(lab, workdir):
     assert wakeups < 20, wakeups
 
 
+def test_idle_threads_sleep_with_ports_from_the_startup_file(lab, workdir):
+    """Two poll threads whose ports all came from the startup file, before
+    any change: each sleeps on its own ports (a thread that never built its
+    wait set spun a whole core)."""
+    n = lab["netns"]
+    sw_ns, a, b = n.add("itt"), n.add("ita"), n.add("itb")
+    n.link(sw_ns, "pa", a, "eth0")
+    n.link(sw_ns, "pb", b, "eth0")
+    d = Daemon(tempfile.mkdtemp(dir=workdir),
+               "switch add sw\nport add sw pa type afpacket\nport add sw pb type afpacket\n",
+               netns=sw_ns, args=["--cores", "0,1"])
+    lab["daemons"].append(d.start())
+    threads = {p["name"]: p.get("poll_thread") for p in d.json("port", "show")}
+    assert sorted(threads.values()) == [0, 1], threads  # one port each
+    time.sleep(0.5)
+    share = d.cpu_share(2.0)
+    assert share < 0.1, "idle daemon used %.0f%% of a core" % (share * 100)
+    # Asleep, not deaf: a frame on either thread's port still crosses.
+    n.run(a, "ip", "addr", "add", "10.203.0.1/24", "dev", "eth0", check=True)
+    n.run(b, "ip", "addr", "add", "10.203.0.2/24", "dev", "eth0", check=True)
+    n.run(a, "ping", "-c", "2", "-i", "0.2", "-W", "2", "10.203.0.2", check=True)
+
+
 def test_carrier_lost_while_idle_is_read_before_the_next_frame(lab, workdir):
     n = lab["netns"]
     hv, client = n.add("idh"), n.add("idc")

@@ -467,6 +467,12 @@ def run_system(args, cls, tag, cleanup, results):
                 "value": None if value is None else round(value, 3 if unit == "Gbit/s" else 1),
                 "unit": unit}
         line.update(extra)
+        if case == "pps-64" and extra.get("sent"):
+            # Forwarding (nearly) every frame sent says the generator set the
+            # rate, not the switch: then the switch's capacity is unknown.
+            line["bound"] = ("generator" if extra.get("received", 0) >= 0.995 * extra["sent"]
+                             else "switch")
+            results[(case + "-bound", name)] = line["bound"]
         results[(case, name)] = line["value"]
         emit(line)
 
@@ -571,8 +577,13 @@ def summarise(results, systems):
     if "vswitch" not in systems:
         goals = [g for g in goals if g[0].startswith("afxdp")]
     for goal, value, target in goals:
-        emit({"goal": goal, "ratio": value,
-              "met": None if value is None else value >= target})
+        line = {"goal": goal, "ratio": value,
+                "met": None if value is None else value >= target}
+        if goal.startswith("afxdp pps-64") and line["met"] is False and \
+                vs(("pps-64-bound", "afxdp")) == "generator":
+            line["note"] = ("afxdp forwarded every frame pktgen sent: the ratio is a floor, "
+                            "set by the generator")
+        emit(line)
 
 
 def ensure_tools(systems):

@@ -2,23 +2,31 @@
  * veth, a bond) through a packet socket, as the Linux bridge attaches its
  * ports; the tap port reuses the same I/O for a tap's host side (afpacket.h).
  *
- * I/O design. Frames move in batches: recvmmsg() fills up to a batch of pool
- * buffers in one system call and sendmmsg() sends a batch in one. The
- * socket carries the virtio-net header (PACKET_VNET_HDR), so a 64 KB TCP
- * super-frame and a partial checksum cross the switch as one frame and the
- * NIC or the VM does the work. We measured the alternatives on Linux 6.18:
- * the kernel takes PACKET_VNET_HDR with TPACKET_V1/V2/V3 rx and tx rings
- * alike (set before the ring, else -EBUSY), but
+ * I/O design. Frames move in batches. The socket carries the virtio-net
+ * header (PACKET_VNET_HDR), so a 64 KB TCP super-frame and a partial
+ * checksum cross the switch as one frame and the NIC or the VM does the work.
+ *
+ * Receive: a TPACKET_V2 ring of fixed 2 KB slots (rx-ring=N slots, default
+ * 1024) for frames up to a standard MTU, and the socket's queue for larger
+ * ones: with PACKET_COPY_THRESH the kernel marks a frame too big for a slot
+ * TP_STATUS_COPY and queues the whole of it too, in order, and one
+ * recvmmsg() per pass takes those. A frame in the ring costs no system call
+ * and no socket-buffer handling on our side: the kernel copies it into the
+ * slot in the sender's context and we copy it into a pool buffer. Measured on
+ * Linux 6.18 at 64 bytes (docs/benchmarks-peers.md): recvmmsg() took 39 % of
+ * the switch thread (per-frame dequeue, copy and free), the ring's side of
+ * receiving 3-4 %. We measured the alternatives too:
  *  - a TPACKET_V3 rx ring hands a block to user space only when it fills or
  *    its retire timer fires: a lone frame waited 0.6-0.9 ms with the minimum
  *    1 ms timeout (3.5-3.9 ms with 8 ms), per hop, too slow for a switch;
- *  - a TPACKET_V2 rx or tx ring has fixed-size slots: receiving 64 KB frames
- *    whole needs 64 KB slots, 17 MB per 256-slot ring, or the kernel cuts
- *    them;
- *  - with any ring each frame is still copied once, from the ring into a pool
- *    buffer, exactly what recvmmsg() does straight into the pool buffer.
- * So: recvmmsg()/sendmmsg(), no ring; frames as large as the pool's
- * data_room arrive whole, and a larger one is counted DROP_OVERSIZE.
+ *  - a ring whose slots hold 64 KB frames whole is 17 MB per 256 slots;
+ *  - a TPACKET tx ring is unsafe on a veth: the kernel orphans the frame when
+ *    it crosses namespaces and hands the slot back while the receiver may
+ *    still read its pages.
+ * rx-ring=0 receives everything with recvmmsg(), straight into pool buffers;
+ * a frame larger than the pool's data_room is counted DROP_OVERSIZE.
+ *
+ * Send: sendmmsg(), a batch per call.
  *
  * The kernel takes a VLAN tag off on receive (the tag is in the auxdata);
  * we hand it on as metadata. Our own transmissions are ignored
@@ -36,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -68,8 +77,19 @@ struct afpacket_io {
 	struct sockaddr_ll rx_addr[BATCH_SIZE];
 	union afpacket_cmsg rx_cmsg[BATCH_SIZE];
 	struct packet *rx_packets[BATCH_SIZE];
+	struct packet *rx_packets_out[BATCH_SIZE]; /* what queue_recv() kept */
 	/* Buffers prepared per receive call: as many as recent calls needed. */
 	uint32_t rx_window;
+
+	/* The TPACKET_V2 receive ring; ring == NULL without one. */
+	uint8_t *ring;
+	size_t ring_size;
+	uint32_t ring_slots;
+	uint32_t ring_head; /* the next slot the kernel fills */
+	/* Per slot taken in a pass: the frame copied out, or NULL for a frame
+	 * that waits whole in the socket queue (TP_STATUS_COPY). */
+	struct packet *ring_taken[BATCH_SIZE];
+	bool ring_copied[BATCH_SIZE];
 
 	/* sendmmsg() state. */
 	struct mmsghdr tx_msgs[BATCH_SIZE];
@@ -187,6 +207,22 @@ int afpacket_io_parse_options(const struct port *port, const char *const *option
 	if (!error)
 		error = parse_kb(port, options, "sndbuf-kb", AFPACKET_DEFAULT_SNDBUF_KB,
 				 &config->sndbuf_kb, err, err_size);
+	config->rx_ring = AFPACKET_DEFAULT_RX_RING;
+	const char *ring = port_option(options, "rx-ring");
+	if (!error && ring) {
+		char *end;
+		errno = 0;
+		unsigned long slots = strtoul(ring, &end, 10);
+		if (errno || end == ring || *end || (slots != 0 && slots < 64) ||
+		    slots > AFPACKET_RX_RING_MAX || slots % 32) {
+			snprintf(err, err_size,
+				 "port %s: rx-ring '%s' must be 0 (no ring) or a multiple of 32 "
+				 "from 64 to %d (slots)",
+				 port->name, ring, AFPACKET_RX_RING_MAX);
+			return -EINVAL;
+		}
+		config->rx_ring = (unsigned)slots;
+	}
 	return error;
 }
 
@@ -226,6 +262,39 @@ static void tx_slots_init(struct afpacket_io *io)
 		m->msg_iov = io->tx_iov[i];
 		m->msg_iovlen = 2;
 	}
+}
+
+#define RING_SLOT_SIZE	    2048u
+#define RING_SLOTS_PER_BLOCK 32u /* 64 KB blocks: whole pages, no large allocation */
+
+/* The receive ring (see the top of the file); after the virtio-net header is
+ * on, before bind(). Returns 0 or a negative errno. */
+static int ring_open(struct afpacket_io *io, unsigned slots)
+{
+	int version = TPACKET_V2;
+	/* Any frame too big for a slot is queued whole as well: the threshold's
+	 * only meaning to the kernel is "on". */
+	int copy_thresh = 1;
+	struct tpacket_req req = {
+	    .tp_block_size = RING_SLOT_SIZE * RING_SLOTS_PER_BLOCK,
+	    .tp_block_nr = slots / RING_SLOTS_PER_BLOCK,
+	    .tp_frame_size = RING_SLOT_SIZE,
+	    .tp_frame_nr = slots,
+	};
+	if (setsockopt(io->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) < 0 ||
+	    setsockopt(io->fd, SOL_PACKET, PACKET_COPY_THRESH, &copy_thresh,
+		       sizeof(copy_thresh)) < 0 ||
+	    setsockopt(io->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
+		return -errno;
+	size_t size = (size_t)req.tp_block_size * req.tp_block_nr;
+	void *ring = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, io->fd, 0);
+	if (ring == MAP_FAILED)
+		return -errno;
+	io->ring = ring;
+	io->ring_size = size;
+	io->ring_slots = slots;
+	io->ring_head = 0;
+	return 0;
 }
 
 int afpacket_io_open(struct port *port, const char *ifname, const struct afpacket_io_config *config,
@@ -285,6 +354,16 @@ int afpacket_io_open(struct port *port, const char *ifname, const struct afpacke
 	/* Linux 4.20+. Without it, recv() still drops PACKET_OUTGOING frames,
 	 * after the kernel has copied them to us. */
 	(void)setsockopt(io->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	if (config->rx_ring) {
+		error = ring_open(io, config->rx_ring);
+		if (error) {
+			snprintf(err, err_size,
+				 "port %s: cannot map a receive ring of %u slots on '%s': %s "
+				 "(rx-ring=0 receives without one)",
+				 port->name, config->rx_ring, ifname, strerror(-error));
+			goto out;
+		}
+	}
 	error = set_buffer(io->fd, SO_RCVBUFFORCE, SO_RCVBUF, config->rcvbuf_kb);
 	if (!error)
 		error = set_buffer(io->fd, SO_SNDBUFFORCE, SO_SNDBUF, config->sndbuf_kb);
@@ -328,6 +407,8 @@ void afpacket_io_close(struct afpacket_io *io)
 {
 	if (!io)
 		return;
+	if (io->ring)
+		munmap(io->ring, io->ring_size);
 	if (io->fd >= 0)
 		close(io->fd);
 	free(io);
@@ -378,13 +459,36 @@ static void offload_from_vnet(struct packet *p, const struct virtio_net_hdr *h)
 	p->offload.csum_offset = h->csum_offset;
 }
 
-/* Takes the tag the kernel stripped from the auxdata. An 802.1Q tag becomes
- * metadata. Any other TPID (an 802.1ad service tag, 0x88a8) has no place in
- * the metadata, which means 802.1Q: it goes back into the frame where it was,
- * so the engine's parser sees it for what it is (not a C-tag: the frame is
- * untagged to the switch and the S-tag payload, docs/qinq.md) rather than
- * taking it for a customer VLAN. Returns false when the frame cannot be made
- * whole. */
+/* Takes the tag the kernel stripped (from the auxdata or the ring slot's
+ * header). An 802.1Q tag becomes metadata. Any other TPID (an 802.1ad service
+ * tag, 0x88a8) has no place in the metadata, which means 802.1Q: it goes back
+ * into the frame where it was, so the engine's parser sees it for what it is
+ * (not a C-tag: the frame is untagged to the switch and the S-tag payload,
+ * docs/qinq.md) rather than taking it for a customer VLAN. Returns false when
+ * the frame cannot be made whole. */
+static bool vlan_from_kernel(struct packet *p, uint32_t status, uint16_t tci, uint16_t tpid)
+{
+	if (!(status & TP_STATUS_VLAN_VALID))
+		return true;
+	if (!(status & TP_STATUS_VLAN_TPID_VALID))
+		tpid = ETH_TYPE_VLAN;
+	if (LIKELY(tpid == ETH_TYPE_VLAN)) {
+		p->flags |= PACKET_F_META_VLAN;
+		p->meta_tci = tci;
+		return true;
+	}
+	if (p->len < 12 || p->len > UINT16_MAX - VLAN_TAG_LEN || packet_headroom(p) < VLAN_TAG_LEN)
+		return false;
+	p->data -= VLAN_TAG_LEN;
+	memmove(p->data, p->data + VLAN_TAG_LEN, 12);
+	store_be16(p->data + 12, tpid);
+	store_be16(p->data + 14, tci);
+	p->len += VLAN_TAG_LEN;
+	if (p->flags & PACKET_F_OFFLOAD)
+		packet_offload_shift(p, VLAN_TAG_LEN);
+	return true;
+}
+
 static bool vlan_from_auxdata(struct packet *p, struct msghdr *m)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
@@ -393,43 +497,17 @@ static bool vlan_from_auxdata(struct packet *p, struct msghdr *m)
 			continue;
 		struct tpacket_auxdata aux;
 		memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-		if (!(aux.tp_status & TP_STATUS_VLAN_VALID))
-			return true;
-		uint16_t tpid =
-		    (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : ETH_TYPE_VLAN;
-		if (LIKELY(tpid == ETH_TYPE_VLAN)) {
-			p->flags |= PACKET_F_META_VLAN;
-			p->meta_tci = aux.tp_vlan_tci;
-			return true;
-		}
-		if (p->len < 12 || p->len > UINT16_MAX - VLAN_TAG_LEN ||
-		    packet_headroom(p) < VLAN_TAG_LEN)
-			return false;
-		p->data -= VLAN_TAG_LEN;
-		memmove(p->data, p->data + VLAN_TAG_LEN, 12);
-		store_be16(p->data + 12, tpid);
-		store_be16(p->data + 14, aux.tp_vlan_tci);
-		p->len += VLAN_TAG_LEN;
-		if (p->flags & PACKET_F_OFFLOAD)
-			packet_offload_shift(p, VLAN_TAG_LEN);
-		return true;
+		return vlan_from_kernel(p, aux.tp_status, aux.tp_vlan_tci, aux.tp_vlan_tpid);
 	}
 	return true;
 }
 
-int afpacket_io_recv(struct afpacket_io *io, struct port *port, struct packet_pool *pool,
-		     struct packet_batch *batch)
+/* Receives up to `want` frames from the socket queue into pool buffers:
+ * out[i] is frame i, or NULL when it was dropped (ours, cut, or a tag that
+ * would not fit). Returns how many frames it took, or a negative errno. */
+static int queue_recv(struct afpacket_io *io, struct port *port, struct packet_pool *pool,
+		      uint32_t want, struct packet **out)
 {
-	/* Preparing a buffer costs two cache misses (alloc and, unused, free):
-	 * a trickle of large TCP frames must not pay for 256 every call. */
-	uint32_t want = BATCH_SIZE - batch->count;
-	if (want > io->rx_window)
-		want = io->rx_window;
-	if (want > pool->available)
-		want = pool->available;
-	if (want == 0)
-		return 0; /* frames wait in the socket; the kernel counts what overflows */
-
 	for (uint32_t i = 0; i < want; i++) {
 		struct packet *p = packet_alloc(pool);
 		struct msghdr *m = &io->rx_msgs[i].msg_hdr;
@@ -441,20 +519,21 @@ int afpacket_io_recv(struct afpacket_io *io, struct port *port, struct packet_po
 		m->msg_flags = 0;
 	}
 
-	int received = 0;
+	int error = 0;
 	int n = recvmmsg(io->fd, io->rx_msgs, want, MSG_DONTWAIT, NULL);
 	if (n < 0) {
 		n = 0;
 		/* EINVAL: a frame the kernel could not describe in a vnet header
 		 * (an unknown GSO type) was dropped; the next call goes on. */
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != EINVAL)
-			received = -errno;
+			error = -errno;
 	}
 	for (int i = 0; i < n; i++) {
 		struct packet *p = io->rx_packets[i];
 		struct msghdr *m = &io->rx_msgs[i].msg_hdr;
 		uint32_t len = io->rx_msgs[i].msg_len;
 		io->rx_packets[i] = NULL;
+		out[i] = NULL;
 		if (UNLIKELY(io->rx_addr[i].sll_pkttype == PACKET_OUTGOING ||
 			     len < sizeof(struct virtio_net_hdr))) {
 			packet_free(p);
@@ -473,8 +552,7 @@ int afpacket_io_recv(struct afpacket_io *io, struct port *port, struct packet_po
 			packet_free(p);
 			continue;
 		}
-		packet_batch_add(batch, p);
-		received++;
+		out[i] = p;
 	}
 	/* Back in reverse order, so the next call gets the same buffers. */
 	for (uint32_t i = want; i-- > (uint32_t)n;)
@@ -483,6 +561,125 @@ int afpacket_io_recv(struct afpacket_io *io, struct port *port, struct packet_po
 		io->rx_window *= 2;
 	else if ((uint32_t)n < want / 4 && io->rx_window > AFPACKET_RX_WINDOW_MIN)
 		io->rx_window /= 2;
+	return error ? error : n;
+}
+
+static struct tpacket2_hdr *ring_slot(const struct afpacket_io *io, uint32_t i)
+{
+	return (struct tpacket2_hdr *)(io->ring + (size_t)i * RING_SLOT_SIZE);
+}
+
+/* Copies the frame of a filled slot into a pool buffer; NULL when it is
+ * dropped (ours, cut with no whole copy queued, or a tag that will not fit). */
+static struct packet *ring_frame(struct port *port, struct packet_pool *pool,
+				 const struct tpacket2_hdr *h, uint32_t status)
+{
+	const uint8_t *slot = (const uint8_t *)h;
+	const struct sockaddr_ll *sll =
+	    (const struct sockaddr_ll *)(slot + TPACKET_ALIGN(sizeof(struct tpacket2_hdr)));
+	uint32_t mac = h->tp_mac, len = h->tp_snaplen;
+	if (UNLIKELY(sll->sll_pkttype == PACKET_OUTGOING))
+		return NULL;
+	if (UNLIKELY(len < h->tp_len || mac < sizeof(struct virtio_net_hdr) ||
+		     mac + len > RING_SLOT_SIZE)) {
+		/* Cut, and the socket queue had no room for the whole frame:
+		 * lost to a full receive buffer. */
+		port->stats.rx_overflow += 1;
+		return NULL;
+	}
+	struct packet *p = packet_alloc(pool);
+	if (UNLIKELY(!p))
+		return NULL; /* the caller took no more slots than the pool has buffers */
+	if (UNLIKELY(len > packet_tailroom(p))) {
+		port->stats.rx_oversize += 1;
+		packet_free(p);
+		return NULL;
+	}
+	struct virtio_net_hdr vnet;
+	memcpy(&vnet, slot + mac - sizeof(vnet), sizeof(vnet));
+	memcpy(p->data, slot + mac, len);
+	p->len = (uint16_t)len;
+	offload_from_vnet(p, &vnet);
+	if (UNLIKELY(!vlan_from_kernel(p, status, h->tp_vlan_tci, h->tp_vlan_tpid))) {
+		port->stats.rx_oversize += 1;
+		packet_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Takes the filled slots in order (at most `want`, and no more than the pool
+ * can give buffers for), then the whole frames the kernel queued for slots
+ * too small, and adds all to the batch in arrival order. */
+static int ring_recv(struct afpacket_io *io, struct port *port, struct packet_pool *pool,
+		     struct packet_batch *batch, uint32_t want)
+{
+	uint32_t taken = 0, copied = 0;
+	while (taken < want) {
+		struct tpacket2_hdr *h = ring_slot(io, io->ring_head);
+		uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+		if (!(status & TP_STATUS_USER))
+			break;
+		bool copy = status & TP_STATUS_COPY;
+		io->ring_copied[taken] = copy;
+		io->ring_taken[taken] = copy ? NULL : ring_frame(port, pool, h, status);
+		copied += copy;
+		taken++;
+		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+		io->ring_head = io->ring_head + 1 == io->ring_slots ? 0 : io->ring_head + 1;
+	}
+	int error = 0;
+	int n = 0;
+	if (copied) {
+		n = queue_recv(io, port, pool, copied, io->rx_packets_out);
+		if (n < 0) {
+			error = n;
+			n = 0;
+		}
+	}
+	int received = 0, next = 0;
+	for (uint32_t i = 0; i < taken; i++) {
+		struct packet *p = io->ring_taken[i];
+		if (io->ring_copied[i])
+			p = next < n ? io->rx_packets_out[next++] : NULL;
+		if (p) {
+			packet_batch_add(batch, p);
+			received++;
+		}
+	}
+	/* More whole frames than slots said (cannot happen): none is lost. */
+	for (; next < n; next++)
+		if (io->rx_packets_out[next]) {
+			packet_batch_add(batch, io->rx_packets_out[next]);
+			received++;
+		}
+	return error ? error : received;
+}
+
+int afpacket_io_recv(struct afpacket_io *io, struct port *port, struct packet_pool *pool,
+		     struct packet_batch *batch)
+{
+	/* Preparing a buffer costs two cache misses (alloc and, unused, free):
+	 * a trickle of large TCP frames must not pay for 256 every call. */
+	uint32_t want = BATCH_SIZE - batch->count;
+	if (want > pool->available)
+		want = pool->available;
+	if (io->ring && want)
+		return ring_recv(io, port, pool, batch, want);
+	if (want > io->rx_window)
+		want = io->rx_window;
+	if (want == 0)
+		return 0; /* frames wait in the socket; the kernel counts what overflows */
+
+	int n = queue_recv(io, port, pool, want, io->rx_packets_out);
+	if (n < 0)
+		return n;
+	int received = 0;
+	for (int i = 0; i < n; i++)
+		if (io->rx_packets_out[i]) {
+			packet_batch_add(batch, io->rx_packets_out[i]);
+			received++;
+		}
 	return received;
 }
 

@@ -19,18 +19,24 @@
 #define AFPACKET_DEFAULT_RCVBUF_KB 4096
 #define AFPACKET_DEFAULT_SNDBUF_KB 4096
 
+/* Slots of the receive ring (2 KB each, frames up to a standard MTU; larger
+ * ones take the socket queue): 2 MB a port. */
+#define AFPACKET_DEFAULT_RX_RING 1024
+#define AFPACKET_RX_RING_MAX	 65536
+
 struct afpacket_io_config {
 	unsigned rcvbuf_kb;
 	unsigned sndbuf_kb;
+	unsigned rx_ring; /* slots; 0: no ring, every frame through recvmmsg() */
 };
 
 /* The option keys afpacket_io_parse_options() reads, for a type's list of
  * known options. */
-#define AFPACKET_IO_OPTIONS "rcvbuf-kb", "sndbuf-kb"
+#define AFPACKET_IO_OPTIONS "rcvbuf-kb", "sndbuf-kb", "rx-ring"
 
 struct afpacket_io;
 
-/* Reads rcvbuf-kb= and sndbuf-kb= (defaults above) into config. Returns 0 or
+/* Reads rcvbuf-kb=, sndbuf-kb= and rx-ring= (defaults above) into config. Returns 0 or
  * -EINVAL with "port NAME: ..." in err. */
 int afpacket_io_parse_options(const struct port *port, const char *const *options,
 			      struct afpacket_io_config *config, char *err, size_t err_size);

@@ -312,6 +312,59 @@ static void test_afpacket_receives_peer_frames_in_order(void **state)
 	free_batch(&got);
 }
 
+/* Frames larger than a ring slot take the socket queue; mixed with small
+ * ones they still arrive in order, whole, with either receive path. */
+static void check_mixed_sizes_in_order(struct fixture *f, const char *const *options)
+{
+	assert_int_equal(sh("ip link set va mtu 9000 && ip link set vb mtu 9000"), 0);
+	f->port = open_port(f, &afpacket_port_class, "va", options);
+	assert_non_null(f->port);
+	f->peer = raw_socket("vb", false);
+	static const uint32_t lens[] = {60, 4000, 64, 9014, 1514, 1990, 3000, 60, 9014, 9014};
+	static uint8_t frame[9014];
+	for (uint32_t i = 0; i < ARRAY_SIZE(lens); i++) {
+		make_frame(frame, lens[i], (uint8_t)i);
+		raw_send(f->peer, frame, lens[i]);
+	}
+	struct packet_batch got;
+	packet_batch_init(&got);
+	assert_int_equal(
+	    port_collect(f->port, f->pool, &got, ARRAY_SIZE(lens), 1000, from_test_source),
+	    ARRAY_SIZE(lens));
+	for (uint32_t i = 0; i < ARRAY_SIZE(lens); i++) {
+		make_frame(frame, lens[i], (uint8_t)i);
+		assert_int_equal(got.packets[i]->len, lens[i]);
+		assert_memory_equal(got.packets[i]->data, frame, lens[i]);
+	}
+	free_batch(&got);
+}
+
+static void test_afpacket_ring_and_queue_keep_frames_in_order(void **state)
+{
+	REQUIRE_NETNS();
+	check_mixed_sizes_in_order(*state, NULL);
+}
+
+static void test_afpacket_without_ring_keeps_frames_in_order(void **state)
+{
+	REQUIRE_NETNS();
+	const char *options[] = {"rx-ring=0", NULL};
+	check_mixed_sizes_in_order(*state, options);
+}
+
+static void test_afpacket_rx_ring_option_is_checked(void **state)
+{
+	REQUIRE_NETNS();
+	struct fixture *f = *state;
+	static const char *const bad[] = {"rx-ring=32", "rx-ring=100", "rx-ring=131072",
+					  "rx-ring=x"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		const char *options[] = {bad[i], NULL};
+		assert_null(open_port(f, &afpacket_port_class, "va", options));
+		assert_non_null(strstr(f->err, "rx-ring"));
+	}
+}
+
 static void test_afpacket_vlan_tag_stripped_by_kernel_arrives_as_metadata(void **state)
 {
 	REQUIRE_NETNS();
@@ -381,11 +434,10 @@ static void test_afpacket_frame_larger_than_buffer_is_counted_oversize(void **st
 
 /* ---- afpacket: send --------------------------------------------------------- */
 
-static void test_afpacket_kernel_queue_overflow_is_counted(void **state)
+/* Nobody receives: what does not fit (the ring's 64 slots, or without a
+ * ring 64 KB of socket buffer) is counted, once. */
+static void check_overflow_counted(struct fixture *f, const char *const *options)
 {
-	REQUIRE_NETNS();
-	struct fixture *f = *state;
-	const char *options[] = {"rcvbuf-kb=64", NULL};
 	f->port = open_port(f, &afpacket_port_class, "va", options);
 	assert_non_null(f->port);
 	f->peer = raw_socket("vb", false);
@@ -399,6 +451,20 @@ static void test_afpacket_kernel_queue_overflow_is_counted(void **state)
 	assert_true(dropped > 1000);
 	f->port->class->update_stats(f->port); /* the kernel's count restarts */
 	assert_int_equal(f->port->stats.rx_overflow, dropped);
+}
+
+static void test_afpacket_kernel_queue_overflow_is_counted(void **state)
+{
+	REQUIRE_NETNS();
+	const char *options[] = {"rcvbuf-kb=64", "rx-ring=0", NULL};
+	check_overflow_counted(*state, options);
+}
+
+static void test_afpacket_ring_overflow_is_counted(void **state)
+{
+	REQUIRE_NETNS();
+	const char *options[] = {"rcvbuf-kb=64", "rx-ring=64", NULL};
+	check_overflow_counted(*state, options);
 }
 
 static void test_afpacket_send_delivers_untagged_and_tagged_frames(void **state)
@@ -1116,6 +1182,14 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_afpacket_frame_larger_than_buffer_is_counted_oversize, setup_small_pool,
 		teardown),
+	    cmocka_unit_test_setup_teardown(test_afpacket_ring_and_queue_keep_frames_in_order, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_afpacket_without_ring_keeps_frames_in_order, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_afpacket_rx_ring_option_is_checked, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_afpacket_ring_overflow_is_counted, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_afpacket_kernel_queue_overflow_is_counted, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_afpacket_send_delivers_untagged_and_tagged_frames,

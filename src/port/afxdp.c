@@ -129,6 +129,7 @@ struct afxdp_port {
 	struct afxdp_prog prog;
 	bool zerocopy;
 	bool multibuf;	     /* the sockets are bound with XDP_USE_SG */
+	bool single;	     /* multi-buffer=no: not even tried */
 	uint32_t next_queue; /* where recv() starts, for fairness */
 	int n_queues;
 	struct afxdp_queue queues[];
@@ -340,8 +341,9 @@ static int queue_bind(struct afxdp_port *ap, struct afxdp_queue *q, int qid)
 	int error = -EOPNOTSUPP;
 	bool refused = false;
 	for (size_t i = 0; i < ARRAY_SIZE(binds); i++) {
-		if (qid > 0 && (((binds[i] & XDP_ZEROCOPY) != 0) != ap->zerocopy ||
-				((binds[i] & XDP_USE_SG) != 0) != ap->multibuf))
+		if ((qid > 0 && (((binds[i] & XDP_ZEROCOPY) != 0) != ap->zerocopy ||
+				 ((binds[i] & XDP_USE_SG) != 0) != ap->multibuf)) ||
+		    (ap->single && (binds[i] & XDP_USE_SG)))
 			continue;
 		error = register_umem(q, refused);
 		if (error)
@@ -506,7 +508,7 @@ static int open_queues(struct port *port, struct afxdp_port *ap, char *err, size
 
 static int afxdp_open(struct port *port, const char *const *options, char *err, size_t err_size)
 {
-	static const char *const known[] = {"dev", "queues", NULL};
+	static const char *const known[] = {"dev", "queues", "multi-buffer", NULL};
 	char ifname[IFNAMSIZ];
 	int n_queues = 1;
 	int error = port_check_options(port, options, known, err, err_size);
@@ -514,6 +516,14 @@ static int afxdp_open(struct port *port, const char *const *options, char *err, 
 		error = afpacket_ifname(port, options, ifname, err, err_size);
 	if (!error)
 		error = parse_queues(port, options, &n_queues, err, err_size);
+	/* multi-buffer=no: single-buffer as a kernel without it would be (a
+	 * driver whose multi-buffer misbehaves; the tests of the fallback). */
+	const char *multi = port_option(options, "multi-buffer");
+	if (!error && multi && strcmp(multi, "yes") != 0 && strcmp(multi, "no") != 0) {
+		snprintf(err, err_size, "port %s: multi-buffer '%s' must be yes or no", port->name,
+			 multi);
+		error = -EINVAL;
+	}
 	if (error)
 		return error;
 
@@ -524,6 +534,7 @@ static int afxdp_open(struct port *port, const char *const *options, char *err, 
 	}
 	ap->ioctl_fd = ap->promisc_fd = -1;
 	ap->prog.prog_fd = ap->prog.map_fd = -1;
+	ap->single = multi && strcmp(multi, "no") == 0;
 	copy_name(ap->ifname, sizeof(ap->ifname), ifname);
 	for (int i = 0; i < n_queues; i++)
 		ap->queues[i].fd = -1;
@@ -560,10 +571,13 @@ static int afxdp_open(struct port *port, const char *const *options, char *err, 
 		 ap->zerocopy ? "zero copy" : "copy",
 		 ap->multibuf ? "multi-buffer" : "single-buffer");
 	if (!ap->multibuf)
-		log_info("port %s: the kernel refused AF_XDP multi-buffer (XDP_USE_SG) on '%s': "
-			 "frames above %u bytes are dropped (tx-error) and the MTU stays capped at "
-			 "one page",
-			 port->name, ifname, AFXDP_FRAME_SIZE);
+		log_info("port %s: %s on '%s': frames above %u bytes are dropped (tx-error) and "
+			 "the MTU stays capped at one page",
+			 port->name,
+			 ap->single ? "multi-buffer=no"
+				    : "the kernel refused AF_XDP multi-buffer "
+				      "(XDP_USE_SG)",
+			 ifname, AFXDP_FRAME_SIZE);
 	char driver[32];
 	driver_name(ap, driver, sizeof(driver));
 	if (strcmp(driver, "veth") == 0)
@@ -697,14 +711,16 @@ static void afxdp_send(struct port *port, struct packet_batch *batch)
 
 /* ---- receive ---------------------------------------------------------------------- */
 
-/* Receives up to `want` frames from one queue. Up to AFXDP_CHAIN_MAX - 1
- * descriptors beyond `want` are looked at, so the last frame's chain is
- * seen whole; a chain cut by the peek stays in the ring for the next call. */
-static int queue_recv(struct port *port, struct afxdp_queue *q, struct packet_pool *pool,
-		      struct packet_batch *batch, uint32_t want)
+/* Receives up to `want` frames from one queue. On a multi-buffer socket up
+ * to AFXDP_CHAIN_MAX - 1 descriptors beyond `want` are looked at, so the
+ * last frame's chain is seen whole; a chain cut by the peek stays in the
+ * ring for the next call. */
+static int queue_recv(struct port *port, const struct afxdp_port *ap, struct afxdp_queue *q,
+		      struct packet_pool *pool, struct packet_batch *batch, uint32_t want)
 {
 	uint32_t idx;
-	uint32_t n = xsk_ring_cons__peek(&q->rx, want + AFXDP_CHAIN_MAX - 1, &idx);
+	uint32_t n =
+	    xsk_ring_cons__peek(&q->rx, want + (ap->multibuf ? AFXDP_CHAIN_MAX - 1 : 0), &idx);
 	if (n == 0) {
 		if (xsk_ring_prod__needs_wakeup(&q->fill))
 			recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
@@ -772,7 +788,7 @@ static int afxdp_recv(struct port *port, struct packet_pool *pool, struct packet
 			want = pool->available;
 		if (want == 0)
 			break; /* frames wait in the ring; the kernel counts what overflows */
-		received += queue_recv(port, q, pool, batch, want);
+		received += queue_recv(port, ap, q, pool, batch, want);
 		/* A sender that went quiet still gets its frames back. */
 		if (__atomic_load_n(&q->tx_outstanding, __ATOMIC_RELAXED) &&
 		    pthread_mutex_trylock(&q->tx_lock) == 0) {
@@ -837,7 +853,9 @@ static int afxdp_status(const struct port *port, struct port_status *out)
 			  "AF_XDP on %s: %d queue(s), %s XDP, %s, %s%s, %u rx + %u tx frames of %u "
 			  "bytes; frames sent per queue:",
 			  ap->ifname, ap->n_queues, mode, copy, multibuf,
-			  ap->multibuf ? "" : " (the kernel refused XDP_USE_SG)",
+			  ap->multibuf ? ""
+			  : ap->single ? " (multi-buffer=no)"
+				       : " (the kernel refused XDP_USE_SG)",
 			  ap->queues[0].rx_frames, ap->queues[0].tx_frames, AFXDP_FRAME_SIZE);
 	for (int i = 0; i < ap->n_queues && at > 0 && (size_t)at < sizeof(out->text); i++)
 		at += snprintf(out->text + at, sizeof(out->text) - (size_t)at, " %d: %llu", i,

@@ -186,6 +186,29 @@ def test_frames_above_one_page_cross_as_chains_at_mtu_9000(pair):
         assert c[p]["drops"]["rx-chain-long"] == 0 and c[p]["drops"]["rx-chain-broken"] == 0
 
 
+def test_single_buffer_port_caps_the_mtu_and_counts_longer_frames(pair):
+    """The fallback when the kernel refuses XDP_USE_SG, forced with
+    multi-buffer=no on pb: it says so, its program is not frags-aware so its
+    veth keeps the peer's MTU at 3506, and a 9000-byte frame from the
+    multi-buffer port pa that must leave by pb is a counted tx-error."""
+    d, n, ns, links = pair
+    d.ctl("port", "del", "pb")
+    d.ctl("port", "add", "sw", "pb", "type", "afxdp", "dev=" + links["b"], "multi-buffer=no")
+    show = d.ctl("port", "show", "pb")
+    assert "single-buffer (multi-buffer=no)" in show, show
+    assert "maxmtu 3506" in n.run(ns["b"], "ip", "-d", "link", "show", "eth0").stdout
+    assert n.run(ns["b"], "ip", "link", "set", "eth0", "mtu", "9000").returncode != 0
+    n.run(ns["a"], "ip", "link", "set", "eth0", "mtu", "9000", check=True)
+    sh("ip", "link", "set", links["a"], "mtu", "9000")
+    d.ctl("switch", "set", "sw", "mtu", "9000")
+    assert ping(n, ns["a"], "10.61.0.2")  # small frames still cross
+    r = n.run(ns["a"], "ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1", "-M", "do", "-s",
+              "8000", "10.61.0.2")
+    assert r.returncode != 0
+    assert d.json("counters")["pb"]["drops"]["tx-error"] >= 3
+    assert d.run("show").returncode == 0  # the daemon lives on
+
+
 def test_frames_above_one_page_cross_afpacket_too(workdir):
     """The same over afpacket ports, for comparison: a packet socket takes
     9000-byte frames whole."""

@@ -84,18 +84,16 @@
 #include "afxdp_ring.h"
 
 #define AFXDP_FRAME_SIZE 4096u /* one page: the largest copy-mode chunk */
-#define AFXDP_LIBXDP_PROG                                                                          \
-	"xsk_def_prog" /* libxdp's program, attached by vswitch before 2026-12                     \
-			*/
+/* libxdp's program, which vswitch attached before it had its own. */
+#define AFXDP_LIBXDP_PROG "xsk_def_prog"
 /* The receive ring absorbs the daemon's absences (a 2-CPU machine under
  * load deschedules it for milliseconds): 4096 frames, 16 MiB, were needed
  * to keep TCP from losing segments where 1024 lost 1-2 %. */
-#define AFXDP_RX_FRAMES	     4096u /* = fill ring = rx ring */
-#define AFXDP_TX_FRAMES	     1024u /* = tx ring = completion ring */
-#define AFXDP_MIN_FRAMES     64u   /* below this the rings cannot hold a burst */
-#define AFXDP_MAX_QUEUES     16
-#define AFXDP_KICKS_PER_SEND (BATCH_SIZE / 32 + 2) /* copy mode sends 32 a call */
-#define AFXDP_FALLBACK	     "; type afpacket reaches the same interface without AF_XDP"
+#define AFXDP_RX_FRAMES	 4096u /* = fill ring = rx ring */
+#define AFXDP_TX_FRAMES	 1024u /* = tx ring = completion ring */
+#define AFXDP_MIN_FRAMES 64u   /* below this the rings cannot hold a burst */
+#define AFXDP_MAX_QUEUES 16
+#define AFXDP_FALLBACK	 "; type afpacket reaches the same interface without AF_XDP"
 
 struct afxdp_queue {
 	struct xsk_umem *umem;
@@ -611,11 +609,12 @@ static void drain_completions(struct afxdp_queue *q)
 	__atomic_fetch_sub(&q->tx_outstanding, n, __ATOMIC_RELAXED);
 }
 
-/* Copy mode transmits inside sendto(), at most 32 frames a call: kicks until
- * the kernel has taken the ring or stops making progress. */
-static void kick_tx(struct afxdp_queue *q)
+/* Copy mode transmits inside sendto(), at most 32 descriptors a call: kicks
+ * until the kernel has taken the `descs` just queued (a frame of a chain is
+ * several) or stops making progress. */
+static void kick_tx(struct afxdp_queue *q, uint32_t descs)
 {
-	for (int i = 0; i < AFXDP_KICKS_PER_SEND; i++) {
+	for (uint32_t i = 0; i < descs / 32 + 2; i++) {
 		if (!xsk_ring_prod__needs_wakeup(&q->tx))
 			return;
 		uint32_t before = __atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE);
@@ -698,7 +697,7 @@ static void afxdp_send(struct port *port, struct packet_batch *batch)
 		xsk_ring_prod__submit(&q->tx, descs);
 		__atomic_fetch_add(&q->tx_outstanding, descs, __ATOMIC_RELAXED);
 		q->tx_sent += room;
-		kick_tx(q);
+		kick_tx(q, descs);
 	}
 	pthread_mutex_unlock(&q->tx_lock);
 

@@ -46,8 +46,11 @@ static void rebuild_waitset(struct poll_thread *t)
 			if (!p || !p->dev->class->recv ||
 			    (d->n_threads > 1 && p->poll_thread != t->id))
 				continue;
-			int fd = p->dev->class->wait_fd ? p->dev->class->wait_fd(p->dev) : -1;
-			all &= fd >= 0 && waitset_add(ws, fd);
+			int fds[PORT_WAIT_FDS_MAX];
+			int n = port_wait_fds(p->dev, fds);
+			all &= n > 0;
+			for (int k = 0; k < n; k++)
+				all &= waitset_add(ws, fds[k]);
 		}
 	}
 	all &= waitset_end(ws);

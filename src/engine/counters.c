@@ -62,6 +62,8 @@ void bridge_port_counters(const struct bridge_port *port, struct port_counters *
 	out->drops[DROP_OVERSIZE] += s->rx_oversize;
 	out->drops[DROP_RX_OVERFLOW] += s->rx_overflow;
 	out->drops[DROP_UPLINK_INACTIVE] += s->rx_inactive;
+	out->drops[DROP_RX_CHAIN_LONG] += s->rx_chain_long;
+	out->drops[DROP_RX_CHAIN_BROKEN] += s->rx_chain_broken;
 	counters_add(out, &port->carried);
 }
 

@@ -74,7 +74,11 @@
 	X(MCAST_LIMIT, "mcast-limit",                                                              \
 	  "IGMP/MLD snooping: a report whose joins were all refused (switch or port group limit)") \
 	X(MCAST_MALFORMED, "mcast-malformed",                                                      \
-	  "IGMP/MLD snooping: IP multicast with a truncated IP header or IGMP/MLD message")
+	  "IGMP/MLD snooping: IP multicast with a truncated IP header or IGMP/MLD message")        \
+	X(RX_CHAIN_LONG, "rx-chain-long",                                                          \
+	  "AF_XDP multi-buffer: a frame's chain of buffers is longer than a packet buffer holds")  \
+	X(RX_CHAIN_BROKEN, "rx-chain-broken",                                                      \
+	  "AF_XDP multi-buffer: a malformed chain (a buffer outside the receive area, or no end)")
 
 enum drop_reason {
 	DROP_NONE = 0,

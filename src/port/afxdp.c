@@ -1,9 +1,9 @@
 /* afxdp.c — a port on an existing Linux interface through AF_XDP sockets
  * (libxdp's xsk API): frames move through rings shared with the kernel, no
  * system call per frame and none at all on receive while the kernel keeps
- * the rings fed. The kernel's own path is bypassed: libxdp attaches its
- * built-in program (xsk_def_prog), which redirects every frame of a queue
- * to the socket bound to that queue.
+ * the rings fed. The kernel's own path is bypassed: the port attaches an
+ * XDP program that redirects every frame of a queue to the socket bound to
+ * that queue.
  *
  * Memory. Each queue has its own UMEM (a page-aligned area registered with
  * the kernel) split in two halves that never meet: receive frames, which
@@ -14,18 +14,27 @@
  * completion ring belongs to send(); recv() drains it only when it gets the
  * transmit lock without waiting (a sender that stopped still gets its
  * frames back). Frames are copied between the UMEM and the pool's packets,
- * one memcpy of the frame's length each way: the engine keeps its buffers.
+ * one memcpy per chunk each way: the engine keeps its buffers.
  * Without CAP_IPC_LOCK the kernel charges the UMEM to the memlock limit
  * (8 MiB is common): the rings shrink to fit it (size_rings).
  *
- * Modes, tried in order: native XDP with zero copy (the driver maps the UMEM
- * itself), native with copy (veth), then generic (SKB) mode with copy, for
- * a driver without XDP. Frames are one UMEM frame (a page) each: libxdp
- * 1.3's built-in program is not multi-buffer aware, and while it is
- * attached a driver refuses an MTU above what one page holds (a veth caps
- * its peer's MTU and turns off the peer's GSO, so TCP arrives in MTU
- * segments); a frame that fits the UMEM frame but not the pool's buffer
- * (2048 bytes by default) is counted rx_oversize.
+ * The program is our own (afxdp_prog.c), not libxdp's: libxdp 1.3's is not
+ * frags-aware, and a program that is not makes the kernel cap the MTU at
+ * one page. Binding, tried in order: zero copy with multi-buffer (the
+ * driver maps the UMEM), zero copy, copy with multi-buffer (veth), copy;
+ * then the program attaches in native XDP mode, else generic (SKB) mode,
+ * frags-aware when the sockets are multi-buffer. Multi-buffer (XDP_USE_SG,
+ * Linux 6.6): a frame above one UMEM chunk arrives as a chain of
+ * descriptors, gathered into one pool packet (afxdp_ring.c; the daemon's
+ * buffers hold 64 KB), and leaves split into a chain. A kernel or driver
+ * that refuses it leaves the port single-buffer, as `port show` and the log
+ * say: the MTU stays capped at a page and a longer frame is a counted drop.
+ *
+ * Queues. With queues=N there is one socket and one UMEM per receive queue;
+ * recv() reads them all. send() uses the queue of the calling thread
+ * (threads are numbered in the order they first transmit through an afxdp
+ * port, modulo N), so poll threads up to N never share a transmit ring
+ * (OVS's AF_XDP ports pick the PMD thread's queue the same way).
  *
  * Checksums. XDP sees a frame's bytes, not the kernel's note that its
  * TCP/UDP checksum is still to be filled in (CHECKSUM_PARTIAL): a veth peer
@@ -38,8 +47,9 @@
  * Wakeups. With XDP_USE_NEED_WAKEUP the kernel says when it needs a kick:
  * one sendto() per batch on transmit (copy mode transmits inside that call,
  * up to 32 frames each, so a full batch takes a few), one recvfrom() when
- * the fill ring runs dry. The daemon sleeps in epoll on the socket (or, with
- * several queues, on an epoll set of them) when idle. */
+ * the fill ring runs dry. The daemon sleeps on the sockets when idle
+ * (wait_fds: all the queues' sockets, in the poll thread's own wait set,
+ * which registers them only while it sleeps: lib/waitset.h). */
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/if_ether.h>
@@ -53,7 +63,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -71,18 +80,20 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "afpacket.h"
+#include "afxdp_prog.h"
+#include "afxdp_ring.h"
 
 #define AFXDP_FRAME_SIZE 4096u /* one page: the largest copy-mode chunk */
+/* libxdp's program, which vswitch attached before it had its own. */
+#define AFXDP_LIBXDP_PROG "xsk_def_prog"
 /* The receive ring absorbs the daemon's absences (a 2-CPU machine under
  * load deschedules it for milliseconds): 4096 frames, 16 MiB, were needed
  * to keep TCP from losing segments where 1024 lost 1-2 %. */
-#define AFXDP_RX_FRAMES	     4096u /* = fill ring = rx ring */
-#define AFXDP_TX_FRAMES	     1024u /* = tx ring = completion ring */
-#define AFXDP_MIN_FRAMES     64u   /* below this the rings cannot hold a burst */
-#define AFXDP_MAX_QUEUES     16
-#define AFXDP_KICKS_PER_SEND (BATCH_SIZE / 32 + 2) /* copy mode sends 32 a call */
-#define AFXDP_PROG_NAME	     "xsk_def_prog"	   /* libxdp's built-in program */
-#define AFXDP_FALLBACK	     "; type afpacket reaches the same interface without AF_XDP"
+#define AFXDP_RX_FRAMES	 4096u /* = fill ring = rx ring */
+#define AFXDP_TX_FRAMES	 1024u /* = tx ring = completion ring */
+#define AFXDP_MIN_FRAMES 64u   /* below this the rings cannot hold a burst */
+#define AFXDP_MAX_QUEUES 16
+#define AFXDP_FALLBACK	 "; type afpacket reaches the same interface without AF_XDP"
 
 struct afxdp_queue {
 	struct xsk_umem *umem;
@@ -103,6 +114,7 @@ struct afxdp_queue {
 	uint32_t tx_n_free;
 	uint32_t tx_outstanding; /* atomic: written under tx_lock, read by recv() */
 	uint64_t *tx_free;	 /* free transmit frame addresses */
+	uint64_t tx_sent;	 /* frames sent through this queue (port show) */
 
 	struct xdp_statistics seen; /* the kernel's counters at the last update */
 };
@@ -112,9 +124,10 @@ struct afxdp_port {
 	int ifindex;
 	int ioctl_fd;	/* carrier queries */
 	int promisc_fd; /* a packet socket whose membership keeps promiscuity */
-	int epoll_fd;	/* several queues: one fd to wait on; else -1 */
-	uint32_t xdp_flags;
+	struct afxdp_prog prog;
 	bool zerocopy;
+	bool multibuf;	     /* the sockets are bound with XDP_USE_SG */
+	bool single;	     /* multi-buffer=no: not even tried */
 	uint32_t next_queue; /* where recv() starts, for fairness */
 	int n_queues;
 	struct afxdp_queue queues[];
@@ -216,9 +229,17 @@ static int size_rings(const struct port *port, int n_queues, uint32_t *rx_frames
 	return 0;
 }
 
+/* Whether `prog` is one a vswitch attached: ours, or libxdp's, which
+ * vswitch attached before it had its own. */
+static bool vswitch_program(struct xdp_program *prog)
+{
+	const char *name = prog ? xdp_program__name(prog) : NULL;
+	return name && (strcmp(name, AFXDP_PROG_NAME) == 0 || strcmp(name, AFXDP_LIBXDP_PROG) == 0);
+}
+
 /* Detaches what a daemon killed before its close() left on the interface:
- * libxdp's program, alone or in a dispatcher that holds nothing else. A
- * program of anyone else stays, and socket creation reports it. */
+ * our program (or libxdp's), alone or in a dispatcher that holds nothing
+ * else. A program of anyone else stays, and attaching ours reports it. */
 static void detach_stale_program(const struct afxdp_port *ap, const struct port *port)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ap->ifindex);
@@ -226,12 +247,11 @@ static void detach_stale_program(const struct afxdp_port *ap, const struct port 
 		return;
 	bool ours = true;
 	if (xdp_multiprog__is_legacy(mp)) {
-		struct xdp_program *main = xdp_multiprog__main_prog(mp);
-		ours = main && strcmp(xdp_program__name(main), AFXDP_PROG_NAME) == 0;
+		ours = vswitch_program(xdp_multiprog__main_prog(mp));
 	} else {
 		struct xdp_program *p = NULL;
 		while ((p = xdp_multiprog__next_prog(p, mp)) != NULL)
-			ours = ours && strcmp(xdp_program__name(p), AFXDP_PROG_NAME) == 0;
+			ours = ours && vswitch_program(p);
 	}
 	if (ours && xdp_multiprog__detach(mp) == 0)
 		log_info("port %s: detached a stale AF_XDP program from '%s'", port->name,
@@ -278,54 +298,73 @@ static const char *create_hint(int error)
 	}
 }
 
-/* Registers the UMEM and binds a socket to queue `qid`, in the first mode
- * that works; queue 0 chooses the mode, the others follow it (the program
- * is the interface's). Returns 0 or a negative errno. */
-static int queue_bind(struct afxdp_port *ap, struct afxdp_queue *q, int qid)
+/* Registers the UMEM, retrying for up to 100 ms when the memlock limit is
+ * reached right after a refused attempt: the kernel uncharges a UMEM in a
+ * deferred release, so the attempt before may still hold the memory. */
+static int register_umem(struct afxdp_queue *q, bool after_refusal)
 {
-	static const struct {
-		uint32_t xdp_flags;
-		uint16_t bind_flags;
-	} modes[] = {
-	    {XDP_FLAGS_DRV_MODE, XDP_ZEROCOPY},
-	    {XDP_FLAGS_DRV_MODE, XDP_COPY},
-	    {XDP_FLAGS_SKB_MODE, XDP_COPY},
+	struct xsk_umem_config ucfg = {
+	    .fill_size = q->rx_frames,
+	    .comp_size = q->tx_frames,
+	    .frame_size = AFXDP_FRAME_SIZE,
+	    .frame_headroom = 0,
 	};
-	int error = -EOPNOTSUPP;
-	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
-		if (qid > 0 && (modes[i].xdp_flags != ap->xdp_flags ||
-				(modes[i].bind_flags == XDP_ZEROCOPY) != ap->zerocopy))
-			continue;
-		struct xsk_umem_config ucfg = {
-		    .fill_size = q->rx_frames,
-		    .comp_size = q->tx_frames,
-		    .frame_size = AFXDP_FRAME_SIZE,
-		    .frame_headroom = 0,
-		};
+	int error;
+	for (int tries = 0;; tries++) {
 		error =
 		    xsk_umem__create(&q->umem, q->area, q->area_size, &q->fill, &q->comp, &ucfg);
-		if (error) {
-			q->umem = NULL;
+		if (error != -ENOBUFS || !after_refusal || tries == 50)
+			break;
+		usleep(2000);
+	}
+	if (error)
+		q->umem = NULL;
+	return error;
+}
+
+/* Registers the UMEM and binds a socket to queue `qid`, in the first way
+ * the kernel and the driver take: zero copy with multi-buffer, zero copy,
+ * copy with multi-buffer (veth), copy (a kernel before 6.6: EINVAL, or a
+ * driver without multi-buffer); queue 0 chooses, the others follow it.
+ * libxdp loads no program: ours is attached afterwards (afxdp_prog.c).
+ * Returns 0 or a negative errno. */
+static int queue_bind(struct afxdp_port *ap, struct afxdp_queue *q, int qid)
+{
+	static const uint16_t binds[] = {
+	    XDP_ZEROCOPY | XDP_USE_SG,
+	    XDP_ZEROCOPY,
+	    XDP_COPY | XDP_USE_SG,
+	    XDP_COPY,
+	};
+	int error = -EOPNOTSUPP;
+	bool refused = false;
+	for (size_t i = 0; i < ARRAY_SIZE(binds); i++) {
+		if ((qid > 0 && (((binds[i] & XDP_ZEROCOPY) != 0) != ap->zerocopy ||
+				 ((binds[i] & XDP_USE_SG) != 0) != ap->multibuf)) ||
+		    (ap->single && (binds[i] & XDP_USE_SG)))
+			continue;
+		error = register_umem(q, refused);
+		if (error)
 			return error;
-		}
 		struct xsk_socket_config scfg = {
 		    .rx_size = q->rx_frames,
 		    .tx_size = q->tx_frames,
-		    .xdp_flags = modes[i].xdp_flags,
-		    .bind_flags = modes[i].bind_flags | XDP_USE_NEED_WAKEUP,
+		    .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		    .bind_flags = binds[i] | XDP_USE_NEED_WAKEUP,
 		};
 		error = xsk_socket__create(&q->xsk, ap->ifname, (uint32_t)qid, q->umem, &q->rx,
 					   &q->tx, &scfg);
 		if (!error) {
-			ap->xdp_flags = modes[i].xdp_flags;
-			ap->zerocopy = modes[i].bind_flags == XDP_ZEROCOPY;
+			ap->zerocopy = (binds[i] & XDP_ZEROCOPY) != 0;
+			ap->multibuf = (binds[i] & XDP_USE_SG) != 0;
 			return 0;
 		}
 		q->xsk = NULL;
 		xsk_umem__delete(q->umem);
 		q->umem = NULL;
+		refused = true;
 		if (error == -EPERM || error == -EACCES || error == -ENOBUFS || error == -ENOMEM)
-			return error; /* no other mode will do better */
+			return error; /* no other way will do better */
 	}
 	return error;
 }
@@ -389,10 +428,9 @@ static void afxdp_free(struct afxdp_port *ap)
 {
 	if (!ap)
 		return;
+	afxdp_prog_detach(&ap->prog); /* frames go to the kernel's stack again */
 	for (int i = 0; i < ap->n_queues; i++)
 		queue_close(&ap->queues[i]);
-	if (ap->epoll_fd >= 0)
-		close(ap->epoll_fd);
 	if (ap->promisc_fd >= 0)
 		close(ap->promisc_fd);
 	if (ap->ioctl_fd >= 0)
@@ -426,22 +464,6 @@ static int hold_promisc(struct afxdp_port *ap)
 	return 0;
 }
 
-/* With several queues the daemon waits on one epoll set of their sockets. */
-static int make_epoll(struct afxdp_port *ap)
-{
-	if (ap->n_queues == 1)
-		return 0;
-	ap->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (ap->epoll_fd < 0)
-		return -errno;
-	for (int i = 0; i < ap->n_queues; i++) {
-		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
-		if (epoll_ctl(ap->epoll_fd, EPOLL_CTL_ADD, ap->queues[i].fd, &ev) < 0)
-			return -errno;
-	}
-	return 0;
-}
-
 static int open_queues(struct port *port, struct afxdp_port *ap, char *err, size_t err_size)
 {
 	uint32_t rx_frames, tx_frames;
@@ -461,12 +483,30 @@ static int open_queues(struct port *port, struct afxdp_port *ap, char *err, size
 			return error;
 		}
 	}
+	/* Frags-aware only for multi-buffer sockets: otherwise the kernel's
+	 * page cap on the MTU keeps frames we could not take off the link. */
+	const char *what = "";
+	library_note[0] = '\0';
+	error = afxdp_prog_attach(&ap->prog, ap->ifindex, ap->n_queues, ap->multibuf, &what);
+	for (int i = 0; !error && i < ap->n_queues; i++) {
+		what = "adding a socket to its map";
+		error = afxdp_prog_add_socket(&ap->prog, i, ap->queues[i].fd);
+	}
+	if (error) {
+		snprintf(err, err_size,
+			 "port %s: AF_XDP on '%s': %s failed: %s%s%s%s" AFXDP_FALLBACK, port->name,
+			 ap->ifname, what, strerror(-error), create_hint(-error),
+			 library_note[0] ? "; libbpf: " : "", library_note);
+		return error;
+	}
+	if (ap->multibuf && !ap->prog.frags)
+		ap->multibuf = false; /* the kernel took the sockets, not the program */
 	return 0;
 }
 
 static int afxdp_open(struct port *port, const char *const *options, char *err, size_t err_size)
 {
-	static const char *const known[] = {"dev", "queues", NULL};
+	static const char *const known[] = {"dev", "queues", "multi-buffer", NULL};
 	char ifname[IFNAMSIZ];
 	int n_queues = 1;
 	int error = port_check_options(port, options, known, err, err_size);
@@ -474,6 +514,14 @@ static int afxdp_open(struct port *port, const char *const *options, char *err, 
 		error = afpacket_ifname(port, options, ifname, err, err_size);
 	if (!error)
 		error = parse_queues(port, options, &n_queues, err, err_size);
+	/* multi-buffer=no: single-buffer as a kernel without it would be (a
+	 * driver whose multi-buffer misbehaves; the tests of the fallback). */
+	const char *multi = port_option(options, "multi-buffer");
+	if (!error && multi && strcmp(multi, "yes") != 0 && strcmp(multi, "no") != 0) {
+		snprintf(err, err_size, "port %s: multi-buffer '%s' must be yes or no", port->name,
+			 multi);
+		error = -EINVAL;
+	}
 	if (error)
 		return error;
 
@@ -482,7 +530,9 @@ static int afxdp_open(struct port *port, const char *const *options, char *err, 
 		snprintf(err, err_size, "port %s: out of memory", port->name);
 		return -ENOMEM;
 	}
-	ap->ioctl_fd = ap->promisc_fd = ap->epoll_fd = -1;
+	ap->ioctl_fd = ap->promisc_fd = -1;
+	ap->prog.prog_fd = ap->prog.map_fd = -1;
+	ap->single = multi && strcmp(multi, "no") == 0;
 	copy_name(ap->ifname, sizeof(ap->ifname), ifname);
 	for (int i = 0; i < n_queues; i++)
 		ap->queues[i].fd = -1;
@@ -509,16 +559,23 @@ static int afxdp_open(struct port *port, const char *const *options, char *err, 
 	if (error)
 		goto fail;
 	error = hold_promisc(ap);
-	if (!error)
-		error = make_epoll(ap);
 	if (error) {
 		snprintf(err, err_size, "port %s: cannot set up '%s': %s", port->name, ifname,
 			 strerror(-error));
 		goto fail;
 	}
-	log_info("port %s: AF_XDP on '%s', %d queue(s), %s mode, %s", port->name, ifname, n_queues,
-		 ap->xdp_flags == XDP_FLAGS_DRV_MODE ? "native" : "generic",
-		 ap->zerocopy ? "zero copy" : "copy");
+	log_info("port %s: AF_XDP on '%s', %d queue(s), %s mode, %s, %s", port->name, ifname,
+		 n_queues, ap->prog.xdp_flags == XDP_FLAGS_DRV_MODE ? "native" : "generic",
+		 ap->zerocopy ? "zero copy" : "copy",
+		 ap->multibuf ? "multi-buffer" : "single-buffer");
+	if (!ap->multibuf)
+		log_info("port %s: %s on '%s': frames above %u bytes are dropped (tx-error) and "
+			 "the MTU stays capped at one page",
+			 port->name,
+			 ap->single ? "multi-buffer=no"
+				    : "the kernel refused AF_XDP multi-buffer "
+				      "(XDP_USE_SG)",
+			 ifname, AFXDP_FRAME_SIZE);
 	char driver[32];
 	driver_name(ap, driver, sizeof(driver));
 	if (strcmp(driver, "veth") == 0)
@@ -532,7 +589,7 @@ fail:
 	return error;
 }
 
-/* Deleting the last socket makes libxdp detach its program. */
+/* The program is detached before the sockets go. */
 static void afxdp_close(struct port *port)
 {
 	afxdp_free(port->priv);
@@ -552,11 +609,12 @@ static void drain_completions(struct afxdp_queue *q)
 	__atomic_fetch_sub(&q->tx_outstanding, n, __ATOMIC_RELAXED);
 }
 
-/* Copy mode transmits inside sendto(), at most 32 frames a call: kicks until
- * the kernel has taken the ring or stops making progress. */
-static void kick_tx(struct afxdp_queue *q)
+/* Copy mode transmits inside sendto(), at most 32 descriptors a call: kicks
+ * until the kernel has taken the `descs` just queued (a frame of a chain is
+ * several) or stops making progress. */
+static void kick_tx(struct afxdp_queue *q, uint32_t descs)
 {
-	for (int i = 0; i < AFXDP_KICKS_PER_SEND; i++) {
+	for (uint32_t i = 0; i < descs / 32 + 2; i++) {
 		if (!xsk_ring_prod__needs_wakeup(&q->tx))
 			return;
 		uint32_t before = __atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE);
@@ -570,19 +628,17 @@ static void kick_tx(struct afxdp_queue *q)
 	}
 }
 
-/* The frames of `batch` in wire form that fit a UMEM frame, in `out`;
+/* The frames of `batch` in wire form that this port can send, in `out`:
+ * one UMEM frame each, or any length (a chain) on a multi-buffer socket;
  * the others are freed and counted. Returns how many. */
-static uint32_t tx_prepare(struct port *port, struct packet_batch *batch, struct packet **out)
+static uint32_t tx_prepare(struct port *port, const struct afxdp_port *ap,
+			   struct packet_batch *batch, struct packet **out)
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < batch->count; i++) {
 		struct packet *p = batch->packets[i];
-		if (UNLIKELY(!packet_inline_meta_vlan(p))) { /* the wire form */
-			port->stats.tx_errors += 1;
-			packet_free(p);
-			continue;
-		}
-		if (UNLIKELY(p->len > AFXDP_FRAME_SIZE)) {
+		if (UNLIKELY(!packet_inline_meta_vlan(p) || /* the wire form */
+			     (p->len > AFXDP_FRAME_SIZE && !ap->multibuf))) {
 			port->stats.tx_errors += 1;
 			packet_free(p);
 			continue;
@@ -593,31 +649,55 @@ static uint32_t tx_prepare(struct port *port, struct packet_batch *batch, struct
 	return n;
 }
 
+/* The calling thread's transmit queue: threads are numbered in the order
+ * they first send through an afxdp port, so with as many queues as poll
+ * threads no two share a ring (the engine already serialises the sends of
+ * one port; this keeps each ring, its lock and its cache lines on one
+ * core, as OVS's per-PMD transmit queues do). */
+static __thread int tx_slot = -1;
+static int tx_slots;
+
+static struct afxdp_queue *tx_queue(struct afxdp_port *ap)
+{
+	if (UNLIKELY(tx_slot < 0))
+		tx_slot = __atomic_fetch_add(&tx_slots, 1, __ATOMIC_RELAXED);
+	return &ap->queues[ap->n_queues == 1 ? 0 : tx_slot % ap->n_queues];
+}
+
 static void afxdp_send(struct port *port, struct packet_batch *batch)
 {
 	struct afxdp_port *ap = port->priv;
-	struct afxdp_queue *q = &ap->queues[0];
+	struct afxdp_queue *q = tx_queue(ap);
 	struct packet *ready[BATCH_SIZE];
-	uint32_t n = tx_prepare(port, batch, ready);
+	uint32_t n = tx_prepare(port, ap, batch, ready);
 
 	pthread_mutex_lock(&q->tx_lock);
 	drain_completions(q);
+	/* As many whole frames as the free chunks and the ring hold. */
+	uint32_t budget = xsk_prod_nb_free(&q->tx, q->tx_n_free);
+	if (budget > q->tx_n_free)
+		budget = q->tx_n_free;
+	uint32_t room = 0, descs = 0;
+	for (; room < n; room++) {
+		uint32_t need = afxdp_chain_length(ready[room]->len, AFXDP_FRAME_SIZE);
+		if (need > budget - descs)
+			break;
+		descs += need;
+	}
 	uint32_t idx = 0;
-	uint32_t room = n < q->tx_n_free ? n : q->tx_n_free;
-	if (room)
-		room = xsk_ring_prod__reserve(&q->tx, room, &idx);
+	if (descs && xsk_ring_prod__reserve(&q->tx, descs, &idx) != descs)
+		room = descs = 0; /* cannot happen: nb_free said there was room */
 	uint64_t bytes = 0;
-	for (uint32_t i = 0; i < room; i++) {
-		struct xdp_desc *d = xsk_ring_prod__tx_desc(&q->tx, idx + i);
-		d->addr = q->tx_free[--q->tx_n_free];
-		d->len = ready[i]->len;
-		memcpy(q->area + d->addr, ready[i]->data, ready[i]->len);
+	for (uint32_t i = 0, at = idx; i < room; i++) {
+		at += afxdp_split(&q->tx, at, q->area, q->tx_free, &q->tx_n_free, ready[i]->data,
+				  ready[i]->len, AFXDP_FRAME_SIZE);
 		bytes += ready[i]->len;
 	}
-	if (room) {
-		xsk_ring_prod__submit(&q->tx, room);
-		__atomic_fetch_add(&q->tx_outstanding, room, __ATOMIC_RELAXED);
-		kick_tx(q);
+	if (descs) {
+		xsk_ring_prod__submit(&q->tx, descs);
+		__atomic_fetch_add(&q->tx_outstanding, descs, __ATOMIC_RELAXED);
+		q->tx_sent += room;
+		kick_tx(q, descs);
 	}
 	pthread_mutex_unlock(&q->tx_lock);
 
@@ -630,38 +710,69 @@ static void afxdp_send(struct port *port, struct packet_batch *batch)
 
 /* ---- receive ---------------------------------------------------------------------- */
 
-static int queue_recv(struct port *port, struct afxdp_queue *q, struct packet_pool *pool,
-		      struct packet_batch *batch, uint32_t want)
+/* Receives up to `want` frames from one queue. On a multi-buffer socket up
+ * to AFXDP_CHAIN_MAX - 1 descriptors beyond `want` are looked at, so the
+ * last frame's chain is seen whole; a chain cut by the peek stays in the
+ * ring for the next call. */
+static int queue_recv(struct port *port, const struct afxdp_port *ap, struct afxdp_queue *q,
+		      struct packet_pool *pool, struct packet_batch *batch, uint32_t want)
 {
 	uint32_t idx;
-	uint32_t n = xsk_ring_cons__peek(&q->rx, want, &idx);
+	uint32_t n =
+	    xsk_ring_cons__peek(&q->rx, want + (ap->multibuf ? AFXDP_CHAIN_MAX - 1 : 0), &idx);
 	if (n == 0) {
 		if (xsk_ring_prod__needs_wakeup(&q->fill))
 			recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 		return 0;
 	}
-	uint32_t fidx;
-	/* Every rx descriptor was a fill entry: the ring has room for it. */
-	xsk_ring_prod__reserve(&q->fill, n, &fidx);
+	const struct afxdp_area area = {
+	    .base = q->area,
+	    .first = 0,
+	    .end = (uint64_t)q->rx_frames * AFXDP_FRAME_SIZE,
+	    .chunk = AFXDP_FRAME_SIZE,
+	};
 	int received = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + i);
-		uint64_t addr = xsk_umem__add_offset_to_addr(d->addr);
+	uint32_t used = 0;
+	while (used < n && (uint32_t)received < want) {
 		struct packet *p = packet_alloc(pool);
-		if (LIKELY(d->len <= packet_tailroom(p))) {
-			memcpy(p->data, q->area + addr, d->len);
-			p->len = (uint16_t)d->len;
+		uint32_t room = packet_tailroom(p) < UINT16_MAX ? packet_tailroom(p) : UINT16_MAX;
+		uint32_t len = 0;
+		enum afxdp_gather_status status;
+		uint32_t k =
+		    afxdp_gather(&q->rx, idx + used, n - used, &area, p->data, room, &len, &status);
+		if (LIKELY(status == AFXDP_GATHER_OK)) {
+			p->len = (uint16_t)len;
 			packet_batch_add(batch, p);
 			received++;
 		} else {
-			port->stats.rx_oversize += 1; /* a pool with buffers under a page */
 			packet_free(p);
+			if (status == AFXDP_GATHER_INCOMPLETE)
+				break;
+			if (status == AFXDP_GATHER_TOO_LONG && k == 1)
+				port->stats.rx_oversize += 1; /* a pool with buffers under a page */
+			else if (status == AFXDP_GATHER_TOO_LONG)
+				port->stats.rx_chain_long += 1;
+			else
+				port->stats.rx_chain_broken += 1;
 		}
-		*xsk_ring_prod__fill_addr(&q->fill, fidx + i) =
-		    addr & ~(uint64_t)(AFXDP_FRAME_SIZE - 1);
+		used += k;
 	}
-	xsk_ring_cons__release(&q->rx, n);
-	xsk_ring_prod__submit(&q->fill, n);
+	/* Every rx descriptor was a fill entry: the fill ring has room for it. */
+	uint32_t fidx;
+	xsk_ring_prod__reserve(&q->fill, used, &fidx);
+	for (uint32_t i = 0; i < used; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + i);
+		*xsk_ring_prod__fill_addr(&q->fill, fidx + i) = afxdp_chunk_of(&area, d->addr);
+	}
+	xsk_ring_cons__release(&q->rx, used);
+	if (used < n) {
+		xsk_ring_cons__cancel(&q->rx, n - used);
+		/* libxdp reads the producer again only when its cached view
+		 * is empty, which a chain left behind keeps from happening:
+		 * the next peek must see the rest of it. */
+		q->rx.cached_prod = __atomic_load_n(q->rx.producer, __ATOMIC_ACQUIRE);
+	}
+	xsk_ring_prod__submit(&q->fill, used);
 	return received;
 }
 
@@ -676,7 +787,7 @@ static int afxdp_recv(struct port *port, struct packet_pool *pool, struct packet
 			want = pool->available;
 		if (want == 0)
 			break; /* frames wait in the ring; the kernel counts what overflows */
-		received += queue_recv(port, q, pool, batch, want);
+		received += queue_recv(port, ap, q, pool, batch, want);
 		/* A sender that went quiet still gets its frames back. */
 		if (__atomic_load_n(&q->tx_outstanding, __ATOMIC_RELAXED) &&
 		    pthread_mutex_trylock(&q->tx_lock) == 0) {
@@ -696,10 +807,16 @@ static bool afxdp_carrier(const struct port *port)
 	return afpacket_netdev_running(ap->ioctl_fd, ap->ifindex);
 }
 
-static int afxdp_wait_fd(const struct port *port)
+/* Every queue's socket: the poll thread's wait set holds them only while
+ * it sleeps (lib/waitset.h), where an epoll set of our own would keep a
+ * waiter on each socket, and its callback on every frame, for good. */
+static int afxdp_wait_fds(const struct port *port, int *fds, int max)
 {
 	const struct afxdp_port *ap = port->priv;
-	return ap->epoll_fd >= 0 ? ap->epoll_fd : ap->queues[0].fd;
+	int n = ap->n_queues < max ? ap->n_queues : max;
+	for (int i = 0; i < n; i++)
+		fds[i] = ap->queues[i].fd;
+	return n;
 }
 
 /* The kernel's socket counters are cumulative: add what grew since. */
@@ -713,8 +830,9 @@ static void afxdp_update_stats(struct port *port)
 		if (getsockopt(q->fd, SOL_XDP, XDP_STATISTICS, &now, &len) != 0)
 			continue;
 		/* rx_dropped already holds the full-ring drops (counted more
-		 * than once on Linux 6.18), and no frame above a UMEM frame
-		 * gets this far (see the file's header): all of it is overflow. */
+		 * than once on Linux 6.18), and a frame too long for the
+		 * socket never gets this far (a single-buffer port's program
+		 * keeps the MTU at a page): all of it is overflow. */
 		uint64_t full = (now.rx_ring_full - q->seen.rx_ring_full) +
 				(now.rx_fill_ring_empty_descs - q->seen.rx_fill_ring_empty_descs);
 		uint64_t dropped = now.rx_dropped - q->seen.rx_dropped;
@@ -727,17 +845,31 @@ static void afxdp_update_stats(struct port *port)
 static int afxdp_status(const struct port *port, struct port_status *out)
 {
 	const struct afxdp_port *ap = port->priv;
-	const char *mode = ap->xdp_flags == XDP_FLAGS_DRV_MODE ? "native" : "generic";
+	const char *mode = ap->prog.xdp_flags == XDP_FLAGS_DRV_MODE ? "native" : "generic";
 	const char *copy = ap->zerocopy ? "zero-copy" : "copy";
-	snprintf(out->text, sizeof(out->text),
-		 "AF_XDP on %s: %d queue(s), %s XDP, %s, %u rx + %u tx frames of %u bytes",
-		 ap->ifname, ap->n_queues, mode, copy, ap->queues[0].rx_frames,
-		 ap->queues[0].tx_frames, AFXDP_FRAME_SIZE);
+	const char *multibuf = ap->multibuf ? "multi-buffer" : "single-buffer";
+	int at = snprintf(out->text, sizeof(out->text),
+			  "AF_XDP on %s: %d queue(s), %s XDP, %s, %s%s, %u rx + %u tx frames of %u "
+			  "bytes; frames sent per queue:",
+			  ap->ifname, ap->n_queues, mode, copy, multibuf,
+			  ap->multibuf ? ""
+			  : ap->single ? " (multi-buffer=no)"
+				       : " (the kernel refused XDP_USE_SG)",
+			  ap->queues[0].rx_frames, ap->queues[0].tx_frames, AFXDP_FRAME_SIZE);
+	for (int i = 0; i < ap->n_queues && at > 0 && (size_t)at < sizeof(out->text); i++)
+		at += snprintf(out->text + at, sizeof(out->text) - (size_t)at, " %d: %llu", i,
+			       (unsigned long long)ap->queues[i].tx_sent);
 	port_status_string(out, "device", ap->ifname);
 	port_status_string(out, "xdp-mode", mode);
 	port_status_string(out, "copy-mode", copy);
+	port_status_string(out, "buffers", multibuf);
 	port_status_number(out, "queues", (uint64_t)ap->n_queues);
 	port_status_number(out, "frame-size", AFXDP_FRAME_SIZE);
+	for (int i = 0; i < ap->n_queues; i++) {
+		char key[24];
+		snprintf(key, sizeof(key), "queue%d-tx", i);
+		port_status_number(out, key, ap->queues[i].tx_sent);
+	}
 	return 0;
 }
 
@@ -748,7 +880,7 @@ const struct port_class afxdp_port_class = {
     .recv = afxdp_recv,
     .send = afxdp_send,
     .carrier = afxdp_carrier,
-    .wait_fd = afxdp_wait_fd,
+    .wait_fds = afxdp_wait_fds,
     .interfaces = afpacket_interfaces,
     .status = afxdp_status,
     .update_stats = afxdp_update_stats,

@@ -88,6 +88,11 @@ struct port_class {
 	 * the daemon's wait set (lib/waitset.h); -1 or NULL: the port must be polled. */
 	int (*wait_fd)(const struct port *port);
 
+	/* Several such fds (a port of several queues, each its own socket):
+	 * writes up to `max` into fds, returns how many. NULL: wait_fd() is
+	 * the port's one fd. port_wait_fds() asks the right one. */
+	int (*wait_fds)(const struct port *port, int *fds, int max);
+
 	/* The interfaces a port of this type with these options would drive,
 	 * found without opening anything, so that the control plane refuses
 	 * two ports on one interface before it touches either. Writes up to
@@ -126,12 +131,18 @@ struct port_stats {
 	uint64_t rx_oversize; /* received frames longer than a buffer */
 	uint64_t rx_overflow; /* frames the kernel dropped before we read them */
 	uint64_t rx_inactive; /* received on a bond member not in use */
+
+	/* AF_XDP multi-buffer (afxdp): chains of descriptors too long for a
+	 * buffer, and malformed ones. */
+	uint64_t rx_chain_long;
+	uint64_t rx_chain_broken;
 };
 
 /* Frames the provider lost, whatever the reason. */
 static inline uint64_t port_stats_lost(const struct port_stats *s)
 {
-	return s->tx_errors + s->tx_full + s->rx_oversize + s->rx_overflow + s->rx_inactive;
+	return s->tx_errors + s->tx_full + s->rx_oversize + s->rx_overflow + s->rx_inactive +
+	       s->rx_chain_long + s->rx_chain_broken;
 }
 
 /* A port type's own status (the status operation). */
@@ -170,6 +181,17 @@ struct port {
 	char event_note[48]; /* what the switch adds when it logs the event */
 	struct port_stats stats;
 };
+
+/* The fds the daemon sleeps on for `port` (wait_fds, else wait_fd): how
+ * many, 0 when the port must be polled. */
+#define PORT_WAIT_FDS_MAX 16
+static inline int port_wait_fds(const struct port *port, int fds[PORT_WAIT_FDS_MAX])
+{
+	if (port->class->wait_fds)
+		return port->class->wait_fds(port, fds, PORT_WAIT_FDS_MAX);
+	fds[0] = port->class->wait_fd ? port->class->wait_fd(port) : -1;
+	return fds[0] >= 0;
+}
 
 /* port.c */
 /* The provider for a type name, or NULL if there is no such type. */

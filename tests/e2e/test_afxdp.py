@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import tempfile
+import time
 
 import pytest
 
@@ -145,23 +146,140 @@ def test_missing_bpffs_is_named_with_the_fallback(workdir, netns):
         d.stop()
 
 
-def test_frames_up_to_one_page_cross_and_the_mtu_stops_above(pair):
-    d, n, ns, links = pair
-    # The program is not multi-buffer aware: the veth caps its peer's MTU at
-    # what one 4096-byte UMEM frame holds, and a frame up to that crosses.
+def jumbo(n, ns, links):
+    """MTU 9000 on both veths of a pair, offloads off in the namespaces: TCP
+    then moves in 9000-byte segments, checksummed in software."""
     for h in "ab":
-        assert "maxmtu 3506" in n.run(ns[h], "ip", "-d", "link", "show", "eth0").stdout
-        assert n.run(ns[h], "ip", "link", "set", "eth0", "mtu", "3600").returncode != 0
-        n.run(ns[h], "ip", "link", "set", "eth0", "mtu", "3500", check=True)
-        sh("ip", "link", "set", links[h], "mtu", "3500")  # the switch's end takes them too
-    big = ["ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1", "-M", "do", "-s", "3400",
-           "10.61.0.2"]
-    # AF_XDP delivered them: the switch's own MTU (1500) refused them
-    assert n.run(ns["a"], *big).returncode != 0
-    assert d.json("counters")["pa"]["drops"]["oversize"] == 3
-    d.ctl("switch", "set", "sw", "mtu", "3500")
-    r = n.run(ns["a"], *big)
-    assert r.returncode == 0, r.stdout + r.stderr
+        n.run(ns[h], "ip", "link", "set", "eth0", "mtu", "9000", check=True)
+        sh("ip", "link", "set", links[h], "mtu", "9000")
+        n.run(ns[h], "ethtool", "-K", "eth0", "tso", "off", "gso", "off", "gro", "off",
+              "tx", "off", "rx", "off")
+
+
+def jumbo_crosses(d, n, ns):
+    """Pings of 8028-byte packets that may not fragment, both ways, and a
+    TCP transfer checked byte for byte; returns the counters."""
+    d.ctl("switch", "set", "sw", "mtu", "9000")
+    for src, dst in (("a", "10.61.0.2"), ("b", "10.61.0.1")):
+        r = n.run(ns[src], "ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "2", "-M", "do",
+                  "-s", "8000", dst)
+        assert r.returncode == 0, "%s -> %s: %s" % (src, dst, r.stdout + r.stderr)
+    want = 16 * 1024 * 1024
+    sent, got = tcp.transfer(n, ns["a"], ns["b"], "10.61.0.2", want)
+    assert int(sent[0]) == want and got == sent, "received %s, sent %s" % (got, sent)
+    return d.json("counters")
+
+
+def test_frames_above_one_page_cross_as_chains_at_mtu_9000(pair):
+    """Multi-buffer: the program is frags-aware, so the veth lets its peer
+    take MTU 9000 (a program that is not caps it at 3506), and a frame
+    crosses as a chain of 4096-byte UMEM chunks both ways."""
+    d, n, ns, links = pair
+    show = d.ctl("port", "show", "pa")
+    assert "multi-buffer" in show and "single-buffer" not in show, show
+    jumbo(n, ns, links)
+    c = jumbo_crosses(d, n, ns)
+    # the data came in 9014-byte frames: received as chains, sent as chains
+    assert c["pa"]["rx_bytes"] / c["pa"]["rx_packets"] > 8000, c["pa"]
+    assert c["pb"]["tx_bytes"] / c["pb"]["tx_packets"] > 8000, c["pb"]
+    for p in ("pa", "pb"):
+        assert c[p]["drops"]["rx-chain-long"] == 0 and c[p]["drops"]["rx-chain-broken"] == 0
+
+
+def test_single_buffer_port_caps_the_mtu_and_counts_longer_frames(pair):
+    """The fallback when the kernel refuses XDP_USE_SG, forced with
+    multi-buffer=no on pb: it says so, its program is not frags-aware so its
+    veth keeps the peer's MTU at 3506, and a 9000-byte frame from the
+    multi-buffer port pa that must leave by pb is a counted tx-error."""
+    d, n, ns, links = pair
+    d.ctl("port", "del", "pb")
+    d.ctl("port", "add", "sw", "pb", "type", "afxdp", "dev=" + links["b"], "multi-buffer=no")
+    show = d.ctl("port", "show", "pb")
+    assert "single-buffer (multi-buffer=no)" in show, show
+    assert "maxmtu 3506" in n.run(ns["b"], "ip", "-d", "link", "show", "eth0").stdout
+    assert n.run(ns["b"], "ip", "link", "set", "eth0", "mtu", "9000").returncode != 0
+    n.run(ns["a"], "ip", "link", "set", "eth0", "mtu", "9000", check=True)
+    sh("ip", "link", "set", links["a"], "mtu", "9000")
+    d.ctl("switch", "set", "sw", "mtu", "9000")
+    assert ping(n, ns["a"], "10.61.0.2")  # small frames still cross
+    r = n.run(ns["a"], "ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1", "-M", "do", "-s",
+              "8000", "10.61.0.2")
+    assert r.returncode != 0
+    assert d.json("counters")["pb"]["drops"]["tx-error"] >= 3
+    assert d.run("show").returncode == 0  # the daemon lives on
+
+
+def test_frames_above_one_page_cross_afpacket_too(workdir):
+    """The same over afpacket ports, for comparison: a packet socket takes
+    9000-byte frames whole."""
+    n = Netns()
+    d = None
+    try:
+        ns, links = {}, {}
+        for i, h in enumerate("ab"):
+            ns[h] = n.add("xj" + h)
+            links[h] = n.veth(unique("vj" + h), ns[h], address="10.61.0.%d/24" % (i + 1))
+        config = "switch add sw\n" + "".join(
+            "port add sw p%s type afpacket dev=%s\n" % (h, links[h]) for h in "ab")
+        d = Daemon(tempfile.mkdtemp(dir=workdir), config).start()
+        jumbo(n, ns, links)
+        c = jumbo_crosses(d, n, ns)
+        assert c["pa"]["rx_bytes"] / c["pa"]["rx_packets"] > 8000, c["pa"]
+    finally:
+        if d:
+            d.stop()
+        n.cleanup()
+
+
+def two_queue_veth(n, name, ns, address):
+    """A veth of two queues each way, its peer eth0 in ns sending every frame
+    through its queue 1 (XPS), so they reach the switch's end on queue 1."""
+    tmp = unique("vtq")
+    sh("ip", "link", "add", name, "numtxqueues", "2", "numrxqueues", "2", "type", "veth", "peer",
+       "name", tmp, "numtxqueues", "2", "numrxqueues", "2")
+    n.links.append(name)
+    sh("ip", "link", "set", tmp, "netns", ns)
+    sh("ip", "-n", ns, "link", "set", tmp, "name", "eth0")
+    sh("ip", "-n", ns, "addr", "add", address, "dev", "eth0")
+    n.run(ns, "sh", "-c", "echo 0 > /sys/class/net/eth0/queues/tx-0/xps_cpus && "
+          "echo 3 > /sys/class/net/eth0/queues/tx-1/xps_cpus", check=True)
+    n.run(ns, "ethtool", "-K", "eth0", "tx", "off", check=True)
+    sh("ip", "-n", ns, "link", "set", "eth0", "up")
+    sh("ip", "link", "set", name, "up")
+    return name
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores")
+def test_queues_each_thread_sends_through_its_own_queue(workdir):
+    """queues=2 and two poll threads (pa received on one, pb on the other):
+    each thread sends through its own queue, so pa's frames and pb's leave
+    by different queues; and the idle daemon wakes for frames that arrive
+    on queue 1 (its wait set holds every queue's socket, not only queue 0's)."""
+    n = Netns()
+    d = None
+    try:
+        ns, links = {}, {}
+        for i, h in enumerate("ab"):
+            ns[h] = n.add("xq" + h)
+            links[h] = two_queue_veth(n, unique("vq" + h), ns[h], "10.63.0.%d/24" % (i + 1))
+        config = "switch add sw\n" + "".join(
+            "port add sw p%s type afxdp dev=%s queues=2\n" % (h, links[h]) for h in "ab")
+        d = Daemon(tempfile.mkdtemp(dir=workdir), config, args=["--cores", "0,1"]).start()
+        for _ in range(2):  # the second round after the threads slept
+            assert ping(n, ns["a"], "10.63.0.2", count=3)
+            time.sleep(0.3)
+        sent = {}
+        for p in ("pa", "pb"):
+            q = d.json("port", "show", p)[0]["afxdp"]
+            sent[p] = (q["queue0-tx"], q["queue1-tx"])
+        # one queue each, not the same one
+        for p in ("pa", "pb"):
+            assert min(sent[p]) == 0 and max(sent[p]) >= 6, sent
+        assert sent["pa"].index(max(sent["pa"])) != sent["pb"].index(max(sent["pb"])), sent
+    finally:
+        if d:
+            d.stop()
+        n.cleanup()
 
 
 def limited_daemon(workdir, memlock):

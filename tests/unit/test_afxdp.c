@@ -33,13 +33,22 @@ static void test_queues_outside_1_to_16_are_refused(void **state)
 	}
 }
 
+static void test_multi_buffer_is_yes_or_no(void **state)
+{
+	(void)state;
+	const char *const options[] = {"dev=lo", "multi-buffer=maybe", NULL};
+	assert_null(open_afxdp(options));
+	assert_string_equal(err, "port x0: multi-buffer 'maybe' must be yes or no");
+}
+
 static void test_unknown_option_lists_what_the_type_takes(void **state)
 {
 	(void)state;
 	const char *const options[] = {"rcvbuf-kb=64", NULL};
 	assert_null(open_afxdp(options));
-	assert_string_equal(err,
-			    "port x0: unknown option 'rcvbuf-kb' (type afxdp takes: dev, queues)");
+	assert_string_equal(
+	    err,
+	    "port x0: unknown option 'rcvbuf-kb' (type afxdp takes: dev, queues, multi-buffer)");
 }
 
 static void test_missing_interface_is_named(void **state)
@@ -77,6 +86,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_queues_outside_1_to_16_are_refused),
+	    cmocka_unit_test(test_multi_buffer_is_yes_or_no),
 	    cmocka_unit_test(test_unknown_option_lists_what_the_type_takes),
 	    cmocka_unit_test(test_missing_interface_is_named),
 	    cmocka_unit_test(test_an_interface_name_too_long_is_refused),

@@ -478,8 +478,10 @@ void forward_batch(struct vswitch *sw, struct bridge_port *in, struct packet_bat
 /* The ports a flooded frame from `in` on `vid` reaches. */
 void flood_ports(const struct vswitch *sw, const struct bridge_port *in, uint16_t vid,
 		 uint64_t out[PORT_SET_WORDS]);
-/* Queues a copy of the packet on each of those ports; frees it if none. */
-void flood_packet(struct vswitch *sw, struct bridge_port *in, struct packet *packet);
+/* Queues a copy of the packet on each of those ports; frees it if none.
+ * `self` is engine_self, read once per batch by the caller. */
+void flood_packet(struct engine_thread *self, struct vswitch *sw, struct bridge_port *in,
+		  struct packet *packet);
 /* The same to the ports of `set` (a subset of flood_ports(): snooping). */
 void flood_packet_to(struct vswitch *sw, struct bridge_port *in, struct packet *packet,
 		     const uint64_t set[PORT_SET_WORDS]);

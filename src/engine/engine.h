@@ -402,6 +402,12 @@ bool switch_refresh_links(struct vswitch *sw);
  * tap's TUNSETCARRIER until someone reads it); the carrier itself is read at
  * once. Returns how many uplinks have a carrier to read. */
 uint32_t switch_refresh_uplinks(struct vswitch *sw);
+/* Reads the uplinks' carriers as switch_refresh_uplinks() does but changes
+ * nothing: sets *changed if one differs from port->up. Safe while other
+ * poll threads forward (port.h: carrier() may run beside recv and send), so
+ * thread 0 pauses them only when there is a change to apply. Returns how
+ * many uplinks have a carrier to read. */
+uint32_t switch_probe_uplinks(const struct vswitch *sw, bool *changed);
 /* Registers a consumer of `ethertype` frames. -EEXIST if one is there,
  * -ENOSPC when SWITCH_MAX_FRAME_HANDLERS are. */
 int switch_add_frame_handler(struct vswitch *sw, uint16_t ethertype,

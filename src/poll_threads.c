@@ -274,6 +274,8 @@ int poll_threads_start(struct dataplane *d)
 		t->waitset_gen = UINT_MAX;
 	}
 	datapath_assign_ports(d->state->dp);
+	if (d->n_threads > 1)
+		d->state->dp->pause = &d->pause;
 	for (unsigned i = d->n_threads; i-- > 0;) {
 		struct poll_thread *t = &d->threads[i];
 		int error = pthread_create(&t->thread, NULL, i ? poll_main : dataplane_main, t);

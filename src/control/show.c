@@ -9,6 +9,7 @@
 
 #include "engine/datapath.h"
 #include "lib/frame.h"
+#include "lib/pause.h"
 #include "security_config.h"
 
 /* "none" for a port that admits tagged frames only (pvid 0). */
@@ -209,6 +210,15 @@ static void print_port_table(FILE *out, const struct vswitch *sw)
 	print_poll_threads(out, sw);
 }
 
+/* vswitchd --cores: how often thread 0 stopped the other poll threads
+ * (housekeeping once a second, carrier changes, SEA runs, control jobs). */
+static void print_pauses(FILE *out, const struct datapath *dp)
+{
+	if (dp->pause)
+		fprintf(out, "datapath: %u poll threads, paused %llu times by thread 0\n",
+			dp->n_threads, (unsigned long long)dp->pause->pauses);
+}
+
 int show_overview(struct command_context *ctx, int argc, char **argv, char *err, size_t n)
 {
 	(void)argc;
@@ -230,6 +240,8 @@ int show_overview(struct command_context *ctx, int argc, char **argv, char *err,
 		cJSON *seas = cJSON_AddArrayToObject(doc, "seas");
 		for (size_t i = 0; ctx->seas && i < ctx->seas->n; i++)
 			cJSON_AddItemToArray(seas, sea_to_json(ctx->seas->seas[i]));
+		if (ctx->dp->pause)
+			cJSON_AddNumberToObject(doc, "pauses", (double)ctx->dp->pause->pauses);
 		return show_emit_json(ctx, doc);
 	}
 	if (ctx->dp->n_switches == 0)
@@ -240,6 +252,7 @@ int show_overview(struct command_context *ctx, int argc, char **argv, char *err,
 	}
 	for (size_t i = 0; ctx->seas && i < ctx->seas->n; i++)
 		sea_show_line(ctx->seas->seas[i], ctx->out);
+	print_pauses(ctx->out, ctx->dp);
 	return 0;
 }
 

@@ -164,6 +164,14 @@ uint32_t datapath_refresh_uplinks(struct datapath *dp)
 	return n;
 }
 
+uint32_t datapath_probe_uplinks(const struct datapath *dp, bool *changed)
+{
+	uint32_t n = 0;
+	for (size_t i = 0; i < dp->n_switches; i++)
+		n += switch_probe_uplinks(dp->switches[i], changed);
+	return n;
+}
+
 bool datapath_has_uplinks(const struct datapath *dp)
 {
 	for (size_t i = 0; i < dp->n_switches; i++)

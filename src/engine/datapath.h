@@ -10,6 +10,8 @@
 
 #include "engine.h"
 
+struct pause_group;
+
 #define DATAPATH_MAX_SWITCHES 64
 
 struct datapath {
@@ -19,6 +21,9 @@ struct datapath {
 	unsigned n_threads;
 	struct packet_pool *pools[ENGINE_MAX_THREADS];	   /* pools[0] == pool */
 	struct engine_thread *threads[ENGINE_MAX_THREADS]; /* [0]: the default one */
+	/* vswitchd --cores: thread 0's pauses of the others (lib/pause.h),
+	 * read by `show` on thread 0; NULL with one thread. */
+	const struct pause_group *pause;
 };
 
 /* A datapath with a pool of `packets` buffers of `data_room` bytes. */
@@ -56,5 +61,7 @@ void datapath_refresh_links(struct datapath *dp);
 bool datapath_has_uplinks(const struct datapath *dp);
 /* switch_refresh_uplinks() on every switch; returns the uplinks read. */
 uint32_t datapath_refresh_uplinks(struct datapath *dp);
+/* switch_probe_uplinks() on every switch: reads, changes nothing. */
+uint32_t datapath_probe_uplinks(const struct datapath *dp, bool *changed);
 
 #endif

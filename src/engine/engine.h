@@ -402,6 +402,12 @@ bool switch_refresh_links(struct vswitch *sw);
  * tap's TUNSETCARRIER until someone reads it); the carrier itself is read at
  * once. Returns how many uplinks have a carrier to read. */
 uint32_t switch_refresh_uplinks(struct vswitch *sw);
+/* Reads the uplinks' carriers as switch_refresh_uplinks() does but changes
+ * nothing: sets *changed if one differs from port->up. Safe while other
+ * poll threads forward (port.h: carrier() may run beside recv and send), so
+ * thread 0 pauses them only when there is a change to apply. Returns how
+ * many uplinks have a carrier to read. */
+uint32_t switch_probe_uplinks(const struct vswitch *sw, bool *changed);
 /* Registers a consumer of `ethertype` frames. -EEXIST if one is there,
  * -ENOSPC when SWITCH_MAX_FRAME_HANDLERS are. */
 int switch_add_frame_handler(struct vswitch *sw, uint16_t ethertype,
@@ -478,8 +484,10 @@ void forward_batch(struct vswitch *sw, struct bridge_port *in, struct packet_bat
 /* The ports a flooded frame from `in` on `vid` reaches. */
 void flood_ports(const struct vswitch *sw, const struct bridge_port *in, uint16_t vid,
 		 uint64_t out[PORT_SET_WORDS]);
-/* Queues a copy of the packet on each of those ports; frees it if none. */
-void flood_packet(struct vswitch *sw, struct bridge_port *in, struct packet *packet);
+/* Queues a copy of the packet on each of those ports; frees it if none.
+ * `self` is engine_self, read once per batch by the caller. */
+void flood_packet(struct engine_thread *self, struct vswitch *sw, struct bridge_port *in,
+		  struct packet *packet);
 /* The same to the ports of `set` (a subset of flood_ports(): snooping). */
 void flood_packet_to(struct vswitch *sw, struct bridge_port *in, struct packet *packet,
 		     const uint64_t set[PORT_SET_WORDS]);

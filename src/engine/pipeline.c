@@ -114,7 +114,7 @@ static void dispatch_batch(struct vswitch *sw, struct bridge_port *in, struct pa
 			port_count_drop(in, p->drop, 1);
 			packet_free(p);
 		} else if (p->out_port == FORWARD_FLOOD) {
-			flood_packet(sw, in, p);
+			flood_packet(self, sw, in, p);
 		} else {
 			egress_enqueue_on(self, sw->ports[p->out_port], p);
 		}

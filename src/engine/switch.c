@@ -447,6 +447,22 @@ uint32_t switch_refresh_uplinks(struct vswitch *sw)
 	return checked;
 }
 
+uint32_t switch_probe_uplinks(const struct vswitch *sw, bool *changed)
+{
+	uint32_t checked = 0;
+	for (unsigned w = 0; w < PORT_SET_WORDS; w++) {
+		for (uint64_t bits = sw->uplinks[w]; bits; bits &= bits - 1) {
+			const struct bridge_port *port =
+			    sw->ports[w * 64 + (unsigned)__builtin_ctzll(bits)];
+			if (!port || !port->dev->class->carrier)
+				continue;
+			*changed |= port->dev->class->carrier(port->dev) != port->up;
+			checked++;
+		}
+	}
+	return checked;
+}
+
 void switch_announce_pending(struct vswitch *sw)
 {
 	for (unsigned w = 0; w < PORT_SET_WORDS; w++) {

@@ -28,11 +28,22 @@ static void before_change(struct schedule *s)
 static void read_uplinks(struct schedule *s, struct datapath *dp, uint64_t now_ms)
 {
 	/* Without uplinks there is nothing to read, nor to pause for. */
-	if (datapath_has_uplinks(dp)) {
-		before_change(s);
+	if (!datapath_has_uplinks(dp)) {
+		s->has_uplinks = false;
+	} else if (!s->before_change) {
 		s->has_uplinks = datapath_refresh_uplinks(dp) > 0;
 	} else {
-		s->has_uplinks = false;
+		/* The other threads forward while the carriers are read: a read
+		 * changes nothing they use. Only a change (new VLAN tables, MACs
+		 * flushed, announcements) needs them paused, and is read again
+		 * then; steady carriers cost them no pause. */
+		bool changed = false;
+		uint32_t n = datapath_probe_uplinks(dp, &changed);
+		if (changed) {
+			before_change(s);
+			n = datapath_refresh_uplinks(dp);
+		}
+		s->has_uplinks = n > 0;
 	}
 	s->uplinks_due_ms = now_ms + SCHEDULE_UPLINK_MS;
 }

@@ -51,6 +51,7 @@ void pause_others(struct pause_group *g)
 			else
 				sched_yield();
 	g->held = true;
+	g->pauses++;
 }
 
 void resume_others(struct pause_group *g)

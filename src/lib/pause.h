@@ -25,6 +25,9 @@ struct pause_group {
 	 * each resume one, so a stale answer never matches a new request. */
 	_Alignas(64) uint32_t request;
 	bool held; /* thread 0's own: the others are paused now */
+	/* Thread 0's own: how many times it paused the others (`show`); the
+	 * housekeeping alone is one a second. */
+	uint64_t pauses;
 	struct pause_member *members;
 };
 

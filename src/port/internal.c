@@ -502,8 +502,13 @@ static void internal_send(struct port *port, struct packet_batch *batch)
 
 static bool internal_carrier(const struct port *port)
 {
-	const struct internal_port *in = port->priv;
-	return in->fd >= 0 && afpacket_netdev_running(in->ctl, in->ifindex);
+	/* recv() may detach or reattach the tap (fd, ctl, ifindex) while
+	 * thread 0 reads the carrier of an uplink without pausing (port.h). */
+	struct internal_port *in = port->priv;
+	spin_lock(&in->io_lock);
+	bool up = in->fd >= 0 && afpacket_netdev_running(in->ctl, in->ifindex);
+	spin_unlock(&in->io_lock);
+	return up;
 }
 
 static int internal_set_link(struct port *port, bool up)

@@ -31,6 +31,11 @@ struct port_status;
  *    (the engine serialises sends per port, once per batch), and may run
  *    concurrently with the same port's recv() on another thread: state the
  *    two share needs the provider's own care (a lock per batch at most);
+ *  - carrier() runs on poll thread 0 while the others may be in recv() and
+ *    send() of the same port (the uplinks' carriers are read every 10 ms
+ *    without a pause): it only reads, and state recv() may change under it
+ *    (a reattached queue, a vhost-user reset) is read under the provider's
+ *    own lock;
  *  - every other operation runs while all poll threads are paused;
  *  - packets come from the receiving thread's pool (recv()'s `pool`): free
  *    a packet on the thread that received it or in send(), and never keep

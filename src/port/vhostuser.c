@@ -503,8 +503,14 @@ static void vhostuser_send(struct port *port, struct packet_batch *batch)
 
 static bool vhostuser_carrier(const struct port *port)
 {
-	const struct vhostuser_port *v = port->priv;
-	return v->conn_fd >= 0 && vhost_device_running(&v->dev);
+	struct vhostuser_port *v = port->priv;
+	/* recv() resets the device (under the lock) before it drops the
+	 * connection, and thread 0 may read an uplink's carrier while recv()
+	 * runs (port.h): the device alone, under the lock, says it. */
+	pthread_mutex_lock(&v->lock);
+	bool up = vhost_device_running(&v->dev);
+	pthread_mutex_unlock(&v->lock);
+	return up;
 }
 
 static int vhostuser_wait_fd(const struct port *port)

@@ -3,7 +3,8 @@ spread over them (docs/cores.md). The seed scenario forwards as with one
 thread; a TCP transfer between ports of two threads arrives intact; a MAC
 moving between ports of two threads ends on the port that saw it last;
 configuration changes under traffic keep their all-or-nothing rule; show
-names the thread of every port."""
+names the thread of every port; steady uplink carriers, read every 10 ms
+while frames flow, do not pause the second thread."""
 import os
 import subprocess
 import tempfile
@@ -174,6 +175,25 @@ def test_live_changes_under_traffic_keep_all_or_nothing(four):
     assert n.run(hosts[2], "ping", "-c", "1", "-W", "1", "10.77.0.4").returncode != 0  # p3 moved VLAN
     d.ctl("port", "set", "p3", "pvid", "1")
     assert n.run(hosts[2], "ping", "-c", "2", "-W", "1", "10.77.0.4").returncode == 0
+
+
+def test_steady_uplink_carriers_do_not_pause_the_other_thread(four):
+    """While frames flow thread 0 reads the uplinks' carriers every 10 ms;
+    it pauses thread 1 only for the housekeeping (once a second) and for a
+    carrier that changed, not for every read (show --json "pauses")."""
+    d, n, hosts = four
+    d.ctl("port", "set", "p4", "uplink", "on")
+    assert n.run(hosts[0], "ping", "-c", "2", "-W", "1", "10.77.0.2").returncode == 0
+    before = d.json("show")["pauses"]
+    started = time.time()
+    # p1 is thread 0's: each echo request wakes it, the carriers are read
+    r = n.run(hosts[0], "ping", "-q", "-c", "200", "-i", "0.01", "-W", "1", "10.77.0.2")
+    assert r.returncode == 0, r.stdout
+    seconds = time.time() - started
+    pauses = d.json("show")["pauses"] - before
+    # housekeeping once a second, the two show commands: a few, not ~100 a second
+    assert pauses <= 3 * seconds + 4, (pauses, seconds)
+    assert "paused" in d.ctl("show")
 
 
 def test_startup_file_names_the_cores_and_a_live_change_is_refused(workdir):

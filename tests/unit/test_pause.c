@@ -67,6 +67,7 @@ static void test_paused_threads_do_not_run(void **state)
 			assert_int_equal(passes(&w[i]), before[i]);
 		resume_others(&g);
 	}
+	assert_int_equal(g.pauses, 50); /* what `show` reports: one per pause */
 	/* And they run again. */
 	uint64_t before[WORKERS];
 	for (unsigned i = 0; i < WORKERS; i++)
@@ -88,6 +89,7 @@ static void test_one_thread_is_a_no_op(void **state)
 	pause_others(&g);
 	assert_false(g.held);
 	assert_int_equal(g.request, 0);
+	assert_int_equal(g.pauses, 0);
 	resume_others(&g);
 	pause_group_destroy(&g);
 }

@@ -107,6 +107,47 @@ static void test_housekeeping_reads_every_carrier_once_a_second(void **state)
 	assert_false(f->vm->up);
 }
 
+static void count_pause(void *arg)
+{
+	(*(unsigned *)arg)++;
+}
+
+/* vswitchd --cores: the other poll threads are paused (before_change) for
+ * the housekeeping and for a carrier that changed, not for every 10 ms read
+ * of steady uplinks while frames flow. */
+static void test_steady_uplinks_are_read_without_pausing(void **state)
+{
+	struct fixture *f = *state;
+	struct schedule s;
+	unsigned pauses = 0;
+	schedule_init(&s, -1);
+	s.before_change = count_pause;
+	s.arg = &pauses;
+	schedule_run(&s, f->dp, 1000);
+	pauses = 0;
+	/* A busy thread runs the schedule at every pass: here once a ms. */
+	for (uint64_t now = 1001; now < 2000; now++)
+		schedule_run(&s, f->dp, now);
+	assert_int_equal(pauses, 0);
+	assert_true(s.has_uplinks);
+	schedule_run(&s, f->dp, 2000); /* the housekeeping */
+	assert_int_equal(pauses, 1);
+	/* A change is applied paused, within SCHEDULE_UPLINK_MS. */
+	pipe_set_carrier(f->primary->dev, false);
+	for (uint64_t now = 2001; now <= 2000 + SCHEDULE_UPLINK_MS; now++)
+		schedule_run(&s, f->dp, now);
+	assert_int_equal(pauses, 2);
+	assert_false(f->primary->up);
+	assert_int_equal(f->sw->active_uplink[1], f->standby->index);
+	/* and once only: the next reads find it as applied. */
+	for (uint64_t now = 2001 + SCHEDULE_UPLINK_MS; now < 3000; now++)
+		schedule_run(&s, f->dp, now);
+	assert_int_equal(pauses, 2);
+	pipe_set_carrier(f->primary->dev, true);
+	schedule_woke(&s, f->dp, 3000 + SCHEDULE_UPLINK_MS);
+	assert_int_equal(f->sw->active_uplink[1], f->primary->index);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -118,6 +159,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_housekeeping_reads_every_carrier_once_a_second,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_steady_uplinks_are_read_without_pausing, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

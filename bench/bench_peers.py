@@ -11,7 +11,8 @@ See docs/benchmarks-peers.md.
 
 Usage (as root):
   bench/bench_peers.py [--build DIR] [--pktgen PATH] [--seconds S] [--repeat N]
-                       [--systems vswitch,afxdp,bridge,ovs] [--out DIR] [--no-perf]
+                       [--systems vswitch,afxdp,bridge,ovs] [--out DIR] [--no-perf] [--no-pin]
+                       [--port-options 'OPT=V ...']
 Environment: VSWITCH_BUILD (default build), PKTGEN (default BUILD/bench/pktgen),
   BENCH_PEERS_SECONDS (seconds per TCP and pps run, default 4),
   BENCH_PEERS_REPEAT (runs per TCP and pps case, median reported, default 3).
@@ -247,6 +248,7 @@ class Vswitch:
         self.socket = os.path.join(args.out, "vswitchd.sock")
         self.cleanup = cleanup
         self.proc = None
+        self.args = args
 
     def ctl(self, *words, check=True):
         return run([self.vswitchctl, "--socket", self.socket] + list(words), check=check)
@@ -257,8 +259,12 @@ class Vswitch:
         config = os.path.join(self.workdir, "vswitch.conf")
         open(config, "w").close()
         self.log = open(os.path.join(self.workdir, "vswitchd.log"), "w")
+        # Its poll thread pinned to the last CPU, as a user-space switch is
+        # deployed (OVS-DPDK's pmd-cpu-mask): unpinned, the scheduler's
+        # wake-affine pulls it onto the sender's CPU at every wake-up.
+        pin = ["--cores", str(max(os.sched_getaffinity(0)))] if self.args.pin else []
         self.proc = spawn(self.cleanup, [self.vswitchd, "--config", config,
-                                         "--socket", self.socket], "vswitchd",
+                                         "--socket", self.socket] + pin, "vswitchd",
                           stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while self.ctl("show", check=False).returncode != 0:
@@ -268,7 +274,8 @@ class Vswitch:
         self.ctl("switch", "add", "bench")
         for side in "ab":
             r = self.ctl("port", "add", "bench", "p" + side, "type", self.port_type,
-                         "dev=" + topo.root[side], check=False)
+                         "dev=" + topo.root[side], *self.args.port_options.split(),
+                         check=False)
             if r.returncode != 0:
                 raise VswitchUnavailable("port add ... type %s: %s" % (
                     self.port_type, (r.stderr or r.stdout).strip()))
@@ -610,6 +617,10 @@ def main():
     p.add_argument("--systems", default="vswitch,afxdp,bridge,ovs")
     p.add_argument("--out", help="directory for perf data and logs (default a new /tmp dir)")
     p.add_argument("--no-perf", dest="perf", action="store_false")
+    p.add_argument("--port-options", default="",
+                   help="more options for vswitch's two ports, e.g. 'rx-ring=0'")
+    p.add_argument("--no-pin", dest="pin", action="store_false",
+                   help="run vswitchd's poll thread unpinned (default: --cores LAST_CPU)")
     args = p.parse_args()
 
     if os.geteuid() != 0:

@@ -90,6 +90,10 @@ struct afpacket_io {
 	 * that waits whole in the socket queue (TP_STATUS_COPY). */
 	struct packet *ring_taken[BATCH_SIZE];
 	bool ring_copied[BATCH_SIZE];
+	/* Fewer whole frames came from the queue than slots said (one the
+	 * kernel could not describe in a vnet header fails the read): what is
+	 * left there is older than the next slots and is read first. */
+	bool queue_behind;
 
 	/* sendmmsg() state. */
 	struct mmsghdr tx_msgs[BATCH_SIZE];
@@ -264,7 +268,7 @@ static void tx_slots_init(struct afpacket_io *io)
 	}
 }
 
-#define RING_SLOT_SIZE	    2048u
+#define RING_SLOT_SIZE	     2048u
 #define RING_SLOTS_PER_BLOCK 32u /* 64 KB blocks: whole pages, no large allocation */
 
 /* The receive ring (see the top of the file); after the virtio-net header is
@@ -274,7 +278,7 @@ static int ring_open(struct afpacket_io *io, unsigned slots)
 	int version = TPACKET_V2;
 	/* Any frame too big for a slot is queued whole as well: the threshold's
 	 * only meaning to the kernel is "on". */
-	int copy_thresh = 1;
+	int thresh = 1;
 	struct tpacket_req req = {
 	    .tp_block_size = RING_SLOT_SIZE * RING_SLOTS_PER_BLOCK,
 	    .tp_block_nr = slots / RING_SLOTS_PER_BLOCK,
@@ -282,8 +286,7 @@ static int ring_open(struct afpacket_io *io, unsigned slots)
 	    .tp_frame_nr = slots,
 	};
 	if (setsockopt(io->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) < 0 ||
-	    setsockopt(io->fd, SOL_PACKET, PACKET_COPY_THRESH, &copy_thresh,
-		       sizeof(copy_thresh)) < 0 ||
+	    setsockopt(io->fd, SOL_PACKET, PACKET_COPY_THRESH, &thresh, sizeof(thresh)) < 0 ||
 	    setsockopt(io->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
 		return -errno;
 	size_t size = (size_t)req.tp_block_size * req.tp_block_nr;
@@ -614,6 +617,19 @@ static struct packet *ring_frame(struct port *port, struct packet_pool *pool,
 static int ring_recv(struct afpacket_io *io, struct port *port, struct packet_pool *pool,
 		     struct packet_batch *batch, uint32_t want)
 {
+	int received = 0;
+	if (UNLIKELY(io->queue_behind)) {
+		int n = queue_recv(io, port, pool, want, io->rx_packets_out);
+		if (n < 0)
+			return n;
+		io->queue_behind = n > 0; /* until a read finds the queue empty */
+		for (int i = 0; i < n; i++)
+			if (io->rx_packets_out[i]) {
+				packet_batch_add(batch, io->rx_packets_out[i]);
+				received++;
+			}
+		want -= (uint32_t)n;
+	}
 	uint32_t taken = 0, copied = 0;
 	while (taken < want) {
 		struct tpacket2_hdr *h = ring_slot(io, io->ring_head);
@@ -637,7 +653,9 @@ static int ring_recv(struct afpacket_io *io, struct port *port, struct packet_po
 			n = 0;
 		}
 	}
-	int received = 0, next = 0;
+	if ((uint32_t)n < copied)
+		io->queue_behind = true;
+	int next = 0;
 	for (uint32_t i = 0; i < taken; i++) {
 		struct packet *p = io->ring_taken[i];
 		if (io->ring_copied[i])
@@ -647,13 +665,8 @@ static int ring_recv(struct afpacket_io *io, struct port *port, struct packet_po
 			received++;
 		}
 	}
-	/* More whole frames than slots said (cannot happen): none is lost. */
-	for (; next < n; next++)
-		if (io->rx_packets_out[next]) {
-			packet_batch_add(batch, io->rx_packets_out[next]);
-			received++;
-		}
-	return error ? error : received;
+	/* Frames taken from the ring are delivered even if the queue failed. */
+	return received ? received : error;
 }
 
 int afpacket_io_recv(struct afpacket_io *io, struct port *port, struct packet_pool *pool,
